@@ -1,0 +1,174 @@
+"""A device's connection to its hub (paho-mqtt, MQTT v5): commands as request/response with
+idempotent retries, retained state by callback, presence with a Last Will.
+
+No Kivy here: the appliances, the tests and the benchmark all use this same client.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from pydantic import BaseModel
+
+from hub.contract import messages as msg
+from hub.contract.topics import Operation, Topics
+
+log = logging.getLogger("okienko.appliance.client")
+
+
+class HubUnavailable(Exception):
+    """No reply from the hub in time (the broker or the hub is down)."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    host: str
+    port: int
+    site: str
+    device: str
+    password: str
+
+
+class HubClient:
+    def __init__(self, creds: Credentials, *, keepalive: int = 15) -> None:
+        self.creds = creds
+        self.topics = Topics(creds.site)
+        self._reply_topic = self.topics.reply(creds.device)
+        self._pending: dict[str, tuple[threading.Event, list[msg.Reply]]] = {}
+        self._handlers: dict[str, list[Callable[[str, bytes], None]]] = {}
+        self._lock = threading.Lock()
+        self.connected = threading.Event()
+        c = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"okienko-{creds.site}-{creds.device}",
+            protocol=mqtt.MQTTv5,
+        )
+        c.username_pw_set(creds.device, creds.password)
+        offline = msg.Presence(state=msg.PresenceState.OFFLINE).dump()
+        c.will_set(self.topics.presence(creds.device), offline, qos=1, retain=True)
+        c.reconnect_delay_set(min_delay=1, max_delay=10)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+        self._keepalive = keepalive
+        self.mqtt = c
+
+    # --- connection ----------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> HubClient:
+        self.mqtt.connect_async(self.creds.host, self.creds.port, keepalive=self._keepalive)
+        self.mqtt.loop_start()
+        if not self.connected.wait(timeout):
+            self.stop()
+            raise HubUnavailable(f"cannot reach the broker at {self.creds.host}:{self.creds.port}")
+        return self
+
+    def stop(self) -> None:
+        if self.connected.is_set():
+            offline = msg.Presence(state=msg.PresenceState.OFFLINE).dump()
+            self.mqtt.publish(self.topics.presence(self.creds.device), offline, qos=1, retain=True)
+        self.mqtt.disconnect()
+        self.mqtt.loop_stop()
+
+    def __enter__(self) -> HubClient:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        if reason_code.is_failure:
+            log.warning("broker refused the connection: %s", reason_code)
+            return
+        sock = client.socket()
+        if sock is not None:  # Nagle would hold each small command back ~40 ms
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        subs = [(self._reply_topic, 1)] + [(t, 1) for t in self._handlers]
+        client.subscribe(subs)
+        online = msg.Presence(state=msg.PresenceState.ONLINE).dump()
+        client.publish(self.topics.presence(self.creds.device), online, qos=1, retain=True)
+        self.connected.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        self.connected.clear()
+
+    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
+        if message.topic == self._reply_topic:
+            self._on_reply(message.payload)
+            return
+        for pattern, handlers in list(self._handlers.items()):
+            if mqtt.topic_matches_sub(pattern, message.topic):
+                for handler in handlers:
+                    try:
+                        handler(message.topic, message.payload)
+                    except Exception:
+                        log.exception("handler for %s failed", message.topic)
+
+    def _on_reply(self, payload: bytes) -> None:
+        try:
+            reply = msg.Reply.model_validate_json(payload)
+        except ValueError:
+            log.warning("unreadable reply from the hub")
+            return
+        with self._lock:
+            waiter = self._pending.get(reply.request_id)
+        if waiter is not None:
+            waiter[1].append(reply)
+            waiter[0].set()
+
+    # --- use -----------------------------------------------------------------------------
+
+    def subscribe(self, topic: str, handler: Callable[[str, bytes], None]) -> None:
+        """Call ``handler(topic, payload)`` for messages on ``topic`` (wildcards allowed)."""
+        self._handlers.setdefault(topic, []).append(handler)
+        if self.connected.is_set():
+            self.mqtt.subscribe(topic, qos=1)
+
+    def send(self, operation: Operation | str, request: BaseModel) -> None:
+        """Publish a command without waiting (tests, fire-and-forget)."""
+        self._publish(operation, request)
+
+    def _publish(self, operation: Operation | str, request: BaseModel) -> mqtt.MQTTMessageInfo:
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = self._reply_topic
+        request_id = getattr(request, "request_id", "")
+        props.CorrelationData = request_id.encode()
+        payload = request.model_dump_json().encode()
+        topic = self.topics.command(self.creds.device, operation)
+        return self.mqtt.publish(topic, payload, qos=1, properties=props)
+
+    def request(
+        self,
+        operation: Operation | str,
+        request: msg.Request,
+        *,
+        timeout: float = 5.0,
+        attempts: int = 1,
+    ) -> msg.Reply:
+        """Send and wait for the reply; retries reuse the request id, so they are safe."""
+        event = threading.Event()
+        box: list[msg.Reply] = []
+        with self._lock:
+            self._pending[request.request_id] = (event, box)
+        try:
+            for _ in range(max(1, attempts)):
+                self._publish(operation, request)
+                if event.wait(timeout):
+                    return box[0]
+            raise HubUnavailable(f"no reply to {operation} in {timeout * attempts:.0f} s")
+        finally:
+            with self._lock:
+                self._pending.pop(request.request_id, None)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex

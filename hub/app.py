@@ -1,0 +1,87 @@
+"""Runs one site's hub: store, queue service, MQTT bridge, zeroconf advertisement, clock tick."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+
+from hub.config import SiteFile
+from hub.mqtt.bridge import MqttBridge
+from hub.service import Hub
+from hub.store.database import EventStore
+
+log = logging.getLogger("okienko.hub")
+
+TICK_S = 15.0
+
+
+@contextlib.asynccontextmanager
+async def running_hub(site_file: SiteFile) -> AsyncIterator[tuple[Hub, MqttBridge]]:
+    """A started hub with its tasks; everything stops when the block exits."""
+    settings = site_file.hub
+    store = EventStore(settings.database, durability=settings.durability)
+    hub = Hub(site_file.site, store)
+    await hub.start()
+    bridge = MqttBridge(settings.mqtt, hub)
+    hub.publisher = bridge
+    tasks = [
+        asyncio.create_task(hub.run(), name="hub-worker"),
+        asyncio.create_task(bridge.run(), name="hub-mqtt"),
+        asyncio.create_task(_tick(hub), name="hub-tick"),
+    ]
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.advertise:
+            await stack.enter_async_context(_advertised(site_file))
+        try:
+            yield hub, bridge
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await store.close()
+
+
+@contextlib.asynccontextmanager
+async def _advertised(site_file: SiteFile) -> AsyncIterator[None]:
+    settings = site_file.hub
+    try:
+        from hub.discovery import HubAdvertiser
+
+        advertiser = HubAdvertiser(
+            site_file.site.id,
+            settings.mqtt.host,
+            settings.mqtt.port,
+            address=settings.advertise_host,
+            tls=settings.mqtt.tls_ca is not None,
+        )
+    except Exception as exc:  # discovery is a convenience; the hub works without it
+        log.warning("not advertising the hub: %s", exc)
+        yield
+        return
+    async with advertiser:
+        yield
+
+
+async def _tick(hub: Hub) -> None:
+    while True:
+        await asyncio.sleep(TICK_S)
+        try:
+            await hub.tick()
+        except Exception:
+            log.exception("periodic update failed")
+
+
+async def serve_forever(site_file: SiteFile) -> None:
+    """``okienko hub``: run until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with running_hub(site_file):
+        log.info("hub of site %s running", site_file.site.id)
+        await stop.wait()
+    log.info("hub stopped")

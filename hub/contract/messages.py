@@ -1,0 +1,211 @@
+"""Typed payloads of MQTT contract v1: the single source of truth for what travels on the wire.
+
+The hub, the appliances, the tests and ``docs/asyncapi.yaml`` (``hub.contract.asyncapi``) all
+use these models. Every payload is JSON with ``"v": 1``. Unknown fields are refused so that a
+typo in a device's payload is an error reply, not a silently ignored option.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.domain.events import PriorityReason, TicketKind
+from hub.domain.model import CounterStatus, TicketState
+from hub.domain.queue import Availability
+
+CONTRACT_VERSION: Literal[1] = 1
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    v: Literal[1] = CONTRACT_VERSION
+
+    def dump(self) -> bytes:
+        return self.model_dump_json(exclude_none=False).encode()
+
+
+# --- requests (devices -> hub) -------------------------------------------------------------
+
+
+class Request(Message):
+    request_id: str = Field(
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="client-chosen id; the same id always gets the same reply (idempotency)",
+    )
+
+
+class IssueTicketRequest(Request):
+    """Dispenser: a walk-in or priority ticket for a service."""
+
+    service: str = Field(max_length=32)
+    kind: Literal[TicketKind.WALK_IN, TicketKind.PRIORITY] = TicketKind.WALK_IN
+    priority_reason: PriorityReason | None = None
+
+
+class CheckInRequest(Request):
+    """Dispenser: "Potwierdzenie wizyty" with a reservation's access code."""
+
+    code: str = Field(min_length=4, max_length=16, pattern=r"^[A-Za-z0-9]+$")
+
+
+class CounterRequest(Request):
+    """Counter terminal: call next, recall, start, finish, no-show, pause, resume, close."""
+
+
+class TransferRequest(Request):
+    """Counter terminal: send the current visitor to another service or another counter."""
+
+    to_service: str | None = Field(None, max_length=32)
+    to_counter: str | None = Field(None, max_length=32)
+
+
+class SignInRequest(Request):
+    """Counter terminal: a clerk signs in with a short PIN; opens the counter."""
+
+    clerk: str = Field(max_length=32)
+    pin: str = Field(min_length=4, max_length=12, pattern=r"^[0-9]+$")
+
+
+# --- replies and state (hub -> devices) ----------------------------------------------------
+
+
+class ErrorInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: str = Field(description="stable machine code, e.g. queue_empty, service_unavailable")
+    message: str = Field(description="English detail for logs; devices show their own text")
+    reason: str | None = Field(None, description="for service_unavailable: the availability")
+
+
+class TicketInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    number: str
+    service: str
+    service_name: str
+    kind: TicketKind
+    state: TicketState
+    issued_at: datetime
+    counter: str | None = None
+    counter_name: str | None = None
+    people_ahead: int = 0
+    estimated_wait_s: float | None = None
+    calls: int = 0
+    not_before: datetime | None = None
+    eticket_url: str | None = Field(None, description="link printed as a QR code")
+
+
+class CounterState(Message):
+    counter: str
+    name: str
+    number: str
+    status: CounterStatus
+    clerk: str | None = Field(None, description="clerk's display name while signed in")
+    services: list[str]
+    current: TicketInfo | None = None
+    waiting: int = Field(description="visitors waiting that this counter can call")
+    served_today: int
+    skipped: list[str] = Field(default_factory=list, description="numbers to be called again")
+
+
+class Reply(Message):
+    request_id: str
+    ok: bool
+    error: ErrorInfo | None = None
+    ticket: TicketInfo | None = None
+    counter: CounterState | None = None
+
+
+class ServiceState(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str
+    name_en: str | None
+    prefix: str
+    waiting: int
+    estimated_wait_s: float | None = Field(description="for a ticket taken now; null: unknown")
+    availability: Availability
+    open_counters: int
+    last_called: str | None
+
+
+class CallInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    number: str
+    counter: str
+    counter_name: str
+    counter_number: str
+    at: datetime
+
+
+class Building(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    inside: int
+    limit: int | None
+    full: bool
+
+
+class QueueState(Message):
+    site: str
+    site_name: str
+    at: datetime
+    day: str
+    services: list[ServiceState]
+    recent_calls: list[CallInfo]
+    building: Building
+    voice: bool
+
+
+class Announcement(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pl: str
+    en: str
+
+
+class TicketCalled(Message):
+    number: str
+    service: str
+    counter: str
+    counter_name: str
+    counter_number: str
+    at: datetime
+    call_no: int
+    recall: bool
+    auto: bool
+    announcement: Announcement
+
+
+class PresenceState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class Presence(Message):
+    """Retained; a device sets "offline" as its Last Will."""
+
+    state: PresenceState
+
+
+class PrinterState(StrEnum):
+    OK = "ok"
+    PAPER_NEAR_END = "paper_near_end"
+    PAPER_OUT = "paper_out"
+    OFFLINE = "offline"
+    ERROR = "error"
+    NONE = "none"
+
+
+class DeviceStatus(Message):
+    """Retained health of a device (for fleet health and the dispenser's printer)."""
+
+    device: str
+    role: str
+    software: str
+    printer: PrinterState = PrinterState.NONE
+    detail: str | None = None
+    at: datetime

@@ -1,0 +1,57 @@
+"""What the hub knows of its devices: presence (Last Will), software and printer state."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from hub.config import Site
+from hub.contract import messages as msg
+
+log = logging.getLogger("okienko.hub.fleet")
+
+
+@dataclass
+class DeviceHealth:
+    id: str
+    role: str
+    online: bool = False
+    software: str | None = None
+    printer: msg.PrinterState = msg.PrinterState.NONE
+    detail: str | None = None
+    last_seen: datetime | None = None
+
+
+class Fleet:
+    def __init__(self, site: Site, clock) -> None:  # type: ignore[no-untyped-def]
+        self._clock = clock
+        self.devices = {d.id: DeviceHealth(d.id, str(d.role)) for d in site.devices}
+
+    def presence(self, device_id: str, payload: bytes) -> None:
+        health = self.devices.get(device_id)
+        if health is None:
+            return  # the hub's own presence, or a device no longer enrolled
+        try:
+            presence = msg.Presence.model_validate_json(payload)
+        except ValidationError:
+            log.warning("device %s sent an unreadable presence", device_id)
+            return
+        health.online = presence.state is msg.PresenceState.ONLINE
+        health.last_seen = self._clock()
+
+    def status(self, device_id: str, payload: bytes) -> None:
+        health = self.devices.get(device_id)
+        if health is None:
+            return
+        try:
+            status = msg.DeviceStatus.model_validate_json(payload)
+        except ValidationError:
+            log.warning("device %s sent an unreadable status", device_id)
+            return
+        health.software = status.software
+        health.printer = status.printer
+        health.detail = status.detail
+        health.last_seen = self._clock()

@@ -1,0 +1,123 @@
+"""The hub's MQTT adapter (aiomqtt on paho, MQTT v5): receives commands, publishes replies and
+retained state, announces the hub's presence with a Last Will, and reconnects with backoff.
+
+It keeps a persistent session (clean_start off, session expiry) so commands that devices send
+while the hub restarts wait in the broker instead of being lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+
+import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from hub.config import MqttSettings
+from hub.contract import messages as msg
+from hub.contract.topics import HUB_DEVICE_ID, Topics
+from hub.service import Hub, Inbound
+
+log = logging.getLogger("okienko.hub.mqtt")
+
+SESSION_EXPIRY_S = 3600
+BACKOFF_MAX_S = 10.0
+
+
+class MqttBridge:
+    def __init__(self, settings: MqttSettings, hub: Hub) -> None:
+        self.settings = settings
+        self.hub = hub
+        self.topics: Topics = hub.topics
+        self._client: aiomqtt.Client | None = None
+        self.connected = asyncio.Event()
+
+    async def publish(
+        self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None
+    ) -> None:
+        client = self._client
+        if client is None:
+            return  # state is republished in full on the next connection
+        props = None
+        if correlation is not None:
+            props = Properties(PacketTypes.PUBLISH)
+            props.CorrelationData = correlation
+        try:
+            await client.publish(topic, payload, qos=1, retain=retain, properties=props)
+        except aiomqtt.MqttError as exc:
+            log.warning("publish to %s failed: %s", topic, exc)
+
+    def _client_for(self) -> aiomqtt.Client:
+        s = self.settings
+        connect = Properties(PacketTypes.CONNECT)
+        connect.SessionExpiryInterval = SESSION_EXPIRY_S
+        offline = msg.Presence(state=msg.PresenceState.OFFLINE).dump()
+        tls = ssl.create_default_context(cafile=str(s.tls_ca)) if s.tls_ca else None
+        return aiomqtt.Client(
+            s.host,
+            s.port,
+            username=s.username,
+            password=s.secret(),
+            identifier=f"okienko-hub-{self.topics.site}",
+            protocol=aiomqtt.ProtocolVersion.V5,
+            clean_start=False,
+            properties=connect,
+            will=aiomqtt.Will(self.topics.presence(HUB_DEVICE_ID), offline, qos=1, retain=True),
+            keepalive=15,
+            tls_context=tls,
+            max_concurrent_outgoing_calls=None,
+            # Small packets back to back: without NODELAY, Nagle adds ~40 ms per reply.
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+        )
+
+    async def run(self) -> None:
+        """Connect, serve, and reconnect with backoff until cancelled."""
+        delay = 0.5
+        while True:
+            try:
+                async with self._client_for() as client:
+                    self._client = client
+                    delay = 0.5
+                    await self._serve(client)
+            except aiomqtt.MqttError as exc:
+                log.warning("broker connection lost (%s); retrying in %.1f s", exc, delay)
+            finally:
+                self._client = None
+                self.connected.clear()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BACKOFF_MAX_S)
+
+    async def _serve(self, client: aiomqtt.Client) -> None:
+        await client.subscribe(self.topics.all_commands, qos=1)
+        await client.subscribe(self.topics.all_presence, qos=1)
+        await client.subscribe(self.topics.all_status, qos=1)
+        online = msg.Presence(state=msg.PresenceState.ONLINE).dump()
+        await client.publish(self.topics.presence(HUB_DEVICE_ID), online, qos=1, retain=True)
+        await self.hub.publish_state(force=True)
+        self.connected.set()
+        log.info("connected to %s:%d as %s", self.settings.host, self.settings.port,
+                 self.settings.username)
+        async for message in client.messages:
+            self._dispatch(message)
+
+    def _dispatch(self, message: aiomqtt.Message) -> None:
+        topic = str(message.topic)
+        payload = message.payload if isinstance(message.payload, bytes) else b""
+        parsed = self.topics.parse_command(topic)
+        if parsed is not None:
+            device, operation = parsed
+            props = message.properties
+            response = getattr(props, "ResponseTopic", None) if props else None
+            correlation = getattr(props, "CorrelationData", None) if props else None
+            self.hub.submit(Inbound(device, operation, payload, response, correlation))
+            return
+        device_id = self.topics.parse_device_topic(topic, "presence")
+        if device_id is not None:
+            self.hub.fleet.presence(device_id, payload)
+            return
+        device_id = self.topics.parse_device_topic(topic, "status")
+        if device_id is not None:
+            self.hub.fleet.status(device_id, payload)

@@ -1,0 +1,34 @@
+"""Tables of the hub's SQLite file. The queue is stored as its events (append-only); the day's
+state is rebuilt by replaying them. Replies are kept by request id so a repeated command gets
+the same answer after a restart too."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("day", String(10), nullable=False),  # local date, YYYY-MM-DD
+    Column("at", String(32), nullable=False),  # UTC ISO 8601
+    Column("type", String(32), nullable=False),
+    Column("ticket_id", String(32), nullable=True),
+    Column("request_id", String(64), nullable=True),
+    Column("body", Text, nullable=False),  # the event as JSON (hub.domain.events)
+    Index("ix_events_day", "day"),
+    Index("ix_events_ticket", "ticket_id"),
+)
+
+commands = Table(
+    "commands",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("device", String(32), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("reply", Text, nullable=False),
+    Index("ix_commands_day", "day"),
+)

@@ -1,0 +1,116 @@
+"""The ``okienko`` command. Subcommands import their component lazily, so a device that only
+installed the appliance extra never needs the hub's or the web's libraries."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+
+def _hub(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from hub.app import serve_forever
+    from hub.config import ConfigError, load_site
+    from hub.store.database import StoreError
+
+    try:
+        site_file = load_site(args.config)
+        asyncio.run(serve_forever(site_file))
+    except (ConfigError, StoreError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from okienko.demo import run_demo
+
+    return run_demo(headless=args.headless, info_file=args.info_file, workdir=args.workdir,
+                    site=args.site)
+
+
+def _broker_config(args: argparse.Namespace) -> int:
+    from provisioning.broker import generate_passwords, write_broker_files
+
+    from hub.config import ConfigError, load_site
+
+    try:
+        site = load_site(args.site).site
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    passwords = generate_passwords(site)
+    files = write_broker_files(site, args.out, passwords, host=args.host, port=args.port)
+    secrets_file = args.out / "passwords.txt"
+    secrets_file.write_text("".join(f"{u} {p}\n" for u, p in passwords.items()), encoding="utf-8")
+    secrets_file.chmod(0o600)
+    print(f"broker configuration written to {files.conf}; passwords in {secrets_file}")
+    return 0
+
+
+def _pin_hash(args: argparse.Namespace) -> int:
+    import getpass
+
+    from hub.clerks import hash_pin
+
+    pin = args.pin or getpass.getpass("PIN: ")
+    if not pin.isdigit() or not 4 <= len(pin) <= 12:
+        print("a PIN is 4 to 12 digits", file=sys.stderr)
+        return 2
+    print(hash_pin(pin))
+    return 0
+
+
+def _asyncapi(args: argparse.Namespace) -> int:
+    from hub.contract.asyncapi import main
+
+    return main(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="okienko", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("hub", help="run a site's hub")
+    p.add_argument("--config", type=Path, required=True, help="site file (TOML)")
+    p.set_defaults(func=_hub)
+
+    p = sub.add_parser("demo", help="run a whole site on this machine")
+    p.add_argument("--headless", action="store_true", help="no appliance windows")
+    p.add_argument("--info-file", type=Path, help="write connection details as JSON here")
+    p.add_argument("--workdir", type=Path, help="where the demo keeps its files")
+    p.add_argument("--site", type=Path, help="site file (default: examples/torun.toml)")
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("broker-config", help="write Mosquitto files for a site")
+    p.add_argument("--site", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--port", type=int, default=1883)
+    p.set_defaults(func=_broker_config)
+
+    p = sub.add_parser("pin-hash", help="hash a clerk's PIN for the site file")
+    p.add_argument("--pin", help="the PIN (asked for when absent)")
+    p.set_defaults(func=_pin_hash)
+
+    p = sub.add_parser("asyncapi", help="write or check docs/asyncapi.yaml")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_asyncapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -176,7 +176,9 @@ class Hub:
                 except Exception as exc:
                     log.error("could not store %d commands, refusing them: %s", len(records), exc)
                     await self._load()
-                    await self._refuse_all(outcomes, "storage_error", "the queue could not be saved")
+                    await self._refuse_all(
+                        outcomes, "storage_error", "the queue could not be saved"
+                    )
                     return
                 self._replies.update(pending)
             self.stats.batches += 1
@@ -316,9 +318,7 @@ class _Refused(Exception):
         self.message = message
 
 
-def _error_reply(
-    request_id: str, code: str, message: str, reason: str | None = None
-) -> msg.Reply:
+def _error_reply(request_id: str, code: str, message: str, reason: str | None = None) -> msg.Reply:
     return msg.Reply(
         request_id=request_id,
         ok=False,

@@ -28,8 +28,9 @@ def _hub(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from okienko.demo import run_demo
 
-    return run_demo(headless=args.headless, info_file=args.info_file, workdir=args.workdir,
-                    site=args.site)
+    return run_demo(
+        headless=args.headless, info_file=args.info_file, workdir=args.workdir, site=args.site
+    )
 
 
 def _broker_config(args: argparse.Namespace) -> int:
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
     return int(args.func(args))
 
 

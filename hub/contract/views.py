@@ -99,8 +99,15 @@ class Views:
         calls = []
         for r in self.queue.state.recent_calls:
             c = self._counters[r.counter]
-            calls.append(msg.CallInfo(number=r.number, counter=c.id, counter_name=c.name,
-                                      counter_number=c.number, at=r.at))
+            calls.append(
+                msg.CallInfo(
+                    number=r.number,
+                    counter=c.id,
+                    counter_name=c.name,
+                    counter_number=c.number,
+                    at=r.at,
+                )
+            )
         return msg.QueueState(
             site=self.site.id,
             site_name=self.site.name,
@@ -121,7 +128,7 @@ class Views:
         c = self._counters[e.counter]
         # "A 12" reads better aloud than "A012"; a transferred ticket keeps its first letter.
         letters = t.number.rstrip("0123456789")
-        spoken = f"{letters} {int(t.number[len(letters):])}"
+        spoken = f"{letters} {int(t.number[len(letters) :])}"
         return msg.TicketCalled(
             number=t.number,
             service=t.service,

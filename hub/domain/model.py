@@ -29,8 +29,9 @@ class TicketState(StrEnum):
 
 
 # Visitors still in the building for the building limit: issued and not yet gone.
-INSIDE = frozenset({TicketState.WAITING, TicketState.CALLED, TicketState.SERVING,
-                    TicketState.SKIPPED})
+INSIDE = frozenset(
+    {TicketState.WAITING, TicketState.CALLED, TicketState.SERVING, TicketState.SKIPPED}
+)
 
 
 class CounterStatus(StrEnum):

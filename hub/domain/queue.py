@@ -108,8 +108,11 @@ class Queue:
                 return self._call_next(cid, now)
             case cmd.Recall(counter=cid):
                 t = self._current(cid, TicketState.CALLED)
-                return [ev.TicketCalled(at=now, ticket_id=t.id, counter=cid, call_no=t.calls,
-                                        recall=True)]
+                return [
+                    ev.TicketCalled(
+                        at=now, ticket_id=t.id, counter=cid, call_no=t.calls, recall=True
+                    )
+                ]
             case cmd.StartService(counter=cid):
                 t = self._current(cid, TicketState.CALLED)
                 return [ev.ServiceStarted(at=now, ticket_id=t.id, counter=cid)]
@@ -117,8 +120,11 @@ class Queue:
                 return self._finish(cid, now)
             case cmd.NoShow(counter=cid):
                 t = self._current(cid, TicketState.CALLED)
-                return [ev.TicketNoShow(at=now, ticket_id=t.id, counter=cid,
-                                        removed=t.calls >= MAX_CALLS)]
+                return [
+                    ev.TicketNoShow(
+                        at=now, ticket_id=t.id, counter=cid, removed=t.calls >= MAX_CALLS
+                    )
+                ]
             case cmd.Transfer():
                 return [self._transfer(command, now)]
             case cmd.CancelTicket(ticket_id=tid):
@@ -190,8 +196,9 @@ class Queue:
             if events:
                 return events
             raise err.QueueEmpty(cid)
-        events.append(ev.TicketCalled(at=now, ticket_id=ticket.id, counter=cid,
-                                      call_no=ticket.calls + 1))
+        events.append(
+            ev.TicketCalled(at=now, ticket_id=ticket.id, counter=cid, call_no=ticket.calls + 1)
+        )
         return events
 
     def _finish(self, cid: str, now: datetime) -> list[ev.Event]:
@@ -201,8 +208,11 @@ class Queue:
         # Seed 004: a visitor who missed the call is called again once the next one is served.
         if runtime.skipped and runtime.status is CounterStatus.OPEN:
             skipped = self.state.tickets[runtime.skipped[0]]
-            events.append(ev.TicketCalled(at=now, ticket_id=skipped.id, counter=cid,
-                                          call_no=skipped.calls + 1, auto=True))
+            events.append(
+                ev.TicketCalled(
+                    at=now, ticket_id=skipped.id, counter=cid, call_no=skipped.calls + 1, auto=True
+                )
+            )
         return events
 
     def _transfer(self, c: cmd.Transfer, now: datetime) -> ev.TicketTransferred:
@@ -215,13 +225,19 @@ class Queue:
             target = self._counter(c.to_counter)
             # Keep the service when the target counter serves it, else its first service.
             service = t.service if t.service in target.services else target.services[0]
-            return ev.TicketTransferred(at=now, ticket_id=t.id, from_counter=c.counter,
-                                        to_service=service, to_counter=c.to_counter)
+            return ev.TicketTransferred(
+                at=now,
+                ticket_id=t.id,
+                from_counter=c.counter,
+                to_service=service,
+                to_counter=c.to_counter,
+            )
         assert c.to_service is not None
         if c.to_service not in self._services:
             raise err.UnknownService(c.to_service)
-        return ev.TicketTransferred(at=now, ticket_id=t.id, from_counter=c.counter,
-                                    to_service=c.to_service)
+        return ev.TicketTransferred(
+            at=now, ticket_id=t.id, from_counter=c.counter, to_service=c.to_service
+        )
 
     def _counter(self, cid: str):  # type: ignore[no-untyped-def]
         counter = self._counters.get(cid)
@@ -251,8 +267,9 @@ class Queue:
         hours = service.hours.get(WEEKDAYS[local.weekday()])
         if hours is None or not (hours.opens <= local.time() < hours.closes):
             return Availability.CLOSED
-        closes = local.replace(hour=hours.closes.hour, minute=hours.closes.minute, second=0,
-                               microsecond=0)
+        closes = local.replace(
+            hour=hours.closes.hour, minute=hours.closes.minute, second=0, microsecond=0
+        )
         if local >= closes - timedelta(minutes=service.cutoff_minutes):
             return Availability.CUTOFF
         if service.daily_limit is not None and self._issued_today(service_id, now) >= (

@@ -98,8 +98,12 @@ class MqttBridge:
         await client.publish(self.topics.presence(HUB_DEVICE_ID), online, qos=1, retain=True)
         await self.hub.publish_state(force=True)
         self.connected.set()
-        log.info("connected to %s:%d as %s", self.settings.host, self.settings.port,
-                 self.settings.username)
+        log.info(
+            "connected to %s:%d as %s",
+            self.settings.host,
+            self.settings.port,
+            self.settings.username,
+        )
         async for message in client.messages:
             self._dispatch(message)
 

@@ -108,8 +108,13 @@ class EventStore:
             for e, rid in batch.events
         ]
         reply_rows = [
-            {"request_id": c.request_id, "device": c.device, "day": day,
-             "at": batch.at.isoformat(), "reply": c.reply}
+            {
+                "request_id": c.request_id,
+                "device": c.device,
+                "day": day,
+                "at": batch.at.isoformat(),
+                "reply": c.reply,
+            }
             for c in batch.replies
         ]
         async with self.engine.begin() as conn:

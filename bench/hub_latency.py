@@ -1,0 +1,225 @@
+"""Benchmark: a counter's call-next → the hall display's client holds the new retained state.
+
+Measured in one run on this machine, against a real Mosquitto (generated from the example site)
+and the hub in its own process with its real SQLite file (durability "full"):
+
+* raw: Mosquitto QoS 1 publish → subscriber receive, the floor any hub latency stands on;
+* call-next: terminal publishes call_next → display receives the state/queue naming the ticket;
+* durable tickets per second: two dispensers keep many requests in flight; a ticket counts when
+  its reply (sent only after the commit) has arrived.
+
+Last line: ``p50_ms=X p99_ms=X raw_p99_ms=X ratio_p99=X tickets_per_s=X``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import queue
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from provisioning.broker import (  # noqa: E402
+    Mosquitto,
+    free_port,
+    generate_passwords,
+    write_broker_files,
+)
+
+from appliance.common.hub_client import Credentials, HubClient, new_request_id  # noqa: E402
+from hub.config import HubSettings, MqttSettings, SiteFile, load_site  # noqa: E402
+from hub.contract import messages as msg  # noqa: E402
+from hub.contract.topics import Operation, Topics  # noqa: E402
+from okienko.demo import demo_site  # noqa: E402
+
+
+def _hub_main(site_file: SiteFile) -> None:
+    import logging
+
+    from hub.app import serve_forever
+
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(serve_forever(site_file))
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def _paho(user: str, password: str, port: int) -> mqtt.Client:
+    c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    c.username_pw_set(user, password)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    return c
+
+
+def raw_round_trip(port: int, password: str, topic_root: str, n: int) -> list[float]:
+    """QoS 1 pub → sub on loopback with the same client library the devices use."""
+    topic = f"{topic_root}/bench/raw"
+    got: queue.Queue[float] = queue.Queue()
+    sub = _paho("hub", password, port)
+    sub.on_message = lambda c, u, m: got.put(time.perf_counter())
+    sub.subscribe(topic, qos=1)
+    pub = _paho("hub", password, port)
+    time.sleep(0.3)
+    for sock_client in (sub, pub):
+        s = sock_client.socket()
+        if s is not None:
+            import socket
+
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        pub.publish(topic, b"x" * 64, qos=1)
+        samples.append((got.get(timeout=5) - t0) * 1000)
+    for c in (sub, pub):
+        c.disconnect()
+        c.loop_stop()
+    return samples
+
+
+def call_next_latency(creds: dict[str, Credentials], topics: Topics, n: int) -> list[float]:
+    dispenser = HubClient(creds["dispenser-1"]).start()
+    terminal = HubClient(creds["terminal-1"]).start()
+    display = HubClient(creds["display-hall"]).start()
+    try:
+        numbers = []
+        for _ in range(n):
+            reply = dispenser.request(
+                Operation.ISSUE_TICKET,
+                msg.IssueTicketRequest(request_id=new_request_id(), service="dowody"),
+            )
+            assert reply.ok and reply.ticket, reply
+            numbers.append(reply.ticket.number)
+        seen: dict[str, float] = {}
+        arrived = threading.Condition()
+
+        def on_state(_topic: str, payload: bytes) -> None:
+            now = time.perf_counter()
+            calls = json.loads(payload)["recent_calls"]
+            if calls:
+                with arrived:
+                    seen.setdefault(calls[0]["number"], now)
+                    arrived.notify_all()
+
+        display.subscribe(topics.queue_state, on_state)
+        time.sleep(0.3)
+        sign_in = msg.SignInRequest(request_id=new_request_id(), clerk="anna", pin=PINS["anna"])
+        assert terminal.request(Operation.SIGN_IN, sign_in).ok
+        samples = []
+        for number in numbers:
+            t0 = time.perf_counter()
+            terminal.send(Operation.CALL_NEXT, msg.CounterRequest(request_id=new_request_id()))
+            with arrived:
+                if not arrived.wait_for(lambda number=number: number in seen, timeout=5):
+                    raise RuntimeError(f"the display never saw {number} called")
+            samples.append((seen[number] - t0) * 1000)
+            done = terminal.request(
+                Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id())
+            )
+            assert done.ok, done
+        return samples
+    finally:
+        for c in (dispenser, terminal, display):
+            c.stop()
+
+
+def durable_throughput(creds: dict[str, Credentials], total: int) -> float:
+    clients = [HubClient(creds[d]).start() for d in ("dispenser-1", "dispenser-2")]
+    per_client = total // len(clients)
+    replies: queue.Queue[bool] = queue.Queue()
+    for c in clients:
+        c.subscribe(c.topics.reply(c.creds.device), lambda _t, p: replies.put(b'"ok":true' in p))
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    for i in range(per_client):
+        for c in clients:
+            c.send(
+                Operation.ISSUE_TICKET,
+                msg.IssueTicketRequest(request_id=new_request_id(), service="meldunki"),
+            )
+        if i % 50 == 49:
+            time.sleep(0)  # let the network threads breathe
+    ok = 0
+    for _ in range(per_client * len(clients)):
+        ok += replies.get(timeout=30)
+    elapsed = time.perf_counter() - t0
+    for c in clients:
+        c.stop()
+    if ok != per_client * len(clients):
+        raise RuntimeError(f"only {ok} of {per_client * len(clients)} tickets were issued")
+    return ok / elapsed
+
+
+PINS: dict[str, str] = {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples (CI)")
+    args = parser.parse_args(argv)
+    n_raw, n_calls, n_tickets = (300, 150, 1000) if args.quick else (2000, 1000, 5000)
+
+    site, pins = demo_site(load_site(REPO / "examples" / "torun.toml").site)
+    site = site.model_copy(update={"building_limit": None})
+    PINS.update(pins)
+    passwords = generate_passwords(site)
+    topics = Topics(site.id)
+    with tempfile.TemporaryDirectory(prefix="okienko-bench-") as tmp:
+        work = Path(tmp)
+        port = free_port()
+        files = write_broker_files(site, work / "broker", passwords, host="127.0.0.1", port=port)
+        with Mosquitto(files.conf, host="127.0.0.1", port=port):
+            settings = HubSettings(
+                database=work / "hub.sqlite3",
+                durability="full",
+                advertise=False,
+                mqtt=MqttSettings(port=port, password=passwords["hub"]),
+            )
+            ctx = multiprocessing.get_context("spawn")
+            hub = ctx.Process(target=_hub_main, args=(SiteFile(site=site, hub=settings),))
+            hub.start()
+            try:
+                creds = {
+                    d.id: Credentials("127.0.0.1", port, site.id, d.id, passwords[d.id])
+                    for d in site.devices
+                }
+                time.sleep(2.0)  # the hub process imports, migrates and connects
+                raw = raw_round_trip(port, passwords["hub"], topics.root, n_raw)
+                calls = call_next_latency(creds, topics, n_calls)
+                tps = durable_throughput(creds, n_tickets)
+            finally:
+                hub.terminate()
+                hub.join(10)
+    raw_p50, raw_p99 = percentile(raw, 50), percentile(raw, 99)
+    p50, p99 = percentile(calls, 50), percentile(calls, 99)
+    print(f"raw mosquitto QoS1 pub->sub: n={len(raw)} p50={raw_p50:.3f} ms p99={raw_p99:.3f} ms")
+    print(
+        f"call-next -> display state:  n={len(calls)} p50={p50:.3f} ms p99={p99:.3f} ms "
+        f"mean={statistics.fmean(calls):.3f} ms"
+    )
+    print(f"durable tickets: {n_tickets} in flight from 2 dispensers, {tps:.0f} tickets/s")
+    print(
+        f"p50_ms={p50:.3f} p99_ms={p99:.3f} raw_p99_ms={raw_p99:.3f} "
+        f"ratio_p99={p99 / raw_p99:.2f} tickets_per_s={tps:.0f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""``okienko demo``: a whole site on one machine, built with the same provisioning code an office
+uses: broker accounts and ACLs generated from the site file, a real Mosquitto, the hub.
+
+The demo keeps services open around the clock (an office's hours would leave the demo closed in
+the evening) and gives every clerk a fresh random PIN, listed in the info file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import shutil
+import signal
+from pathlib import Path
+from typing import Any
+
+from hub.clerks import hash_pin
+from hub.config import WEEKDAYS, Hours, HubSettings, MqttSettings, Site, SiteFile, load_site
+from hub.contract import messages as msg
+from hub.contract.topics import Topics
+
+log = logging.getLogger("okienko.demo")
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_SITE = REPO / "examples" / "torun.toml"
+
+
+def demo_site(site: Site) -> tuple[Site, dict[str, str]]:
+    """The site open all day, every day, and new clerk PINs (returned in plain text)."""
+    all_day = Hours.parse("00:00-24:00")
+    services = [
+        s.model_copy(update={"hours": dict.fromkeys(WEEKDAYS, all_day), "cutoff_minutes": 0})
+        for s in site.services
+    ]
+    pins = {c.id: f"{secrets.randbelow(10**4):04d}" for c in site.clerks}
+    clerks = [c.model_copy(update={"pin_hash": hash_pin(pins[c.id])}) for c in site.clerks]
+    return site.model_copy(update={"services": services, "clerks": clerks}), pins
+
+
+def info_document(
+    site: Site, host: str, port: int, passwords: dict[str, str], pins: dict[str, str]
+) -> dict[str, Any]:
+    devices: dict[str, Any] = {}
+    for d in site.devices:
+        entry: dict[str, Any] = {"role": str(d.role), "username": d.id, "password": passwords[d.id]}
+        if d.counter is not None:
+            entry["counter"] = d.counter
+        devices[d.id] = entry
+    names = {c.id: c.name for c in site.clerks}
+    return {
+        "mqtt": {"host": host, "port": port, "site": site.id, "topic_root": Topics(site.id).root},
+        "devices": devices,
+        "clerks": {cid: {"name": names[cid], "pin": pin} for cid, pin in pins.items()},
+        "web": {"url": None},
+        "staff": {},
+    }
+
+
+async def _wait_for_state(host: str, port: int, site: Site, passwords: dict[str, str]) -> None:
+    """Answering means a display account can read the hub's retained queue state."""
+    import aiomqtt
+
+    display = next((d for d in site.devices if d.role == "display"), None)
+    if display is None:
+        return
+    topics = Topics(site.id)
+    async with aiomqtt.Client(
+        host,
+        port,
+        username=display.id,
+        password=passwords[display.id],
+        protocol=aiomqtt.ProtocolVersion.V5,
+    ) as client:
+        await client.subscribe(topics.queue_state, qos=1)
+        async with asyncio.timeout(15):
+            async for message in client.messages:
+                msg.QueueState.model_validate_json(message.payload)  # type: ignore[arg-type]
+                return
+
+
+async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless: bool) -> None:
+    from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
+
+    from hub.app import running_hub
+
+    site, pins = demo_site(load_site(site_path).site)
+    _fresh_dir(workdir)
+    passwords = generate_passwords(site)
+    host, port = "127.0.0.1", free_port()
+    files = write_broker_files(site, workdir / "broker", passwords, host=host, port=port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    with Mosquitto(files.conf, host=host, port=port) as broker:
+        settings = HubSettings(
+            database=workdir / "hub.sqlite3",
+            mqtt=MqttSettings(
+                host=host, port=broker.port, username="hub", password=passwords["hub"]
+            ),
+            advertise=True,
+        )
+        async with running_hub(SiteFile(site=site, hub=settings)) as (_hub, bridge):
+            await asyncio.wait_for(bridge.connected.wait(), 15)
+            await _wait_for_state(host, broker.port, site, passwords)
+            info = info_document(site, host, broker.port, passwords, pins)
+            if info_file is not None:
+                info_file.parent.mkdir(parents=True, exist_ok=True)
+                tmp = info_file.with_suffix(".tmp")
+                tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
+                tmp.replace(info_file)  # readers never see half a file
+            _print_banner(site, info, headless)
+            await stop.wait()
+    log.info("demo stopped")
+
+
+def _fresh_dir(workdir: Path) -> None:
+    """Every demo starts from an empty queue."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+
+
+def _print_banner(site: Site, info: dict[str, Any], headless: bool) -> None:
+    mqtt = info["mqtt"]
+    print(f"\nOkienko demo: site '{site.name}' is running.")
+    print(f"  broker  mqtt://{mqtt['host']}:{mqtt['port']}  (topics under {mqtt['topic_root']})")
+    for cid, clerk in info["clerks"].items():
+        print(f"  clerk   {cid:<10} PIN {clerk['pin']}  ({clerk['name']})")
+    if not headless:
+        print("  appliance windows: not part of this build yet (see issue 3)")
+    print("Press Ctrl-C to stop.\n", flush=True)
+
+
+def run_demo(
+    *, headless: bool, info_file: Path | None, workdir: Path | None, site: Path | None
+) -> int:
+    from hub.config import ConfigError
+
+    try:
+        asyncio.run(_run(site or DEFAULT_SITE, workdir or Path("var/demo"), info_file, headless))
+    except ConfigError as exc:
+        print(exc)
+        return 2
+    return 0

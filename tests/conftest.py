@@ -1,0 +1,87 @@
+"""Shared fixtures: a real Mosquitto generated from the test site, the hub as a real process,
+and device clients with their own credentials."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
+
+from appliance.common.hub_client import Credentials, HubClient
+from hub.config import parse_site_file
+from tests.support.hubproc import HubProcess
+from tests.support.sitefile import site_toml
+
+
+@dataclass
+class SiteRig:
+    """A running test site: broker, site file, device passwords."""
+
+    dir: Path
+    site_id: str
+    port: int
+    passwords: dict[str, str]
+    config: Path
+    broker: Mosquitto
+
+    def creds(self, device: str) -> Credentials:
+        return Credentials("127.0.0.1", self.port, self.site_id, device, self.passwords[device])
+
+    def hub(self, name: str = "hub") -> HubProcess:
+        return HubProcess(
+            self.config,
+            site=self.site_id,
+            port=self.port,
+            hub_password=self.passwords["hub"],
+            log=self.dir / f"{name}.log",
+        )
+
+
+def make_rig(tmp: Path, **site_options: object) -> SiteRig:
+    port = free_port()
+    draft = site_toml(
+        database=tmp / "hub.sqlite3", mqtt_port=port, hub_password="x", **site_options
+    )  # type: ignore[arg-type]
+    site = parse_site_file(draft).site
+    passwords = generate_passwords(site)
+    config = tmp / "site.toml"
+    config.write_text(
+        draft.replace('password = "x"', f'password = "{passwords["hub"]}"'), encoding="utf-8"
+    )
+    assert tomllib.loads(config.read_text())["hub"]["mqtt"]["password"] == passwords["hub"]
+    files = write_broker_files(site, tmp / "broker", passwords, host="127.0.0.1", port=port)
+    broker = Mosquitto(files.conf, host="127.0.0.1", port=port)
+    broker.start()
+    return SiteRig(tmp, site.id, port, passwords, config, broker)
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteRig]:
+    r = make_rig(tmp_path_factory.mktemp("site"))
+    yield r
+    r.broker.stop()
+
+
+@pytest.fixture(scope="module")
+def hub(rig: SiteRig) -> Iterator[HubProcess]:
+    h = rig.hub().start()
+    yield h
+    h.stop()
+
+
+@pytest.fixture
+def connect(rig: SiteRig) -> Iterator[Callable[[str], HubClient]]:
+    clients: list[HubClient] = []
+
+    def _connect(device: str) -> HubClient:
+        c = HubClient(rig.creds(device)).start()
+        clients.append(c)
+        return c
+
+    yield _connect
+    for c in clients:
+        c.stop()

@@ -31,18 +31,17 @@ from paho.mqtt.enums import CallbackAPIVersion
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from appliance.common.hub_client import Credentials, HubClient, new_request_id  # noqa: E402
+from hub.config import HubSettings, MqttSettings, SiteFile, load_site  # noqa: E402
+from hub.contract import messages as msg  # noqa: E402
+from hub.contract.topics import Operation, Topics  # noqa: E402
+from okienko.demo import demo_site  # noqa: E402
 from provisioning.broker import (  # noqa: E402
     Mosquitto,
     free_port,
     generate_passwords,
     write_broker_files,
 )
-
-from appliance.common.hub_client import Credentials, HubClient, new_request_id  # noqa: E402
-from hub.config import HubSettings, MqttSettings, SiteFile, load_site  # noqa: E402
-from hub.contract import messages as msg  # noqa: E402
-from hub.contract.topics import Operation, Topics  # noqa: E402
-from okienko.demo import demo_site  # noqa: E402
 
 
 def _hub_main(site_file: SiteFile) -> None:
@@ -167,6 +166,7 @@ def durable_throughput(creds: dict[str, Credentials], total: int) -> float:
 
 
 PINS: dict[str, str] = {}
+DURABILITY = "full"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         with Mosquitto(files.conf, host="127.0.0.1", port=port):
             settings = HubSettings(
                 database=work / "hub.sqlite3",
-                durability="full",
+                durability=DURABILITY,
                 advertise=False,
                 mqtt=MqttSettings(port=port, password=passwords["hub"]),
             )

@@ -13,10 +13,10 @@ import asyncio
 import json
 import logging
 import time as monotonic
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -271,15 +271,15 @@ class Hub:
     async def _after_commit(self, outcomes: list[_Outcome], events: list[ev.Event]) -> None:
         if self.publisher is None:
             return
-        sends = [self._send_reply(o.inbound, o.reply) for o in outcomes]
         now = self.clock()
+        # The hall display's state goes out first: it is what people in the hall wait for.
+        sends = self._state_updates(now) if events else []
+        sends += [self._send_reply(o.inbound, o.reply) for o in outcomes]
         for e in events:
             if isinstance(e, ev.TicketCalled):
                 called = self.views.called(e)
                 sends.append(self.publisher.publish(self.topics.called(e.counter), called.dump()))
         await asyncio.gather(*sends)
-        if events:
-            await self.publish_state(now)
 
     async def _send_reply(self, inbound: Inbound, reply: msg.Reply) -> None:
         if self.publisher is None:
@@ -293,9 +293,15 @@ class Hub:
 
     async def publish_state(self, now: datetime | None = None, *, force: bool = False) -> None:
         """Publish retained state that changed (all of it with ``force``, e.g. on reconnect)."""
+        if self.publisher is not None:
+            await asyncio.gather(*self._state_updates(now or self.clock(), force=force))
+
+    def _state_updates(
+        self, now: datetime, *, force: bool = False
+    ) -> list[Coroutine[Any, Any, None]]:
+        """Publications of the retained state that changed since it was last published."""
         if self.publisher is None:
-            return
-        now = now or self.clock()
+            return []
         updates: list[tuple[str, msg.Message]] = [
             (self.topics.queue_state, self.views.queue_state(now))
         ]
@@ -303,12 +309,18 @@ class Hub:
             updates.append((self.topics.counter_state(c.id), self.views.counter_state(c.id, now)))
         sends = []
         for topic, message in updates:
-            fingerprint = message.model_dump_json(exclude={"at"}).encode()
+            payload = message.dump()
+            # Only the queue snapshot carries a time; leave it out when comparing.
+            fingerprint = (
+                message.model_dump_json(exclude={"at"}).encode()
+                if isinstance(message, msg.QueueState)
+                else payload
+            )
             if not force and self._published.get(topic) == fingerprint:
                 continue
             self._published[topic] = fingerprint
-            sends.append(self.publisher.publish(topic, message.dump(), retain=True))
-        await asyncio.gather(*sends)
+            sends.append(self.publisher.publish(topic, payload, retain=True))
+        return sends
 
 
 class _Refused(Exception):

@@ -34,9 +34,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _broker_config(args: argparse.Namespace) -> int:
-    from provisioning.broker import generate_passwords, write_broker_files
-
     from hub.config import ConfigError, load_site
+    from provisioning.broker import generate_passwords, write_broker_files
 
     try:
         site = load_site(args.site).site

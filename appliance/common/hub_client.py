@@ -104,7 +104,6 @@ class HubClient:
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
         if message.topic == self._reply_topic:
             self._on_reply(message.payload)
-            return
         for pattern, handlers in list(self._handlers.items()):
             if mqtt.topic_matches_sub(pattern, message.topic):
                 for handler in handlers:

@@ -108,7 +108,10 @@ class CounterState(Message):
     clerk: str | None = Field(None, description="clerk's display name while signed in")
     services: list[str]
     current: TicketInfo | None = None
-    waiting: int = Field(description="visitors waiting that this counter can call")
+    waiting_here: int = Field(
+        description="visitors transferred to this counter in person; per-service waiting "
+        "counts are in state/queue, so this message changes only when the counter does"
+    )
     served_today: int
     skipped: list[str] = Field(default_factory=list, description="numbers to be called again")
 

@@ -9,7 +9,6 @@ from hub.config import Device, Site
 from hub.contract import messages as msg
 from hub.domain import events as ev
 from hub.domain.model import Ticket, TicketState
-from hub.domain.policy import callable_here
 from hub.domain.queue import Queue
 
 
@@ -65,7 +64,7 @@ class Views:
         counter = self._counters[counter_id]
         runtime = self.queue.state.counter(counter_id)
         current = self.queue.state.current_ticket(counter_id)
-        waiting = sum(1 for t in self.queue.state.waiting() if callable_here(t, counter, now))
+        waiting_here = len(self.queue.state.waiting_by_counter.get(counter.id, {}))
         return msg.CounterState(
             counter=counter.id,
             name=counter.name,
@@ -74,7 +73,7 @@ class Views:
             clerk=self._clerks.get(runtime.clerk or "", runtime.clerk),
             services=list(counter.services),
             current=self.ticket(current, now) if current else None,
-            waiting=waiting,
+            waiting_here=waiting_here,
             served_today=runtime.served,
             skipped=[self.queue.state.tickets[t].number for t in runtime.skipped],
         )

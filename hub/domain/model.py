@@ -7,6 +7,7 @@ made in ``hub.domain.queue``) so that replaying the stored events rebuilds exact
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -95,6 +96,11 @@ class QueueState:
     durations: dict[str, deque[float]] = field(default_factory=dict)
     recent_calls: deque[CallRecord] = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
     by_token: dict[str, str] = field(default_factory=dict)
+    # Indexes kept by apply(): displays are recomputed after every command, so reading them
+    # must not scan the whole day's tickets.
+    waiting_by_service: dict[str, dict[str, Ticket]] = field(default_factory=dict)
+    waiting_by_counter: dict[str, dict[str, Ticket]] = field(default_factory=dict)
+    inside_count: int = 0
     last_called: dict[str, str] = field(default_factory=dict)  # service -> number
     by_reservation: dict[str, str] = field(default_factory=dict)
 
@@ -112,10 +118,45 @@ class QueueState:
         return self.tickets[cur] if cur is not None else None
 
     def waiting(self) -> list[Ticket]:
-        return [t for t in self.tickets.values() if t.state is TicketState.WAITING]
+        out = [t for group in self.waiting_by_service.values() for t in group.values()]
+        out += [t for group in self.waiting_by_counter.values() for t in group.values()]
+        return out
+
+    def waiting_in(self, service: str) -> Iterable[Ticket]:
+        """Waiting tickets of a service (not those transferred to one counter)."""
+        return self.waiting_by_service.get(service, {}).values()
+
+    def waiting_for(self, counter: str, services: Iterable[str]) -> list[Ticket]:
+        """Waiting tickets a counter serving ``services`` may be able to call."""
+        out = list(self.waiting_by_counter.get(counter, {}).values())
+        for s in services:
+            out.extend(self.waiting_in(s))
+        return out
+
+    def waiting_count(self, counter: str, services: Iterable[str]) -> int:
+        n = len(self.waiting_by_counter.get(counter, {}))
+        return n + sum(len(self.waiting_by_service.get(s, {})) for s in services)
 
     def inside(self) -> int:
-        return sum(1 for t in self.tickets.values() if t.state in INSIDE)
+        return self.inside_count
+
+    def _index(self, t: Ticket) -> None:
+        if t.state in INSIDE:
+            self.inside_count += 1
+        if t.state is TicketState.WAITING:
+            if t.target_counter is not None:
+                self.waiting_by_counter.setdefault(t.target_counter, {})[t.id] = t
+            else:
+                self.waiting_by_service.setdefault(t.service, {})[t.id] = t
+
+    def _unindex(self, t: Ticket) -> None:
+        if t.state in INSIDE:
+            self.inside_count -= 1
+        if t.state is TicketState.WAITING:
+            if t.target_counter is not None:
+                self.waiting_by_counter.get(t.target_counter, {}).pop(t.id, None)
+            else:
+                self.waiting_by_service.get(t.service, {}).pop(t.id, None)
 
     def seq_for(self, service: str) -> int:
         return self.next_seq.get(service, 1)
@@ -123,6 +164,16 @@ class QueueState:
     # --- evolution -----------------------------------------------------------------------
 
     def apply(self, event: ev.Event) -> None:
+        tid = ev.ticket_of(event)
+        before = self.tickets.get(tid) if tid is not None else None
+        if before is not None:
+            self._unindex(before)
+        self._apply(event)
+        after = self.tickets.get(tid) if tid is not None else None
+        if after is not None:
+            self._index(after)
+
+    def _apply(self, event: ev.Event) -> None:
         match event:
             case ev.TicketIssued():
                 t = Ticket(
@@ -223,6 +274,8 @@ class QueueState:
                 # Visitors skipped here are not lost with the counter: back to the queue.
                 for tid in c.skipped:
                     t = self.tickets[tid]
+                    self._unindex(t)
                     t.state = TicketState.WAITING
                     t.counter = None
+                    self._index(t)
                 c.skipped.clear()

@@ -191,7 +191,8 @@ class Queue:
             events += self._finish(cid, now)
             if any(isinstance(e, ev.TicketCalled) for e in events):
                 return events  # the no-show rule already chose who comes next
-        ticket = self.policy.choose(self.state.waiting(), counter, runtime, now)
+        waiting = self.state.waiting_for(cid, counter.services)
+        ticket = self.policy.choose(waiting, counter, runtime, now)
         if ticket is None:
             if events:
                 return events
@@ -314,12 +315,14 @@ class Queue:
         if ticket.state is not TicketState.WAITING:
             return 0
         mine = self._rank(ticket, now)
+        if ticket.target_counter is not None:
+            peers = self.state.waiting_by_counter.get(ticket.target_counter, {}).values()
+        else:
+            peers = self.state.waiting_in(ticket.service)
         return sum(
             1
-            for t in self.state.tickets.values()
-            if t.state is TicketState.WAITING
-            and t.service == ticket.service
-            and t.id != ticket.id
+            for t in peers
+            if t.id != ticket.id
             and (t.not_before is None or t.not_before <= now)
             and self._rank(t, now) < mine
         )
@@ -331,7 +334,7 @@ class Queue:
         return math.ceil(ahead / counters) * self.service_seconds(service_id)
 
     def service_view(self, service_id: str, now: datetime) -> ServiceView:
-        waiting = sum(1 for t in self.state.waiting() if t.service == service_id)
+        waiting = len(self.state.waiting_by_service.get(service_id, {}))
         return ServiceView(
             id=service_id,
             waiting=waiting,

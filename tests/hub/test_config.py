@@ -1,0 +1,78 @@
+"""The site file: mistakes are reported with the file and the key, and the hub refuses to start
+rather than run a half-understood site."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hub.config import ConfigError, load_site
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "examples" / "torun.toml"
+
+
+def test_example_site_is_valid_and_realistic():
+    site = load_site(EXAMPLE).site
+    assert len(site.services) >= 5 and len(site.counters) >= 6
+    roles = {d.role for d in site.devices}
+    assert roles == {"dispenser", "counter", "display", "counter-display"}
+
+
+def _broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "site.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            'services = ["kasa"]',
+            'services = ["kassa"]',
+            "site: counter 's8': unknown service 'kassa'",
+        ),
+        ('prefix = "B"', 'prefix = "A"', "service prefixes: 'A' appears twice"),
+        ('tue = "08:00-17:00"', 'tue = "17:00-08:00"', "site.services[1].hours"),
+        ('timezone = "Europe/Warsaw"', 'timezone = "Europe/Varsovie"', "unknown time zone"),
+        ('role = "display"', 'role = "tv"', "site.devices[11].role"),
+        ("building_limit = 120", "building_limit = -5", "site.building_limit"),
+        ('durability = "full"', 'durability = "maybe"', "hub.durability"),
+        ("[site]", "[site]\nbogus_key = 1", "site.bogus_key: Extra inputs are not permitted"),
+    ],
+)
+def test_a_mistake_names_the_file_and_the_key(tmp_path: Path, old: str, new: str, expected: str):
+    path = _broken(tmp_path, old, new)
+    with pytest.raises(ConfigError) as info:
+        load_site(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert expected in message
+
+
+def test_not_toml_and_missing_file(tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[site\nid = ", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_site(bad)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_site(tmp_path / "absent.toml")
+
+
+def test_hub_cli_refuses_a_bad_site_with_a_clear_message(tmp_path: Path):
+    path = _broken(tmp_path, 'counter = "s3"', 'counter = "s99"')
+    run = subprocess.run(
+        [sys.executable, "-m", "okienko.cli", "hub", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    assert "unknown counter 's99'" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -1,0 +1,87 @@
+"""`okienko demo --headless --info-file`: a whole site comes up, the info file lets a script use
+any device's account, and Ctrl-C stops everything, broker included."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from appliance.common.hub_client import Credentials, HubClient, new_request_id
+from hub.contract import messages as msg
+from hub.contract.topics import Operation
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
+    info_file = tmp_path / "demo.json"
+    log = (tmp_path / "demo.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "okienko.cli",
+            "demo",
+            "--headless",
+            "--info-file",
+            str(info_file),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 40
+        while not info_file.exists():
+            assert proc.poll() is None, (tmp_path / "demo.log").read_text()
+            assert time.monotonic() < deadline, "the demo never wrote its info file"
+            time.sleep(0.1)
+        info = json.loads(info_file.read_text(encoding="utf-8"))
+        mqtt = info["mqtt"]
+        assert mqtt["topic_root"] == f"okienko/v1/{mqtt['site']}"
+        roles = {d["role"] for d in info["devices"].values()}
+        assert roles == {"dispenser", "counter", "display", "counter-display"}
+        assert all("counter" in d for d in info["devices"].values() if d["role"] == "counter")
+
+        dispenser_id = next(k for k, d in info["devices"].items() if d["role"] == "dispenser")
+        terminal_id, terminal = next(
+            (k, d) for k, d in info["devices"].items() if d["role"] == "counter"
+        )
+        creds = lambda device: Credentials(  # noqa: E731
+            mqtt["host"], mqtt["port"], mqtt["site"], device, info["devices"][device]["password"]
+        )
+        with HubClient(creds(dispenser_id)) as d, HubClient(creds(terminal_id)) as t:
+            ticket = d.request(
+                Operation.ISSUE_TICKET,
+                msg.IssueTicketRequest(request_id=new_request_id(), service="dowody"),
+            )
+            assert ticket.ok and ticket.ticket and ticket.ticket.number == "A001"
+            clerk, entry = next(iter(info["clerks"].items()))
+            signed = t.request(
+                Operation.SIGN_IN,
+                msg.SignInRequest(request_id=new_request_id(), clerk=clerk, pin=entry["pin"]),
+            )
+            assert signed.ok and signed.counter and signed.counter.counter == terminal["counter"]
+
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
+        assert not _port_open(mqtt["host"], mqtt["port"]), "the demo left its broker running"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()

@@ -242,14 +242,14 @@ class HubSettings(_Strict):
         "full",
         description="full: fsync each commit (survives power loss); normal: survives a crash",
     )
-    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    mqtt: MqttSettings = Field(default_factory=lambda: MqttSettings())
     advertise: bool = Field(True, description="announce the hub by zeroconf (mDNS)")
     advertise_host: str | None = Field(None, description="address to announce; default: own")
 
 
 class SiteFile(_Strict):
     site: Site
-    hub: HubSettings = Field(default_factory=HubSettings)
+    hub: HubSettings = Field(default_factory=lambda: HubSettings())
 
 
 def _unique(what: str, ids: list[str]) -> None:

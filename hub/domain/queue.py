@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -128,11 +128,15 @@ class Queue:
             case cmd.Transfer():
                 return [self._transfer(command, now)]
             case cmd.CancelTicket(ticket_id=tid):
-                t = self.state.tickets.get(tid)
-                if t is None:
+                found = self.state.tickets.get(tid)
+                if found is None:
                     raise err.UnknownTicket(tid)
-                if t.state not in (TicketState.WAITING, TicketState.SKIPPED, TicketState.CALLED):
-                    raise err.InvalidState(f"ticket {t.number} is {t.state}")
+                if found.state not in (
+                    TicketState.WAITING,
+                    TicketState.SKIPPED,
+                    TicketState.CALLED,
+                ):
+                    raise err.InvalidState(f"ticket {found.number} is {found.state}")
                 return [ev.TicketCancelled(at=now, ticket_id=tid)]
             case cmd.OpenCounter(counter=cid, clerk=clerk):
                 self._counter(cid)
@@ -315,6 +319,7 @@ class Queue:
         if ticket.state is not TicketState.WAITING:
             return 0
         mine = self._rank(ticket, now)
+        peers: Iterable[Ticket]
         if ticket.target_counter is not None:
             peers = self.state.waiting_by_counter.get(ticket.target_counter, {}).values()
         else:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+ANNOUNCEMENT_FIELDS = ("letters", "number", "counter", "ticket")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ID = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 Ident = Annotated[str, Field(pattern=_ID, description="lower-case id: letters, digits, - and _")]
@@ -159,6 +160,14 @@ class Site(_Strict):
         2, ge=1, description="most priority calls in a row at a counter while others wait"
     )
     voice: bool = Field(True, description="spoken calls on the group displays")
+    announcement_pl: str = Field(
+        "Numer {letters} {number}, zapraszamy do stanowiska {counter}.",
+        description="spoken/shown call; placeholders {letters} {number} {counter} {ticket}",
+    )
+    announcement_en: str = Field(
+        "Number {letters} {number}, please go to counter {counter}.",
+        description="the same in English",
+    )
     eticket_url: str | None = Field(
         None, description="base URL of e-ticket pages; the ticket token is appended"
     )
@@ -177,6 +186,18 @@ class Site(_Strict):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone '{value}'") from None
+        return value
+
+    @field_validator("announcement_pl", "announcement_en")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        import string
+
+        for _, name, _, _ in string.Formatter().parse(value):
+            if name is not None and name not in ANNOUNCEMENT_FIELDS:
+                raise ValueError(
+                    f"unknown placeholder {{{name}}} (use {', '.join(ANNOUNCEMENT_FIELDS)})"
+                )
         return value
 
     @model_validator(mode="after")

@@ -127,7 +127,12 @@ class Views:
         c = self._counters[e.counter]
         # "A 12" reads better aloud than "A012"; a transferred ticket keeps its first letter.
         letters = t.number.rstrip("0123456789")
-        spoken = f"{letters} {int(t.number[len(letters) :])}"
+        fields = {
+            "letters": letters,
+            "number": int(t.number[len(letters) :]),
+            "counter": c.number,
+            "ticket": t.number,
+        }
         return msg.TicketCalled(
             number=t.number,
             service=t.service,
@@ -139,7 +144,7 @@ class Views:
             recall=e.recall,
             auto=e.auto,
             announcement=msg.Announcement(
-                pl=f"Numer {spoken}, zapraszamy do stanowiska {c.number}.",
-                en=f"Number {spoken}, please go to counter {c.number}.",
+                pl=self.site.announcement_pl.format(**fields),
+                en=self.site.announcement_en.format(**fields),
             ),
         )

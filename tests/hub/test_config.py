@@ -44,6 +44,11 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ('role = "display"', 'role = "tv"', "site.devices[11].role"),
         ("building_limit = 120", "building_limit = -5", "site.building_limit"),
         ('durability = "full"', 'durability = "maybe"', "hub.durability"),
+        (
+            "voice = true",
+            'voice = true\nannouncement_pl = "Numer {numer}"',
+            "site.announcement_pl: unknown placeholder {numer}",
+        ),
         ("[site]", "[site]\nbogus_key = 1", "site.bogus_key: Extra inputs are not permitted"),
     ],
 )

@@ -14,7 +14,6 @@ Last line: ``p50_ms=X p99_ms=X raw_p99_ms=X ratio_p99=X tickets_per_s=X``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import multiprocessing
 import queue
@@ -47,10 +46,10 @@ from provisioning.broker import (  # noqa: E402
 def _hub_main(site_file: SiteFile) -> None:
     import logging
 
-    from hub.app import serve_forever
+    from hub.app import run, serve_forever
 
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(serve_forever(site_file))
+    run(serve_forever(site_file))
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -10,15 +10,13 @@ from pathlib import Path
 
 
 def _hub(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from hub.app import serve_forever
+    from hub.app import run, serve_forever
     from hub.config import ConfigError, load_site
     from hub.store.database import StoreError
 
     try:
         site_file = load_site(args.config)
-        asyncio.run(serve_forever(site_file))
+        run(serve_forever(site_file))
     except (ConfigError, StoreError) as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -82,9 +82,8 @@ async def _wait_for_state(host: str, port: int, site: Site, passwords: dict[str,
 
 
 async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless: bool) -> None:
-    from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
-
     from hub.app import running_hub
+    from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
 
     site, pins = demo_site(load_site(site_path).site)
     _fresh_dir(workdir)

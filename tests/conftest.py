@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
 
 from appliance.common.hub_client import Credentials, HubClient
 from hub.config import parse_site_file
+from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
 from tests.support.hubproc import HubProcess
 from tests.support.sitefile import site_toml
 

@@ -148,7 +148,9 @@ def device_rules(topics: Topics, device: Device) -> list[AclRule]:
             assert device.counter is not None
             read(topics.counter_state(device.counter))
             read(topics.called(device.counter))
-    # Every device announces itself (Last Will on presence) and reports its health.
+    # Every device watches the hub's presence (to say "no connection" instead of showing stale
+    # numbers), announces itself (Last Will on presence) and reports its health.
+    read(topics.presence(HUB_DEVICE_ID))
     write(topics.presence(device.id))
     write(topics.status(device.id))
     return rules

@@ -124,7 +124,10 @@ def test_no_device_writes_state_events_or_replies_nor_reads_commands(site: Site)
             if rule.access != "read":
                 assert kind in ("cmd", "presence", "status"), (user, rule)
             if rule.access != "write":
-                assert kind in ("reply", "state", "event"), (user, rule)
+                # The only presence a device may read is the hub's.
+                assert kind in ("reply", "state", "event") or rule.topic == Topics(
+                    site.id
+                ).presence("hub"), (user, rule)
 
 
 def test_devices_command_only_as_themselves_and_only_their_roles_operations(site: Site) -> None:
@@ -144,6 +147,7 @@ def test_counter_display_reads_only_its_own_counter(site: Site) -> None:
     assert acl_rules(site)["cdisplay-1"] == [
         AclRule("read", t.counter_state("c1")),
         AclRule("read", t.called("c1")),
+        AclRule("read", t.presence("hub")),
         AclRule("write", t.presence("cdisplay-1")),
         AclRule("write", t.status("cdisplay-1")),
     ]
@@ -152,7 +156,13 @@ def test_counter_display_reads_only_its_own_counter(site: Site) -> None:
 def test_counter_terminal_reads_its_counter_not_the_others(site: Site) -> None:
     t = Topics(site.id)
     reads = {r.topic for r in acl_rules(site)["terminal-1"] if r.access == "read"}
-    assert reads == {t.reply("terminal-1"), t.queue_state, t.counter_state("c1"), t.called("c1")}
+    assert reads == {
+        t.reply("terminal-1"),
+        t.queue_state,
+        t.counter_state("c1"),
+        t.called("c1"),
+        t.presence("hub"),
+    }
 
 
 def test_missing_passwords_are_named(site: Site, tmp_path: Path) -> None:

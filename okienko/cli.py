@@ -68,6 +68,12 @@ def _asyncapi(args: argparse.Namespace) -> int:
     return main(args.rest)
 
 
+def _appliance(args: argparse.Namespace) -> int:
+    from appliance.main import main
+
+    return main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="okienko", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -83,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", type=Path, help="where the demo keeps its files")
     p.add_argument("--site", type=Path, help="site file (default: examples/torun.toml)")
     p.set_defaults(func=_demo)
+
+    p = sub.add_parser("appliance", help="run an appliance screen (Kivy)")
+    from appliance.main import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(func=_appliance)
 
     p = sub.add_parser("broker-config", help="write Mosquitto files for a site")
     p.add_argument("--site", type=Path, required=True)

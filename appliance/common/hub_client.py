@@ -20,7 +20,7 @@ from paho.mqtt.properties import Properties
 from pydantic import BaseModel
 
 from hub.contract import messages as msg
-from hub.contract.topics import Operation, Topics
+from hub.contract.topics import HUB_DEVICE_ID, Operation, Topics
 
 log = logging.getLogger("okienko.appliance.client")
 
@@ -47,6 +47,8 @@ class HubClient:
         self._handlers: dict[str, list[Callable[[str, bytes], None]]] = {}
         self._lock = threading.Lock()
         self.connected = threading.Event()
+        self.hub_online = False  # from the hub's retained presence (its Last Will says offline)
+        self._status_listeners: list[Callable[[bool], None]] = []
         c = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=f"okienko-{creds.site}-{creds.device}",
@@ -65,11 +67,17 @@ class HubClient:
     # --- connection ----------------------------------------------------------------------
 
     def start(self, timeout: float = 10.0) -> HubClient:
-        self.mqtt.connect_async(self.creds.host, self.creds.port, keepalive=self._keepalive)
-        self.mqtt.loop_start()
+        self.start_background()
         if not self.connected.wait(timeout):
             self.stop()
             raise HubUnavailable(f"cannot reach the broker at {self.creds.host}:{self.creds.port}")
+        return self
+
+    def start_background(self) -> HubClient:
+        """Connect (and keep reconnecting with backoff) without waiting: an appliance shows
+        "no connection" meanwhile instead of refusing to start."""
+        self.mqtt.connect_async(self.creds.host, self.creds.port, keepalive=self._keepalive)
+        self.mqtt.loop_start()
         return self
 
     def stop(self) -> None:
@@ -92,7 +100,8 @@ class HubClient:
         sock = client.socket()
         if sock is not None:  # Nagle would hold each small command back ~40 ms
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        subs = [(self._reply_topic, 1)] + [(t, 1) for t in self._handlers]
+        subs = [(self._reply_topic, 1), (self.topics.presence(HUB_DEVICE_ID), 1)]
+        subs += [(t, 1) for t in self._handlers]
         client.subscribe(subs)
         online = msg.Presence(state=msg.PresenceState.ONLINE).dump()
         client.publish(self.topics.presence(self.creds.device), online, qos=1, retain=True)
@@ -100,10 +109,40 @@ class HubClient:
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         self.connected.clear()
+        self._set_hub_online(False)
+
+    @property
+    def available(self) -> bool:
+        """Whether commands can reach a running hub now."""
+        return self.connected.is_set() and self.hub_online
+
+    def on_status(self, listener: Callable[[bool], None]) -> None:
+        """Call ``listener(available)`` whenever the hub becomes reachable or unreachable."""
+        self._status_listeners.append(listener)
+
+    def _set_hub_online(self, online: bool) -> None:
+        if online == self.hub_online:
+            return
+        self.hub_online = online
+        for listener in list(self._status_listeners):
+            try:
+                listener(self.available)
+            except Exception:
+                log.exception("status listener failed")
+
+    def _on_presence(self, payload: bytes) -> None:
+        try:
+            presence = msg.Presence.model_validate_json(payload)
+        except ValueError:
+            log.warning("unreadable hub presence")
+            return
+        self._set_hub_online(presence.state is msg.PresenceState.ONLINE)
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:  # type: ignore[no-untyped-def]
         if message.topic == self._reply_topic:
             self._on_reply(message.payload)
+        elif message.topic == self.topics.presence(HUB_DEVICE_ID):
+            self._on_presence(message.payload)
         for pattern, handlers in list(self._handlers.items()):
             if mqtt.topic_matches_sub(pattern, message.topic):
                 for handler in handlers:

@@ -1,0 +1,109 @@
+"""Running an appliance screen in Kivy: window set-up, the hub connection, marshalling presenter
+changes onto the UI thread, and ``--screenshot`` (render once the hub's state is in, save, exit).
+
+Kivy is imported only inside ``run``: presenters and their tests never need it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from appliance.common.config import ApplianceConfig
+from appliance.common.hub_client import Credentials, HubClient
+
+log = logging.getLogger("okienko.appliance")
+
+
+def on_a_pi() -> bool:
+    try:
+        return "Raspberry Pi" in Path("/proc/device-tree/model").read_text(errors="ignore")
+    except OSError:
+        return False
+
+
+def client_for(config: ApplianceConfig) -> HubClient:
+    host, site = config.hub.host, config.hub.site
+    port = config.hub.port
+    if host is None:
+        from hub.discovery import find_hub
+
+        found = find_hub(site, timeout=10.0)
+        if found is None:
+            raise SystemExit("no Okienko hub found on this network (zeroconf); set hub.host")
+        host, port, site = found.host, found.port, found.site
+    if site is None:
+        raise SystemExit("hub.site is needed when hub.host is set")
+    return HubClient(Credentials(host, port, site, config.device, config.secret()))
+
+
+def run(
+    config: ApplianceConfig,
+    build: Callable[[HubClient], tuple[Any, Any]],
+    *,
+    size: tuple[int, int] = (1024, 600),
+    screenshot: Path | None = None,
+    ready: Callable[[Any], bool] = lambda model: bool(getattr(model, "available", False)),
+) -> int:
+    """``build(client)`` returns (presenter, root widget); the widget has ``show(model)``."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    fullscreen = config.fullscreen if config.fullscreen is not None else on_a_pi()
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "resizable", "1")
+    Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
+    if fullscreen:
+        Config.set("graphics", "show_cursor", "0")
+    from kivy.app import App
+    from kivy.clock import Clock
+
+    client = client_for(config)
+    presenter, root = build(client)
+    result = {"code": 0}
+
+    class ApplianceApp(App):  # type: ignore[misc]
+        title = f"Okienko – {config.role} {config.device}"
+
+        def build(self) -> Any:
+            presenter.subscribe(lambda model: Clock.schedule_once(lambda _dt: self._show(model)))
+            Clock.schedule_interval(lambda _dt: getattr(presenter, "tick", lambda: None)(), 1.0)
+            client.start_background()
+            if screenshot is not None:
+                Clock.schedule_once(lambda _dt: self._give_up(), 30)
+            return root
+
+        def _show(self, model: Any) -> None:
+            root.show(model)
+            if screenshot is not None and ready(model):
+                # Two frames later the new model is on screen.
+                Clock.schedule_once(lambda _dt: self._shoot(), 0.5)
+
+        def _shoot(self) -> None:
+            from kivy.core.window import Window
+
+            saved = Window.screenshot(name=str(screenshot))
+            # Kivy numbers screenshot files ("x0001.png"); give the caller the name it asked for.
+            if saved and Path(saved) != screenshot:
+                Path(saved).replace(screenshot)  # type: ignore[arg-type]
+            log.info("screenshot saved to %s", screenshot)
+            self.stop()
+
+        def _give_up(self) -> None:
+            log.error("no state from the hub in 30 s; screenshot not taken")
+            result["code"] = 1
+            self.stop()
+
+        def on_stop(self) -> None:
+            client.stop()
+
+    log.info("starting %s %s on %s", config.role, config.device, platform.node())
+    ApplianceApp().run()
+    return result["code"]

@@ -1,0 +1,86 @@
+"""``okienko appliance ROLE --device ID``: start one appliance screen."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from appliance.common.config import ApplianceConfig, from_info_file, load_config
+
+if TYPE_CHECKING:
+    from appliance.common.hub_client import HubClient
+from hub.config import ConfigError
+
+ROLES = ("dispenser", "counter", "display", "counter-display")
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a size like 1024x600") from None
+    if not (320 <= w <= 7680 and 240 <= h <= 4320):
+        raise argparse.ArgumentTypeError(f"'{text}' is out of range")
+    return w, h
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("role", choices=ROLES)
+    p.add_argument("--device", required=True, help="the device id (its broker account)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--config", type=Path, help="appliance configuration (TOML)")
+    src.add_argument("--info-file", type=Path, help="the JSON written by okienko demo")
+    p.add_argument("--screenshot", type=Path, help="render once with the hub's state, save, exit")
+    p.add_argument("--size", type=_size, default=(1024, 600), help="window size, e.g. 800x480")
+    p.add_argument("--language", choices=("pl", "en"), help="screen language (default Polish)")
+    p.add_argument("--windowed", action="store_true", help="never fullscreen")
+
+
+def _builder(config: ApplianceConfig) -> Any:
+    role = str(config.role)
+    if role == "display":
+        from appliance.display.presenter import DisplayPresenter
+        from appliance.display.view import DisplayView
+
+        def build(client: HubClient) -> tuple[Any, Any]:
+            speaker = None
+            if config.voice.enabled:
+                try:
+                    from appliance.speech.announcer import default_announcer  # type: ignore
+
+                    speaker = default_announcer(config)
+                except Exception as exc:  # a display without voice still shows the calls
+                    import logging
+
+                    logging.getLogger("okienko.appliance").warning("no voice: %s", exc)
+            return DisplayPresenter(
+                client, language=config.language, speaker=speaker
+            ), DisplayView()
+
+        return build
+    raise SystemExit(f"the {role} screen is not part of this build yet")
+
+
+def main(args: argparse.Namespace) -> int:
+    overrides: dict[str, Any] = {}
+    if args.language:
+        overrides["language"] = args.language
+    if args.windowed or args.screenshot:
+        overrides["fullscreen"] = False
+    try:
+        if args.info_file is not None:
+            config = from_info_file(args.info_file, args.device, **overrides)
+        else:
+            config = load_config(args.config)
+            config = config.model_copy(update=overrides)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if str(config.role) != args.role:
+        print(f"device {args.device} is a {config.role}, not a {args.role}", file=sys.stderr)
+        return 2
+    from appliance.common.kivy_app import run
+
+    return run(config, _builder(config), size=args.size, screenshot=args.screenshot)

@@ -60,6 +60,19 @@ def _builder(config: ApplianceConfig) -> Any:
             ), DisplayView()
 
         return build
+    if role == "counter-display":
+        from appliance.counter_display.presenter import CounterDisplayPresenter
+        from appliance.counter_display.view import CounterDisplayView
+
+        counter = config.counter
+        if counter is None:
+            raise SystemExit(f"device {config.device}: a counter display needs 'counter'")
+
+        def build_cd(client: HubClient) -> tuple[Any, Any]:
+            presenter = CounterDisplayPresenter(client, counter, language=config.language)
+            return presenter, CounterDisplayView()
+
+        return build_cd
     raise SystemExit(f"the {role} screen is not part of this build yet")
 
 

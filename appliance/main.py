@@ -73,6 +73,19 @@ def _builder(config: ApplianceConfig) -> Any:
             return presenter, CounterDisplayView()
 
         return build_cd
+    if role == "counter":
+        from appliance.counter.presenter import CounterPresenter
+        from appliance.counter.view import CounterView
+
+        counter_id = config.counter
+        if counter_id is None:
+            raise SystemExit(f"device {config.device}: a counter terminal needs 'counter'")
+
+        def build_counter(client: HubClient) -> tuple[Any, Any]:
+            presenter = CounterPresenter(client, counter_id, language=config.language)
+            return presenter, CounterView(presenter)
+
+        return build_counter
     raise SystemExit(f"the {role} screen is not part of this build yet")
 
 

@@ -100,6 +100,21 @@ class TicketInfo(BaseModel):
     eticket_url: str | None = Field(None, description="link printed as a QR code")
 
 
+class ClerkInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str
+
+
+class CounterSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str
+    number: str
+    status: CounterStatus
+    services: list[str]
+
+
 class CounterState(Message):
     counter: str
     name: str
@@ -114,6 +129,9 @@ class CounterState(Message):
     )
     served_today: int
     skipped: list[str] = Field(default_factory=list, description="numbers to be called again")
+    clerks: list[ClerkInfo] = Field(
+        default_factory=list, description="who may sign in here (the terminal's sign-in list)"
+    )
 
 
 class Reply(Message):
@@ -160,6 +178,7 @@ class QueueState(Message):
     day: str
     services: list[ServiceState]
     recent_calls: list[CallInfo]
+    counters: list[CounterSummary] = Field(default_factory=list)
     building: Building
     voice: bool
 

@@ -76,6 +76,7 @@ class Views:
             waiting_here=waiting_here,
             served_today=runtime.served,
             skipped=[self.queue.state.tickets[t].number for t in runtime.skipped],
+            clerks=[msg.ClerkInfo(id=c.id, name=c.name) for c in self.site.clerks],
         )
 
     def queue_state(self, now: datetime) -> msg.QueueState:
@@ -114,6 +115,16 @@ class Views:
             day=self.queue.state.day.isoformat(),
             services=services,
             recent_calls=calls,
+            counters=[
+                msg.CounterSummary(
+                    id=c.id,
+                    name=c.name,
+                    number=c.number,
+                    status=self.queue.state.counter(c.id).status,
+                    services=list(c.services),
+                )
+                for c in self.site.counters
+            ],
             building=msg.Building(
                 inside=self.queue.state.inside(),
                 limit=self.site.building_limit,

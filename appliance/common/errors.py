@@ -1,0 +1,34 @@
+"""The hub's refusal codes as sentences a visitor or a clerk understands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hub.contract import messages as msg
+
+
+def describe(error: msg.ErrorInfo | None, _: Callable[[str], str]) -> str:
+    if error is None:
+        return _("Something went wrong. Try again.")
+    if error.code == "service_unavailable":
+        return {
+            "closed": _("This matter is not handled at this time."),
+            "cutoff": _("Tickets for today are no longer issued: the office closes soon."),
+            "daily_limit": _("Today's tickets for this matter have run out."),
+            "building_full": _("The office is full. Please wait a moment."),
+        }.get(error.reason or "", _("No tickets for this matter now."))
+    texts = {
+        "queue_empty": _("Nobody is waiting."),
+        "counter_busy": _("Finish, start or mark the current visitor first."),
+        "counter_not_open": _("The counter is not open."),
+        "no_current_ticket": _("There is no current visitor."),
+        "bad_pin": _("Wrong PIN or clerk. Too many attempts lock the terminal for 5 minutes."),
+        "invalid_transfer": _("This transfer is not possible."),
+        "unknown_service": _("Unknown matter."),
+        "unknown_counter": _("Unknown counter."),
+        "storage_error": _("The server could not save this. Try again."),
+        "forbidden": _("This device may not do that."),
+        "bad_request": _("The server did not understand the request."),
+        "unsupported": _("Not available yet."),
+    }
+    return texts.get(error.code, _("The server refused: {code}").format(code=error.code))

@@ -1,0 +1,108 @@
+"""Appliance presenters against a real hub and Mosquitto: what each screen would show."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from appliance.common.hub_client import HubClient, new_request_id
+from appliance.counter.presenter import CounterPresenter
+from appliance.counter_display.presenter import CounterDisplayPresenter
+from appliance.display.presenter import DisplayPresenter
+from hub.contract import messages as msg
+from hub.contract.topics import Operation
+from tests.support.hubproc import HubProcess
+from tests.support.sitefile import CLERK_PIN
+
+Connect = Callable[[str], HubClient]
+
+
+def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
+
+
+class Spoken:
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def announce(self, text: str) -> None:
+        self.texts.append(text)
+
+
+def test_counter_terminal_signs_in_calls_and_explains_refusals(hub: HubProcess, connect: Connect):
+    client = connect("terminal-2")
+    inline = lambda fn: fn()  # noqa: E731 - run commands synchronously in the test
+    counter = CounterPresenter(client, "s2", run=inline)
+    eventually(lambda: counter.model().available)
+    model = counter.model()
+    assert "Ewa Testowa" in dict(model.clerks).values()
+    counter.sign_in("ewa", "9999")
+    assert "Błędny PIN" in counter.model().message
+    counter.sign_in("ewa", CLERK_PIN)
+    eventually(lambda: counter.model().signed_in)
+    labels = {b.label: b.enabled for b in counter.model().buttons}
+    assert labels["Przywołaj"] and not labels["Przywołaj ponownie"]
+
+    dispenser = connect("dispenser-1")
+    issued = dispenser.request(
+        Operation.ISSUE_TICKET,
+        msg.IssueTicketRequest(request_id=new_request_id(), service="meldunki"),
+    )
+    assert issued.ok
+    counter.press(Operation.CALL_NEXT)
+    model = counter.model()
+    assert model.ticket and model.ticket_state.startswith("Wezwany")
+    assert {b.label: b.enabled for b in model.buttons}["Przywołaj ponownie"]
+    counter.press(Operation.CALL_NEXT)  # the visitor is only called: the hub refuses
+    assert "Najpierw" in counter.model().message
+    counter.press(Operation.FINISH_SERVICE)
+    eventually(lambda: counter.model().ticket == "")
+    assert counter.model().served_today >= 1
+
+
+def test_group_display_shows_and_speaks_a_new_call(hub: HubProcess, connect: Connect):
+    spoken = Spoken()
+    display = DisplayPresenter(connect("display-1"), speaker=spoken)
+    eventually(lambda: display.model().available)
+    assert display.model().site_name == "Urząd testowy"
+    terminal, dispenser = connect("terminal-3"), connect("dispenser-2")
+    terminal.request(
+        Operation.SIGN_IN,
+        msg.SignInRequest(request_id=new_request_id(), clerk="ewa", pin=CLERK_PIN),
+    )
+    dispenser.request(
+        Operation.ISSUE_TICKET,
+        msg.IssueTicketRequest(request_id=new_request_id(), service="dowody"),
+    )
+    reply = terminal.request(Operation.CALL_NEXT, msg.CounterRequest(request_id=new_request_id()))
+    assert reply.ok and reply.ticket
+    number = reply.ticket.number
+    eventually(lambda: bool(display.model().calls) and display.model().calls[0].number == number)
+    first = display.model().calls[0]
+    assert first.counter == "3" and first.highlighted
+    eventually(lambda: any(number[1:].lstrip("0") in t for t in spoken.texts))
+    assert any("stanowiska 3" in t for t in spoken.texts)
+    terminal.request(Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id()))
+
+
+def test_counter_display_shows_the_number_then_break(hub: HubProcess, connect: Connect):
+    terminal = connect("terminal-1")
+    screen = CounterDisplayPresenter(connect("cdisplay-1"), "s1")
+    terminal.request(
+        Operation.SIGN_IN,
+        msg.SignInRequest(request_id=new_request_id(), clerk="ewa", pin=CLERK_PIN),
+    )
+    connect("dispenser-1").request(
+        Operation.ISSUE_TICKET,
+        msg.IssueTicketRequest(request_id=new_request_id(), service="dowody"),
+    )
+    reply = terminal.request(Operation.CALL_NEXT, msg.CounterRequest(request_id=new_request_id()))
+    assert reply.ok and reply.ticket
+    eventually(lambda: screen.model().number == reply.ticket.number)  # type: ignore[union-attr]
+    terminal.request(Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id()))
+    terminal.request(Operation.PAUSE_COUNTER, msg.CounterRequest(request_id=new_request_id()))
+    eventually(lambda: screen.model().note == "Przerwa" and screen.model().number == "")
+    terminal.request(Operation.RESUME_COUNTER, msg.CounterRequest(request_id=new_request_id()))

@@ -115,15 +115,17 @@ class CounterView(FloatLayout):  # type: ignore[misc]
             return
         grid = GridLayout(cols=2, spacing=8)
         popup = Popup(title=model.texts.get("transfer_to", ""), content=grid, size_hint=(0.9, 0.9))
+        def choose(service: str | None, counter: str | None) -> None:
+            popup.dismiss()
+            self.presenter.transfer(to_service=service, to_counter=counter)
+
         for sid, name in model.transfer_services:
             b = Factory.BigButton(text=name)
-            b.bind(on_release=lambda _b, s=sid: (self.presenter.transfer(to_service=s),
-                                                  popup.dismiss()))
+            b.bind(on_release=lambda _b, s=sid: choose(s, None))
             grid.add_widget(b)
         for cid, name in model.transfer_counters:
             b = Factory.BigButton(text=name)
-            b.bind(on_release=lambda _b, c=cid: (self.presenter.transfer(to_counter=c),
-                                                  popup.dismiss()))
+            b.bind(on_release=lambda _b, c=cid: choose(None, c))
             grid.add_widget(b)
         cancel = Factory.BigButton(text=model.texts.get("cancel", ""))
         cancel.bind(on_release=lambda _b: popup.dismiss())

@@ -33,6 +33,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--config", type=Path, help="appliance configuration (TOML)")
     src.add_argument("--info-file", type=Path, help="the JSON written by okienko demo")
     p.add_argument("--screenshot", type=Path, help="render once with the hub's state, save, exit")
+    p.add_argument(
+        "--screenshot-after",
+        type=float,
+        metavar="SECONDS",
+        help="with --screenshot: save whatever is shown after this long, state or not",
+    )
     p.add_argument("--size", type=_size, default=(1024, 600), help="window size, e.g. 800x480")
     p.add_argument("--language", choices=("pl", "en"), help="screen language (default Polish)")
     p.add_argument("--windowed", action="store_true", help="never fullscreen")
@@ -109,4 +115,10 @@ def main(args: argparse.Namespace) -> int:
         return 2
     from appliance.common.kivy_app import run
 
-    return run(config, _builder(config), size=args.size, screenshot=args.screenshot)
+    return run(
+        config,
+        _builder(config),
+        size=args.size,
+        screenshot=args.screenshot,
+        screenshot_after=args.screenshot_after,
+    )

@@ -47,6 +47,7 @@ def run(
     *,
     size: tuple[int, int] = (1024, 600),
     screenshot: Path | None = None,
+    screenshot_after: float | None = None,
     ready: Callable[[Any], bool] = lambda model: bool(getattr(model, "available", False)),
 ) -> int:
     """``build(client)`` returns (presenter, root widget); the widget has ``show(model)``."""
@@ -76,13 +77,15 @@ def run(
             presenter.subscribe(lambda model: Clock.schedule_once(lambda _dt: self._show(model)))
             Clock.schedule_interval(lambda _dt: getattr(presenter, "tick", lambda: None)(), 1.0)
             client.start_background()
-            if screenshot is not None:
+            if screenshot is not None and screenshot_after is not None:
+                Clock.schedule_once(lambda _dt: self._shoot(), screenshot_after)
+            elif screenshot is not None:
                 Clock.schedule_once(lambda _dt: self._give_up(), 30)
             return root
 
         def _show(self, model: Any) -> None:
             root.show(model)
-            if screenshot is not None and ready(model):
+            if screenshot is not None and screenshot_after is None and ready(model):
                 # Two frames later the new model is on screen.
                 Clock.schedule_once(lambda _dt: self._shoot(), 0.5)
 

@@ -96,16 +96,21 @@ class CounterPresenter(Presenter[CounterModel]):
     # --- actions -------------------------------------------------------------------------
 
     def sign_in(self, clerk: str, pin: str) -> None:
-        self._send(Operation.SIGN_IN, msg.SignInRequest(
-            request_id=new_request_id(), clerk=clerk, pin=pin))
+        self._send(
+            Operation.SIGN_IN, msg.SignInRequest(request_id=new_request_id(), clerk=clerk, pin=pin)
+        )
 
     def press(self, operation: str) -> None:
         """One of the buttons (call_next, recall, start, finish, no_show, pause, resume, close)."""
         self._send(operation, msg.CounterRequest(request_id=new_request_id()))
 
     def transfer(self, *, to_service: str | None = None, to_counter: str | None = None) -> None:
-        self._send(Operation.TRANSFER, msg.TransferRequest(
-            request_id=new_request_id(), to_service=to_service, to_counter=to_counter))
+        self._send(
+            Operation.TRANSFER,
+            msg.TransferRequest(
+                request_id=new_request_id(), to_service=to_service, to_counter=to_counter
+            ),
+        )
 
     def _send(self, operation: str, request: msg.Request) -> None:
         with self._lock:
@@ -150,8 +155,19 @@ class CounterPresenter(Presenter[CounterModel]):
             }
             if not self.available or st is None:
                 return CounterModel(
-                    False, False, st.name if st else "", "", "", "", "", (), 0, (),
-                    self.offline_text(), False, texts=texts,
+                    False,
+                    False,
+                    st.name if st else "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    (),
+                    0,
+                    (),
+                    self.offline_text(),
+                    False,
+                    texts=texts,
                 )
             signed_in = st.status != "closed"
             current = st.current
@@ -167,7 +183,9 @@ class CounterPresenter(Presenter[CounterModel]):
                 (services[s].name, services[s].waiting) for s in st.services if s in services
             )
             status_text = {
-                "open": _("Open"), "paused": _("Break"), "closed": _("Closed"),
+                "open": _("Open"),
+                "paused": _("Break"),
+                "closed": _("Closed"),
             }[st.status]
             has = current is not None
             called = has and current is not None and current.state == "called"

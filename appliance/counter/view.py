@@ -70,8 +70,11 @@ class CounterView(FloatLayout):  # type: ignore[misc]
         self.ticket_state = model.ticket_state
         waiting = ", ".join(f"{name}: {n}" for name, n in model.waiting)
         served = model.texts.get("served", "")
-        self.waiting_text = f"{model.texts.get('waiting', '')}: {waiting}\n{served}: " \
-            f"{model.served_today}" if model.available else ""
+        self.waiting_text = (
+            f"{model.texts.get('waiting', '')}: {waiting}\n{served}: {model.served_today}"
+            if model.available
+            else ""
+        )
         main, signin = self.ids.main, self.ids.signin
         main.opacity, main.disabled = (1, False) if model.signed_in else (0, True)
         signin.opacity, signin.disabled = (0, True) if model.signed_in else (1, False)
@@ -115,6 +118,7 @@ class CounterView(FloatLayout):  # type: ignore[misc]
             return
         grid = GridLayout(cols=2, spacing=8)
         popup = Popup(title=model.texts.get("transfer_to", ""), content=grid, size_hint=(0.9, 0.9))
+
         def choose(service: str | None, counter: str | None) -> None:
             popup.dismiss()
             self.presenter.transfer(to_service=service, to_counter=counter)

@@ -82,9 +82,11 @@ def test_group_display_shows_and_speaks_a_new_call(hub: HubProcess, connect: Con
     number = reply.ticket.number
     # The state and the call event travel separately; the newest call ends up highlighted.
     eventually(
-        lambda: bool(display.model().calls)
-        and display.model().calls[0].number == number
-        and display.model().calls[0].highlighted
+        lambda: (
+            bool(display.model().calls)
+            and display.model().calls[0].number == number
+            and display.model().calls[0].highlighted
+        )
     )
     assert display.model().calls[0].counter == "3"
     eventually(lambda: any(number[1:].lstrip("0") in t for t in spoken.texts))

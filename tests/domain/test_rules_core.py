@@ -1,0 +1,358 @@
+"""The queue's rules in pure Python: numbering, availability, the no-show rule, the call order
+with bounded priority, transfers, the building limit, and replay after a restart."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from hub.config import Site
+from hub.domain import commands as cmd
+from hub.domain import errors as err
+from hub.domain import events as ev
+from hub.domain.events import PriorityReason, TicketKind
+from hub.domain.model import TicketState
+from hub.domain.queue import IdSource, Queue
+
+# Tuesday 24 Nov 2026, 10:00 in Warsaw (UTC+1).
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+HOURS = {
+    "mon": "08:00-16:00",
+    "tue": "08:00-17:00",
+    "wed": "08:00-16:00",
+    "thu": "08:00-16:00",
+    "fri": "08:00-16:00",
+}
+
+
+def make_site(**site: object) -> Site:
+    data: dict[str, object] = {
+        "id": "t",
+        "name": "Urząd",
+        "services": [
+            {"id": "a", "name": "Dowody", "prefix": "A", "hours": HOURS, "cutoff_minutes": 30},
+            {"id": "b", "name": "Meldunki", "prefix": "B", "hours": HOURS, "daily_limit": 2},
+            {"id": "c", "name": "Kasa", "prefix": "C", "hours": HOURS},
+        ],
+        "counters": [
+            {"id": "s1", "name": "Stanowisko 1", "number": "1", "services": ["a", "b"]},
+            {"id": "s2", "name": "Stanowisko 2", "number": "2", "services": ["b", "a"]},
+            {"id": "s3", "name": "Stanowisko 3", "number": "3", "services": ["c"]},
+        ],
+    }
+    data.update(site)
+    return Site.model_validate(data)
+
+
+def make_queue(site: Site | None = None) -> Queue:
+    n = itertools.count(1)
+    ids = IdSource(ticket_id=lambda: f"t{next(n)}", token=lambda: f"tok{next(n)}")
+    return Queue(site or make_site(), ids=ids, today=date(2026, 11, 24))
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def issue(q: Queue, service: str = "a", minute: float = 0, **kw: object) -> ev.TicketIssued:
+    (e,) = q.handle(cmd.IssueTicket(service, **kw), at(minute))  # type: ignore[arg-type]
+    assert isinstance(e, ev.TicketIssued)
+    return e
+
+
+def call(q: Queue, counter: str = "s1", minute: float = 0) -> str:
+    events = q.handle(cmd.CallNext(counter), at(minute))
+    called = [e for e in events if isinstance(e, ev.TicketCalled)]
+    return q.state.tickets[called[-1].ticket_id].number
+
+
+def open_counter(q: Queue, counter: str = "s1") -> None:
+    q.handle(cmd.OpenCounter(counter, "ewa"), at(0))
+
+
+# --- numbering and availability --------------------------------------------------------------
+
+
+def test_numbers_are_daily_per_service_from_one():
+    q = make_queue()
+    assert [issue(q, s).number for s in ("a", "a", "b", "a")] == ["A001", "A002", "B001", "A003"]
+
+
+def test_numbering_restarts_on_a_new_warsaw_day():
+    q = make_queue()
+    issue(q)
+    # 23:30 UTC on the 24th is already 00:30 on the 25th in Warsaw; the office opens at 8.
+    next_morning = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+    (e,) = q.handle(cmd.IssueTicket("a"), next_morning)
+    assert isinstance(e, ev.TicketIssued) and e.number == "A001"
+    assert q.state.day == date(2026, 11, 25)
+
+
+def test_replaying_stored_events_rebuilds_the_same_day():
+    q = make_queue()
+    log: list[ev.Event] = []
+    open_counter(q)
+    log += q.handle(cmd.OpenCounter("s1", "ewa"), at(0))
+    for s in ("a", "a", "b"):
+        log += q.handle(cmd.IssueTicket(s), at(1))
+    log += q.handle(cmd.CallNext("s1"), at(2))
+    log += q.handle(cmd.NoShow("s1"), at(3))
+    again = make_queue()
+    again.replay(log)
+    assert {t.number: t.state for t in again.state.tickets.values()} == {
+        t.number: t.state for t in q.state.tickets.values()
+    }
+    assert issue(again, "a", 5).number == "A003"
+
+
+@pytest.mark.parametrize(
+    ("moment", "reason"),
+    [
+        (datetime(2026, 11, 24, 6, 0, tzinfo=UTC), "closed"),  # 07:00 local, before opening
+        (datetime(2026, 11, 24, 15, 40, tzinfo=UTC), "cutoff"),  # 16:40, closes at 17:00
+        (datetime(2026, 11, 28, 10, 0, tzinfo=UTC), "closed"),  # Saturday
+    ],
+)
+def test_no_walk_in_tickets_outside_hours_or_after_cutoff(moment: datetime, reason: str):
+    q = make_queue()
+    with pytest.raises(err.ServiceUnavailable) as info:
+        q.handle(cmd.IssueTicket("a"), moment)
+    assert info.value.reason == reason
+
+
+def test_daily_limit_stops_a_service_but_not_the_others():
+    q = make_queue()
+    issue(q, "b"), issue(q, "b")
+    with pytest.raises(err.ServiceUnavailable) as info:
+        issue(q, "b")
+    assert info.value.reason == "daily_limit"
+    assert issue(q, "a").number == "A001"
+
+
+def test_building_limit_pauses_issuing_and_resumes_by_itself():
+    q = make_queue(make_site(building_limit=2))
+    open_counter(q)
+    issue(q), issue(q)
+    with pytest.raises(err.ServiceUnavailable) as info:
+        issue(q, "c")
+    assert info.value.reason == "building_full"
+    # A reservation that checks in is not turned away at the door.
+    issue(q, "a", kind=TicketKind.RESERVATION, not_before=at(30), reservation_code="ABC123")
+    call(q)
+    q.handle(cmd.FinishService("s1"), at(5))
+    assert q.availability("a", at(5)) == "building_full"  # two inside still (one reservation)
+    q.handle(cmd.CallNext("s1"), at(6))
+    q.handle(cmd.FinishService("s1"), at(7))
+    assert q.availability("a", at(7)) == "open"
+    assert issue(q, "a", 8).number == "A004"
+
+
+# --- ticket life and the no-show rule --------------------------------------------------------
+
+
+def test_ticket_goes_waiting_called_serving_done():
+    q = make_queue()
+    open_counter(q)
+    t = issue(q)
+    call(q)
+    assert q.state.tickets[t.ticket_id].state is TicketState.CALLED
+    q.handle(cmd.StartService("s1"), at(1))
+    assert q.state.tickets[t.ticket_id].state is TicketState.SERVING
+    q.handle(cmd.FinishService("s1"), at(9))
+    assert q.state.tickets[t.ticket_id].state is TicketState.DONE
+    assert q.state.counter("s1").served == 1
+
+
+def test_call_next_while_only_called_is_refused_and_changes_nothing():
+    q = make_queue()
+    open_counter(q)
+    issue(q), issue(q)
+    call(q)
+    before = {t.id: t.state for t in q.state.tickets.values()}
+    with pytest.raises(err.CounterBusy):
+        q.handle(cmd.CallNext("s1"), at(1))
+    assert {t.id: t.state for t in q.state.tickets.values()} == before
+
+
+def test_call_next_while_serving_finishes_the_current_visitor():
+    q = make_queue()
+    open_counter(q)
+    first, _ = issue(q), issue(q)
+    call(q)
+    q.handle(cmd.StartService("s1"), at(1))
+    assert call(q, minute=5) == "A002"
+    assert q.state.tickets[first.ticket_id].state is TicketState.DONE
+
+
+def test_a_closed_or_paused_counter_cannot_call():
+    q = make_queue()
+    issue(q)
+    with pytest.raises(err.CounterNotOpen):
+        q.handle(cmd.CallNext("s1"), at(1))
+    open_counter(q)
+    q.handle(cmd.PauseCounter("s1"), at(1))
+    with pytest.raises(err.CounterNotOpen):
+        q.handle(cmd.CallNext("s1"), at(2))
+    q.handle(cmd.ResumeCounter("s1"), at(3))
+    assert call(q, minute=3) == "A001"
+
+
+def test_no_show_is_called_again_after_the_next_visitor_then_removed_after_three_calls():
+    q = make_queue()
+    open_counter(q)
+    missing = issue(q)
+    for _ in range(3):
+        issue(q)
+    assert call(q) == "A001"
+    q.handle(cmd.NoShow("s1"), at(1))
+    assert q.state.tickets[missing.ticket_id].state is TicketState.SKIPPED
+    assert call(q, minute=2) == "A002"  # skipped: the next visitor comes first
+    events = q.handle(cmd.FinishService("s1"), at(3))
+    again = [e for e in events if isinstance(e, ev.TicketCalled)]
+    assert len(again) == 1 and again[0].auto and again[0].call_no == 2
+    assert again[0].ticket_id == missing.ticket_id
+    # A manual recall repeats the announcement but is not one of the three calls.
+    (recall,) = q.handle(cmd.Recall("s1"), at(3.5))
+    assert isinstance(recall, ev.TicketCalled) and recall.recall and recall.call_no == 2
+    q.handle(cmd.NoShow("s1"), at(4))
+    assert call(q, minute=5) == "A003"
+    events = q.handle(cmd.FinishService("s1"), at(6))
+    third = [e for e in events if isinstance(e, ev.TicketCalled)]
+    assert third and third[0].call_no == 3
+    (gone,) = q.handle(cmd.NoShow("s1"), at(7))
+    assert isinstance(gone, ev.TicketNoShow) and gone.removed
+    assert q.state.tickets[missing.ticket_id].state is TicketState.REMOVED
+    assert call(q, minute=8) == "A004"
+
+
+def test_closing_a_counter_returns_its_skipped_visitors_to_the_queue():
+    q = make_queue()
+    open_counter(q)
+    t = issue(q)
+    call(q)
+    q.handle(cmd.NoShow("s1"), at(1))
+    q.handle(cmd.CloseCounter("s1"), at(2))
+    assert q.state.tickets[t.ticket_id].state is TicketState.WAITING
+    open_counter(q, "s2")
+    assert call(q, "s2", 3) == "A001"
+
+
+# --- call order -------------------------------------------------------------------------------
+
+
+def test_transfer_keeps_the_place_by_issue_time():
+    q = make_queue()
+    open_counter(q), open_counter(q, "s3")
+    early = issue(q, "a", 0)
+    issue(q, "c", 1)
+    call(q, "s1", 2)
+    q.handle(cmd.Transfer("s1", to_service="c"), at(3))
+    # The transferred A001 was issued before C001, so the cash desk calls it first.
+    assert call(q, "s3", 4) == early.number
+
+
+def test_transfer_to_a_counter_is_called_only_there():
+    q = make_queue()
+    open_counter(q), open_counter(q, "s2")
+    issue(q, "a")
+    call(q, "s1")
+    q.handle(cmd.Transfer("s1", to_counter="s2"), at(1))
+    with pytest.raises(err.QueueEmpty):
+        q.handle(cmd.CallNext("s1"), at(2))
+    assert call(q, "s2", 2) == "A001"
+    with pytest.raises(err.InvalidTransfer):
+        q.handle(cmd.Transfer("s2", to_counter="s2"), at(3))
+
+
+def test_priority_first_but_never_more_than_k_in_a_row_while_others_wait():
+    q = make_queue(make_site(priority_streak=2))
+    open_counter(q)
+    issue(q, "a", 0)  # A001 walk-in, waiting longest
+    for m in (1, 2, 3):
+        issue(q, "a", m, kind=TicketKind.PRIORITY, priority_reason=PriorityReason.PREGNANCY)
+    order = []
+    for m in range(4):
+        order.append(call(q, minute=10 + 2 * m))
+        q.handle(cmd.FinishService("s1"), at(11 + 2 * m))
+    assert order == ["A002", "A003", "A001", "A004"]
+
+
+def test_priority_continues_when_nobody_else_waits():
+    q = make_queue(make_site(priority_streak=1))
+    open_counter(q)
+    for m in (0, 1):
+        issue(q, "a", m, kind=TicketKind.PRIORITY, priority_reason=PriorityReason.DISABILITY)
+    assert call(q, minute=2) == "A001"
+    q.handle(cmd.FinishService("s1"), at(3))
+    assert call(q, minute=4) == "A002"
+
+
+def test_due_reservations_come_first_and_early_ones_wait_for_their_hour():
+    q = make_queue()
+    open_counter(q)
+    issue(q, "a", 0)
+    issue(q, "a", 1, kind=TicketKind.RESERVATION, not_before=at(30), reservation_code="LATER1")
+    issue(q, "a", 2, kind=TicketKind.RESERVATION, not_before=at(5), reservation_code="NOW123")
+    assert call(q, minute=10) == "A003"  # its hour has come
+    q.handle(cmd.FinishService("s1"), at(11))
+    assert call(q, minute=12) == "A001"  # A002's hour has not
+    q.handle(cmd.FinishService("s1"), at(13))
+    with pytest.raises(err.QueueEmpty):
+        q.handle(cmd.CallNext("s1"), at(14))
+    assert call(q, minute=31) == "A002"
+
+
+def test_longest_wait_is_weighted_by_the_counters_order_of_services():
+    q = make_queue()
+    open_counter(q)
+    issue(q, "b", 0)  # B001 at 0: s1 serves "b" second (weight 0.75)
+    issue(q, "a", 2)  # A001 at 2: first service (weight 1)
+    # At minute 10: A waited 8 × 1 = 8, B waited 10 × 0.75 = 7.5 → A first.
+    assert call(q, minute=10) == "A001"
+    q.handle(cmd.FinishService("s1"), at(10.5))
+    issue(q, "a", 40)
+    # At minute 41: B waited 41 × 0.75 ≈ 31, A002 1 → B first.
+    assert call(q, minute=41) == "B001"
+
+
+def test_a_custom_policy_is_used_for_every_call():
+    class NewestFirst:
+        def choose(self, waiting, counter, runtime, now):  # type: ignore[no-untyped-def]
+            return max(waiting, key=lambda t: t.issued_at, default=None)
+
+    q = make_queue()
+    q.policy = NewestFirst()
+    open_counter(q)
+    issue(q, "a", 0), issue(q, "a", 1)
+    assert call(q, minute=2) == "A002"
+
+
+# --- what people see --------------------------------------------------------------------------
+
+
+def test_estimates_use_recent_service_times_and_open_counters():
+    q = make_queue()
+    assert q.estimated_wait("a", 3) is None  # no counter open: unknown, not zero
+    open_counter(q)
+    for m in range(4):
+        issue(q, "a", m)
+    call(q, minute=5)
+    q.handle(cmd.StartService("s1"), at(5))
+    q.handle(cmd.FinishService("s1"), at(9))  # a 4-minute service
+    assert q.service_seconds("a") == 240
+    assert q.estimated_wait("a", 2) == 480
+    open_counter(q, "s2")
+    assert q.estimated_wait("a", 2) == 240
+
+
+def test_people_ahead_counts_priority_before_walk_ins():
+    q = make_queue()
+    walk = issue(q, "a", 0)
+    prio = issue(q, "a", 1, kind=TicketKind.PRIORITY, priority_reason=PriorityReason.SENIOR)
+    late = issue(q, "a", 2)
+    tickets = q.state.tickets
+    assert q.people_ahead(tickets[prio.ticket_id], at(3)) == 0
+    assert q.people_ahead(tickets[walk.ticket_id], at(3)) == 1
+    assert q.people_ahead(tickets[late.ticket_id], at(3)) == 2

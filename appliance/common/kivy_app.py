@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,33 @@ def client_for(config: ApplianceConfig) -> HubClient:
     if site is None:
         raise SystemExit("hub.site is needed when hub.host is set")
     return HubClient(Credentials(host, port, site, config.device, config.secret()))
+
+
+class _FrameLog:
+    """``OKIENKO_FRAME_LOG=file``: after each model shown, the wall time of the next frame
+    and the model's ``site_name``/``number`` (bench/appliance.py measures state → frame)."""
+
+    def __init__(self, path: Path) -> None:
+        from kivy.core.window import Window
+
+        self.out = path.open("a", buffering=1, encoding="utf-8")
+        self.pending: list[str] = []
+        Window.bind(on_flip=self._flipped)
+
+    def shown(self, model: Any) -> None:
+        self.pending.append(str(getattr(model, "site_name", "") or getattr(model, "number", "")))
+
+    def _flipped(self, *_args: Any) -> None:
+        if self.pending:
+            now = time.time()
+            for marker in self.pending:
+                self.out.write(f"{now:.6f} {marker}\n")
+            self.pending.clear()
+
+
+def _frame_log() -> _FrameLog | None:
+    path = os.environ.get("OKIENKO_FRAME_LOG")
+    return _FrameLog(Path(path)) if path else None
 
 
 def run(
@@ -74,6 +102,7 @@ def run(
         title = f"Okienko – {config.role} {config.device}"
 
         def build(self) -> Any:
+            self._frame_log = _frame_log()
             presenter.subscribe(lambda model: Clock.schedule_once(lambda _dt: self._show(model)))
             Clock.schedule_interval(lambda _dt: getattr(presenter, "tick", lambda: None)(), 1.0)
             client.start_background()
@@ -85,6 +114,8 @@ def run(
 
         def _show(self, model: Any) -> None:
             root.show(model)
+            if self._frame_log is not None:
+                self._frame_log.shown(model)
             if screenshot is not None and screenshot_after is None and ready(model):
                 # Two frames later the new model is on screen.
                 Clock.schedule_once(lambda _dt: self._shoot(), 0.5)

@@ -31,7 +31,7 @@ def check_template(template: str) -> str:
 
 
 def split_ticket(ticket: str) -> tuple[str, int]:
-    """"A012" -> ("A", 12): the number as an int so espeak says "dwanaście", not "zero jeden
+    """ "A012" -> ("A", 12): the number as an int so espeak says "dwanaście", not "zero jeden
     dwa". A transferred ticket may carry more than one letter ("AB007" -> ("AB", 7))."""
     letters = ticket.rstrip("0123456789")
     digits = ticket[len(letters) :]

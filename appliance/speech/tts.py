@@ -1,0 +1,223 @@
+"""Speech synthesis to a WAV file: the `Synthesizer` protocol, the pyttsx3 adapter the appliance
+uses (espeak-ng's Polish voice), and a plain espeak-ng command-line adapter.
+
+Why the pyttsx3 adapter looks the way it does (pyttsx3 2.99, espeak driver, Linux):
+- libespeak-ng is initialised once per process and its voice, rate and audio callback are
+  process-wide; `pyttsx3.init()` returns one cached engine per driver for every thread. "One
+  engine per thread" is therefore not possible: all synthesis goes through one lock.
+- `setProperty` is only queued until `runAndWait`, and its failures (an unknown voice) are not
+  raised but sent to the engine's "error" callback while speech goes on in the previous voice.
+  We choose voices from the installed list and treat any reported error as a failure.
+- A failure to write the file happens in espeak's C callback and is swallowed; so the target is
+  removed first and must exist afterwards.
+- `save_to_file` prints "Audio saved to …" on stdout; harmless, left alone (silencing it would
+  mean swapping sys.stdout under every other thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger("okienko.appliance.speech")
+
+APT_PACKAGE = "espeak-ng"
+# Voice ids as espeak-ng 1.51 lists them (`espeak-ng --voices`), best first.
+VOICES: dict[str, tuple[str, ...]] = {
+    "pl": ("zlw/pl",),
+    "en": ("gmw/en", "gmw/en-gb-x-rp", "gmw/en-us"),
+}
+DEFAULT_RATE = 150  # words per minute: espeak's own 175 is brisk for a noisy hall
+
+# libespeak-ng's state is per process (see above), whichever adapter or thread uses it.
+_ESPEAK_LOCK = threading.Lock()
+
+
+class SpeechError(Exception):
+    """Speech could not be made."""
+
+
+class SpeechEngineUnavailable(SpeechError):
+    """pyttsx3 or the espeak-ng library is missing or does not start."""
+
+
+class VoiceNotInstalled(SpeechError):
+    """No voice for the requested language; the message names the package to install."""
+
+    def __init__(self, language: str, wanted: tuple[str, ...] = ()) -> None:
+        self.language = language
+        ids = ", ".join(wanted) or "none known"
+        super().__init__(
+            f"no espeak-ng voice for language {language!r} (looked for {ids}); "
+            f"install it with: apt-get install {APT_PACKAGE}"
+        )
+
+
+class SynthesisFailed(SpeechError):
+    """The engine ran but produced no usable WAV."""
+
+
+class Synthesizer(Protocol):
+    def to_wav(self, text: str, path: Path, *, language: str) -> None:
+        """Write `text` spoken in `language` ("pl" or "en") to the WAV file `path`."""
+        ...
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    id: str
+    languages: tuple[str, ...]
+
+
+def choose_voice(voices: list[VoiceInfo], language: str) -> str:
+    """The preferred voice id for `language` among those installed, else any voice whose
+    language code is that language; else VoiceNotInstalled."""
+    wanted = VOICES.get(language, ())
+    ids = {v.id.lower(): v.id for v in voices}  # espeak-ng's files are "gmw/en-GB-x-rp"
+    for voice_id in wanted:
+        if voice_id in ids:
+            return ids[voice_id]
+    for v in voices:
+        if any(code == language or code.startswith(language + "-") for code in v.languages):
+            return v.id
+    raise VoiceNotInstalled(language, wanted)
+
+
+def _check_text(text: str) -> None:
+    if not text.strip():
+        raise ValueError("nothing to say: the text is empty")
+
+
+def _check_output(path: Path) -> None:
+    # 44 bytes is a WAV header with no samples.
+    if not path.is_file() or path.stat().st_size <= 44:
+        raise SynthesisFailed(f"no speech was written to {path}")
+
+
+class Pyttsx3Synthesizer:
+    """pyttsx3 on espeak-ng, the adapter the group display uses. The engine starts on first use
+    (in the announcer's worker thread); `check()` starts it early to fail at start-up."""
+
+    def __init__(self, *, rate: int = DEFAULT_RATE, volume: float = 1.0) -> None:
+        self.rate = rate
+        self.volume = volume
+        self._engine: Any = None
+        self._errors: list[Exception] = []
+        self._voices: dict[str, str] = {}  # language -> voice id
+
+    def check(self, languages: tuple[str, ...] = ("pl",)) -> None:
+        """Raise now if the engine or a needed voice is missing."""
+        with _ESPEAK_LOCK:
+            for language in languages:
+                self._voice_for(language)
+
+    def to_wav(self, text: str, path: Path, *, language: str) -> None:
+        _check_text(text)
+        with _ESPEAK_LOCK:
+            voice = self._voice_for(language)
+            engine = self._engine
+            path.unlink(missing_ok=True)
+            self._errors.clear()
+            # Set every time: the engine is shared by the whole process.
+            engine.setProperty("voice", voice)
+            engine.setProperty("rate", self.rate)
+            engine.setProperty("volume", self.volume)
+            engine.save_to_file(text, str(path))
+            engine.runAndWait()
+            errors = list(self._errors)
+        if errors:
+            raise SynthesisFailed(f"pyttsx3 reported: {errors[0]}") from errors[0]
+        _check_output(path)
+
+    def _voice_for(self, language: str) -> str:
+        if language not in self._voices:
+            engine = self._start()
+            voices = [
+                VoiceInfo(str(v.id), tuple(str(c) for c in (v.languages or ())))
+                for v in engine.getProperty("voices")
+            ]
+            self._voices[language] = choose_voice(voices, language)
+            log.info("speech: language %s uses voice %s", language, self._voices[language])
+        return self._voices[language]
+
+    def _start(self) -> Any:
+        if self._engine is None:
+            try:
+                import pyttsx3
+
+                engine = pyttsx3.init("espeak")
+            except ImportError as exc:
+                raise SpeechEngineUnavailable(
+                    f"pyttsx3 is not installed ({exc}); install the 'appliance' extra"
+                ) from exc
+            except (OSError, RuntimeError, AttributeError) as exc:
+                # the ctypes load of libespeak-ng (OSError) or its initialisation failed
+                raise SpeechEngineUnavailable(
+                    f"espeak-ng does not start ({exc}); install it with: "
+                    f"apt-get install {APT_PACKAGE}"
+                ) from exc
+            engine.connect("error", self._on_error)
+            self._engine = engine
+        return self._engine
+
+    def _on_error(self, name: object = None, exception: Exception | None = None) -> None:
+        self._errors.append(exception or SpeechError("unknown pyttsx3 error"))
+
+
+class EspeakNgSynthesizer:
+    """The `espeak-ng` program in a subprocess: no shared state and a hard timeout, for
+    diagnosis on a device (`espeak-ng -v pl -w f.wav "Numer A 12"`) and as a fallback
+    where pyttsx3 cannot be installed."""
+
+    def __init__(
+        self, *, rate: int = DEFAULT_RATE, program: str = "espeak-ng", timeout_s: float = 10.0
+    ) -> None:
+        self.rate = rate
+        self.program = program
+        self.timeout_s = timeout_s
+        self._voices: dict[str, str] = {}
+
+    def check(self, languages: tuple[str, ...] = ("pl",)) -> None:
+        for language in languages:
+            self._voice_for(language)
+
+    def to_wav(self, text: str, path: Path, *, language: str) -> None:
+        _check_text(text)
+        voice = self._voice_for(language)
+        path.unlink(missing_ok=True)
+        # "--" so a text starting with "-" is not taken for an option
+        cmd = [self.program, "-v", voice, "-s", str(self.rate), "-w", str(path), "--", text]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise SynthesisFailed(f"{self.program} took over {self.timeout_s} s") from exc
+        if done.returncode != 0:
+            raise SynthesisFailed(f"{self.program} failed: {done.stderr.strip()[:200]}")
+        _check_output(path)
+
+    def _voice_for(self, language: str) -> str:
+        if language not in self._voices:
+            if shutil.which(self.program) is None:
+                raise SpeechEngineUnavailable(
+                    f"{self.program} not found; install it with: apt-get install {APT_PACKAGE}"
+                )
+            out = subprocess.run(
+                [self.program, "--voices"], capture_output=True, text=True, timeout=10
+            ).stdout
+            self._voices[language] = choose_voice(_parse_voice_list(out), language)
+        return self._voices[language]
+
+
+def _parse_voice_list(listing: str) -> list[VoiceInfo]:
+    """`espeak-ng --voices`: "Pty Language Age/Gender VoiceName File Other Languages"."""
+    voices = []
+    for line in listing.splitlines()[1:]:
+        cols = line.split()
+        if len(cols) >= 5:
+            voices.append(VoiceInfo(cols[4], (cols[1],)))
+    return voices

@@ -171,6 +171,10 @@ class HubClient:
         if self.connected.is_set():
             self.mqtt.subscribe(topic, qos=1)
 
+    def report_status(self, status: msg.DeviceStatus) -> None:
+        """Retained device health (printer state) for the hub's fleet view."""
+        self.mqtt.publish(self.topics.status(self.creds.device), status.dump(), qos=1, retain=True)
+
     def send(self, operation: Operation | str, request: BaseModel) -> None:
         """Publish a command without waiting (tests, fire-and-forget)."""
         self._publish(operation, request)

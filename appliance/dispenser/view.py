@@ -1,0 +1,112 @@
+"""Kivy view of the dispenser (dispenser.kv): one grid that shows the services, the priority
+reasons, the code keypad or the issued ticket, and a bar of actions below it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.label import Label
+
+from appliance.dispenser.presenter import DispenserModel, DispenserPresenter
+
+Builder.load_file(str(Path(__file__).with_name("dispenser.kv")))
+
+
+def _button(text: str, action: Any, *, enabled: bool = True) -> Any:
+    b = Factory.DispenserButton(text=text, disabled=not enabled)
+    b.bind(on_release=lambda _b: action())
+    return b
+
+
+class DispenserView(FloatLayout):  # type: ignore[misc]
+    title = StringProperty("")
+    banner = StringProperty("")
+    message = StringProperty("")
+    overlay = StringProperty("")
+    columns = NumericProperty(2)
+
+    def __init__(self, presenter: DispenserPresenter, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.p = presenter
+
+    def show(self, m: DispenserModel) -> None:
+        t = m.texts
+        self.overlay = "" if m.available else m.message
+        self.message = m.message if m.available and m.screen != "trouble" else ""
+        self.banner = ""
+        grid, bar = self.ids.grid, self.ids.bar
+        grid.clear_widgets()
+        bar.clear_widgets()
+        if m.busy:
+            self.overlay = "…"
+        if m.screen == "priority":
+            self.title = t["priority"]
+            self.columns = 2
+            for reason, label in m.reasons:
+                grid.add_widget(_button(label, lambda r=reason: self.p.choose_priority(r)))
+            bar.add_widget(_button(t["cancel"], self.p.cancel))
+        elif m.screen == "code":
+            self.title = f"{t['code_prompt']}:  {m.code or '_'}"
+            self.columns = 5
+            for key in "1234567890":
+                grid.add_widget(_button(key, lambda k=key: self.p.key(k)))
+            bar.add_widget(_button(t["cancel"], self.p.cancel))
+            bar.add_widget(_button("<", lambda: self.p.key("back")))
+            bar.add_widget(_button("OK", lambda: self.p.key("ok")))
+        elif m.screen in ("ticket", "trouble") and m.ticket is not None:
+            self.title = t["your_ticket"]
+            self.columns = 1
+            ticket = m.ticket
+            text = (
+                f"[size={int(self.height * 0.25)}]{ticket.number}[/size]\n"
+                f"{ticket.service_name}\n{t['ahead']}: {ticket.people_ahead}"
+            )
+            grid.add_widget(
+                Label(
+                    text=text,
+                    markup=True,
+                    halign="center",
+                    font_size=self.height * 0.05,
+                    color=(1, 1, 1, 1),
+                )
+            )
+            if m.screen == "trouble":
+                grid.add_widget(
+                    Label(
+                        text=m.message,
+                        font_size=self.height * 0.05,
+                        color=(1, 0.6, 0.5, 1),
+                        text_size=(self.width * 0.9, None),
+                        halign="center",
+                    )
+                )
+                bar.add_widget(_button(t["reprint"], self.p.reprint))
+            else:
+                self.banner = t["take"]
+            bar.add_widget(_button(t["cancel"], self.p.cancel))
+        else:
+            self.title = t["title"]
+            self.columns = 2 if len(m.tiles) <= 6 else 3
+            if m.priority_reason:
+                label = dict(m.reasons).get(m.priority_reason, "")
+                self.banner = f"{t['priority']}: {label}"
+            for tile in m.tiles:
+                detail = tile.reason or f"{t['waiting']}: {tile.waiting} · {tile.wait_text}"
+                text = f"{tile.name}\n[size={int(self.height * 0.03)}]{detail}[/size]"
+                grid.add_widget(
+                    _button(
+                        text,
+                        lambda s=tile.service: self.p.choose_service(s),
+                        enabled=tile.enabled and not m.busy,
+                    )
+                )
+            if m.priority_reason:
+                bar.add_widget(_button(t["cancel"], self.p.cancel))
+            else:
+                bar.add_widget(_button(t["priority"], self.p.start_priority))
+            bar.add_widget(_button(t["check_in"], self.p.start_code))

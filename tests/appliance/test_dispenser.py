@@ -1,0 +1,133 @@
+"""The dispenser presenter against a real hub: tiles, one ticket per tap, printer trouble with a
+reprint, priority tickets, and the return to the start screen."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from appliance.common.hub_client import HubClient
+from appliance.dispenser.presenter import DispenserPresenter
+from hub.contract import messages as msg
+from tests.conftest import SiteRig
+from tests.support.hubproc import HubProcess
+
+Connect = Callable[[str], HubClient]
+
+
+class PaperOut(Exception):
+    state = msg.PrinterState.PAPER_OUT
+
+
+class RecordingPrinter:
+    """Stands in for the USB printer that cannot exist here (the real adapters are in
+    appliance.printing); it can be told to run out of paper."""
+
+    def __init__(self) -> None:
+        self.printed: list[Any] = []
+        self.paper = True
+
+    def print_ticket(self, ticket: Any) -> None:
+        if not self.paper:
+            raise PaperOut("paper out")
+        self.printed.append(ticket)
+
+    def status(self) -> msg.PrinterState:
+        return msg.PrinterState.OK if self.paper else msg.PrinterState.PAPER_OUT
+
+
+def make(client: HubClient, printer: RecordingPrinter, **kw: Any) -> DispenserPresenter:
+    return DispenserPresenter(
+        client,
+        printer,
+        run=lambda fn: fn(),
+        make_ticket=lambda ticket, site, _: (ticket.number, site),
+        **kw,
+    )
+
+
+def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
+
+
+def test_tiles_show_waiting_and_why_a_service_is_unavailable(hub: HubProcess, connect: Connect):
+    p = make(connect("dispenser-1"), RecordingPrinter())
+    eventually(lambda: p.model().available)
+    tiles = {t.service: t for t in p.model().tiles}
+    assert tiles["dowody"].enabled
+    assert not tiles["nieczynne"].enabled and tiles["nieczynne"].reason == "Teraz nieczynne"
+    assert p.model().texts["title"] == "Wybierz sprawę"
+
+
+def test_one_tap_one_ticket_even_when_tapped_twice(hub: HubProcess, connect: Connect):
+    printer = RecordingPrinter()
+    pending: list[Callable[[], None]] = []
+    p = DispenserPresenter(
+        connect("dispenser-1"),
+        printer,
+        run=pending.append,
+        make_ticket=lambda ticket, site, _: ticket.number,
+    )
+    eventually(lambda: p.model().available)
+    p.choose_service("dowody")
+    p.choose_service("dowody")  # the second tap lands while the first is in flight
+    assert len(pending) == 1
+    pending.pop()()
+    assert len(printer.printed) == 1 and p.model().screen == "ticket"
+
+
+def test_paper_out_is_reported_shown_and_the_ticket_can_be_reprinted(
+    rig: SiteRig, hub: HubProcess, connect: Connect
+):
+    statuses: list[dict] = []
+    got = threading.Event()
+    watcher = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    watcher.username_pw_set("hub", rig.passwords["hub"])
+    watcher.on_message = lambda c, u, m: (statuses.append(json.loads(m.payload)), got.set())
+    watcher.connect("127.0.0.1", rig.port)
+    watcher.subscribe(f"okienko/v1/{rig.site_id}/status/dispenser-2", qos=1)
+    watcher.loop_start()
+    try:
+        printer = RecordingPrinter()
+        p = make(connect("dispenser-2"), printer)
+        eventually(lambda: p.model().available)
+        printer.paper = False
+        p.choose_service("dowody")
+        model = p.model()
+        assert model.screen == "trouble" and model.ticket is not None
+        assert model.message == "Proszę pobrać bilet w punkcie informacyjnym."
+        eventually(lambda: any(s["printer"] == "paper_out" for s in statuses))
+        number = model.ticket.number
+        printer.paper = True
+        p.reprint()
+        assert [n for n, _ in printer.printed] == [number]  # the same ticket, not a new one
+        assert p.model().screen == "ticket"
+    finally:
+        watcher.disconnect()
+        watcher.loop_stop()
+
+
+def test_priority_ticket_and_return_to_start_when_idle(hub: HubProcess, connect: Connect):
+    clock = [0.0]
+    p = make(
+        connect("dispenser-1"), RecordingPrinter(), monotonic=lambda: clock[0], idle_seconds=20
+    )
+    eventually(lambda: p.model().available)
+    p.start_priority()
+    assert p.model().screen == "priority"
+    p.choose_priority("pregnancy")
+    assert p.model().priority_reason == "pregnancy"
+    p.choose_service("dowody")
+    assert p.model().ticket is not None and p.model().ticket.kind == "priority"
+    clock[0] += 25
+    p.tick()
+    assert p.model().screen == "services" and p.model().ticket is None

@@ -54,7 +54,7 @@ def _builder(config: ApplianceConfig) -> Any:
             speaker = None
             if config.voice.enabled:
                 try:
-                    from appliance.speech.announcer import default_announcer  # type: ignore
+                    from appliance.speech.announcer import default_announcer
 
                     speaker = default_announcer(config)
                 except Exception as exc:  # a display without voice still shows the calls

@@ -67,7 +67,7 @@ def _pulse_server_running() -> bool:
     if os.environ.get("PULSE_SERVER"):
         return True
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    return bool(runtime) and Path(runtime, "pulse", "native").exists()
+    return runtime is not None and Path(runtime, "pulse", "native").exists()
 
 
 def _alsa_has_card() -> bool:

@@ -5,24 +5,29 @@ Why the pyttsx3 adapter looks the way it does (pyttsx3 2.99, espeak driver, Linu
 - libespeak-ng is initialised once per process and its voice, rate and audio callback are
   process-wide; `pyttsx3.init()` returns one cached engine per driver for every thread. "One
   engine per thread" is therefore not possible: all synthesis goes through one lock.
-- `setProperty` is only queued until `runAndWait`, and its failures (an unknown voice) are not
+- `setProperty` may be queued until `runAndWait`, and its failures (an unknown voice) are never
   raised but sent to the engine's "error" callback while speech goes on in the previous voice.
   We choose voices from the installed list and treat any reported error as a failure.
-- A failure to write the file happens in espeak's C callback and is swallowed; so the target is
-  removed first and must exist afterwards.
+- From the second `runAndWait` on, the queued commands run at once (the driver is idle), so
+  the loop ends only when espeak's C callback says the utterance is done. If writing the file
+  fails in that callback, the error is swallowed and `runAndWait` never returns. So we check the
+  target can be written before; a watchdog ends a loop that overruns `timeout_s` (the loop
+  polls every 10 ms, so the driver proxy's `endLoop` from another thread stops it; the engine's
+  own `endLoop` refuses, believing no loop runs); and the file is checked after.
 - `save_to_file` prints "Audio saved to …" on stdout; harmless, left alone (silencing it would
   mean swapping sys.stdout under every other thread).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 log = logging.getLogger("okienko.appliance.speech")
 
@@ -99,54 +104,16 @@ def _check_output(path: Path) -> None:
         raise SynthesisFailed(f"no speech was written to {path}")
 
 
-class Pyttsx3Synthesizer:
-    """pyttsx3 on espeak-ng, the adapter the group display uses. The engine starts on first use
-    (in the announcer's worker thread); `check()` starts it early to fail at start-up."""
+class _SharedEngine:
+    """The process's one pyttsx3 engine and what its "error" callback reported; used only
+    under _ESPEAK_LOCK."""
 
-    def __init__(self, *, rate: int = DEFAULT_RATE, volume: float = 1.0) -> None:
-        self.rate = rate
-        self.volume = volume
-        self._engine: Any = None
-        self._errors: list[Exception] = []
-        self._voices: dict[str, str] = {}  # language -> voice id
+    engine: ClassVar[Any] = None
+    errors: ClassVar[list[Exception]] = []
 
-    def check(self, languages: tuple[str, ...] = ("pl",)) -> None:
-        """Raise now if the engine or a needed voice is missing."""
-        with _ESPEAK_LOCK:
-            for language in languages:
-                self._voice_for(language)
-
-    def to_wav(self, text: str, path: Path, *, language: str) -> None:
-        _check_text(text)
-        with _ESPEAK_LOCK:
-            voice = self._voice_for(language)
-            engine = self._engine
-            path.unlink(missing_ok=True)
-            self._errors.clear()
-            # Set every time: the engine is shared by the whole process.
-            engine.setProperty("voice", voice)
-            engine.setProperty("rate", self.rate)
-            engine.setProperty("volume", self.volume)
-            engine.save_to_file(text, str(path))
-            engine.runAndWait()
-            errors = list(self._errors)
-        if errors:
-            raise SynthesisFailed(f"pyttsx3 reported: {errors[0]}") from errors[0]
-        _check_output(path)
-
-    def _voice_for(self, language: str) -> str:
-        if language not in self._voices:
-            engine = self._start()
-            voices = [
-                VoiceInfo(str(v.id), tuple(str(c) for c in (v.languages or ())))
-                for v in engine.getProperty("voices")
-            ]
-            self._voices[language] = choose_voice(voices, language)
-            log.info("speech: language %s uses voice %s", language, self._voices[language])
-        return self._voices[language]
-
-    def _start(self) -> Any:
-        if self._engine is None:
+    @classmethod
+    def get(cls) -> Any:
+        if cls.engine is None:
             try:
                 import pyttsx3
 
@@ -161,12 +128,77 @@ class Pyttsx3Synthesizer:
                     f"espeak-ng does not start ({exc}); install it with: "
                     f"apt-get install {APT_PACKAGE}"
                 ) from exc
-            engine.connect("error", self._on_error)
-            self._engine = engine
-        return self._engine
+            engine.connect("error", cls._on_error)
+            cls.engine = engine
+        return cls.engine
 
-    def _on_error(self, name: object = None, exception: Exception | None = None) -> None:
-        self._errors.append(exception or SpeechError("unknown pyttsx3 error"))
+    @classmethod
+    def _on_error(cls, name: object = None, exception: Exception | None = None) -> None:
+        cls.errors.append(exception or SpeechError("unknown pyttsx3 error"))
+
+
+class Pyttsx3Synthesizer:
+    """pyttsx3 on espeak-ng, the adapter the group display uses. The engine starts on first use
+    (in the announcer's worker thread); `check()` starts it early to fail at start-up."""
+
+    def __init__(
+        self, *, rate: int = DEFAULT_RATE, volume: float = 1.0, timeout_s: float = 10.0
+    ) -> None:
+        self.rate = rate
+        self.volume = volume
+        self.timeout_s = timeout_s
+        self._voices: dict[str, str] = {}  # language -> voice id
+
+    def check(self, languages: tuple[str, ...] = ("pl",)) -> None:
+        """Raise now if the engine or a needed voice is missing."""
+        with _ESPEAK_LOCK:
+            for language in languages:
+                self._voice_for(language)
+
+    def to_wav(self, text: str, path: Path, *, language: str) -> None:
+        _check_text(text)
+        try:
+            path.open("wb").close()  # fails here, cleanly, rather than inside pyttsx3 (see above)
+        except OSError as exc:
+            raise SynthesisFailed(f"cannot write {path}: {exc}") from exc
+        with _ESPEAK_LOCK:
+            voice = self._voice_for(language)
+            engine = _SharedEngine.get()
+            _SharedEngine.errors.clear()
+            # Set every time: the engine is shared by the whole process.
+            engine.setProperty("voice", voice)
+            engine.setProperty("rate", self.rate)
+            engine.setProperty("volume", self.volume)
+            engine.save_to_file(text, str(path))
+            overran = threading.Event()
+            watchdog = threading.Timer(self.timeout_s, _end_loop, (engine, overran))
+            watchdog.start()
+            try:
+                engine.runAndWait()
+            finally:
+                watchdog.cancel()
+            errors = list(_SharedEngine.errors)
+        if overran.is_set():
+            raise SynthesisFailed(f"pyttsx3 did not finish within {self.timeout_s} s")
+        if errors:
+            raise SynthesisFailed(f"pyttsx3 reported: {errors[0]}") from errors[0]
+        _check_output(path)
+
+    def _voice_for(self, language: str) -> str:
+        if language not in self._voices:
+            voices = [
+                VoiceInfo(str(v.id), tuple(str(c) for c in (v.languages or ())))
+                for v in _SharedEngine.get().getProperty("voices")
+            ]
+            self._voices[language] = choose_voice(voices, language)
+            log.info("speech: language %s uses voice %s", language, self._voices[language])
+        return self._voices[language]
+
+
+def _end_loop(engine: Any, overran: threading.Event) -> None:
+    overran.set()
+    with contextlib.suppress(Exception):  # the loop may have ended just now after all
+        engine.proxy.endLoop(True)
 
 
 class EspeakNgSynthesizer:

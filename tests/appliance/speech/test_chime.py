@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import wave
 from array import array
 from pathlib import Path
@@ -18,7 +19,7 @@ def read_samples(path: Path) -> array[int]:
 
 
 def zero_crossing_hz(samples: array[int]) -> float:
-    crossings = sum(1 for a, b in zip(samples, samples[1:], strict=False) if (a < 0) != (b < 0))
+    crossings = sum(1 for a, b in itertools.pairwise(samples) if (a < 0) != (b < 0))
     return crossings / 2 / (len(samples) / SAMPLE_RATE)
 
 

@@ -28,7 +28,7 @@ def test_a_hung_player_is_stopped_soon_after_the_sound_would_end(tmp_path: Path)
     chime = ensure_chime(tmp_path)
     start = time.monotonic()
     with pytest.raises(PlaybackFailed, match="still playing"):
-        CommandPlayer(["sh", "-c", "sleep 30", "player"], slack_s=0.2).play(chime)
+        CommandPlayer(["sh", "-c", "exec sleep 30", "player"], slack_s=0.2).play(chime)
     assert time.monotonic() - start < wav_seconds(chime) + 2
 
 

@@ -112,3 +112,47 @@ def test_counter_display_shows_the_number_then_break(hub: HubProcess, connect: C
     terminal.request(Operation.PAUSE_COUNTER, msg.CounterRequest(request_id=new_request_id()))
     eventually(lambda: screen.model().note == "Przerwa" and screen.model().number == "")
     terminal.request(Operation.RESUME_COUNTER, msg.CounterRequest(request_id=new_request_id()))
+
+
+class WavRecorder:
+    """A player that keeps what it was given to play (no sound card here)."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+
+    def play(self, path) -> None:  # type: ignore[no-untyped-def]
+        import wave
+
+        with wave.open(str(path)) as w:
+            self.seconds.append(w.getnframes() / w.getframerate())
+
+
+def test_a_call_is_spoken_in_polish_by_espeak_ng(hub: HubProcess, connect: Connect):
+    from appliance.speech.announcer import Announcer
+    from appliance.speech.tts import Pyttsx3Synthesizer
+
+    player = WavRecorder()
+    announcer = Announcer(Pyttsx3Synthesizer(), player, language="pl")
+    try:
+        display = DisplayPresenter(connect("display-1"), speaker=announcer)
+        eventually(lambda: display.model().available)
+        terminal = connect("terminal-1")
+        terminal.request(
+            Operation.SIGN_IN,
+            msg.SignInRequest(request_id=new_request_id(), clerk="ewa", pin=CLERK_PIN),
+        )
+        connect("dispenser-2").request(
+            Operation.ISSUE_TICKET,
+            msg.IssueTicketRequest(request_id=new_request_id(), service="dowody"),
+        )
+        assert terminal.request(
+            Operation.CALL_NEXT, msg.CounterRequest(request_id=new_request_id())
+        ).ok
+        assert announcer.wait_idle(15)
+        spoken = [p for p in announcer.played if p.outcome == "spoken"]
+        assert spoken and "stanowiska 1" in spoken[-1].text
+        # A chime, then at least a second of speech.
+        assert len(player.seconds) >= 2 and player.seconds[-1] > 1.0
+        terminal.request(Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id()))
+    finally:
+        announcer.close()

@@ -11,9 +11,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import secrets
 import shutil
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -107,14 +110,71 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
             await asyncio.wait_for(bridge.connected.wait(), 15)
             await _wait_for_state(host, broker.port, site, passwords)
             info = info_document(site, host, broker.port, passwords, pins)
-            if info_file is not None:
-                info_file.parent.mkdir(parents=True, exist_ok=True)
-                tmp = info_file.with_suffix(".tmp")
+            own_info = workdir / "demo.json"  # the appliances' credentials, also when not asked
+            for path in filter(None, (info_file, own_info)):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
-                tmp.replace(info_file)  # readers never see half a file
-            _print_banner(site, info, headless)
-            await stop.wait()
+                tmp.replace(path)  # readers never see half a file
+            windows = [] if headless else _open_appliances(site, own_info, workdir)
+            _print_banner(site, info, headless, len(windows))
+            try:
+                await stop.wait()
+            finally:
+                _close(windows)
     log.info("demo stopped")
+
+
+# One of each appliance, in windows the size of their real screens.
+DEMO_SCREENS = (
+    ("display", "1024x600"),
+    ("counter", "800x480"),
+    ("counter-display", "800x480"),
+    ("dispenser", "800x480"),
+)
+
+
+def _open_appliances(site: Site, info: Path, workdir: Path) -> list[subprocess.Popen[bytes]]:
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        log.info("no screen here: appliance windows not opened (use --headless to say so)")
+        return []
+    procs = []
+    for role, size in DEMO_SCREENS:
+        device = next((d for d in site.devices if d.role == role), None)
+        if device is None:
+            continue
+        log_file = (workdir / f"{device.id}.log").open("wb")
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "okienko.cli",
+                    "appliance",
+                    role,
+                    "--device",
+                    device.id,
+                    "--info-file",
+                    str(info),
+                    "--windowed",
+                    "--size",
+                    size,
+                ],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    return procs
+
+
+def _close(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 def _fresh_dir(workdir: Path) -> None:
@@ -124,14 +184,16 @@ def _fresh_dir(workdir: Path) -> None:
     workdir.mkdir(parents=True)
 
 
-def _print_banner(site: Site, info: dict[str, Any], headless: bool) -> None:
+def _print_banner(site: Site, info: dict[str, Any], headless: bool, windows: int) -> None:
     mqtt = info["mqtt"]
     print(f"\nOkienko demo: site '{site.name}' is running.")
     print(f"  broker  mqtt://{mqtt['host']}:{mqtt['port']}  (topics under {mqtt['topic_root']})")
     for cid, clerk in info["clerks"].items():
         print(f"  clerk   {cid:<10} PIN {clerk['pin']}  ({clerk['name']})")
     if not headless:
-        print("  appliance windows: not part of this build yet (see issue 3)")
+        print(
+            f"  appliance windows opened: {windows} (display, terminal, counter display, dispenser)"
+        )
     print("Press Ctrl-C to stop.\n", flush=True)
 
 

@@ -6,14 +6,19 @@ view model, and tell their view (which marshals onto the UI thread) that it chan
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from appliance.common.hub_client import HubClient
 from appliance.common.i18n import gettext_for
 
 M = TypeVar("M")
+P = TypeVar("P", bound=BaseModel)
+log = logging.getLogger("okienko.appliance")
 
 
 class Presenter(Generic[M]):
@@ -25,6 +30,22 @@ class Presenter(Generic[M]):
         self._listeners: list[Callable[[M], None]] = []
         self.available = client.available
         client.on_status(self._on_status)
+
+    def watch(self, topic: str, model: type[P], store: Callable[[P], Any]) -> None:
+        """Keep ``store(message)`` up to date from ``topic``; unreadable messages are logged
+        and ignored, so a bad payload never takes a screen down."""
+
+        def on_message(actual_topic: str, payload: bytes) -> None:
+            try:
+                message = model.model_validate_json(payload)
+            except ValidationError:
+                log.warning("ignoring an unreadable %s on %s", model.__name__, actual_topic)
+                return
+            with self._lock:
+                store(message)
+            self.changed()
+
+        self.client.subscribe(topic, on_message)
 
     def subscribe(self, listener: Callable[[M], None]) -> None:
         self._listeners.append(listener)

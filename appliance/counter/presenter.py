@@ -68,30 +68,16 @@ class CounterPresenter(Presenter[CounterModel]):
         self.busy = False
         # Where commands run: a thread by default; tests may run them inline.
         self._run = run or (lambda fn: threading.Thread(target=fn, daemon=True).start())
-        client.subscribe(client.topics.counter_state(counter), self._on_counter)
-        client.subscribe(client.topics.queue_state, self._on_queue)
+        self.watch(client.topics.counter_state(counter), msg.CounterState, self._set_state)
+        self.watch(client.topics.queue_state, msg.QueueState, self._set_queue)
 
     # --- hub input -----------------------------------------------------------------------
 
-    def _on_counter(self, _topic: str, payload: bytes) -> None:
-        try:
-            state = msg.CounterState.model_validate_json(payload)
-        except ValidationError:
-            log.warning("ignoring an unreadable counter state")
-            return
-        with self._lock:
-            self.state = state
-        self.changed()
+    def _set_state(self, state: msg.CounterState) -> None:
+        self.state = state
 
-    def _on_queue(self, _topic: str, payload: bytes) -> None:
-        try:
-            queue = msg.QueueState.model_validate_json(payload)
-        except ValidationError:
-            log.warning("ignoring an unreadable queue state")
-            return
-        with self._lock:
-            self.queue = queue
-        self.changed()
+    def _set_queue(self, queue: msg.QueueState) -> None:
+        self.queue = queue
 
     # --- actions -------------------------------------------------------------------------
 

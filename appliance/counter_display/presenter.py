@@ -6,8 +6,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
 from appliance.common.hub_client import HubClient
 from appliance.common.presenter import Presenter
 from hub.contract import messages as msg
@@ -30,18 +28,11 @@ class CounterDisplayPresenter(Presenter[CounterDisplayModel]):
         self.counter = counter
         self.state: msg.CounterState | None = None
         self._flash = False
-        client.subscribe(client.topics.counter_state(counter), self._on_state)
+        self.watch(client.topics.counter_state(counter), msg.CounterState, self._set_state)
         client.subscribe(client.topics.called(counter), self._on_called)
 
-    def _on_state(self, _topic: str, payload: bytes) -> None:
-        try:
-            state = msg.CounterState.model_validate_json(payload)
-        except ValidationError:
-            log.warning("ignoring an unreadable counter state")
-            return
-        with self._lock:
-            self.state = state
-        self.changed()
+    def _set_state(self, state: msg.CounterState) -> None:
+        self.state = state
 
     def _on_called(self, _topic: str, payload: bytes) -> None:
         with self._lock:

@@ -100,17 +100,10 @@ class DispenserPresenter(Presenter[DispenserModel]):
         self.ticket: msg.TicketInfo | None = None
         self.unprinted: msg.TicketInfo | None = None
         self._last_touch = monotonic()
-        client.subscribe(client.topics.queue_state, self._on_queue)
+        self.watch(client.topics.queue_state, msg.QueueState, self._set_queue)
 
-    def _on_queue(self, _topic: str, payload: bytes) -> None:
-        try:
-            queue = msg.QueueState.model_validate_json(payload)
-        except ValidationError:
-            log.warning("ignoring an unreadable queue state")
-            return
-        with self._lock:
-            self.queue = queue
-        self.changed()
+    def _set_queue(self, queue: msg.QueueState) -> None:
+        self.queue = queue
 
     # --- actions -------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@ counts per service, site name and clock; each call is also spoken when the site 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -11,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
-
-from pydantic import ValidationError
 
 from appliance.common.hub_client import HubClient
 from appliance.common.presenter import Presenter
@@ -70,35 +67,19 @@ class DisplayPresenter(Presenter[DisplayModel]):
         self._now = now
         self.state: msg.QueueState | None = None
         self._highlight: dict[str, float] = {}  # number -> until (monotonic)
-        client.subscribe(client.topics.queue_state, self._on_state)
-        client.subscribe(client.topics.all_called, self._on_called)
+        self.watch(client.topics.queue_state, msg.QueueState, self._set_state)
+        self.watch(client.topics.all_called, msg.TicketCalled, self._on_called)
 
-    def _on_state(self, _topic: str, payload: bytes) -> None:
-        try:
-            state = msg.QueueState.model_validate_json(payload)
-        except ValidationError:
-            log.warning("ignoring an unreadable queue state")
-            return
-        with self._lock:
-            self.state = state
-        self.changed()
+    def _set_state(self, state: msg.QueueState) -> None:
+        self.state = state
 
-    def _on_called(self, _topic: str, payload: bytes) -> None:
-        try:
-            called = msg.TicketCalled.model_validate_json(payload)
-        except ValidationError:
-            log.warning(
-                "ignoring an unreadable call: %s",
-                json.dumps(payload[:80].decode("utf-8", "replace")),
-            )
-            return
-        with self._lock:
-            self._highlight[called.number] = self._monotonic() + self.highlight_s
-            voice = self.state.voice if self.state else True
+    def _on_called(self, called: msg.TicketCalled) -> None:
+        """Runs under the presenter's lock (see ``watch``); speaking only enqueues."""
+        self._highlight[called.number] = self._monotonic() + self.highlight_s
+        voice = self.state.voice if self.state else True
         if self.speaker is not None and voice:
             text = called.announcement.pl if self.language == "pl" else called.announcement.en
             self.speaker.announce(text)
-        self.changed()
 
     def tick(self) -> None:
         """Called every second by the view: the clock and the highlight's end."""

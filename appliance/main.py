@@ -92,7 +92,30 @@ def _builder(config: ApplianceConfig) -> Any:
             return presenter, CounterView(presenter)
 
         return build_counter
-    raise SystemExit(f"the {role} screen is not part of this build yet")
+    if role == "dispenser":
+        from pydantic import TypeAdapter, ValidationError
+
+        from appliance.dispenser.presenter import DispenserPresenter
+        from appliance.dispenser.view import DispenserView
+        from appliance.printing.printers import PrinterConfig, open_printer
+
+        adapter: TypeAdapter[Any] = TypeAdapter(PrinterConfig)
+        try:
+            printer_conf = adapter.validate_python(
+                config.printer or {"kind": "preview", "directory": "var/tickets"}
+            )
+        except ValidationError as exc:
+            raise SystemExit(f"device {config.device}: printer: {exc.errors()[0]['msg']}") from None
+        printer = open_printer(printer_conf)
+
+        def build_dispenser(client: HubClient) -> tuple[Any, Any]:
+            presenter = DispenserPresenter(
+                client, printer, language=config.language, idle_seconds=config.idle_seconds
+            )
+            return presenter, DispenserView(presenter)
+
+        return build_dispenser
+    raise SystemExit(f"unknown role {role}")
 
 
 def main(args: argparse.Namespace) -> int:

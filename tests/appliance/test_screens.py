@@ -176,3 +176,17 @@ def test_screens_say_no_connection_instead_of_stale_numbers(rig: SiteRig, tmp_pa
     )
     assert share(img, HIGHLIGHT, 60) > 0.002  # the yellow "Brak połączenia z serwerem…"
     assert share(img, (255, 255, 255), 30) < 0.002  # and no white numbers
+
+
+@pytest.mark.parametrize("size", [(800, 480), (1920, 1080)])
+def test_dispenser_shows_service_tiles(busy_site: SiteRig, tmp_path: Path, size: tuple[int, int]):
+    img = screenshot(
+        info_file(busy_site, tmp_path / "i.json"),
+        "dispenser",
+        "dispenser-1",
+        tmp_path / "d.png",
+        size,
+    )
+    # Blue touch tiles for the open services, a grey one for the closed service.
+    assert share(img, (41, 107, 217), 30) > 0.3
+    assert share(img, (51, 59, 77), 20) > 0.02

@@ -78,6 +78,8 @@ class CounterView(FloatLayout):  # type: ignore[misc]
         main, signin = self.ids.main, self.ids.signin
         main.opacity, main.disabled = (1, False) if model.signed_in else (0, True)
         signin.opacity, signin.disabled = (0, True) if model.signed_in else (1, False)
+        if not model.available:  # no taps that go nowhere while the hub cannot answer
+            main.disabled = signin.disabled = True
         self._fill_buttons(model)
         self._fill_clerks(model)
         self._update_prompt()

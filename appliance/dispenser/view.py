@@ -42,6 +42,8 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
         grid, bar = self.ids.grid, self.ids.bar
         grid.clear_widgets()
         bar.clear_widgets()
+        if not m.available:
+            return  # nothing to tap while the hub cannot answer: the message says why
         if m.busy:
             self.overlay = "…"
         if m.screen == "priority":

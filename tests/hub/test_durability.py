@@ -3,7 +3,6 @@ exactly once after the restart, numbering goes on, and displays get the true sta
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
@@ -16,6 +15,7 @@ from appliance.common.hub_client import HubClient, HubUnavailable, new_request_i
 from hub.contract import messages as msg
 from hub.contract.topics import Operation
 from tests.conftest import SiteRig, make_rig
+from tests.support.observe import waiting_seen_by_display
 
 BURST = 1000
 CLIENTS = ("dispenser-1", "dispenser-2", "terminal-1")  # the terminal's role is only to watch
@@ -86,19 +86,7 @@ def test_kill_9_during_a_burst_loses_and_doubles_nothing(fresh_rig: SiteRig):
     assert set(stored) == ids
 
     # A display connecting now sees the true state: all of them waiting.
-    display = HubClient(fresh_rig.creds("display-1")).start()
-    seen: list[dict] = []
-    got = threading.Event()
-
-    def on_state(_t: str, payload: bytes) -> None:
-        seen.append(json.loads(payload))
-        got.set()
-
-    display.subscribe(display.topics.queue_state, on_state)
     try:
-        assert got.wait(5)
-        dowody = next(s for s in seen[-1]["services"] if s["id"] == "dowody")
-        assert dowody["waiting"] == BURST
+        assert waiting_seen_by_display(fresh_rig.creds("display-1"), "dowody") == BURST
     finally:
-        display.stop()
         hub.stop()

@@ -3,8 +3,6 @@ true state again from retained topics."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +13,7 @@ from appliance.common.hub_client import HubClient, HubUnavailable, new_request_i
 from hub.contract import messages as msg
 from hub.contract.topics import Operation
 from tests.conftest import SiteRig, make_rig
+from tests.support.observe import waiting_seen_by_display
 
 
 @pytest.fixture
@@ -48,20 +47,6 @@ def test_hub_reconnects_after_broker_restart(fresh_rig: SiteRig):
             assert reply is not None and reply.ok, "the hub did not come back"
             assert reply.ticket and reply.ticket.number == "A002"
         assert hub.alive()
-        display = HubClient(fresh_rig.creds("display-1")).start()
-        got: list[dict] = []
-        seen = threading.Event()
-
-        def on_state(_t: str, payload: bytes) -> None:
-            got.append(json.loads(payload))
-            seen.set()
-
-        display.subscribe(display.topics.queue_state, on_state)
-        try:
-            assert seen.wait(5)
-            dowody = next(s for s in got[-1]["services"] if s["id"] == "dowody")
-            assert dowody["waiting"] == 2
-        finally:
-            display.stop()
+        assert waiting_seen_by_display(fresh_rig.creds("display-1"), "dowody") == 2
     finally:
         hub.stop()

@@ -273,7 +273,7 @@ class Hub:
             return
         now = self.clock()
         # The hall display's state goes out first: it is what people in the hall wait for.
-        sends = self._state_updates(now) if events else []
+        sends = self._state_updates(now, counters=self._touched(events)) if events else []
         sends += [self._send_reply(o.inbound, o.reply) for o in outcomes]
         for e in events:
             if isinstance(e, ev.TicketCalled):
@@ -296,17 +296,34 @@ class Hub:
         if self.publisher is not None:
             await asyncio.gather(*self._state_updates(now or self.clock(), force=force))
 
+    def _touched(self, events: list[ev.Event]) -> set[str]:
+        """Counters whose retained state these events may have changed."""
+        touched: set[str] = set()
+        for e in events:
+            for attr in ("counter", "from_counter", "to_counter"):
+                value = getattr(e, attr, None)
+                if value is not None:
+                    touched.add(value)
+            if isinstance(e, ev.TicketCancelled):
+                counter = self.queue.state.tickets[e.ticket_id].counter
+                if counter is not None:
+                    touched.add(counter)
+        return touched
+
     def _state_updates(
-        self, now: datetime, *, force: bool = False
+        self, now: datetime, *, force: bool = False, counters: set[str] | None = None
     ) -> list[Coroutine[Any, Any, None]]:
-        """Publications of the retained state that changed since it was last published."""
+        """Publications of the retained state that changed since it was last published:
+        the queue snapshot, and the ``counters`` given (all of them when None)."""
         if self.publisher is None:
             return []
         updates: list[tuple[str, msg.Message]] = [
             (self.topics.queue_state, self.views.queue_state(now))
         ]
         for c in self.site.counters:
-            updates.append((self.topics.counter_state(c.id), self.views.counter_state(c.id, now)))
+            if counters is None or c.id in counters:
+                state = self.views.counter_state(c.id, now)
+                updates.append((self.topics.counter_state(c.id), state))
         sends = []
         for topic, message in updates:
             payload = message.dump()

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.db.engine import make_engine
-from web.db.models import Base
+from web.db.migrate import upgrade
 
 PG_ADMIN = os.environ.get("OKIENKO_TEST_PG", "postgresql://okienko:okienko@127.0.0.1:5432/postgres")
 
@@ -32,8 +32,7 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
             PG_ADMIN.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0]
             + f"/{name}"
         )
-    async with eng.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+    await upgrade(eng)  # the real migrations, so they are tested on both databases
     yield eng
     await eng.dispose()
     if name is not None:

@@ -66,3 +66,18 @@ async def test_cancelling_gives_the_place_back_and_cannot_be_undone(engine: Asyn
         await store.confirm(engine, r.access_code, NOW)
     with pytest.raises(store.NotFound):
         await store.cancel(engine, "NOSUCH22", NOW)
+
+
+async def test_migrations_create_what_the_models_describe(engine: AsyncEngine):
+    from sqlalchemy import inspect
+
+    from web.db.models import Base
+
+    def tables(sync_conn):  # type: ignore[no-untyped-def]
+        insp = inspect(sync_conn)
+        return {t: {c["name"] for c in insp.get_columns(t)} for t in insp.get_table_names()}
+
+    async with engine.connect() as conn:
+        found = await conn.run_sync(tables)
+    for table in Base.metadata.sorted_tables:
+        assert {c.name for c in table.columns} == found[table.name], table.name

@@ -68,6 +68,14 @@ def _asyncapi(args: argparse.Namespace) -> int:
     return main(args.rest)
 
 
+def _web(args: argparse.Namespace) -> int:
+    from hub.app import run
+    from web.app import serve
+
+    run(serve(args.host, args.port, args.database_url))
+    return 0
+
+
 def _appliance(args: argparse.Namespace) -> int:
     from appliance.main import main
 
@@ -89,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", type=Path, help="where the demo keeps its files")
     p.add_argument("--site", type=Path, help="site file (default: examples/torun.toml)")
     p.set_defaults(func=_demo)
+
+    p = sub.add_parser("web", help="run the cloud service (Starlette + uvicorn)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.set_defaults(func=_web)
 
     p = sub.add_parser("appliance", help="run an appliance screen (Kivy)")
     from appliance.main import add_arguments

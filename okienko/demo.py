@@ -87,11 +87,18 @@ async def _wait_for_state(host: str, port: int, site: Site, passwords: dict[str,
 async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless: bool) -> None:
     from hub.app import running_hub
     from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
+    from web.app import server as web_server
 
     site, pins = demo_site(load_site(site_path).site)
     _fresh_dir(workdir)
     passwords = generate_passwords(site)
     host, port = "127.0.0.1", free_port()
+    web_port = free_port()
+    web_url = f"http://{host}:{web_port}"
+    site = site.model_copy(update={"eticket_url": f"{web_url}/e"})
+    web = web_server(
+        host, web_port, f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}", own_signals=False
+    )
     files = write_broker_files(site, workdir / "broker", passwords, host=host, port=port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -107,9 +114,13 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
             advertise=True,
         )
         async with running_hub(SiteFile(site=site, hub=settings)) as (_hub, bridge):
+            # Only now: Alembic's context is process-global, so migrations run one at a time.
+            web_task = asyncio.create_task(web.serve(), name="web")
             await asyncio.wait_for(bridge.connected.wait(), 15)
             await _wait_for_state(host, broker.port, site, passwords)
+            await _wait_for_web(web, web_task)
             info = info_document(site, host, broker.port, passwords, pins)
+            info["web"] = {"url": web_url}
             own_info = workdir / "demo.json"  # the appliances' credentials, also when not asked
             for path in filter(None, (info_file, own_info)):
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,7 +133,20 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
                 await stop.wait()
             finally:
                 _close(windows)
+                web.should_exit = True
+                await asyncio.wait_for(web_task, 10)
     log.info("demo stopped")
+
+
+async def _wait_for_web(web: Any, task: asyncio.Task[None]) -> None:
+    for _ in range(300):
+        if web.started:
+            return
+        if task.done():
+            task.result()  # raises what stopped it
+            raise RuntimeError("the cloud service stopped at start")
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the cloud service did not start in 15 s")
 
 
 # One of each appliance, in windows the size of their real screens.
@@ -188,6 +212,7 @@ def _print_banner(site: Site, info: dict[str, Any], headless: bool, windows: int
     mqtt = info["mqtt"]
     print(f"\nOkienko demo: site '{site.name}' is running.")
     print(f"  broker  mqtt://{mqtt['host']}:{mqtt['port']}  (topics under {mqtt['topic_root']})")
+    print(f"  cloud   {info['web']['url']}")
     for cid, clerk in info["clerks"].items():
         print(f"  clerk   {cid:<10} PIN {clerk['pin']}  ({clerk['name']})")
     if not headless:

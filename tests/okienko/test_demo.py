@@ -53,6 +53,10 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
         info = json.loads(info_file.read_text(encoding="utf-8"))
         mqtt = info["mqtt"]
         assert mqtt["topic_root"] == f"okienko/v1/{mqtt['site']}"
+        import urllib.request
+
+        with urllib.request.urlopen(info["web"]["url"] + "/healthz", timeout=5) as r:
+            assert json.loads(r.read())["status"] == "ok"
         roles = {d["role"] for d in info["devices"].values()}
         assert roles == {"dispenser", "counter", "display", "counter-display"}
         assert all("counter" in d for d in info["devices"].values() if d["role"] == "counter")

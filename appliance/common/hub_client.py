@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -38,9 +39,18 @@ class Credentials:
     password: str
 
 
+SOFTWARE = "okienko 0.1.0"
+
+
 class HubClient:
-    def __init__(self, creds: Credentials, *, keepalive: int = 15) -> None:
+    def __init__(self, creds: Credentials, *, keepalive: int = 15, role: str | None = None) -> None:
         self.creds = creds
+        # Announced (retained) on every connection, so the hub's fleet view knows the device.
+        self.status: msg.DeviceStatus | None = None
+        if role is not None:
+            self.status = msg.DeviceStatus(
+                device=creds.device, role=role, software=SOFTWARE, at=datetime.now(UTC)
+            )
         self.topics = Topics(creds.site)
         self._reply_topic = self.topics.reply(creds.device)
         self._pending: dict[str, tuple[threading.Event, list[msg.Reply]]] = {}
@@ -105,6 +115,9 @@ class HubClient:
         client.subscribe(subs)
         online = msg.Presence(state=msg.PresenceState.ONLINE).dump()
         client.publish(self.topics.presence(self.creds.device), online, qos=1, retain=True)
+        if self.status is not None:
+            status = self.status.model_copy(update={"at": datetime.now(UTC)})
+            client.publish(self.topics.status(self.creds.device), status.dump(), qos=1, retain=True)
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
@@ -173,6 +186,7 @@ class HubClient:
 
     def report_status(self, status: msg.DeviceStatus) -> None:
         """Retained device health (printer state) for the hub's fleet view."""
+        self.status = status
         self.mqtt.publish(self.topics.status(self.creds.device), status.dump(), qos=1, retain=True)
 
     def send(self, operation: Operation | str, request: BaseModel) -> None:

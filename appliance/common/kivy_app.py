@@ -39,7 +39,9 @@ def client_for(config: ApplianceConfig) -> HubClient:
         host, port, site = found.host, found.port, found.site
     if site is None:
         raise SystemExit("hub.site is needed when hub.host is set")
-    return HubClient(Credentials(host, port, site, config.device, config.secret()))
+    return HubClient(
+        Credentials(host, port, site, config.device, config.secret()), role=str(config.role)
+    )
 
 
 class _FrameLog:

@@ -21,15 +21,13 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from appliance.common.errors import describe
-from appliance.common.hub_client import HubClient, HubUnavailable, new_request_id
+from appliance.common.hub_client import SOFTWARE, HubClient, HubUnavailable, new_request_id
 from appliance.common.presenter import Presenter
 from hub.contract import messages as msg
 from hub.contract.topics import Operation
 from hub.domain.events import PriorityReason, TicketKind
 
 log = logging.getLogger("okienko.appliance.dispenser")
-
-SOFTWARE = "okienko 0.1.0"
 
 
 class TicketPrinter(Protocol):

@@ -168,6 +168,12 @@ class Site(_Strict):
         "Number {letters} {number}, please go to counter {counter}.",
         description="the same in English",
     )
+    checkin_early_minutes: int = Field(
+        60, ge=0, le=600, description="a booked visitor may check in this long before the hour"
+    )
+    checkin_late_minutes: int = Field(
+        15, ge=0, le=240, description="and this long after it; later means a new walk-in ticket"
+    )
     eticket_url: str | None = Field(
         None, description="base URL of e-ticket pages; the ticket token is appended"
     )

@@ -28,6 +28,7 @@ from hub.contract.views import Views
 from hub.domain import commands as cmd
 from hub.domain import errors as err
 from hub.domain import events as ev
+from hub.domain.checkin import check_in
 from hub.domain.queue import IdSource, Queue
 from hub.fleet import Fleet
 from hub.store.database import Batch, EventStore, StoredCommand
@@ -242,7 +243,14 @@ class Hub:
                 service=request.service, kind=request.kind, priority_reason=request.priority_reason
             )
         if isinstance(request, msg.CheckInRequest):
-            raise _Refused("unsupported", "check-in needs reservations from the cloud sync")
+            code = request.code.upper()
+            return check_in(
+                await self.store.reservation(code),
+                self.clock(),
+                early_min=self.site.checkin_early_minutes,
+                late_min=self.site.checkin_late_minutes,
+                already=code in self.queue.state.by_reservation,
+            )
         counter = device.counter
         assert counter is not None  # the config guarantees it for counter terminals
         if isinstance(request, msg.TransferRequest):

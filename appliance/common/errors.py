@@ -30,5 +30,12 @@ def describe(error: msg.ErrorInfo | None, _: Callable[[str], str]) -> str:
         "forbidden": _("This device may not do that."),
         "bad_request": _("The server did not understand the request."),
         "unsupported": _("Not available yet."),
+        "unknown_code": _("We do not know this code. Check it and try again."),
+        "too_early": _(
+            "It is too early to confirm this visit. Please come back closer to the booked hour."
+        ),
+        "too_late": _("The booked hour has passed. Please take a regular ticket."),
+        "reservation_cancelled": _("This reservation was cancelled."),
+        "already_checked_in": _("This code has already been used."),
     }
     return texts.get(error.code, _("The server refused: {code}").format(code=error.code))

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,9 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from hub.domain.checkin import LocalReservation
 from hub.domain.events import Event, event_from_json, ticket_of
-from hub.store.schema import commands, events
+from hub.store.schema import commands, events, reservations
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -152,6 +153,34 @@ class EventStore:
         """Old replies are no use for idempotency once their day is over."""
         async with self.engine.begin() as conn:
             await conn.execute(delete(commands).where(commands.c.day < day.isoformat()))
+
+    async def reservation(self, code: str) -> LocalReservation | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(select(reservations).where(reservations.c.code == code))
+            ).first()
+        if row is None:
+            return None
+        return LocalReservation(
+            code=row.code,
+            service=row.service,
+            start=datetime.fromisoformat(row.start),
+            cancelled=bool(row.cancelled),
+        )
+
+    async def save_reservations(self, items: Sequence[LocalReservation]) -> None:
+        """Insert or replace (the sync's job; tests use it too)."""
+        async with self.engine.begin() as conn:
+            for r in items:
+                await conn.execute(delete(reservations).where(reservations.c.code == r.code))
+                await conn.execute(
+                    reservations.insert().values(
+                        code=r.code,
+                        service=r.service,
+                        start=r.start.astimezone(UTC).isoformat(),
+                        cancelled=r.cancelled,
+                    )
+                )
 
     async def events_since(self, seq: int, limit: int = 1000) -> list[tuple[int, str]]:
         """(seq, body) of stored events after ``seq``: the cloud sync's outbox."""

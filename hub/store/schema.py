@@ -4,7 +4,7 @@ the same answer after a restart too."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -31,4 +31,15 @@ commands = Table(
     Column("at", String(32), nullable=False),
     Column("reply", Text, nullable=False),
     Index("ix_commands_day", "day"),
+)
+
+# The hub's copy of the site's reservations, so check-in works while the internet is down.
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("service", String(32), nullable=False),
+    Column("start", String(32), nullable=False),  # UTC ISO 8601
+    Column("cancelled", Boolean, nullable=False, default=False),
+    Index("ix_reservations_start", "start"),
 )

@@ -3,20 +3,16 @@ reprint, priority tickets, and the return to the start screen."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance.common.hub_client import HubClient
 from appliance.dispenser.presenter import DispenserPresenter
 from hub.contract import messages as msg
 from tests.conftest import SiteRig
 from tests.support.hubproc import HubProcess
+from tests.support.observe import watching
 
 Connect = Callable[[str], HubClient]
 
@@ -88,15 +84,8 @@ def test_one_tap_one_ticket_even_when_tapped_twice(hub: HubProcess, connect: Con
 def test_paper_out_is_reported_shown_and_the_ticket_can_be_reprinted(
     rig: SiteRig, hub: HubProcess, connect: Connect
 ):
-    statuses: list[dict] = []
-    got = threading.Event()
-    watcher = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    watcher.username_pw_set("hub", rig.passwords["hub"])
-    watcher.on_message = lambda c, u, m: (statuses.append(json.loads(m.payload)), got.set())
-    watcher.connect("127.0.0.1", rig.port)
-    watcher.subscribe(f"okienko/v1/{rig.site_id}/status/dispenser-2", qos=1)
-    watcher.loop_start()
-    try:
+    topic = f"okienko/v1/{rig.site_id}/status/dispenser-2"
+    with watching(rig.port, rig.passwords["hub"], topic) as statuses:
         printer = RecordingPrinter()
         p = make(connect("dispenser-2"), printer)
         eventually(lambda: p.model().available)
@@ -111,9 +100,6 @@ def test_paper_out_is_reported_shown_and_the_ticket_can_be_reprinted(
         p.reprint()
         assert [n for n, _ in printer.printed] == [number]  # the same ticket, not a new one
         assert p.model().screen == "ticket"
-    finally:
-        watcher.disconnect()
-        watcher.loop_stop()
 
 
 def test_priority_ticket_and_return_to_start_when_idle(hub: HubProcess, connect: Connect):

@@ -160,24 +160,10 @@ def test_a_call_is_spoken_in_polish_by_espeak_ng(hub: HubProcess, connect: Conne
 
 
 def test_an_appliance_announces_its_software_to_the_fleet(rig, hub: HubProcess):  # type: ignore[no-untyped-def]
-    import json
-    import threading
+    from tests.support.observe import watching
 
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    got: list[dict] = []
-    arrived = threading.Event()
-    watcher = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    watcher.username_pw_set("hub", rig.passwords["hub"])
-    watcher.on_message = lambda c, u, m: (got.append(json.loads(m.payload)), arrived.set())
-    watcher.connect("127.0.0.1", rig.port)
-    watcher.subscribe(f"okienko/v1/{rig.site_id}/status/cdisplay-1", qos=1)
-    watcher.loop_start()
-    try:
+    topic = f"okienko/v1/{rig.site_id}/status/cdisplay-1"
+    with watching(rig.port, rig.passwords["hub"], topic) as got:
         with HubClient(rig.creds("cdisplay-1"), role="counter-display"):
-            assert arrived.wait(5)
-        assert got[-1]["role"] == "counter-display" and got[-1]["software"].startswith("okienko")
-    finally:
-        watcher.disconnect()
-        watcher.loop_stop()
+            eventually(lambda: bool(got))
+    assert got[-1]["role"] == "counter-display" and got[-1]["software"].startswith("okienko")

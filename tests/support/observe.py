@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+from collections.abc import Iterator
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance.common.hub_client import Credentials, HubClient
 
@@ -25,3 +30,20 @@ def waiting_seen_by_display(creds: Credentials, service: str, timeout: float = 5
         return int(next(s for s in got[-1]["services"] if s["id"] == service)["waiting"])
     finally:
         display.stop()
+
+
+@contextlib.contextmanager
+def watching(port: int, hub_password: str, topic: str) -> Iterator[list[dict]]:
+    """Messages on ``topic`` as the hub sees them (JSON), collected while inside."""
+    got: list[dict] = []
+    watcher = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    watcher.username_pw_set("hub", hub_password)
+    watcher.on_message = lambda c, u, m: got.append(json.loads(m.payload))
+    watcher.connect("127.0.0.1", port)
+    watcher.subscribe(topic, qos=1)
+    watcher.loop_start()
+    try:
+        yield got
+    finally:
+        watcher.disconnect()
+        watcher.loop_stop()

@@ -70,9 +70,16 @@ def _asyncapi(args: argparse.Namespace) -> int:
 
 def _web(args: argparse.Namespace) -> int:
     from hub.app import run
+    from hub.config import ConfigError
     from web.app import serve
+    from web.catalog import from_site_file
 
-    run(serve(args.host, args.port, args.database_url))
+    try:
+        catalog = from_site_file(args.site) if args.site else {}
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    run(serve(args.host, args.port, args.database_url, catalog=catalog))
     return 0
 
 
@@ -102,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.add_argument("--site", type=Path, help="site file whose services can be booked")
     p.set_defaults(func=_web)
 
     p = sub.add_parser("appliance", help="run an appliance screen (Kivy)")

@@ -19,6 +19,10 @@ from starlette.routing import Route
 
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
+from web.ratelimit import RateLimit
+from web.reservations import api as reservations_api
+from web.reservations.booking import Offer
+from web.reservations.calendar import Calendar
 
 
 async def health(request: Request) -> JSONResponse:
@@ -31,7 +35,12 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": engine.dialect.name})
 
 
-def create_app(database_url: str | None = None) -> Starlette:
+def create_app(
+    database_url: str | None = None,
+    *,
+    catalog: dict[str, tuple[Offer, Calendar]] | None = None,
+    booking_limit: RateLimit | None = None,
+) -> Starlette:
     engine = make_engine(database_url)
 
     @contextlib.asynccontextmanager
@@ -46,20 +55,38 @@ def create_app(database_url: str | None = None) -> Starlette:
         yield
         await engine.dispose()
 
-    app = Starlette(routes=[Route("/healthz", health)], lifespan=lifespan)
+    app = Starlette(
+        routes=[
+            Route("/healthz", health),
+            Route("/api/v1/reservations", reservations_api.hold, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )
     app.state.engine = engine
+    app.state.catalog = catalog if catalog is not None else {}
+    # Per IP: a person books a handful of visits, a script a thousand.
+    app.state.booking_limit = booking_limit or RateLimit(limit=20, window_s=600)
     return app
 
 
 def server(
-    host: str, port: int, database_url: str | None = None, *, own_signals: bool = True
+    host: str,
+    port: int,
+    database_url: str | None = None,
+    *,
+    own_signals: bool = True,
+    **app_options: Any,
 ) -> Any:
     """A uvicorn server for the app; ``own_signals=False`` when it shares a process (the demo)
     whose own Ctrl-C handling stops it through ``should_exit``."""
     import uvicorn
 
     config = uvicorn.Config(
-        create_app(database_url), host=host, port=port, log_level="warning", lifespan="on"
+        create_app(database_url, **app_options),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
     )
     srv = uvicorn.Server(config)
     if not own_signals:
@@ -67,5 +94,5 @@ def server(
     return srv
 
 
-async def serve(host: str, port: int, database_url: str | None = None) -> None:
-    await server(host, port, database_url).serve()
+async def serve(host: str, port: int, database_url: str | None = None, **app_options: Any) -> None:
+    await server(host, port, database_url, **app_options).serve()

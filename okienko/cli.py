@@ -79,7 +79,10 @@ def _web(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    run(serve(args.host, args.port, args.database_url, catalog=catalog))
+    from web.ratelimit import RateLimit
+
+    limit = RateLimit(limit=args.booking_limit, window_s=600)
+    run(serve(args.host, args.port, args.database_url, catalog=catalog, booking_limit=limit))
     return 0
 
 
@@ -110,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
     p.add_argument("--site", type=Path, help="site file whose services can be booked")
+    p.add_argument(
+        "--booking-limit",
+        type=int,
+        default=20,
+        metavar="N",
+        help="booking attempts per IP address per 10 minutes (default 20)",
+    )
     p.set_defaults(func=_web)
 
     p = sub.add_parser("appliance", help="run an appliance screen (Kivy)")

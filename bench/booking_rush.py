@@ -1,0 +1,179 @@
+"""Benchmark: many visitors racing over HTTP for a few slots of a real `okienko web`, beside a
+bare Starlette endpoint served the same way in the same run.
+
+The site file's "dowody" service has three places per slot; every attempt picks one of a few
+slots of tomorrow morning. Afterwards the database is counted: no slot may hold more than its
+places. Last line:
+``attempts=N slots=N confirmed=N double_booked=N p99_ms=X bookings_per_s=X bare_per_s=X``
+(confirmed = holds granted; the goal is confirmed == slots × places, double_booked == 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.hub_latency import percentile  # noqa: E402
+from tests.support.sitefile import site_toml  # noqa: E402
+from web.reservations.booking import TZ  # noqa: E402
+
+PLACES = 3  # counters serving "dowody" in the test site
+BARE_APP = """
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+async def hold(request):
+    await request.body()
+    return JSONResponse({"id": "x"}, status_code=201)
+
+app = Starlette(routes=[Route("/api/v1/reservations", hold, methods=["POST"])])
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.post(url, json={}, timeout=1)
+            return
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not come up") from None
+            time.sleep(0.2)
+
+
+async def rush(
+    url: str, bodies: list[dict[str, str]], concurrency: int
+) -> tuple[list[int], list[float], float]:
+    sem = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+    codes: list[int] = []
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+
+        async def one(body: dict[str, str]) -> None:
+            async with sem:
+                t0 = time.perf_counter()
+                r = await client.post(url, json=body)
+                latencies.append((time.perf_counter() - t0) * 1000)
+                codes.append(r.status_code)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(b) for b in bodies))
+        elapsed = time.perf_counter() - t0
+    return codes, latencies, elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    attempts, n_slots, concurrency = (300, 4, 20) if args.quick else (2000, 10, 50)
+    day = datetime.now(TZ).date() + timedelta(days=1)
+    starts = [
+        datetime(day.year, day.month, day.day, 10, 0, tzinfo=TZ) + timedelta(minutes=8 * i)
+        for i in range(n_slots)
+    ]
+    bodies = [
+        {
+            "service": "dowody",
+            "start": starts[i % n_slots].isoformat(),
+            "name": f"Osoba {i}",
+            "contact": f"600{i:06d}",
+        }
+        for i in range(attempts)
+    ]
+    with tempfile.TemporaryDirectory(prefix="okienko-rush-") as tmp:
+        work = Path(tmp)
+        site = work / "site.toml"
+        site.write_text(site_toml(database=work / "hub.sqlite3", mqtt_port=1, hub_password="x"))
+        db = work / "web.sqlite3"
+        port, bare_port = free_port(), free_port()
+        (work / "bare.py").write_text(BARE_APP)
+        # All attempts come from one address here: lift the per-IP limit for the measurement.
+        web = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "okienko.cli",
+                "web",
+                "--port",
+                str(port),
+                "--site",
+                str(site),
+                "--database-url",
+                f"sqlite+aiosqlite:///{db}",
+                "--booking-limit",
+                str(10**9),
+            ],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        bare = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bare:app",
+                "--port",
+                str(bare_port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=work,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/api/v1/reservations"
+            bare_url = f"http://127.0.0.1:{bare_port}/api/v1/reservations"
+            wait_up(url, web)
+            wait_up(bare_url, bare)
+            codes, latencies, elapsed = asyncio.run(rush(url, bodies, concurrency))
+            _, _, bare_elapsed = asyncio.run(rush(bare_url, bodies, concurrency))
+        finally:
+            for p in (web, bare):
+                p.terminate()
+                p.wait(10)
+        con = sqlite3.connect(db)
+        per_slot = con.execute("SELECT start, COUNT(*) FROM reservations GROUP BY start").fetchall()
+        con.close()
+    confirmed = codes.count(201)
+    double = sum(max(0, n - PLACES) for _, n in per_slot)
+    p99 = percentile(latencies, 99)
+    print(
+        f"holds granted {confirmed} of {attempts} attempts for {n_slots} slots × {PLACES} "
+        f"places; HTTP status counts: "
+        f"{ {c: codes.count(c) for c in sorted(set(codes))} }"
+    )
+    print(
+        f"attempts={attempts} slots={n_slots * PLACES} confirmed={confirmed} "
+        f"double_booked={double} p99_ms={p99:.1f} bookings_per_s={attempts / elapsed:.0f} "
+        f"bare_per_s={attempts / bare_elapsed:.0f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

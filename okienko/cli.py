@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -79,10 +80,31 @@ def _web(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    from web.notify.mail import Mailer, SmtpSettings
+    from web.notify.outbox import Notifier, OutboxMailer
+    from web.notify.sms import FileGateway, SmsapiGateway, SmsGateway
     from web.ratelimit import RateLimit
 
     limit = RateLimit(limit=args.booking_limit, window_s=600)
-    run(serve(args.host, args.port, args.database_url, catalog=catalog, booking_limit=limit))
+    mailer: Mailer = OutboxMailer(args.outbox, sender=args.mail_from)
+    if args.smtp:
+        host, _, port = args.smtp.rpartition(":")
+        if not host or not port.isdigit():
+            print(f"--smtp: '{args.smtp}' is not HOST:PORT", file=sys.stderr)
+            return 2
+        mailer = Mailer(SmtpSettings(host=host, port=int(port), sender=args.mail_from))
+    token = os.environ.get("SMSAPI_TOKEN")
+    sms: SmsGateway = SmsapiGateway(token) if token else FileGateway(args.outbox / "sms.jsonl")
+    run(
+        serve(
+            args.host,
+            args.port,
+            args.database_url,
+            catalog=catalog,
+            booking_limit=limit,
+            notifier=Notifier(mailer, sms),
+        )
+    )
     return 0
 
 
@@ -113,6 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
     p.add_argument("--site", type=Path, help="site file whose services can be booked")
+    p.add_argument("--smtp", metavar="HOST:PORT", help="SMTP server for e-mail (default: outbox)")
+    p.add_argument("--mail-from", default="Okienko <no-reply@localhost>", help="no-reply sender")
+    p.add_argument(
+        "--outbox",
+        type=Path,
+        default=Path("var/outbox"),
+        help="where mail and SMS go when no server is configured "
+        "(for SMS through SMSAPI.pl set SMSAPI_TOKEN)",
+    )
     p.add_argument(
         "--booking-limit",
         type=int,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -19,6 +20,7 @@ from starlette.routing import Route
 
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
+from web.notify.outbox import Notifier
 from web.ratelimit import RateLimit
 from web.reservations import api as reservations_api
 from web.reservations.booking import Offer
@@ -40,6 +42,7 @@ def create_app(
     *,
     catalog: dict[str, tuple[Offer, Calendar]] | None = None,
     booking_limit: RateLimit | None = None,
+    notifier: Notifier | None = None,
 ) -> Starlette:
     engine = make_engine(database_url)
 
@@ -48,8 +51,6 @@ def create_app(
         if engine.dialect.name == "sqlite":
             path = engine.url.database
             if path:
-                from pathlib import Path
-
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         await upgrade(engine)
         yield
@@ -59,6 +60,7 @@ def create_app(
         routes=[
             Route("/healthz", health),
             Route("/api/v1/reservations", reservations_api.hold, methods=["POST"]),
+            Route("/api/v1/reservations/{id}/confirm", reservations_api.confirm, methods=["POST"]),
         ],
         lifespan=lifespan,
     )
@@ -66,6 +68,8 @@ def create_app(
     app.state.catalog = catalog if catalog is not None else {}
     # Per IP: a person books a handful of visits, a script a thousand.
     app.state.booking_limit = booking_limit or RateLimit(limit=20, window_s=600)
+    # With no SMTP server or SMS account configured, messages wait in an outbox folder.
+    app.state.notifier = notifier or Notifier.outbox(Path("var/outbox"))
     return app
 
 

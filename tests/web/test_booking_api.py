@@ -4,22 +4,47 @@ places, bad input is answered field by field, and a script is slowed down by the
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
 from tests.support.sitefile import site_toml
 from web.reservations.booking import TZ
 
 
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
 @pytest.fixture(scope="module")
-def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    box = Inbox()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory, inbox: tuple[Inbox, int]) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("web")
     site = tmp / "site.toml"
     site.write_text(site_toml(database=tmp / "hub.sqlite3", mqtt_port=1, hub_password="x"))
@@ -38,6 +63,12 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             str(site),
             "--database-url",
             f"sqlite+aiosqlite:///{tmp / 'web.sqlite3'}",
+            "--smtp",
+            f"127.0.0.1:{inbox[1]}",
+            "--outbox",
+            str(tmp / "outbox"),
+            "--mail-from",
+            "Urząd <no-reply@um.example>",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -89,6 +120,32 @@ def test_bad_input_is_answered_field_by_field(web: str):
     assert r.status_code == 422 and r.json()["error"] == "not_a_slot"
     r = httpx.post(f"{web}/api/v1/reservations", content=b"\xff{")
     assert r.status_code == 422
+
+
+def test_the_code_from_the_email_confirms_and_wrong_codes_are_counted(
+    web: str, inbox: tuple[Inbox, int]
+):
+    box, _ = inbox
+    body = {
+        "service": "dowody",
+        "start": tomorrow_at(12),
+        "name": "Anna Nowak",
+        "contact": "anna@example.org",
+    }
+    held = httpx.post(f"{web}/api/v1/reservations", json=body)
+    assert held.status_code == 201
+    rid = held.json()["id"]
+    mail = next((m for m in reversed(box.messages) if m["To"] == "anna@example.org"), None)
+    assert mail is not None, [(m["To"], m["Subject"]) for m in box.messages]
+    text = mail.get_payload(decode=True).decode("utf-8")
+    assert "Anna" not in text  # the message carries the code, not personal data
+    code = re.search(r"\b(\d{6})\b", text).group(1)  # type: ignore[union-attr]
+    wrong = "000000" if code != "000000" else "111111"
+    r = httpx.post(f"{web}/api/v1/reservations/{rid}/confirm", json={"code": wrong})
+    assert r.status_code == 400 and r.json()["attempts_left"] == 4
+    r = httpx.post(f"{web}/api/v1/reservations/{rid}/confirm", json={"code": code})
+    assert r.status_code == 200 and r.json()["status"] == "confirmed"
+    assert len(r.json()["access_code"]) == 8
 
 
 def test_one_address_is_rate_limited(web: str):

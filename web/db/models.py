@@ -35,6 +35,9 @@ class Reservation(Base):
     name: Mapped[str] = mapped_column(String(120))
     contact: Mapped[str] = mapped_column(String(120))  # mobile number or e-mail
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The 6-digit confirmation code is kept only as a digest, and guessing is counted.
+    confirm_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    confirm_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
         UniqueConstraint("access_code", name="uq_reservations_access_code"),

@@ -8,6 +8,8 @@ serialises writers; either way no more than the capacity is ever taken.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -79,8 +81,34 @@ async def _release_stale_holds(
         )
 
 
+MAX_CODE_ATTEMPTS = 5
+
+
+class WrongCode(BookingError):
+    code = "wrong_code"
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__("wrong confirmation code")
+        self.attempts_left = attempts_left
+
+
+class TooManyAttempts(BookingError):
+    code = "too_many_attempts"
+
+
+def code_digest(reservation_id: str, code: str) -> str:
+    return hashlib.sha256(f"{reservation_id}:{code}".encode()).hexdigest()
+
+
 async def hold(
-    engine: AsyncEngine, offer: Offer, start: datetime, *, name: str, contact: str, now: datetime
+    engine: AsyncEngine,
+    offer: Offer,
+    start: datetime,
+    *,
+    name: str,
+    contact: str,
+    now: datetime,
+    confirm_code: str | None = None,
 ) -> Reservation:
     """Take one place in the slot for ``offer.hold_min`` minutes, or raise SlotFull."""
     start, now = _utc(start), _utc(now)
@@ -94,8 +122,11 @@ async def hold(
         )
         if taken.rowcount != 1:
             raise SlotFull("this hour has just been taken")
+        rid = uuid.uuid4().hex
         reservation = Reservation(
-            id=uuid.uuid4().hex,
+            id=rid,
+            confirm_digest=code_digest(rid, confirm_code) if confirm_code else None,
+            confirm_attempts=0,
             access_code=access_code(),
             service_point=offer.service_point,
             service=offer.service,
@@ -153,6 +184,36 @@ async def _change(engine: AsyncEngine, code: str, new: Status, now: datetime) ->
 
 async def confirm(engine: AsyncEngine, code: str, now: datetime) -> Status:
     return await _change(engine, code, Status.CONFIRMED, now)
+
+
+async def confirm_with_code(
+    engine: AsyncEngine, reservation_id: str, code: str, now: datetime
+) -> Reservation:
+    """The visitor's 6-digit code confirms the hold; five wrong tries lock it."""
+    wrong: WrongCode | None = None
+    async with engine.begin() as conn:
+        row = (await conn.execute(select(R).where(R.c.id == reservation_id))).first()
+        if row is None:
+            raise NotFound("no such reservation")
+        if row.confirm_attempts >= MAX_CODE_ATTEMPTS:
+            raise TooManyAttempts("too many wrong codes; book again")
+        if row.confirm_digest is None or not hmac.compare_digest(
+            row.confirm_digest, code_digest(reservation_id, code)
+        ):
+            await conn.execute(
+                update(R)
+                .where(R.c.id == reservation_id)
+                .values(confirm_attempts=R.c.confirm_attempts + 1)
+            )
+            wrong = WrongCode(MAX_CODE_ATTEMPTS - row.confirm_attempts - 1)
+        access = row.access_code
+    if wrong is not None:  # raised after the commit, so the attempt is counted
+        raise wrong
+    await confirm(engine, access, now)
+    async with engine.connect() as conn:
+        fresh = (await conn.execute(select(R).where(R.c.id == reservation_id))).first()
+    assert fresh is not None
+    return Reservation(**{c.name: getattr(fresh, c.name) for c in R.columns})
 
 
 async def cancel(engine: AsyncEngine, code: str, now: datetime) -> Status:

@@ -88,6 +88,8 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
     from hub.app import running_hub
     from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
     from web.app import server as web_server
+    from web.catalog import from_site
+    from web.notify.outbox import Notifier
 
     site, pins = demo_site(load_site(site_path).site)
     _fresh_dir(workdir)
@@ -97,7 +99,12 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
     web_url = f"http://{host}:{web_port}"
     site = site.model_copy(update={"eticket_url": f"{web_url}/e"})
     web = web_server(
-        host, web_port, f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}", own_signals=False
+        host,
+        web_port,
+        f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}",
+        own_signals=False,
+        catalog=from_site(site),
+        notifier=Notifier.outbox(workdir / "outbox"),
     )
     files = write_broker_files(site, workdir / "broker", passwords, host=host, port=port)
     stop = asyncio.Event()

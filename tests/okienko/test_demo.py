@@ -57,6 +57,30 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
 
         with urllib.request.urlopen(info["web"]["url"] + "/healthz", timeout=5) as r:
             assert json.loads(r.read())["status"] == "ok"
+        # The cloud books the demo site's services; the code goes to the demo's outbox.
+        from datetime import datetime, timedelta
+
+        from web.reservations.booking import TZ
+
+        day = datetime.now(TZ).date() + timedelta(days=1)
+        start = datetime(day.year, day.month, day.day, 12, 0, tzinfo=TZ).isoformat()
+        booking = json.dumps(
+            {
+                "service": "dowody",
+                "start": start,
+                "name": "Jan Kowalski",
+                "contact": "jan@example.org",
+            }
+        ).encode()
+        request = urllib.request.Request(
+            info["web"]["url"] + "/api/v1/reservations",
+            data=booking,
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as r:
+            assert r.status == 201
+        assert list((tmp_path / "work" / "outbox").glob("*.eml"))
         roles = {d["role"] for d in info["devices"].values()}
         assert roles == {"dispenser", "counter", "display", "counter-display"}
         assert all("counter" in d for d in info["devices"].values() if d["role"] == "counter")

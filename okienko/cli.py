@@ -71,12 +71,11 @@ def _asyncapi(args: argparse.Namespace) -> int:
 
 def _web(args: argparse.Namespace) -> int:
     from hub.app import run
-    from hub.config import ConfigError
+    from hub.config import ConfigError, load_site
     from web.app import serve
-    from web.catalog import from_site_file
 
     try:
-        catalog = from_site_file(args.site) if args.site else {}
+        site = load_site(args.site).site if args.site else None
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -100,11 +99,48 @@ def _web(args: argparse.Namespace) -> int:
             args.host,
             args.port,
             args.database_url,
-            catalog=catalog,
+            site=site,
             booking_limit=limit,
+            public_url=args.public_url,
+            idle_logout_s=args.idle_logout,
             notifier=Notifier(mailer, sms),
         )
     )
+    return 0
+
+
+def _staff_add(args: argparse.Namespace) -> int:
+    import asyncio
+    import getpass
+
+    from web.auth.accounts import AccountError, create_staff
+    from web.db.engine import make_engine
+    from web.db.migrate import upgrade
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+
+    async def add() -> int:
+        engine = make_engine(args.database_url)
+        try:
+            await upgrade(engine)
+            return await create_staff(
+                engine,
+                email=args.email,
+                name=args.name,
+                role=args.role,
+                password=password,
+                location_id=args.location,
+                service_point_id=args.service_point,
+            )
+        finally:
+            await engine.dispose()
+
+    try:
+        staff_id = asyncio.run(add())
+    except AccountError as exc:
+        print(f"staff-add: {exc}", file=sys.stderr)
+        return 2
+    print(f"staff account {staff_id} created for {args.email} ({args.role})")
     return 0
 
 
@@ -134,7 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
-    p.add_argument("--site", type=Path, help="site file whose services can be booked")
+    p.add_argument(
+        "--site", type=Path, help="site file whose services and counters become bookable"
+    )
+    p.add_argument(
+        "--public-url",
+        help="the address visitors use, for links in e-mail (default: http://HOST:PORT)",
+    )
     p.add_argument("--smtp", metavar="HOST:PORT", help="SMTP server for e-mail (default: outbox)")
     p.add_argument("--mail-from", default="Okienko <no-reply@localhost>", help="no-reply sender")
     p.add_argument(
@@ -151,7 +193,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="booking attempts per IP address per 10 minutes (default 20)",
     )
+    p.add_argument(
+        "--idle-logout",
+        type=int,
+        default=3600,
+        metavar="S",
+        help="staff are signed out after this many idle seconds (default 3600)",
+    )
     p.set_defaults(func=_web)
+
+    p = sub.add_parser("staff-add", help="create a staff account of the cloud service")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument(
+        "--role", required=True, choices=["administrator", "manager", "clerk", "reception"]
+    )
+    p.add_argument("--location", help="location id (managers, clerks, reception)")
+    p.add_argument("--service-point", help="the clerk's service point id")
+    p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    p.set_defaults(func=_staff_add)
 
     p = sub.add_parser("appliance", help="run an appliance screen (Kivy)")
     from appliance.main import add_arguments

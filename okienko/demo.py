@@ -88,7 +88,6 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
     from hub.app import running_hub
     from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
     from web.app import server as web_server
-    from web.catalog import from_site
     from web.notify.outbox import Notifier
 
     site, pins = demo_site(load_site(site_path).site)
@@ -103,7 +102,7 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
         web_port,
         f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}",
         own_signals=False,
-        catalog=from_site(site),
+        site=site,
         notifier=Notifier.outbox(workdir / "outbox"),
     )
     files = write_broker_files(site, workdir / "broker", passwords, host=host, port=port)

@@ -1,12 +1,16 @@
 """The cloud service's Starlette application and ``okienko web``.
 
-So far: the database (migrated at start) and a health endpoint; the booking pages, reception,
-administration and the helpdesk build on this (issues 4, 6, 8).
+Every part brings its own routes (public booking pages, staff pages, administration, the JSON
+API); this module wires them with the database (migrated at start), sessions, CSRF, the
+notifier, rate limits and the background jobs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,17 +18,30 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
+from hub.config import Site
+from web import jobs
+from web.admin.routes import routes as admin_routes
+from web.auth.routes import routes as auth_routes
+from web.catalog import import_site
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
 from web.notify.outbox import Notifier
+from web.public.routes import routes as public_routes
 from web.ratelimit import RateLimit
 from web.reservations import api as reservations_api
-from web.reservations.booking import Offer
-from web.reservations.calendar import Calendar
+from web.security import CsrfMiddleware, SecurityHeaders
+from web.staff.routes import routes as staff_routes
+
+log = logging.getLogger("okienko.web")
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 async def health(request: Request) -> JSONResponse:
@@ -37,12 +54,56 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": engine.dialect.name})
 
 
+def secret_key(engine: AsyncEngine) -> str:
+    """The key that signs session cookies: OKIENKO_SECRET_KEY (same value on every host of a
+    multi-host cloud), else a key kept in a file beside the SQLite database (or var/)."""
+    if key := os.environ.get("OKIENKO_SECRET_KEY"):
+        return key
+    db = engine.url.database if engine.dialect.name == "sqlite" else None
+    path = (Path(db).parent if db else Path("var")) / "web.secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)  # atomic: two workers starting together agree on one key
+        tmp.unlink()
+    return path.read_text().strip()
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    from web.templating import render
+
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": "not_found" if status == 404 else "error"}, status)
+    template = "errors/404.html" if status == 404 else "errors/500.html"
+    return render(request, template, status_code=status)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    # Logged with the trace for the operators; the visitor gets a plain page, never the trace.
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    from web.templating import render
+
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": "internal"}, status_code=500)
+    try:
+        return render(request, "errors/500.html", status_code=500)
+    except Exception:
+        return Response("Błąd serwera", status_code=500, media_type="text/plain")
+
+
 def create_app(
     database_url: str | None = None,
     *,
-    catalog: dict[str, tuple[Offer, Calendar]] | None = None,
+    site: Site | None = None,
     booking_limit: RateLimit | None = None,
     notifier: Notifier | None = None,
+    public_url: str | None = None,
+    idle_logout_s: int = 60 * 60,
+    secure_cookies: bool = False,
 ) -> Starlette:
     engine = make_engine(database_url)
 
@@ -53,23 +114,52 @@ def create_app(
             if path:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         await upgrade(engine)
-        yield
+        if site is not None:
+            await import_site(engine, site)
+        async with jobs.running(app):
+            yield
         await engine.dispose()
 
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
     app = Starlette(
         routes=[
             Route("/healthz", health),
             Route("/api/v1/reservations", reservations_api.hold, methods=["POST"]),
             Route("/api/v1/reservations/{id}/confirm", reservations_api.confirm, methods=["POST"]),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *auth_routes,
+            *staff_routes,
+            *admin_routes,
+            *public_routes,
         ],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                SessionMiddleware,
+                secret_key=secret_key(engine),
+                session_cookie="okienko_session",
+                same_site="lax",
+                https_only=secure_cookies,
+                max_age=14 * 24 * 3600,
+            ),
+            Middleware(CsrfMiddleware),
+        ],
+        exception_handlers={404: not_found, 405: not_found, Exception: server_error},
         lifespan=lifespan,
     )
     app.state.engine = engine
-    app.state.catalog = catalog if catalog is not None else {}
     # Per IP: a person books a handful of visits, a script a thousand.
     app.state.booking_limit = booking_limit or RateLimit(limit=20, window_s=600)
+    # Per phone number or e-mail address: codes sent to one person.
+    app.state.contact_limit = RateLimit(limit=5, window_s=3600)
+    # Confirmation-code tries per IP (each reservation also locks after five wrong codes).
+    app.state.confirm_limit = RateLimit(limit=30, window_s=600)
+    app.state.login_limit = RateLimit(limit=10, window_s=900)
     # With no SMTP server or SMS account configured, messages wait in an outbox folder.
     app.state.notifier = notifier or Notifier.outbox(Path("var/outbox"))
+    app.state.public_url = public_url
+    app.state.idle_logout_s = idle_logout_s
     return app
 
 
@@ -85,6 +175,7 @@ def server(
     whose own Ctrl-C handling stops it through ``should_exit``."""
     import uvicorn
 
+    app_options.setdefault("public_url", f"http://{host}:{port}")
     config = uvicorn.Config(
         create_app(database_url, **app_options),
         host=host,

@@ -22,14 +22,23 @@ class RateLimit:
 
     def allow(self, key: str) -> bool:
         """Count one attempt for ``key``; False when it is over the limit (not counted)."""
+        if not self.open(key):
+            return False
+        self.count(key)
+        return True
+
+    def open(self, key: str) -> bool:
+        """Whether ``key`` is under the limit, without counting (count what succeeded)."""
         now = self.clock()
         hits = self._hits.setdefault(key, deque())
         while hits and now - hits[0] >= self.window_s:
             hits.popleft()
-        if len(hits) >= self.limit:
-            return False
-        hits.append(now)
-        return True
+        if not hits:
+            del self._hits[key]  # forgotten keys do not pile up
+        return len(hits) < self.limit
+
+    def count(self, key: str) -> None:
+        self._hits.setdefault(key, deque()).append(self.clock())
 
     def retry_after(self, key: str) -> float:
         hits = self._hits.get(key)

@@ -1,10 +1,24 @@
-"""Tables of the cloud service (SQLAlchemy 2). SQLite by default, PostgreSQL in production."""
+"""Tables of the cloud service (SQLAlchemy 2). SQLite by default, PostgreSQL in production.
+
+Times are stored in UTC. The catalog (departments, locations, services, service points and
+their calendars) is edited on the administration pages; reservations refer to it by id.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -14,7 +28,8 @@ class Base(DeclarativeBase):
 
 class SlotCount(Base):
     """Places taken in one slot of one offer: the row that booking locks and counts on, so
-    concurrent visitors never get more than the capacity."""
+    concurrent visitors never get more than the capacity. The building's hourly limit uses
+    the same table: service_point = location id, service = "" and start = the full hour."""
 
     __tablename__ = "slot_counts"
     service_point: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -38,9 +53,150 @@ class Reservation(Base):
     # The 6-digit confirmation code is kept only as a digest, and guessing is counted.
     confirm_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     confirm_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # online (the visitor), phone (booked by staff for a caller), desk (booked at the office)
+    kind: Mapped[str] = mapped_column(String(16), default="online")
+    # The secret behind the visitor's "manage / cancel" link (unguessable, 256 bits).
+    manage_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    location: Mapped[str] = mapped_column(String(40), default="")
+    # The visit's number at its location that day ("R007"), shown with the access code.
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("access_code", name="uq_reservations_access_code"),
+        UniqueConstraint("manage_token", name="uq_reservations_manage_token"),
         Index("ix_reservations_slot", "service_point", "service", "start"),
         Index("ix_reservations_hold", "status", "hold_until"),
+        Index("ix_reservations_start", "start"),
     )
+
+
+class ReservationEvent(Base):
+    """What happened to a reservation, by whom: the register's history and staff notes."""
+
+    __tablename__ = "reservation_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reservation_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("reservations.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))  # staff e-mail, "visitor" or "system"
+    action: Mapped[str] = mapped_column(String(32))  # created, confirmed, note, rescheduled, …
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Location(Base):
+    """An office building (a site: one hub)."""
+
+    __tablename__ = "locations"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    # Seed 003: at most this many booked visitors in the building per hour; null = no limit.
+    building_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Service(Base):
+    """A matter one can book a visit for, with its booking parameters."""
+
+    __tablename__ = "services"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    department_id: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("departments.id"), nullable=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    duration_min: Mapped[int] = mapped_column(Integer, default=15)
+    horizon_days: Mapped[int] = mapped_column(Integer, default=30)
+    notice_min: Mapped[int] = mapped_column(Integer, default=60)
+    hold_min: Mapped[int] = mapped_column(Integer, default=15)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ServicePoint(Base):
+    """A bookable desk or room (often a counter) with its weekly calendar.
+
+    ``hours`` and ``breaks`` are JSON: {"mon": ["08:00-16:00"], …}; absent days are closed."""
+
+    __tablename__ = "service_points"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    location_id: Mapped[str] = mapped_column(String(40), ForeignKey("locations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    room: Mapped[str] = mapped_column(String(100), default="")
+    hours: Mapped[str] = mapped_column(Text, default="{}")
+    breaks: Mapped[str] = mapped_column(Text, default="{}")
+    public_holidays: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ServicePointService(Base):
+    """Which services a service point takes, and how many visitors per slot."""
+
+    __tablename__ = "service_point_services"
+    service_point_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("service_points.id", ondelete="CASCADE"), primary_key=True
+    )
+    service_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CalendarException(Base):
+    """A dated change at a service point: closed ("" spans) or other hours that day."""
+
+    __tablename__ = "calendar_exceptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service_point_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("service_points.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    spans: Mapped[str] = mapped_column(String(200), default="")  # "09:00-13:00,14:00-15:00"
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (UniqueConstraint("service_point_id", "day", name="uq_exception_day"),)
+
+
+class Staff(Base):
+    """A staff account: administrator, manager, clerk or reception."""
+
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    location_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    service_point_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Bumped on password change or deactivation: older sessions stop working.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PasswordReset(Base):
+    """A one-time password-reset link; only the token's digest is stored."""
+
+    __tablename__ = "password_resets"
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(Integer, ForeignKey("staff.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Setting(Base):
+    """Installation-wide values kept in the database (e.g. the session signing key), so every
+    worker of the cloud shares them."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

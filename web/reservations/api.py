@@ -10,10 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from web.catalog import get_catalog
 from web.notify.mail import MailError
 from web.notify.sms import SmsError
 from web.reservations import store
-from web.reservations.booking import BookingError, SlotFull, check_request, confirmation_code
+from web.reservations.booking import BookingError, SlotFull, confirmation_code
+from web.reservations.slots import hold_at
 
 log = logging.getLogger("okienko.web.reservations")
 
@@ -21,6 +23,7 @@ log = logging.getLogger("okienko.web.reservations")
 class HoldRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     service: str = Field(max_length=40)
+    location: str | None = Field(None, max_length=40, description="default: any location")
     start: datetime
     name: str = Field(min_length=2, max_length=120)
     contact: str = Field(min_length=5, max_length=120, description="mobile number or e-mail")
@@ -37,35 +40,46 @@ async def hold(request: Request) -> JSONResponse:
     except ValidationError as exc:
         fields = {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
         return JSONResponse({"error": "invalid", "fields": fields}, status_code=422)
-    entry = request.app.state.catalog.get(body.service)
-    if entry is None:
+    catalog = await get_catalog(request.app)
+    service = catalog.services.get(body.service)
+    if service is None or not service.active or not catalog.points_for(body.service):
         return JSONResponse(
             {"error": "invalid", "fields": {"service": "unknown service"}}, status_code=422
         )
-    offer, calendar = entry
+    if body.location is not None and not catalog.points_for(body.service, body.location):
+        return JSONResponse(
+            {"error": "invalid", "fields": {"location": "not offered here"}}, status_code=422
+        )
     if body.start.tzinfo is None:
         return JSONResponse(
             {"error": "invalid", "fields": {"start": "give a time zone"}}, status_code=422
         )
+    contact_key = f"contact:{body.contact.strip().lower()}"
+    if not request.app.state.contact_limit.open(contact_key):
+        return JSONResponse(
+            {"error": "too_many_requests"}, status_code=429, headers={"Retry-After": "600"}
+        )
     now = datetime.now(UTC)
     code = confirmation_code()
     try:
-        slot = check_request(calendar, offer, body.start, now)
-        reservation = await store.hold(
+        reservation = await hold_at(
             request.app.state.engine,
-            offer,
-            slot.start,
+            catalog,
+            body.service,
+            body.location,
+            body.start,
+            now,
             name=body.name,
             contact=body.contact,
-            now=now,
             confirm_code=code,
         )
     except SlotFull:
         return JSONResponse({"error": "slot_full"}, status_code=409)
     except BookingError as exc:
         return JSONResponse({"error": exc.code, "detail": str(exc)}, status_code=422)
+    request.app.state.contact_limit.count(contact_key)  # codes sent, not attempts
     # The code only; no name, no place: an SMS is read by whoever holds the phone.
-    text = f"Kod potwierdzenia rezerwacji: {code}. Ważny {offer.hold_min} min."
+    text = f"Kod potwierdzenia rezerwacji: {code}. Ważny {service.hold_min} min."
     try:
         await request.app.state.notifier.send(body.contact, "Kod potwierdzenia rezerwacji", text)
     except (MailError, SmsError, OSError) as exc:
@@ -88,7 +102,7 @@ class ConfirmRequest(BaseModel):
 
 async def confirm(request: Request) -> JSONResponse:
     client = request.client.host if request.client else "?"
-    if not request.app.state.booking_limit.allow(f"confirm:{client}"):
+    if not request.app.state.confirm_limit.allow(f"confirm:{client}"):
         return JSONResponse(
             {"error": "too_many_requests"}, status_code=429, headers={"Retry-After": "60"}
         )

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Row, Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from web.db.models import Reservation, SlotCount
+from web.db.models import Reservation, ReservationEvent, SlotCount
 from web.reservations.booking import (
+    TZ,
     BookingError,
     InvalidTransition,
     Offer,
@@ -32,10 +34,15 @@ from web.reservations.booking import (
 
 R = cast(Table, Reservation.__table__)
 S = cast(Table, SlotCount.__table__)
+E = cast(Table, ReservationEvent.__table__)
 
 
 class NotFound(BookingError):
     code = "not_found"
+
+
+class BuildingFull(SlotFull):
+    code = "building_full"
 
 
 class HoldExpired(BookingError):
@@ -50,10 +57,12 @@ def _slot(offer: Offer, start: datetime):  # type: ignore[no-untyped-def]
     )
 
 
-async def _ensure_counter(conn: AsyncConnection, offer: Offer, start: datetime) -> None:
+async def _ensure_counter(
+    conn: AsyncConnection, service_point: str, service: str, start: datetime
+) -> None:
     values = {
-        "service_point": offer.service_point,
-        "service": offer.service,
+        "service_point": service_point,
+        "service": service,
         "start": start,
         "taken": 0,
     }
@@ -61,24 +70,101 @@ async def _ensure_counter(conn: AsyncConnection, offer: Offer, start: datetime) 
     await conn.execute(insert(S).values(**values).on_conflict_do_nothing())
 
 
+def _hour(start: datetime) -> datetime:
+    return start.replace(minute=0, second=0, microsecond=0)
+
+
+def _building(location: str, start: datetime):  # type: ignore[no-untyped-def]
+    return (S.c.service_point == location) & (S.c.service == "") & (S.c.start == _hour(start))
+
+
+async def _next_number(conn: AsyncConnection, location: str, start: datetime) -> int:
+    """The next visit number at the location that day, from a counter row (atomic on both
+    databases: the UPDATE takes the row lock)."""
+    day = start.astimezone(TZ).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    await _ensure_counter(conn, location, "#number", day)
+    row = (
+        await conn.execute(
+            update(S)
+            .where(
+                (S.c.service_point == location) & (S.c.service == "#number") & (S.c.start == day)
+            )
+            .values(taken=S.c.taken + 1)
+            .returning(S.c.taken)
+        )
+    ).one()
+    return int(row.taken)
+
+
+def ticket_label(number: int | None) -> str:
+    """How a visit's number is shown and said: R007."""
+    return f"R{number:03d}" if number is not None else ""
+
+
+async def _free_places(conn: AsyncConnection, rows: list[Row]) -> None:
+    """Give back the slot place (and the building's hourly place) of each released row."""
+    for row in rows:
+        await conn.execute(
+            update(S)
+            .where(
+                (S.c.service_point == row.service_point)
+                & (S.c.service == row.service)
+                & (S.c.start == row.start)
+            )
+            .values(taken=S.c.taken - 1)
+        )
+        if row.location:
+            await conn.execute(
+                update(S).where(_building(row.location, row.start)).values(taken=S.c.taken - 1)
+            )
+
+
+async def _expire(conn: AsyncConnection, where, now: datetime) -> int:  # type: ignore[no-untyped-def]
+    stale = (
+        await conn.execute(
+            update(R)
+            .where(where & (R.c.status == Status.PENDING) & (R.c.hold_until <= now))
+            .values(status=Status.EXPIRED, hold_until=None)
+            .returning(R.c.id, R.c.service_point, R.c.service, R.c.start, R.c.location)
+        )
+    ).all()
+    await _free_places(conn, list(stale))
+    for row in stale:
+        await _log(conn, row.id, now, "system", "expired")
+    return len(stale)
+
+
 async def _release_stale_holds(
     conn: AsyncConnection, offer: Offer, start: datetime, now: datetime
 ) -> None:
-    stale = await conn.execute(
-        update(R)
-        .where(
-            (R.c.service_point == offer.service_point)
-            & (R.c.service == offer.service)
-            & (R.c.start == start)
-            & (R.c.status == Status.PENDING)
-            & (R.c.hold_until <= now)
-        )
-        .values(status=Status.EXPIRED, hold_until=None)
+    await _expire(
+        conn,
+        (R.c.service_point == offer.service_point)
+        & (R.c.service == offer.service)
+        & (R.c.start == start),
+        now,
     )
-    if stale.rowcount:
-        await conn.execute(
-            update(S).where(_slot(offer, start)).values(taken=S.c.taken - stale.rowcount)
+
+
+async def sweep_expired(engine: AsyncEngine, now: datetime) -> int:
+    """Free every slot whose code was not confirmed in time (a background job runs this)."""
+    async with engine.begin() as conn:
+        return await _expire(conn, R.c.id.is_not(None), _utc(now))
+
+
+async def _log(
+    conn: AsyncConnection,
+    reservation_id: str,
+    at: datetime,
+    actor: str,
+    action: str,
+    detail: str = "",
+) -> None:
+    await conn.execute(
+        E.insert().values(
+            reservation_id=reservation_id, at=at, actor=actor, action=action, detail=detail
         )
+    )
 
 
 MAX_CODE_ATTEMPTS = 5
@@ -109,12 +195,20 @@ async def hold(
     contact: str,
     now: datetime,
     confirm_code: str | None = None,
+    location: str = "",
+    building_limit: int | None = None,
+    kind: str = "online",
+    actor: str = "visitor",
+    status: Status = Status.PENDING,
 ) -> Reservation:
-    """Take one place in the slot for ``offer.hold_min`` minutes, or raise SlotFull."""
+    """Take one place in the slot for ``offer.hold_min`` minutes, or raise SlotFull.
+
+    ``status=CONFIRMED`` books outright (staff booking for a caller). With a ``location``, the
+    building's hourly count is kept too, and ``building_limit`` caps it (seed 003)."""
     start, now = _utc(start), _utc(now)
     async with engine.begin() as conn:
         await _release_stale_holds(conn, offer, start, now)
-        await _ensure_counter(conn, offer, start)
+        await _ensure_counter(conn, offer.service_point, offer.service, start)
         taken = await conn.execute(
             update(S)
             .where(_slot(offer, start) & (S.c.taken < offer.capacity))
@@ -122,7 +216,18 @@ async def hold(
         )
         if taken.rowcount != 1:
             raise SlotFull("this hour has just been taken")
+        if location:
+            await _ensure_counter(conn, location, "", _hour(start))
+            cond = _building(location, start)
+            if building_limit is not None:
+                cond = cond & (S.c.taken < building_limit)
+            if (
+                await conn.execute(update(S).where(cond).values(taken=S.c.taken + 1))
+            ).rowcount != 1:
+                raise BuildingFull("the building is full at this hour")
         rid = uuid.uuid4().hex
+        pending = status is Status.PENDING
+        number = await _next_number(conn, location or offer.service_point, start)
         reservation = Reservation(
             id=rid,
             confirm_digest=code_digest(rid, confirm_code) if confirm_code else None,
@@ -131,30 +236,54 @@ async def hold(
             service_point=offer.service_point,
             service=offer.service,
             start=start,
-            status=Status.PENDING,
-            hold_until=now + timedelta(minutes=offer.hold_min),
+            status=status,
+            hold_until=now + timedelta(minutes=offer.hold_min) if pending else None,
             name=name,
             contact=contact,
             created_at=now,
+            kind=kind,
+            manage_token=secrets.token_urlsafe(32),
+            reminder_sent_at=None,
+            location=location,
+            number=number,
         )
         await conn.execute(
             R.insert().values({c.name: getattr(reservation, c.name) for c in R.columns})
         )
+        await _log(conn, rid, now, actor, "created" if pending else "booked", kind)
         return reservation
 
 
-async def _change(engine: AsyncEngine, code: str, new: Status, now: datetime) -> Status:
+async def _change(
+    engine: AsyncEngine,
+    new: Status,
+    now: datetime,
+    *,
+    code: str | None = None,
+    reservation_id: str | None = None,
+    actor: str = "visitor",
+    detail: str = "",
+) -> Status:
+    """Move one reservation (by access code or id) to ``new``, releasing its place when it is
+    cancelled; refuses what the state machine forbids."""
     now = _utc(now)
+    where = R.c.access_code == code if code is not None else R.c.id == reservation_id
     async with engine.begin() as conn:
         row = (
             await conn.execute(
                 select(
-                    R.c.id, R.c.status, R.c.hold_until, R.c.service_point, R.c.service, R.c.start
-                ).where(R.c.access_code == code)
+                    R.c.id,
+                    R.c.status,
+                    R.c.hold_until,
+                    R.c.service_point,
+                    R.c.service,
+                    R.c.start,
+                    R.c.location,
+                ).where(where)
             )
         ).first()
         if row is None:
-            raise NotFound("no reservation with this code")
+            raise NotFound("no such reservation")
         current = Status(row.status)
         late = current is Status.EXPIRED or (
             current is Status.PENDING and (row.hold_until is None or _aware(row.hold_until) <= now)
@@ -170,20 +299,13 @@ async def _change(engine: AsyncEngine, code: str, new: Status, now: datetime) ->
         if changed.rowcount != 1:  # someone else changed it meanwhile
             raise InvalidTransition("the reservation changed meanwhile; try again")
         if new is Status.CANCELLED:
-            await conn.execute(
-                update(S)
-                .where(
-                    (S.c.service_point == row.service_point)
-                    & (S.c.service == row.service)
-                    & (S.c.start == row.start)
-                )
-                .values(taken=S.c.taken - 1)
-            )
+            await _free_places(conn, [row])
+        await _log(conn, row.id, now, actor, str(new), detail)
         return new
 
 
-async def confirm(engine: AsyncEngine, code: str, now: datetime) -> Status:
-    return await _change(engine, code, Status.CONFIRMED, now)
+async def confirm(engine: AsyncEngine, code: str, now: datetime, actor: str = "visitor") -> Status:
+    return await _change(engine, Status.CONFIRMED, now, code=code, actor=actor)
 
 
 async def confirm_with_code(
@@ -213,11 +335,73 @@ async def confirm_with_code(
     async with engine.connect() as conn:
         fresh = (await conn.execute(select(R).where(R.c.id == reservation_id))).first()
     assert fresh is not None
-    return Reservation(**{c.name: getattr(fresh, c.name) for c in R.columns})
+    return _entity(fresh)
 
 
-async def cancel(engine: AsyncEngine, code: str, now: datetime) -> Status:
-    return await _change(engine, code, Status.CANCELLED, now)
+async def cancel(
+    engine: AsyncEngine, code: str, now: datetime, actor: str = "visitor", detail: str = ""
+) -> Status:
+    return await _change(engine, Status.CANCELLED, now, code=code, actor=actor, detail=detail)
+
+
+async def set_status(
+    engine: AsyncEngine,
+    reservation_id: str,
+    new: Status,
+    now: datetime,
+    *,
+    actor: str,
+    detail: str = "",
+) -> Status:
+    """Staff actions on the register: confirm, cancel, check in, mark as not kept."""
+    return await _change(
+        engine, new, now, reservation_id=reservation_id, actor=actor, detail=detail
+    )
+
+
+async def annotate(
+    engine: AsyncEngine, reservation_id: str, text: str, now: datetime, *, actor: str
+) -> None:
+    async with engine.begin() as conn:
+        if await conn.scalar(select(R.c.id).where(R.c.id == reservation_id)) is None:
+            raise NotFound("no such reservation")
+        await _log(conn, reservation_id, _utc(now), actor, "note", text)
+
+
+async def history(engine: AsyncEngine, reservation_id: str) -> list[Row]:
+    async with engine.connect() as conn:
+        return list(
+            await conn.execute(
+                select(E).where(E.c.reservation_id == reservation_id).order_by(E.c.at, E.c.id)
+            )
+        )
+
+
+async def get(
+    engine: AsyncEngine,
+    *,
+    code: str | None = None,
+    token: str | None = None,
+    reservation_id: str | None = None,
+) -> Reservation | None:
+    """One reservation by access code, manage-link token or id."""
+    if code is not None:
+        where = R.c.access_code == code
+    elif token is not None:
+        where = R.c.manage_token == token
+    else:
+        where = R.c.id == reservation_id
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(R).where(where))).first()
+    return None if row is None else _entity(row)
+
+
+def _entity(row: Row) -> Reservation:
+    values = {c.name: getattr(row, c.name) for c in R.columns}
+    for key in ("start", "hold_until", "created_at", "reminder_sent_at"):
+        if values[key] is not None:
+            values[key] = _aware(values[key])
+    return Reservation(**values)
 
 
 async def taken(engine: AsyncEngine, offer: Offer, start: datetime) -> int:
@@ -235,3 +419,65 @@ def _utc(value: datetime) -> datetime:
 def _aware(value: datetime) -> datetime:
     # SQLite gives naive datetimes back; they were stored as UTC.
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def reschedule(
+    engine: AsyncEngine,
+    reservation_id: str,
+    offer: Offer,
+    start: datetime,
+    now: datetime,
+    *,
+    actor: str,
+    building_limit: int | None = None,
+) -> Reservation:
+    """Move a confirmed (or pending) reservation to another slot in one transaction: the new
+    place is taken before the old one is given back, so a full slot leaves it untouched."""
+    start, now = _utc(start), _utc(now)
+    async with engine.begin() as conn:
+        row = (await conn.execute(select(R).where(R.c.id == reservation_id))).first()
+        if row is None:
+            raise NotFound("no such reservation")
+        if Status(row.status) not in (Status.PENDING, Status.CONFIRMED):
+            raise InvalidTransition(f"a {row.status} reservation cannot be moved")
+        await _release_stale_holds(conn, offer, start, now)
+        await _ensure_counter(conn, offer.service_point, offer.service, start)
+        got = await conn.execute(
+            update(S)
+            .where(_slot(offer, start) & (S.c.taken < offer.capacity))
+            .values(taken=S.c.taken + 1)
+        )
+        if got.rowcount != 1:
+            raise SlotFull("this hour has just been taken")
+        if row.location:
+            await _ensure_counter(conn, row.location, "", _hour(start))
+            cond = _building(row.location, start)
+            if building_limit is not None:
+                cond = cond & (S.c.taken < building_limit)
+            if (
+                await conn.execute(update(S).where(cond).values(taken=S.c.taken + 1))
+            ).rowcount != 1:
+                raise BuildingFull("the building is full at this hour")
+        await _free_places(conn, [row])
+        await conn.execute(
+            update(R)
+            .where(R.c.id == reservation_id)
+            .values(
+                start=start,
+                service_point=offer.service_point,
+                service=offer.service,
+                reminder_sent_at=None,
+            )
+        )
+        old = _aware(row.start).astimezone(TZ)
+        await _log(
+            conn,
+            reservation_id,
+            now,
+            actor,
+            "rescheduled",
+            f"{old:%Y-%m-%d %H:%M} → {start.astimezone(TZ):%Y-%m-%d %H:%M} {offer.service_point}",
+        )
+        fresh = (await conn.execute(select(R).where(R.c.id == reservation_id))).first()
+    assert fresh is not None
+    return _entity(fresh)

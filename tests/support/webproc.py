@@ -1,0 +1,177 @@
+"""A real ``okienko web`` process on a free port, and a real SMTP server (aiosmtpd) that
+collects what it sends; staff accounts created through ``okienko staff-add``."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import httpx
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Inbox:
+    """Messages received by the SMTP server, in order."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 10) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while len(self.to(address)) < count:
+            assert time.monotonic() < deadline, f"no mail to {address}: {self.summary()}"
+            time.sleep(0.05)
+        return self.to(address)
+
+    def summary(self) -> list[tuple[str, str]]:
+        return [(m["To"], m["Subject"]) for m in self.messages]
+
+
+def body_text(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return str(part.get_payload(decode=True).decode("utf-8"))  # type: ignore[union-attr]
+    raise AssertionError("no text/plain part")
+
+
+def six_digit_code(message: Message) -> str:
+    m = re.search(r"\b(\d{6})\b", body_text(message))
+    assert m, body_text(message)
+    return m.group(1)
+
+
+@dataclass
+class Smtp:
+    inbox: Inbox
+    port: int
+    controller: Controller
+
+    @classmethod
+    def start(cls) -> Smtp:
+        inbox, port = Inbox(), free_port()
+        controller = Controller(inbox, hostname="127.0.0.1", port=port)
+        controller.start()
+        return cls(inbox, port, controller)
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+@dataclass
+class WebProcess:
+    url: str
+    database_url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def start(
+        cls,
+        workdir: Path,
+        *,
+        smtp_port: int,
+        site: Path | None = None,
+        database_url: str | None = None,
+        extra: list[str] | None = None,
+    ) -> WebProcess:
+        port = free_port()
+        database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}"
+        args = [
+            sys.executable,
+            "-m",
+            "okienko.cli",
+            "web",
+            "--port",
+            str(port),
+            "--database-url",
+            database_url,
+            "--smtp",
+            f"127.0.0.1:{smtp_port}",
+            "--outbox",
+            str(workdir / "outbox"),
+            "--mail-from",
+            "Urząd Miasta <no-reply@um.example>",
+            *(["--site", str(site)] if site else []),
+            *(extra or []),
+        ]
+        log = workdir / "web.log"
+        proc = subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 40
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "okienko web did not answer"
+            time.sleep(0.2)
+        return cls(url, database_url, proc, log)
+
+    def add_staff(
+        self,
+        email: str,
+        role: str,
+        password: str = "Haslo-testowe-1",
+        *,
+        name: str | None = None,
+        location: str | None = None,
+        service_point: str | None = None,
+    ) -> None:
+        args = [
+            sys.executable,
+            "-m",
+            "okienko.cli",
+            "staff-add",
+            "--email",
+            email,
+            "--name",
+            name or email.split("@")[0].title(),
+            "--role",
+            role,
+            "--database-url",
+            self.database_url,
+            "--password-stdin",
+        ]
+        if location:
+            args += ["--location", location]
+        if service_point:
+            args += ["--service-point", service_point]
+        done = subprocess.run(args, input=password + "\n", capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "no CSRF token in the form"
+    return m.group(1)

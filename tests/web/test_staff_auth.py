@@ -1,0 +1,72 @@
+"""Staff sign-in over real HTTP against `okienko web`: argon2 accounts, CSRF on the form, a
+wrong password refused, idle sessions signed out, roles limiting pages."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.webproc import Smtp, WebProcess, csrf_of
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebProcess]:
+    smtp = Smtp.start()
+    proc = WebProcess.start(
+        tmp_path_factory.mktemp("staff"), smtp_port=smtp.port, extra=["--idle-logout", "2"]
+    )
+    proc.add_staff("admin@um.example", "administrator")
+    proc.add_staff("rec@um.example", "reception")
+    yield proc
+    proc.stop()
+    smtp.stop()
+
+
+def sign_in(client: httpx.Client, email: str, password: str = "Haslo-testowe-1") -> httpx.Response:
+    token = csrf_of(client.get("/staff/login").text)
+    return client.post(
+        "/staff/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+def test_a_form_without_its_csrf_token_is_refused(web: WebProcess):
+    with httpx.Client(base_url=web.url) as client:
+        client.get("/staff/login")
+        r = client.post(
+            "/staff/login", data={"email": "admin@um.example", "password": "Haslo-testowe-1"}
+        )
+        assert r.status_code == 403 and "Formularz wygasł" in r.text
+        assert (
+            "staff"
+            not in client.get("/staff/", follow_redirects=False).headers.get("location", "staff")
+            or client.get("/staff/", follow_redirects=False).status_code == 303
+        )
+
+
+def test_sign_in_with_the_right_password_only(web: WebProcess):
+    with httpx.Client(base_url=web.url) as client:
+        r = sign_in(client, "admin@um.example", "wrong-password-1")
+        assert r.status_code == 400 and "Nieprawidłowy e-mail lub hasło" in r.text
+        r = sign_in(client, "admin@um.example")
+        assert r.status_code == 303 and r.headers["location"] == "/staff/"
+        home = client.get("/staff/")
+        assert home.status_code == 200 and "Administracja" in home.text
+
+
+def test_roles_limit_pages_and_an_idle_session_ends(web: WebProcess):
+    with httpx.Client(base_url=web.url) as client:
+        assert sign_in(client, "rec@um.example").status_code == 303
+        home = client.get("/staff/")
+        assert "Recepcja" in home.text and "Administracja" not in home.text
+        time.sleep(3)  # the test server signs out after 2 s idle
+        r = client.get("/staff/", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/staff/login")
+
+
+def test_no_stack_trace_reaches_a_visitor(web: WebProcess):
+    r = httpx.get(f"{web.url}/no/such/page")
+    assert r.status_code == 404 and "Nie znaleziono strony" in r.text
+    assert "Traceback" not in r.text

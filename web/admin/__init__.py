@@ -1,0 +1,1 @@
+"""Administration: departments, locations, services, service points, calendars, staff."""

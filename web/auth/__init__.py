@@ -1,0 +1,1 @@
+"""Staff accounts: argon2 passwords, sessions with idle logout, roles."""

@@ -1,0 +1,71 @@
+"""Creating and changing staff accounts (the administration pages and ``okienko staff-add``)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from web.auth.passwords import hash_password, password_problem
+from web.auth.roles import Role
+from web.auth.session import T
+
+
+class AccountError(ValueError):
+    """A clear reason (English msgid) why the account cannot be saved."""
+
+
+async def create_staff(
+    engine: AsyncEngine,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    location_id: str | None = None,
+    service_point_id: str | None = None,
+) -> int:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 200:
+        raise AccountError("Enter a valid e-mail address.")
+    if role not in set(Role):
+        raise AccountError("Choose a role.")
+    if not name.strip():
+        raise AccountError("Enter the name.")
+    if problem := password_problem(password):
+        raise AccountError(problem)
+    hashed = await asyncio.to_thread(hash_password, password)
+    async with engine.begin() as conn:
+        if await conn.scalar(select(T.c.id).where(func.lower(T.c.email) == email)) is not None:
+            raise AccountError("An account with this e-mail already exists.")
+        result = await conn.execute(
+            T.insert().values(
+                email=email,
+                name=name.strip(),
+                role=role,
+                password_hash=hashed,
+                location_id=location_id or None,
+                service_point_id=service_point_id or None,
+                active=True,
+                created_at=datetime.now(UTC),
+                session_epoch=0,
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+async def set_password(engine: AsyncEngine, staff_id: int, password: str) -> None:
+    """A new password signs the account out everywhere (the session epoch moves on)."""
+    if problem := password_problem(password):
+        raise AccountError(problem)
+    hashed = await asyncio.to_thread(hash_password, password)
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(T)
+            .where(T.c.id == staff_id)
+            .values(password_hash=hashed, session_epoch=T.c.session_epoch + 1)
+        )

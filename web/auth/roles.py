@@ -1,0 +1,34 @@
+"""Who may do what on the staff pages. One table; endpoints name a permission, not roles."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMINISTRATOR = "administrator"
+    MANAGER = "manager"
+    CLERK = "clerk"
+    RECEPTION = "reception"
+
+
+ALL = frozenset(Role)
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    # see the reservation register and a reservation's history
+    "register.view": ALL,
+    # confirm, cancel, annotate, reschedule, book for a caller on the phone
+    "register.edit": frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.RECEPTION, Role.CLERK}),
+    # the plan of the day of a service point, and marking visits kept or not kept
+    "plan": frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.CLERK}),
+    # the printed docket ("wokanda")
+    "docket": ALL,
+    # reception: look up an access code
+    "reception": frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.RECEPTION}),
+    # departments, locations, services, service points, calendars, staff accounts
+    "admin": frozenset({Role.ADMINISTRATOR}),
+}
+
+
+def allowed(role: str, permission: str) -> bool:
+    return role in PERMISSIONS[permission]

@@ -1,0 +1,58 @@
+"""Translations of the cloud's pages: Babel catalogs in web/locale/<lang>/LC_MESSAGES/*.po.
+
+Message ids are English; Polish is the default language. Every .po file of a language is read
+(one per part of the service: common, booking, staff, admin, …) and merged, so parts are
+translated independently. The language of a request: ``?lang=`` (remembered in a cookie),
+then the cookie, then Polish.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from contextvars import ContextVar
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from starlette.requests import Request
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LANGUAGES = ("pl", "en")
+DEFAULT = "pl"
+COOKIE = "lang"
+
+current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT)
+
+
+@functools.cache
+def translations(language: str) -> Translations:
+    merged = Translations()
+    for po in sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=language)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        merged.merge(Translations(buffer))
+    return merged
+
+
+def language_of(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return str(asked)
+    cookie = request.cookies.get(COOKIE)
+    return cookie if cookie in LANGUAGES else DEFAULT
+
+
+def gettext(message: str) -> str:
+    return translations(current_language.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(current_language.get()).ngettext(singular, plural, n)
+
+
+_ = gettext

@@ -1,0 +1,2 @@
+"""The visitors' pages: online booking in five steps, confirmation, the visit's page and
+cancellation."""

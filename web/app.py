@@ -154,7 +154,7 @@ def create_app(
     # Per phone number or e-mail address: codes sent to one person.
     app.state.contact_limit = RateLimit(limit=5, window_s=3600)
     # Confirmation-code tries per IP (each reservation also locks after five wrong codes).
-    app.state.confirm_limit = RateLimit(limit=30, window_s=600)
+    app.state.confirm_limit = RateLimit(limit=max(30, app.state.booking_limit.limit), window_s=600)
     app.state.login_limit = RateLimit(limit=10, window_s=900)
     # With no SMTP server or SMS account configured, messages wait in an outbox folder.
     app.state.notifier = notifier or Notifier.outbox(Path("var/outbox"))

@@ -231,6 +231,11 @@ def _site_hours(site: Site, service_ids: list[str]) -> dict[str, tuple[Span, ...
     return weekly
 
 
+def slot_minutes(service_minutes: float) -> int:
+    """A booking slot from the typical service time, rounded to 5 minutes (10:00, 10:10…)."""
+    return max(5, round(service_minutes / 5) * 5)
+
+
 async def import_site(engine: AsyncEngine, site: Site, *, hold_min: int = 15) -> None:
     """Make the site's location, departments, services and counters (as service points, one
     visitor per slot) bookable; running it again updates them and keeps reservations."""
@@ -251,7 +256,7 @@ async def import_site(engine: AsyncEngine, site: Site, *, hold_min: int = 15) ->
                     "name": s.name,
                     "name_en": s.name_en,
                     "department_id": s.department,
-                    "duration_min": max(5, round(s.service_minutes / 5) * 5),
+                    "duration_min": slot_minutes(s.service_minutes),
                     "hold_min": hold_min,
                 },
             )

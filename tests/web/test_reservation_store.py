@@ -81,3 +81,88 @@ async def test_migrations_create_what_the_models_describe(engine: AsyncEngine):
         found = await conn.run_sync(tables)
     for table in Base.metadata.sorted_tables:
         assert {c.name for c in table.columns} == found[table.name], table.name
+
+
+async def test_the_building_limit_holds_across_service_points_in_a_rush(engine: AsyncEngine):
+    # Three desks of three places each, but only four visitors an hour fit in the building.
+    offers = [
+        Offer(service="dowody", service_point=f"s{i}", duration_min=30, capacity=3)
+        for i in range(3)
+    ]
+
+    async def visitor(i: int) -> bool:
+        try:
+            await store.hold(
+                engine,
+                offers[i % 3],
+                START + timedelta(minutes=30 * (i % 2)),  # 9:00 and 9:30: the same hour
+                name=f"Osoba {i}",
+                contact=f"5000000{i:02d}",
+                now=NOW,
+                location="torun",
+                building_limit=4,
+            )
+            return True
+        except SlotFull:
+            return False
+
+    assert sum(await asyncio.gather(*(visitor(i) for i in range(30)))) == 4
+    # The next hour has room again.
+    await store.hold(
+        engine,
+        offers[0],
+        START + timedelta(hours=1),
+        name="X",
+        contact="x@x.pl",
+        now=NOW,
+        location="torun",
+        building_limit=4,
+    )
+
+
+async def test_visits_are_numbered_per_location_and_day_without_gaps_in_a_rush(
+    engine: AsyncEngine,
+):
+    wide = Offer(service="dowody", service_point="s1", duration_min=30, capacity=50)
+    held = await asyncio.gather(
+        *(
+            store.hold(engine, wide, START, name="A", contact="a@x.pl", now=NOW, location="t")
+            for _ in range(20)
+        )
+    )
+    assert sorted(r.number for r in held) == list(range(1, 21))
+    assert store.ticket_label(7) == "R007"
+    other_day = await store.hold(
+        engine, wide, START + timedelta(days=1), name="A", contact="a@x.pl", now=NOW, location="t"
+    )
+    assert other_day.number == 1
+
+
+async def test_rescheduling_moves_the_place_or_leaves_everything_as_it_was(engine: AsyncEngine):
+    small = Offer(service="dowody", service_point="s1", duration_min=30, capacity=1)
+    mine = await store.hold(engine, small, START, name="A", contact="a@x.pl", now=NOW)
+    await store.confirm(engine, mine.access_code, NOW)
+    other = await store.hold(
+        engine, small, START + timedelta(hours=1), name="B", contact="b@x.pl", now=NOW
+    )
+    with pytest.raises(SlotFull):  # taken by B: nothing changes for A
+        await store.reschedule(engine, mine.id, small, other.start, NOW, actor="clerk@um")
+    assert await store.taken(engine, small, START) == 1
+    moved = await store.reschedule(
+        engine, mine.id, small, START + timedelta(hours=2), NOW, actor="clerk@um"
+    )
+    assert moved.start == (START + timedelta(hours=2)).astimezone(moved.start.tzinfo)
+    assert await store.taken(engine, small, START) == 0
+    assert await store.taken(engine, small, START + timedelta(hours=2)) == 1
+    actions = [e.action for e in await store.history(engine, mine.id)]
+    assert actions == ["created", "confirmed", "rescheduled"]
+
+
+async def test_the_sweeper_frees_unconfirmed_holds(engine: AsyncEngine):
+    small = Offer(service="dowody", service_point="s1", duration_min=30, capacity=1, hold_min=15)
+    held = await store.hold(engine, small, START, name="A", contact="a@x.pl", now=NOW)
+    assert await store.sweep_expired(engine, NOW + timedelta(minutes=10)) == 0
+    assert await store.sweep_expired(engine, NOW + timedelta(minutes=16)) == 1
+    assert await store.taken(engine, small, START) == 0
+    again = await store.get(engine, reservation_id=held.id)
+    assert again is not None and again.status == Status.EXPIRED

@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Row, Table, select, update
+from sqlalchemy import Row, Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -76,6 +76,29 @@ def _hour(start: datetime) -> datetime:
 
 def _building(location: str, start: datetime):  # type: ignore[no-untyped-def]
     return (S.c.service_point == location) & (S.c.service == "") & (S.c.start == _hour(start))
+
+
+async def _visibly_full(engine: AsyncEngine, offer: Offer, start: datetime, now: datetime) -> bool:
+    """A read-only look before the write transaction: in a rush most visitors ask for a slot
+    that is already full, and answering them without taking the write lock keeps the
+    writers' queue (SQLite) or row lock (PostgreSQL) for those who can still get a place.
+    Only a "full" answer is trusted here; "free" is decided under the lock."""
+    async with engine.connect() as conn:
+        taken = await conn.scalar(select(S.c.taken).where(_slot(offer, start)))
+        if taken is None or taken < offer.capacity:
+            return False
+        stale = await conn.scalar(
+            select(func.count())
+            .select_from(R)
+            .where(
+                (R.c.service_point == offer.service_point)
+                & (R.c.service == offer.service)
+                & (R.c.start == start)
+                & (R.c.status == Status.PENDING)
+                & (R.c.hold_until <= now)
+            )
+        )
+        return not stale
 
 
 async def _next_number(conn: AsyncConnection, location: str, start: datetime) -> int:
@@ -206,6 +229,8 @@ async def hold(
     ``status=CONFIRMED`` books outright (staff booking for a caller). With a ``location``, the
     building's hourly count is kept too, and ``building_limit`` caps it (seed 003)."""
     start, now = _utc(start), _utc(now)
+    if await _visibly_full(engine, offer, start, now):
+        raise SlotFull("this hour has just been taken")
     async with engine.begin() as conn:
         await _release_stale_holds(conn, offer, start, now)
         await _ensure_counter(conn, offer.service_point, offer.service, start)

@@ -7,9 +7,11 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Coroutine
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 
-from hub.config import SiteFile
+from hub.config import CloudSettings, SiteFile
+from hub.contract import messages as msg
 from hub.mqtt.bridge import MqttBridge
 from hub.service import Hub
 from hub.store.database import EventStore
@@ -34,6 +36,8 @@ async def running_hub(site_file: SiteFile) -> AsyncIterator[tuple[Hub, MqttBridg
         asyncio.create_task(bridge.run(), name="hub-mqtt"),
         asyncio.create_task(_tick(hub), name="hub-tick"),
     ]
+    if settings.cloud is not None:
+        tasks.append(asyncio.create_task(_sync(hub, bridge, settings.cloud), name="hub-sync"))
     async with contextlib.AsyncExitStack() as stack:
         if settings.advertise:
             await stack.enter_async_context(_advertised(site_file))
@@ -65,6 +69,29 @@ async def _advertised(site_file: SiteFile) -> AsyncIterator[None]:
         return
     async with advertiser:
         yield
+
+
+def software_version() -> str:
+    try:
+        return f"okienko {version('okienko')}"
+    except PackageNotFoundError:
+        return "okienko"
+
+
+async def _sync(hub: Hub, bridge: MqttBridge, cloud: CloudSettings) -> None:
+    from hub.sync import CloudSync
+
+    sync = CloudSync(hub, cloud, software=software_version())
+
+    async def report(health: msg.SyncHealth) -> None:
+        status = msg.DeviceStatus(
+            device="hub", role="hub", software=software_version(), at=hub.clock(), sync=health
+        )
+        with contextlib.suppress(Exception):  # the broker may be away too; the next report comes
+            await bridge.publish(hub.topics.status("hub"), status.dump(), retain=True)
+
+    sync.on_health = report
+    await sync.run()
 
 
 async def _tick(hub: Hub) -> None:

@@ -261,6 +261,21 @@ class MqttSettings(_Strict):
         return self.password
 
 
+class CloudSettings(_Strict):
+    """Where the hub syncs with the cloud; without it the hub works alone."""
+
+    url: str = Field(description="the cloud's base address, e.g. https://kolejka.um.example")
+    token: str | None = Field(None, description="the site token (okienko site-token)")
+    token_file: Path | None = Field(None, description="file holding the site token")
+    interval_s: float = Field(5.0, gt=0, le=3600, description="pull reservations this often")
+    timeout_s: float = Field(10.0, gt=0, le=120)
+
+    def secret(self) -> str | None:
+        if self.token_file is not None:
+            return self.token_file.read_text(encoding="utf-8").strip()
+        return self.token
+
+
 class HubSettings(_Strict):
     """How this hub runs: where it stores, which broker it uses, whether it advertises."""
 
@@ -272,6 +287,7 @@ class HubSettings(_Strict):
     mqtt: MqttSettings = Field(default_factory=lambda: MqttSettings())
     advertise: bool = Field(True, description="announce the hub by zeroconf (mDNS)")
     advertise_host: str | None = Field(None, description="address to announce; default: own")
+    cloud: CloudSettings | None = Field(None, description="sync with the cloud ([hub.cloud])")
 
 
 class SiteFile(_Strict):

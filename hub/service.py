@@ -23,6 +23,8 @@ from pydantic import ValidationError
 from hub.clerks import PinChecker
 from hub.config import Device, DeviceRole, Site
 from hub.contract import messages as msg
+from hub.contract.sync import Snapshot as SyncSnapshot
+from hub.contract.sync import TicketLive
 from hub.contract.topics import COUNTER_OPERATIONS, DISPENSER_OPERATIONS, Operation, Topics
 from hub.contract.views import Views
 from hub.domain import commands as cmd
@@ -107,6 +109,8 @@ class Hub:
         self._inbox: asyncio.Queue[Inbound] = asyncio.Queue()
         self._published: dict[str, bytes] = {}  # topic -> last retained payload (sans time)
         self._lock = asyncio.Lock()
+        # Set after every commit that stored events: the cloud sync wakes on it.
+        self.changed = asyncio.Event()
 
     # --- life cycle ----------------------------------------------------------------------
 
@@ -147,6 +151,19 @@ class Hub:
             if self.queue.roll_over(self.clock()):
                 log.info("new day %s: numbering starts again", self.queue.state.day)
             await self.publish_state()
+
+    def snapshot(self, now: datetime | None = None) -> SyncSnapshot:
+        """The queue as the cloud shows it: the hall's state and each waiting ticket's place."""
+        now = now or self.clock()
+        tickets = []
+        for t in self.queue.state.waiting():
+            ahead = self.queue.people_ahead(t, now)
+            tickets.append(
+                TicketLive(
+                    token=t.token, ahead=ahead, wait_s=self.queue.estimated_wait(t.service, ahead)
+                )
+            )
+        return SyncSnapshot(queue=self.views.queue_state(now), tickets=tickets)
 
     # --- the pipeline --------------------------------------------------------------------
 
@@ -277,6 +294,8 @@ class Hub:
             await self._send_reply(o.inbound, _error_reply(o.reply.request_id, code, message))
 
     async def _after_commit(self, outcomes: list[_Outcome], events: list[ev.Event]) -> None:
+        if events:
+            self.changed.set()
         if self.publisher is None:
             return
         now = self.clock()

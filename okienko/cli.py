@@ -144,6 +144,28 @@ def _staff_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _site_token(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from web.db.engine import make_engine
+    from web.db.migrate import upgrade
+    from web.sync import tokens
+
+    async def act() -> str:
+        engine = make_engine(args.database_url)
+        try:
+            await upgrade(engine)
+            if args.action == "revoke":
+                n = await tokens.revoke(engine, args.site)
+                return f"{n} token(s) of site {args.site} revoked"
+            return await tokens.create(engine, args.site)
+        finally:
+            await engine.dispose()
+
+    print(asyncio.run(act()))
+    return 0
+
+
 def _appliance(args: argparse.Namespace) -> int:
     from appliance.main import main
 
@@ -215,6 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     p.set_defaults(func=_staff_add)
+
+    p = sub.add_parser(
+        "site-token", help="create (print) or revoke a hub's token for the cloud sync"
+    )
+    p.add_argument("action", choices=["create", "revoke"])
+    p.add_argument("--site", required=True, help="the site (location) id")
+    p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.set_defaults(func=_site_token)
 
     p = sub.add_parser("appliance", help="run an appliance screen (Kivy)")
     from appliance.main import add_arguments

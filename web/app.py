@@ -33,12 +33,15 @@ from web.auth.routes import routes as auth_routes
 from web.catalog import import_site
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
+from web.eticket.routes import routes as eticket_routes
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
 from web.ratelimit import RateLimit
 from web.reservations import api as reservations_api
 from web.security import CsrfMiddleware, SecurityHeaders
 from web.staff.routes import routes as staff_routes
+from web.sync.api import routes as sync_routes
+from web.sync.live import Live
 
 log = logging.getLogger("okienko.web")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -116,9 +119,13 @@ def create_app(
         await upgrade(engine)
         if site is not None:
             await import_site(engine, site)
-        async with jobs.running(app):
-            yield
-        await engine.dispose()
+        await app.state.live.start(engine)
+        try:
+            async with jobs.running(app):
+                yield
+        finally:
+            await app.state.live.stop()
+            await engine.dispose()
 
     if engine.dialect.name == "sqlite" and engine.url.database:
         Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -128,6 +135,8 @@ def create_app(
             Route("/api/v1/reservations", reservations_api.hold, methods=["POST"]),
             Route("/api/v1/reservations/{id}/confirm", reservations_api.confirm, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            *sync_routes,
+            *eticket_routes,
             *auth_routes,
             *staff_routes,
             *admin_routes,
@@ -149,6 +158,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.live = Live()
     # Per IP: a person books a handful of visits, a script a thousand.
     app.state.booking_limit = booking_limit or RateLimit(limit=20, window_s=600)
     # Per phone number or e-mail address: codes sent to one person.

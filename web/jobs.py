@@ -22,8 +22,14 @@ async def release_expired_holds(app: Starlette, now: datetime) -> int:
     return await store.sweep_expired(app.state.engine, now)
 
 
+async def ticket_alerts(app: Starlette, now: datetime) -> int:
+    from web.sync.alerts import send_alerts
+
+    return await send_alerts(app, now)
+
+
 # (job, period in seconds); the booking pages add the day-before reminders.
-JOBS: list[tuple[Job, float]] = [(release_expired_holds, 30.0)]
+JOBS: list[tuple[Job, float]] = [(release_expired_holds, 30.0), (ticket_alerts, 3.0)]
 
 
 async def _every(app: Starlette, job: Job, period: float) -> None:

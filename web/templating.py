@@ -53,6 +53,16 @@ env.filters["time"] = _time
 env.filters["datetime"] = _datetime
 
 
+def render_fragment(request: Request, template: str, context: dict[str, Any]) -> str:
+    """A piece of a page in the request's language (live updates send these)."""
+    language = i18n.language_of(request)
+    token = i18n.current_language.set(language)
+    try:
+        return env.get_template(template).render(request=request, lang=language, **context)
+    finally:
+        i18n.current_language.reset(token)
+
+
 def render(
     request: Request,
     template: str,

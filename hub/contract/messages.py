@@ -222,8 +222,19 @@ class PrinterState(StrEnum):
     NONE = "none"
 
 
+class SyncHealth(BaseModel):
+    """How the hub's sync with the cloud is doing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    online: bool = Field(description="the last exchange with the cloud succeeded")
+    last_success: datetime | None = None
+    backlog: int = Field(0, ge=0, description="queue events not yet in the cloud")
+    last_error: str | None = None
+
+
 class DeviceStatus(Message):
-    """Retained health of a device (for fleet health and the dispenser's printer)."""
+    """Retained health of a device (for fleet health and the dispenser's printer); the hub
+    publishes its own on status/hub, with its sync health."""
 
     device: str
     role: str
@@ -231,3 +242,4 @@ class DeviceStatus(Message):
     printer: PrinterState = PrinterState.NONE
     detail: str | None = None
     at: datetime
+    sync: SyncHealth | None = None

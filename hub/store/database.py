@@ -17,14 +17,14 @@ from typing import Any
 
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from hub.domain.checkin import LocalReservation
 from hub.domain.events import Event, event_from_json, ticket_of
-from hub.store.schema import commands, events, reservations
+from hub.store.schema import commands, events, reservations, sync_state
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -181,6 +181,25 @@ class EventStore:
                         cancelled=r.cancelled,
                     )
                 )
+
+    async def sync_value(self, key: str) -> int:
+        async with self.engine.connect() as conn:
+            value = await conn.scalar(select(sync_state.c.value).where(sync_state.c.key == key))
+        return int(value or 0)
+
+    async def set_sync_value(self, key: str, value: int) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(sync_state).where(sync_state.c.key == key))
+            await conn.execute(sync_state.insert().values(key=key, value=value))
+
+    async def count_events_after(self, seq: int) -> int:
+        async with self.engine.connect() as conn:
+            return int(
+                await conn.scalar(
+                    select(func.count()).select_from(events).where(events.c.seq > seq)
+                )
+                or 0
+            )
 
     async def events_since(self, seq: int, limit: int = 1000) -> list[tuple[int, str]]:
         """(seq, body) of stored events after ``seq``: the cloud sync's outbox."""

@@ -43,3 +43,11 @@ reservations = Table(
     Column("cancelled", Boolean, nullable=False, default=False),
     Index("ix_reservations_start", "start"),
 )
+
+# How far the cloud has the events ("pushed") and the reservations feed ("reservations").
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("value", Integer, nullable=False),
+)

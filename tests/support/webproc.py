@@ -94,8 +94,9 @@ class WebProcess:
         site: Path | None = None,
         database_url: str | None = None,
         extra: list[str] | None = None,
+        port: int | None = None,
     ) -> WebProcess:
-        port = free_port()
+        port = port or free_port()
         database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}"
         args = [
             sys.executable,

@@ -63,6 +63,8 @@ class Reservation(Base):
     location: Mapped[str] = mapped_column(String(40), default="")
     # The visit's number at its location that day ("R007"), shown with the access code.
     number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Position in the location's change feed: the hubs pull reservations changed after a cursor.
+    sync_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("access_code", name="uq_reservations_access_code"),
@@ -70,6 +72,7 @@ class Reservation(Base):
         Index("ix_reservations_slot", "service_point", "service", "start"),
         Index("ix_reservations_hold", "status", "hold_until"),
         Index("ix_reservations_start", "start"),
+        Index("ix_reservations_sync", "location", "sync_seq"),
     )
 
 
@@ -200,3 +203,80 @@ class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# -- hub ↔ cloud sync (issue 5) ---------------------------------------------------------------
+
+
+class SiteToken(Base):
+    """A hub's credential for the sync API: one per site, revocable; only its digest is kept."""
+
+    __tablename__ = "site_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    location_id: Mapped[str] = mapped_column(String(40), index=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class QueueEvent(Base):
+    """A queue event as the hub stored it. (location, hub_seq) is the idempotency key: a batch
+    sent again after a lost answer inserts nothing twice."""
+
+    __tablename__ = "queue_events"
+    location_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    hub_seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    day: Mapped[date] = mapped_column(Date)
+    type: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_queue_events_day", "location_id", "day"),)
+
+
+class Ticket(Base):
+    """The live state of one paper ticket, for its e-ticket page (/e/{token}); kept from the
+    hub's events and snapshots."""
+
+    __tablename__ = "tickets"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    location_id: Mapped[str] = mapped_column(String(40), index=True)
+    ticket_id: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(16))
+    service: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))  # waiting, called, serving, done, …
+    counter: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    ahead: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    wait_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_tickets_ticket", "location_id", "ticket_id"),)
+
+
+class SiteSync(Base):
+    """How a site's sync is doing, as its hub last reported it."""
+
+    __tablename__ = "site_sync"
+    location_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_hub_seq: Mapped[int] = mapped_column(Integer, default=0)
+    backlog: Mapped[int] = mapped_column(Integer, default=0)
+    reservations_cursor: Mapped[int] = mapped_column(Integer, default=0)
+    hub_version: Mapped[str] = mapped_column(String(40), default="")
+    snapshot: Mapped[str] = mapped_column(Text, default="{}")  # last queue snapshot (JSON)
+
+
+class TicketAlert(Base):
+    """A visitor's wish to be told (SMS or e-mail) when N people are ahead and when called."""
+
+    __tablename__ = "ticket_alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(64), index=True)  # the ticket's e-ticket token
+    contact: Mapped[str] = mapped_column(String(120))
+    ahead: Mapped[int] = mapped_column(Integer, default=3)
+    sent_ahead_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent_called_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -183,11 +183,51 @@ async def _log(
     action: str,
     detail: str = "",
 ) -> None:
+    """Every change is recorded (the register's history) and moves the reservation to the end
+    of its location's change feed, which the site's hub pulls."""
     await conn.execute(
         E.insert().values(
             reservation_id=reservation_id, at=at, actor=actor, action=action, detail=detail
         )
     )
+    if action != "note":
+        await _feed(conn, reservation_id)
+
+
+FEED = "#sync"
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+async def _feed(conn: AsyncConnection, reservation_id: str) -> None:
+    # A counter row per location: the UPDATE's row lock orders the feed as the commits are
+    # ordered, so a hub reading "after N" never skips a change committed later with a lower N.
+    location = await conn.scalar(select(R.c.location).where(R.c.id == reservation_id))
+    if not location:
+        return
+    await _ensure_counter(conn, location, FEED, _EPOCH)
+    seq = (
+        await conn.execute(
+            update(S)
+            .where((S.c.service_point == location) & (S.c.service == FEED) & (S.c.start == _EPOCH))
+            .values(taken=S.c.taken + 1)
+            .returning(S.c.taken)
+        )
+    ).scalar_one()
+    await conn.execute(update(R).where(R.c.id == reservation_id).values(sync_seq=seq))
+
+
+async def changed_since(
+    engine: AsyncEngine, location: str, after: int, limit: int = 500
+) -> list[Reservation]:
+    """The location's reservations changed after feed position ``after``, in feed order."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(R)
+            .where((R.c.location == location) & (R.c.sync_seq > after))
+            .order_by(R.c.sync_seq)
+            .limit(limit)
+        )
+        return [_entity(r) for r in rows]
 
 
 MAX_CODE_ATTEMPTS = 5
@@ -506,3 +546,16 @@ async def reschedule(
         fresh = (await conn.execute(select(R).where(R.c.id == reservation_id))).first()
     assert fresh is not None
     return _entity(fresh)
+
+
+async def checked_in_at_site(conn: AsyncConnection, code: str, at: datetime) -> None:
+    """The site's dispenser turned the reservation into a ticket (from the hub's events)."""
+    row = (await conn.execute(select(R.c.id, R.c.status).where(R.c.access_code == code))).first()
+    if row is None or Status(row.status) is not Status.CONFIRMED:
+        return
+    await conn.execute(
+        update(R)
+        .where((R.c.id == row.id) & (R.c.status == Status.CONFIRMED))
+        .values(status=Status.CHECKED_IN)
+    )
+    await _log(conn, row.id, _utc(at), "dispenser", str(Status.CHECKED_IN))

@@ -1,0 +1,176 @@
+"""The hub's sync with the cloud: push the stored queue events (the outbox) with a live
+snapshot, pull the site's reservations from a cursor, and carry on alone when the cloud is
+away, catching up with backoff.
+
+Exactly once, whatever fails in between: the events are the hub's own append-only table, the
+cursor of what the cloud has ("pushed") moves only after the cloud's answer, and the cloud
+keys each event by (site, seq), so a batch sent twice takes effect once. Events go in seq
+order, so in order per ticket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+from pydantic import ValidationError
+
+from hub.config import CloudSettings
+from hub.contract import messages as msg
+from hub.contract import sync as contract
+from hub.domain.checkin import LocalReservation
+from hub.service import Hub
+
+log = logging.getLogger("okienko.hub.sync")
+
+PUSHED = "pushed"
+RESERVATIONS = "reservations"
+BACKOFF_MAX_S = 60.0
+REPORT_EVERY_S = 30.0  # the status's "last success" stays this fresh
+# Reservations that can check in; anything else is stored as not usable.
+USABLE = frozenset({"confirmed", "checked_in"})
+
+
+class CloudRefused(Exception):
+    """The cloud answered, but not with what the contract promises."""
+
+
+class CloudSync:
+    def __init__(
+        self,
+        hub: Hub,
+        settings: CloudSettings,
+        *,
+        software: str = "",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.hub = hub
+        self.settings = settings
+        self.software = software
+        self.clock = clock
+        self.transport = transport
+        self.health = msg.SyncHealth(online=False)
+        self.on_health: Callable[[msg.SyncHealth], object] | None = None
+        self.backlog = 0
+        self._reported = float("-inf")
+
+    async def run(self) -> None:
+        """Until cancelled; never raises for the cloud's sake."""
+        token = self.settings.secret()
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        backoff = 1.0
+        last_pull = 0.0
+        loop = asyncio.get_running_loop()
+        async with httpx.AsyncClient(
+            base_url=self.settings.url.rstrip("/"),
+            headers=headers,
+            timeout=self.settings.timeout_s,
+            transport=self.transport,
+        ) as client:
+            while True:
+                self.hub.changed.clear()
+                try:
+                    more = await self.push(client)
+                    if loop.time() - last_pull >= self.settings.interval_s:
+                        await self.pull(client)
+                        last_pull = loop.time()
+                    await self._healthy()
+                    backoff = 1.0
+                except (httpx.HTTPError, CloudRefused, ValidationError, ValueError) as exc:
+                    await self._unhealthy(str(exc) or type(exc).__name__)
+                    log.warning("cloud sync failed (retrying in %.0f s): %s", backoff, exc)
+                    await asyncio.sleep(backoff)
+                    backoff = min(BACKOFF_MAX_S, backoff * 2)
+                    continue
+                if more:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.hub.changed.wait(), self.settings.interval_s)
+
+    async def push(self, client: httpx.AsyncClient) -> bool:
+        """Send the next batch; True when more are waiting."""
+        store = self.hub.store
+        pushed = await store.sync_value(PUSHED)
+        rows = await store.events_since(pushed, contract.MAX_BATCH)
+        backlog = await store.count_events_after(rows[-1][0]) if rows else 0
+        request = contract.PushRequest(
+            events=[contract.SyncEvent(seq=seq, body=json.loads(body)) for seq, body in rows],
+            # Only a caught-up snapshot: it must not show tickets the cloud has no event of.
+            snapshot=self.hub.snapshot() if backlog == 0 else None,
+            backlog=backlog,
+            software=self.software,
+        )
+        answer = await client.post(contract.PUSH_PATH, content=request.model_dump_json())
+        if answer.status_code != 200:
+            raise CloudRefused(f"push answered {answer.status_code}: {answer.text[:200]}")
+        acked = contract.PushReply.model_validate_json(answer.content).acked
+        if rows and acked < rows[-1][0]:
+            raise CloudRefused(f"the cloud stored up to {acked} of {rows[-1][0]}")
+        if acked > pushed:
+            await store.set_sync_value(PUSHED, acked)
+        self.backlog = backlog
+        return backlog > 0
+
+    async def pull(self, client: httpx.AsyncClient) -> None:
+        """Every change of the site's reservations since the cursor, stored locally."""
+        store = self.hub.store
+        cursor = await store.sync_value(RESERVATIONS)
+        while True:
+            answer = await client.get(contract.PULL_PATH, params={"after": cursor})
+            if answer.status_code != 200:
+                raise CloudRefused(f"pull answered {answer.status_code}: {answer.text[:200]}")
+            page = contract.PullReply.model_validate_json(answer.content)
+            if page.items:
+                await store.save_reservations(
+                    [
+                        LocalReservation(
+                            code=r.code,
+                            service=r.service,
+                            start=r.start,
+                            cancelled=r.status not in USABLE,
+                        )
+                        for r in page.items
+                    ]
+                )
+            if page.cursor <= cursor:
+                return
+            cursor = page.cursor
+            await store.set_sync_value(RESERVATIONS, cursor)
+
+    async def _healthy(self) -> None:
+        await self._set(
+            msg.SyncHealth(online=True, last_success=self.clock(), backlog=self.backlog)
+        )
+
+    async def _unhealthy(self, error: str) -> None:
+        pushed = await self.hub.store.sync_value(PUSHED)
+        backlog = await self.hub.store.count_events_after(pushed)
+        await self._set(
+            msg.SyncHealth(
+                online=False,
+                last_success=self.health.last_success,
+                backlog=backlog,
+                last_error=error[:200],
+            )
+        )
+
+    async def _set(self, health: msg.SyncHealth) -> None:
+        loop = asyncio.get_running_loop()
+        changed = (health.online, health.backlog, health.last_error) != (
+            self.health.online,
+            self.health.backlog,
+            self.health.last_error,
+        ) or loop.time() - self._reported > REPORT_EVERY_S
+        self.health = health
+        if changed:
+            self._reported = loop.time()
+        if changed and self.on_health is not None:  # retained: the fleet and staff read it
+            result = self.on_health(health)
+            if asyncio.iscoroutine(result):
+                await result

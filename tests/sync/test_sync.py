@@ -1,0 +1,229 @@
+"""The site and the cloud together, all real: Mosquitto, the hub as a process, `okienko web`
+as a process, SMTP, Chromium. Events reach the cloud exactly once through outages of the
+cloud and a kill -9 of the hub; a visit booked on the web checks in at the dispenser; the
+e-ticket page follows the counter's call live."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from appliance.common.hub_client import HubClient, new_request_id
+from hub.contract import messages as msg
+from hub.contract.topics import Operation
+from tests.conftest import SiteRig, make_rig
+from tests.support.hubproc import HubProcess
+from tests.support.sitefile import CLERK_PIN
+from tests.support.webproc import Smtp, WebProcess, six_digit_code
+from web.reservations.booking import TZ
+
+
+@dataclass
+class Linked:
+    rig: SiteRig
+    smtp: Smtp
+    web: WebProcess
+    hub: HubProcess
+    web_db: Path
+
+    def restart_web(self) -> None:
+        port = int(self.web.url.rsplit(":", 1)[1])
+        self.web = WebProcess.start(
+            self.rig.dir / "web",
+            smtp_port=self.smtp.port,
+            site=self.rig.config,
+            database_url=self.web.database_url,
+            port=port,
+        )
+
+
+def cloud_events(db: Path) -> list[tuple[int, str]]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT hub_seq, body FROM queue_events ORDER BY hub_seq").fetchall()
+    finally:
+        con.close()
+
+
+def hub_events(db: Path) -> list[tuple[int, str]]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT seq, body FROM events ORDER BY seq").fetchall()
+    finally:
+        con.close()
+
+
+def wait_until(check, timeout: float = 30, what: str = "") -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Linked]:
+    rig = make_rig(tmp_path_factory.mktemp("sync"))
+    smtp = Smtp.start()
+    (rig.dir / "web").mkdir()
+    web_db = rig.dir / "web" / "web.sqlite3"
+    web = WebProcess.start(rig.dir / "web", smtp_port=smtp.port, site=rig.config)
+    token = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "okienko.cli",
+            "site-token",
+            "create",
+            "--site",
+            rig.site_id,
+            "--database-url",
+            web.database_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    # Bookings are taken an hour ahead at the earliest: let visitors check in 3 hours early.
+    text = rig.config.read_text(encoding="utf-8")
+    rig.config.write_text(
+        text.replace("priority_streak = 2", "priority_streak = 2\ncheckin_early_minutes = 180"),
+        encoding="utf-8",
+    )
+    with rig.config.open("a", encoding="utf-8") as f:
+        f.write(f'\n[hub.cloud]\nurl = "{web.url}"\ntoken = "{token}"\ninterval_s = 0.5\n')
+    hub = rig.hub().start()
+    yield Linked(rig, smtp, web, hub, web_db)
+    hub.stop()
+    web.stop()
+    smtp.stop()
+    rig.broker.stop()
+
+
+def issue(client: HubClient, n: int, service: str = "dowody") -> list[msg.TicketInfo]:
+    out = []
+    for _ in range(n):
+        reply = client.request(
+            Operation.ISSUE_TICKET,
+            msg.IssueTicketRequest(request_id=new_request_id(), service=service),
+        )
+        assert reply.ok and reply.ticket, reply
+        out.append(reply.ticket)
+    return out
+
+
+def test_the_eticket_page_shows_the_call_live(linked: Linked, tmp_path: Path):
+    from tests.support.browser import assert_accessible, chromium
+
+    with HubClient(linked.rig.creds("dispenser-1")) as d:
+        (ticket,) = issue(d, 1, service="meldunki")
+    token = ticket.eticket_url.rsplit("/", 1)[1]  # type: ignore[union-attr]
+    url = f"{linked.web.url}/e/{token}"
+    wait_until(
+        lambda: httpx.get(url).status_code == 200, timeout=20, what="the ticket in the cloud"
+    )
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(url)
+        assert ticket.number in page.inner_text("h1")
+        page.wait_for_selector("text=Osób przed Tobą")
+        assert_accessible(page, tmp_path, "eticket-waiting")
+        with HubClient(linked.rig.creds("terminal-2")) as t:
+            signed = t.request(
+                Operation.SIGN_IN,
+                msg.SignInRequest(request_id=new_request_id(), clerk="ewa", pin=CLERK_PIN),
+            )
+            assert signed.ok, signed
+            called = t.request(Operation.CALL_NEXT, msg.CounterRequest(request_id=new_request_id()))
+            assert called.ok and called.counter and called.counter.current, called
+            assert called.counter.current.number == ticket.number  # the queue was empty
+            # Within a second of the counter's call, the phone says where to go.
+            page.wait_for_selector("text=Zapraszamy do stanowiska 2", timeout=1000)
+        assert_accessible(page, tmp_path, "eticket-called")
+
+
+def test_every_event_arrives_once_through_a_cloud_outage_and_a_hub_kill(linked: Linked):
+    hub_db = linked.rig.dir / "hub.sqlite3"
+    linked.web.stop()  # the internet is down: the site carries on alone
+    with HubClient(linked.rig.creds("dispenser-1")) as d:
+        issue(d, 250)
+    linked.hub.kill9()  # and the hub dies halfway, mid-backlog
+    linked.hub.start()
+    with HubClient(linked.rig.creds("dispenser-2")) as d:
+        issue(d, 250)
+    linked.restart_web()
+    wait_until(
+        lambda: len(cloud_events(linked.web_db)) == len(hub_events(hub_db)),
+        timeout=60,
+        what="the cloud to catch up",
+    )
+    # Exactly the hub's events, each once, byte for byte the same record.
+    assert [s for s, _ in cloud_events(linked.web_db)] == [s for s, _ in hub_events(hub_db)]
+    issued = [b for _, b in cloud_events(linked.web_db) if '"ticket_issued"' in b]
+    assert len(issued) >= 500
+
+
+def book_on_the_web(linked: Linked, email: str) -> str:
+    """A visit booked through the cloud's booking API and confirmed with the mailed code."""
+    start = datetime.now(TZ).replace(second=0, microsecond=0) + timedelta(hours=2)
+    start = start.replace(minute=(start.minute // 10) * 10)
+    with httpx.Client(base_url=linked.web.url, timeout=10) as web:
+        held = web.post(
+            "/api/v1/reservations",
+            json={"service": "dowody", "start": start.isoformat(), "name": "Jan", "contact": email},
+        )
+        assert held.status_code == 201, held.text
+        (mail,) = linked.smtp.inbox.wait_for(email)
+        done = web.post(
+            f"/api/v1/reservations/{held.json()['id']}/confirm",
+            json={"code": six_digit_code(mail)},
+        )
+        assert done.status_code == 200, done.text
+        return str(done.json()["access_code"])
+
+
+def test_a_visit_booked_on_the_web_checks_in_at_the_dispenser(linked: Linked):
+    code = book_on_the_web(linked, "jan.checkin@example.org")
+    with HubClient(linked.rig.creds("dispenser-1")) as d:
+
+        def checked() -> bool:
+            reply = d.request(
+                Operation.CHECK_IN, msg.CheckInRequest(request_id=new_request_id(), code=code)
+            )
+            checked.reply = reply  # type: ignore[attr-defined]
+            return reply.ok or reply.error is None or reply.error.code != "unknown_code"
+
+        wait_until(checked, timeout=20, what="the hub to pull the reservation")
+        reply = checked.reply  # type: ignore[attr-defined]
+        assert reply.ok and reply.ticket and reply.ticket.kind == "reservation", reply
+
+    # The cloud learns of the check-in from the hub's events.
+    def status() -> str:
+        con = sqlite3.connect(linked.web_db)
+        try:
+            return con.execute(
+                "SELECT status FROM reservations WHERE access_code = ?", (code,)
+            ).fetchone()[0]
+        finally:
+            con.close()
+
+    wait_until(lambda: status() == "checked_in", timeout=20, what="checked_in in the cloud")
+
+
+def test_a_revoked_site_token_is_refused(linked: Linked):
+    r = httpx.get(f"{linked.web.url}/api/v1/sync/reservations", params={"after": 0})
+    assert r.status_code == 401
+    r = httpx.get(
+        f"{linked.web.url}/api/v1/sync/reservations",
+        params={"after": 0},
+        headers={"Authorization": "Bearer okn_not-a-token"},
+    )
+    assert r.status_code == 401

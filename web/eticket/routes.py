@@ -1,0 +1,164 @@
+"""The e-ticket page (/e/{token}: the QR on the paper ticket), its live stream, alerts by SMS
+or e-mail, and the public information board of a site (/board/{site})."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import cast
+
+from sqlalchemy import Table
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from web.db.models import TicketAlert
+from web.eticket.state import site_state, ticket_view
+from web.i18n import _, language_of
+from web.notify.sms import SmsError, normalise_phone
+from web.templating import render, render_fragment
+
+AL = cast(Table, TicketAlert.__table__)
+HEARTBEAT_S = 15.0
+STREAM_MAX_S = 600.0  # browsers reconnect by themselves; no stream lives for ever
+EMAIL_CHARS = set("@.")
+
+
+async def ticket_page(request: Request) -> Response:
+    view = await ticket_view(request.app.state.engine, request.path_params["token"])
+    if view is None:
+        return render(request, "errors/404.html", status_code=404)
+    return render(
+        request,
+        "eticket/ticket.html",
+        {"t": view, "notice": request.query_params.get("notice")},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _event(html: str) -> str:
+    return f"data: {json.dumps({'html': html})}\n\n"
+
+
+async def ticket_stream(request: Request) -> Response:
+    token = request.path_params["token"]
+    engine = request.app.state.engine
+    first = await ticket_view(engine, token)
+    if first is None:
+        return Response(status_code=404)
+    live = request.app.state.live
+    language = language_of(request)
+
+    async def events() -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + STREAM_MAX_S
+        last = None
+        while loop.time() < end:
+            view = await ticket_view(engine, token, language)
+            if view is None:
+                return
+            html = render_fragment(request, "eticket/_status.html", {"t": view})
+            if html != last:
+                yield _event(html)
+                last = html
+            if view.finished:
+                yield "event: end\ndata: {}\n\n"
+                return
+            if not await live.wait(view.site, HEARTBEAT_S):
+                yield ": keep-alive\n\n"
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def ticket_alert(request: Request) -> Response:
+    token = request.path_params["token"]
+    engine = request.app.state.engine
+    view = await ticket_view(engine, token)
+    if view is None:
+        return render(request, "errors/404.html", status_code=404)
+    form = await request.form()
+    contact = str(form.get("contact", "")).strip()[:120]
+    ahead_text = str(form.get("ahead", "3")).strip()
+    errors: dict[str, str] = {}
+    if "@" in contact:
+        if not (EMAIL_CHARS <= set(contact) and " " not in contact and len(contact) >= 5):
+            errors["contact"] = _("Enter a mobile number or an e-mail address.")
+    else:
+        try:
+            normalise_phone(contact)
+        except SmsError:
+            errors["contact"] = _("Enter a mobile number or an e-mail address.")
+    if not ahead_text.isdigit() or not 1 <= int(ahead_text) <= 30:
+        errors["ahead"] = _("Choose a number from 1 to 30.")
+    client = request.client.host if request.client else "?"
+    if not errors and not request.app.state.booking_limit.allow(f"alert:{client}"):
+        errors["contact"] = _("Too many attempts. Try again later.")
+    if errors:
+        return render(
+            request,
+            "eticket/ticket.html",
+            {"t": view, "errors": errors, "form": {"contact": contact, "ahead": ahead_text}},
+            status_code=400,
+        )
+    async with engine.begin() as conn:
+        await conn.execute(
+            AL.insert().values(
+                token=token, contact=contact, ahead=int(ahead_text), created_at=datetime.now(UTC)
+            )
+        )
+    return RedirectResponse(f"/e/{token}?notice=alert", status_code=303)
+
+
+async def board_page(request: Request) -> Response:
+    site = request.path_params["site"]
+    snapshot, offline, name = await site_state(request.app.state.engine, site)
+    if not snapshot:
+        return render(request, "errors/404.html", status_code=404)
+    return render(
+        request,
+        "eticket/board.html",
+        {"q": snapshot, "offline": offline, "site": site, "site_name": name},
+        headers={"Cache-Control": "no-store", "Content-Security-Policy": "frame-ancestors *"},
+    )
+
+
+async def board_stream(request: Request) -> Response:
+    site = request.path_params["site"]
+    engine = request.app.state.engine
+    live = request.app.state.live
+
+    async def events() -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + STREAM_MAX_S
+        last = None
+        while loop.time() < end:
+            snapshot, offline, _name = await site_state(engine, site)
+            html = render_fragment(
+                request, "eticket/_board.html", {"q": snapshot, "offline": offline}
+            )
+            if html != last:
+                yield _event(html)
+                last = html
+            if not await live.wait(site, HEARTBEAT_S):
+                yield ": keep-alive\n\n"
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+routes = [
+    Route("/e/{token}", ticket_page, methods=["GET"]),
+    Route("/e/{token}/live", ticket_stream, methods=["GET"]),
+    Route("/e/{token}/alert", ticket_alert, methods=["POST"]),
+    Route("/board/{site}", board_page, methods=["GET"]),
+    Route("/board/{site}/live", board_stream, methods=["GET"]),
+]

@@ -1,0 +1,77 @@
+"""Live updates for pages (e-ticket, information board) whichever worker serves them.
+
+A page's stream waits on its site's ``asyncio.Event``. Ingest of a site's events sets it: in
+this process directly, and on PostgreSQL through NOTIFY/LISTEN, so a page served by one
+worker (or host) updates from events ingested by another. No state lives in the process
+beyond who is waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from web.sync.ingest import CHANNEL
+
+log = logging.getLogger("okienko.web.live")
+
+
+class Live:
+    def __init__(self) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+        self._conn: Any = None
+        self._task: asyncio.Task[None] | None = None
+
+    def notify(self, site: str) -> None:
+        event = self._events.pop(site, None)
+        if event is not None:
+            event.set()  # everyone waiting wakes; the next waiters get a fresh event
+
+    async def wait(self, site: str, seconds: float) -> bool:
+        """True when the site changed within ``seconds``."""
+        event = self._events.setdefault(site, asyncio.Event())
+        try:
+            await asyncio.wait_for(event.wait(), seconds)
+            return True
+        except TimeoutError:
+            return False
+
+    async def start(self, engine: AsyncEngine) -> None:
+        if engine.dialect.name != "postgresql":
+            return  # SQLite: one worker; ingest notifies in process
+        self._task = asyncio.create_task(self._listen(engine), name="live-listen")
+
+    async def _listen(self, engine: AsyncEngine) -> None:
+        import asyncpg
+
+        dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        delay = 1.0
+        while True:
+            try:
+                closed = asyncio.Event()
+                self._conn = await asyncpg.connect(dsn)
+                self._conn.add_termination_listener(lambda _c, ev=closed: ev.set())
+                await self._conn.add_listener(CHANNEL, self._on_notify)
+                delay = 1.0
+                await closed.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database restarts: listen again, pages poll meanwhile
+                log.warning("live updates: LISTEN failed (%s); retrying", exc)
+            await asyncio.sleep(delay)
+            delay = min(30.0, delay * 2)
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self.notify(payload)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._conn is not None and not self._conn.is_closed():
+            await self._conn.close()

@@ -51,23 +51,29 @@ async def ingest(engine: AsyncEngine, location: str, push: contract.PushRequest)
     now = datetime.now(UTC)
     insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     async with engine.begin() as conn:
-        for seq, event, raw in parsed:
+        new: set[int] = set()
+        if parsed:
+            # One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING: the seqs that are new.
             stored = await conn.execute(
-                insert(QE)
-                .values(
-                    location_id=location,
-                    hub_seq=seq,
-                    at=event.at,
-                    day=event.at.astimezone(TZ).date(),
-                    type=event.type,
-                    ticket_id=ev.ticket_of(event),
-                    body=raw,
-                )
-                .on_conflict_do_nothing()
-                .returning(QE.c.hub_seq)
+                insert(QE).on_conflict_do_nothing().returning(QE.c.hub_seq),
+                [
+                    {
+                        "location_id": location,
+                        "hub_seq": seq,
+                        "at": event.at,
+                        "day": event.at.astimezone(TZ).date(),
+                        "type": event.type,
+                        "ticket_id": ev.ticket_of(event),
+                        "body": raw,
+                    }
+                    for seq, event, raw in parsed
+                ],
             )
-            if stored.first() is not None:  # new: apply it; a repeat changes nothing
-                await _apply(conn, location, event, now)
+            new = {row.hub_seq for row in stored}
+        fresh = [event for seq, event, _ in parsed if seq in new]  # a repeat changes nothing
+        await _issue(conn, location, [e for e in fresh if isinstance(e, ev.TicketIssued)], now)
+        for event in fresh:
+            await _apply(conn, location, event, now)
         if push.snapshot is not None:
             await _snapshot(conn, location, push.snapshot, now)
         acked = await _record(conn, location, push, parsed, now)
@@ -76,27 +82,36 @@ async def ingest(engine: AsyncEngine, location: str, push: contract.PushRequest)
     return acked
 
 
-async def _apply(conn: AsyncConnection, location: str, event: ev.Event, now: datetime) -> None:
-    if isinstance(event, ev.TicketIssued):
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        await conn.execute(
-            insert(TK)
-            .values(
-                token=event.token,
-                location_id=location,
-                ticket_id=event.ticket_id,
-                number=event.number,
-                service=event.service,
-                day=event.at.astimezone(TZ).date(),
-                status="waiting",
-                updated_at=now,
-                version=1,
-            )
-            .on_conflict_do_nothing()
-        )
-        if event.reservation_code:
-            await store.checked_in_at_site(conn, event.reservation_code, event.at)
+async def _issue(
+    conn: AsyncConnection, location: str, issued: list[ev.TicketIssued], now: datetime
+) -> None:
+    """New tickets in one multi-row insert; check-ins mark their reservations."""
+    if not issued:
         return
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(
+        insert(TK).on_conflict_do_nothing(),
+        [
+            {
+                "token": e.token,
+                "location_id": location,
+                "ticket_id": e.ticket_id,
+                "number": e.number,
+                "service": e.service,
+                "day": e.at.astimezone(TZ).date(),
+                "status": "waiting",
+                "updated_at": now,
+                "version": 1,
+            }
+            for e in issued
+        ],
+    )
+    for e in issued:
+        if e.reservation_code:
+            await store.checked_in_at_site(conn, e.reservation_code, e.at)
+
+
+async def _apply(conn: AsyncConnection, location: str, event: ev.Event, now: datetime) -> None:
     changes: dict[str, Any] | None = None
     if isinstance(event, ev.TicketCalled):
         changes = {"status": "called", "counter": event.counter, "ahead": 0, "wait_min": 0}

@@ -37,6 +37,7 @@ from web.eticket.routes import routes as eticket_routes
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
 from web.ratelimit import RateLimit
+from web.reports.routes import routes as report_routes
 from web.reservations import api as reservations_api
 from web.security import CsrfMiddleware, SecurityHeaders
 from web.staff.routes import routes as staff_routes
@@ -138,6 +139,7 @@ def create_app(
             *sync_routes,
             *eticket_routes,
             *auth_routes,
+            *report_routes,
             *staff_routes,
             *admin_routes,
             *public_routes,

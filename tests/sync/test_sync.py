@@ -227,3 +227,55 @@ def test_a_revoked_site_token_is_refused(linked: Linked):
         headers={"Authorization": "Bearer okn_not-a-token"},
     )
     assert r.status_code == 401
+
+
+def test_a_manager_reads_the_reports_and_exports_them(linked: Linked, tmp_path: Path):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.support.browser import assert_accessible, chromium
+    from tests.support.webproc import csrf_of
+
+    linked.web.add_staff("kierownik@um.example", "manager")
+    hub_db = linked.rig.dir / "hub.sqlite3"
+    wait_until(
+        lambda: len(cloud_events(linked.web_db)) == len(hub_events(hub_db)),
+        what="the cloud to have every event",
+    )
+    issued_in_hub = sum('"ticket_issued"' in b for _, b in hub_events(hub_db))
+    with httpx.Client(base_url=linked.web.url) as client:
+        token = csrf_of(client.get("/staff/login").text)
+        client.post(
+            "/staff/login",
+            data={
+                "email": "kierownik@um.example",
+                "password": "Haslo-testowe-1",
+                "csrf_token": token,
+            },
+        )
+        page = client.get("/staff/reports")
+        assert page.status_code == 200 and "Raporty" in page.text
+        rows = list(
+            csv.reader(io.StringIO(client.get("/staff/reports.csv").content.decode("utf-8-sig")))
+        )
+        total = next(r for r in rows if r[0] == "all")
+        assert int(total[2]) == issued_in_hub  # every ticket counted once
+        by_service = {r[1]: int(r[2]) for r in rows if r[0] == "service"}
+        assert sum(by_service.values()) == issued_in_hub and by_service["dowody"] >= 500
+        book = load_workbook(io.BytesIO(client.get("/staff/reports.xlsx").content))
+        assert {"summary", "per_hour", "reservations"} <= set(book.sheetnames)
+        assert book["reservations"]["A2"].value == 1  # the checked-in web booking was kept
+        bad = client.get("/staff/reports", params={"from": "wczoraj"})
+        assert bad.status_code == 400 and "2026-11-25" in bad.text
+        cookies = dict(client.cookies)
+    with chromium() as browser:
+        context = browser.new_context()
+        context.add_cookies(
+            [{"name": k, "value": v, "url": linked.web.url} for k, v in cookies.items()]
+        )
+        page = context.new_page()
+        page.goto(f"{linked.web.url}/staff/reports")
+        shots = Path("/tmp/okienko-shots/reports")
+        assert_accessible(page, shots, "reports")

@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "docket": ALL,
     # reception: look up an access code
     "reception": frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.RECEPTION}),
+    # queue statistics and reservation outcomes, with exports
+    "reports": frozenset({Role.ADMINISTRATOR, Role.MANAGER}),
     # departments, locations, services, service points, calendars, staff accounts
     "admin": frozenset({Role.ADMINISTRATOR}),
 }

@@ -1,0 +1,1 @@
+"""Queue statistics and reports for managers, computed from the hubs' events."""

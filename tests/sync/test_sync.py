@@ -240,7 +240,7 @@ def test_a_manager_reads_the_reports_and_exports_them(linked: Linked, tmp_path: 
 
     linked.web.add_staff("kierownik@um.example", "manager")
     with HubClient(linked.rig.creds("dispenser-2")) as d:
-        issue(d, 3, service="meldunki")
+        issue(d, 3)
     hub_db = linked.rig.dir / "hub.sqlite3"
     wait_until(
         lambda: len(cloud_events(linked.web_db)) == len(hub_events(hub_db)),

@@ -43,6 +43,7 @@ from web.security import CsrfMiddleware, SecurityHeaders
 from web.staff.routes import routes as staff_routes
 from web.sync.api import routes as sync_routes
 from web.sync.live import Live
+from web.sync.status import routes as site_routes
 
 log = logging.getLogger("okienko.web")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -140,6 +141,7 @@ def create_app(
             *eticket_routes,
             *auth_routes,
             *report_routes,
+            *site_routes,
             *staff_routes,
             *admin_routes,
             *public_routes,

@@ -284,3 +284,11 @@ def test_a_manager_reads_the_reports_and_exports_them(linked: Linked, tmp_path: 
         page.goto(f"{linked.web.url}/staff/reports")
         shots = Path("/tmp/okienko-shots/reports")
         assert_accessible(page, shots, "reports")
+        # The sites page shows the hub's sync health: online, nothing waiting.
+        page.goto(f"{linked.web.url}/staff/sites")
+        row = page.locator("tr", has_text="Urząd testowy")
+        assert "w sieci" in row.inner_text() and "\t0\t" in row.inner_text()
+        assert_accessible(page, shots, "sites")
+        page.goto(f"{linked.web.url}/board/{linked.rig.site_id}")
+        page.wait_for_selector("text=Oczekujący")
+        assert_accessible(page, shots, "board")

@@ -27,6 +27,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "reception": frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.RECEPTION}),
     # queue statistics and reservation outcomes, with exports
     "reports": frozenset({Role.ADMINISTRATOR, Role.MANAGER}),
+    # the sites' hubs: sync health, devices
+    "sites": frozenset({Role.ADMINISTRATOR, Role.MANAGER}),
     # departments, locations, services, service points, calendars, staff accounts
     "admin": frozenset({Role.ADMINISTRATOR}),
 }

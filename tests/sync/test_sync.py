@@ -101,9 +101,10 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Linked]:
     with rig.config.open("a", encoding="utf-8") as f:
         f.write(f'\n[hub.cloud]\nurl = "{web.url}"\ntoken = "{token}"\ninterval_s = 0.5\n')
     hub = rig.hub().start()
-    yield Linked(rig, smtp, web, hub, web_db)
-    hub.stop()
-    web.stop()
+    both = Linked(rig, smtp, web, hub, web_db)
+    yield both
+    both.hub.stop()
+    both.web.stop()  # the restarted one, if the test restarted it
     smtp.stop()
     rig.broker.stop()
 

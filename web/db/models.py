@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -280,3 +281,181 @@ class TicketAlert(Base):
     sent_ahead_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sent_called_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- helpdesk (issue 6) -----------------------------------------------------------------------
+# Requests between the city services centre and the units it serves. Its people are their own
+# population (unit users, service staff, helpdesk administrators), apart from the booking staff.
+
+
+class HdUnit(Base):
+    """A served unit (jednostka); ``user_count`` is the row the five-user cap locks on."""
+
+    __tablename__ = "hd_units"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    user_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HdAddress(Base):
+    """One of a unit's addresses (buildings) a request is about."""
+
+    __tablename__ = "hd_addresses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_units.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class HdService(Base):
+    """What a request is about; ``fields`` (JSON) are its own extra fields, and the flags say
+    whether a due date, deferred publication and repetition are offered."""
+
+    __tablename__ = "hd_services"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    fields: Mapped[str] = mapped_column(Text, default="[]")
+    allow_due: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_schedule: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class HdUnitService(Base):
+    __tablename__ = "hd_unit_services"
+    unit_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_units.id"), primary_key=True)
+    service_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_services.id"), primary_key=True)
+
+
+class HdUser(Base):
+    """A helpdesk account: role unit (with its unit), service or admin. No password until the
+    person sets one through the e-mailed link."""
+
+    __tablename__ = "hd_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("hd_units.id"), nullable=True, index=True
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HdPasswordReset(Base):
+    """A one-time link to set a password (reset, or a new account); only its digest is kept."""
+
+    __tablename__ = "hd_password_resets"
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_users.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class HdRequest(Base):
+    """A request (zgłoszenie); its number is the id. The text is never changed after filing.
+    Flags the list filters on (``active``, counts, ``recurring``) are kept on the row so the
+    list is one indexed query."""
+
+    __tablename__ = "hd_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_units.id"))
+    address_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_addresses.id"))
+    service_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_services.id"))
+    filed_by: Mapped[int] = mapped_column(Integer, ForeignKey("hd_users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    fields: Mapped[str] = mapped_column(Text, default="{}")
+    status: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    publish_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    recurring: Mapped[bool] = mapped_column(Boolean, default=False)
+    repeat_every: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    repeat_unit: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    repeat_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    repeat_n: Mapped[int] = mapped_column(Integer, default=0)
+    repeat_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    repeat_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    handler_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reject_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rating_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    rating_token_digest: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    last_change_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_message_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    attachment_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ix_hd_requests_active_change", "active", "last_change_at"),
+        Index("ix_hd_requests_unit_active_change", "unit_id", "active", "last_change_at"),
+        Index("ix_hd_requests_change", "last_change_at"),
+        Index("ix_hd_requests_status_change", "status", "last_change_at"),
+        Index("ix_hd_requests_service_change", "service_id", "last_change_at"),
+        Index("ix_hd_requests_created", "created_at"),
+        Index("ix_hd_requests_due", "due_on"),
+        Index("ix_hd_requests_publish", "status", "publish_at"),
+        Index("ix_hd_requests_repeat", "repeat_next_at"),
+    )
+
+
+class HdMessage(Base):
+    """A chat message on a request, between the unit and the service staff."""
+
+    __tablename__ = "hd_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_requests.id"), index=True)
+    author_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HdEvent(Base):
+    """The request's history: what changed, who (None = the system) and when."""
+
+    __tablename__ = "hd_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class HdAttachment(Base):
+    """A file of a request, kept in the database. Encrypted ones hold only AES-GCM ciphertext
+    with the scrypt salt and nonce: the key comes from the password that was e-mailed."""
+
+    __tablename__ = "hd_attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_requests.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    nonce: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[int] = mapped_column(Integer, ForeignKey("hd_users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HdRead(Base):
+    """When a user last opened a request: later changes show in bold, later messages as 💬."""
+
+    __tablename__ = "hd_reads"
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

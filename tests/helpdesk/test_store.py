@@ -1,0 +1,190 @@
+"""Requests in SQLite and PostgreSQL: filing, isolation between units, the five-user cap,
+status changes, rating, encrypted files, scheduled publication, repetition and the list."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.helpdesk.conftest import NOW, Catalogue
+from web.helpdesk import accounts, listing, store
+from web.helpdesk.crypto import WrongPassword
+from web.helpdesk.domain import (
+    Action,
+    RatingClosed,
+    RepeatUnit,
+    Role,
+    Status,
+    UnitFull,
+    WorkflowError,
+)
+
+
+def plain(cat: Catalogue, text: str = "Nie działa drukarka w sekretariacie") -> store.Filing:
+    return store.Filing(cat.unit_a, cat.address_a, cat.it, text)
+
+
+async def rows(engine: AsyncEngine, actor, f: listing.ListFilter, now=NOW) -> list:  # type: ignore[no-untyped-def]
+    async with engine.connect() as conn:
+        return list(await conn.execute(listing.query(actor, f, now)))
+
+
+async def test_a_unit_holds_at_most_five_users_even_when_added_at_once(
+    engine: AsyncEngine, cat: Catalogue
+):
+    async def add(i: int) -> bool:
+        try:
+            await accounts.create_user(
+                engine,
+                email=f"u{i}@szkola.example",
+                name=f"U{i}",
+                role=Role.UNIT,
+                unit_id=cat.unit_a,
+                now=NOW,
+            )
+            return True
+        except UnitFull:
+            return False
+
+    assert sum(await asyncio.gather(*(add(i) for i in range(8)))) == 4  # alice is the first
+    # Deactivating one frees a place.
+    users = await rows(engine, cat.staff, listing.ListFilter())  # no requests yet
+    assert users == []
+    await accounts.deactivate_user(engine, cat.alice.id)
+    assert await add(99)
+
+
+async def test_a_unit_user_cannot_see_another_units_request(engine: AsyncEngine, cat: Catalogue):
+    filed = await store.file_request(engine, cat.alice, plain(cat), NOW)
+    with pytest.raises(store.NotFound):
+        await store.load(engine, cat.bob, filed.id)
+    assert await rows(engine, cat.bob, listing.ListFilter(number=filed.id)) == []
+    assert [r.id for r in await rows(engine, cat.alice, listing.ListFilter())] == [filed.id]
+    assert (await store.load(engine, cat.staff, filed.id)).text.startswith("Nie działa")
+
+
+async def test_a_unit_files_only_its_services(engine: AsyncEngine, cat: Catalogue):
+    with pytest.raises(WorkflowError):
+        await store.file_request(
+            engine, cat.bob, store.Filing(cat.unit_b, cat.address_b, cat.bhp, "x"), NOW
+        )
+    with pytest.raises(WorkflowError):  # the service's own required field
+        await store.file_request(
+            engine, cat.alice, store.Filing(cat.unit_a, cat.address_a, cat.bhp, "Szkolenie"), NOW
+        )
+
+
+async def test_the_whole_path_with_rating_by_link(engine: AsyncEngine, cat: Catalogue):
+    filed = await store.file_request(engine, cat.alice, plain(cat), NOW)
+    assert filed.status is Status.NEW
+    with pytest.raises(WorkflowError):
+        await store.change_status(engine, cat.staff, filed.id, Action.REJECT, "", NOW)
+    later = NOW + timedelta(hours=1)
+    await store.change_status(engine, cat.staff, filed.id, Action.ACCEPT, "", later)
+    await store.add_message(engine, cat.staff, filed.id, "Który pokój?", later)
+    await store.add_message(engine, cat.alice, filed.id, "Pokój 12", later)
+    done = await store.change_status(engine, cat.staff, filed.id, Action.COMPLETE, "", later)
+    assert done.rating_token
+    with pytest.raises(RatingClosed):
+        await store.rate_by_token(
+            engine, done.rating_token, 5, "Szybko", later + timedelta(days=31)
+        )
+    await store.rate_by_token(engine, done.rating_token, 5, "Szybko", later + timedelta(days=2))
+    with pytest.raises(store.NotFound):  # used once
+        await store.rate_by_token(engine, done.rating_token, 1, "Jeszcze raz", later)
+    d = await store.detail(engine, cat.alice, filed.id, later)
+    assert d.request.status == "rated" and d.request.rating == 5 and not d.request.active
+    assert [e.kind for e in d.events] == ["filed", "accept", "complete", "rated"]
+    assert [m.body for m in d.messages] == ["Który pokój?", "Pokój 12"]
+    assert {p.name for p in d.people.values()} == {"Alice", "Obsluga"}
+
+
+async def test_an_encrypted_file_opens_only_with_the_mailed_password(
+    engine: AsyncEngine, cat: Catalogue
+):
+    secret = b"PESEL 90010112345"
+    filing = store.Filing(
+        cat.unit_a,
+        cat.address_a,
+        cat.it,
+        "Lista osób w załączniku",
+        files=(store.NewFile("lista.txt", "text/plain", secret),),
+        encrypt=True,
+    )
+    filed = await store.file_request(engine, cat.alice, filing, NOW)
+    assert filed.password
+    d = await store.detail(engine, cat.staff, filed.id, NOW)
+    (a,) = d.attachments
+    assert a.encrypted
+    from sqlalchemy import select
+
+    from web.helpdesk import tables as t
+
+    async with engine.connect() as conn:
+        stored = await conn.scalar(select(t.attachments.c.content))
+    assert secret not in stored
+    with pytest.raises(WrongPassword):
+        await store.attachment(engine, cat.staff, filed.id, a.id, "zgadywane")
+    with pytest.raises(WrongPassword):
+        await store.attachment(engine, cat.staff, filed.id, a.id, None)
+    name, _mime, data = await store.attachment(engine, cat.staff, filed.id, a.id, filed.password)
+    assert (name, data) == ("lista.txt", secret)
+
+
+async def test_scheduled_publishes_on_time_and_repeats_follow(engine: AsyncEngine, cat: Catalogue):
+    at = NOW + timedelta(days=1)
+    filing = store.Filing(
+        cat.unit_a,
+        cat.address_a,
+        cat.bhp,
+        "Szkolenie okresowe",
+        {"f1": "12"},
+        due_on=date(2026, 3, 10),
+        publish_at=at,
+        repeat=(1, RepeatUnit.WEEK),
+    )
+    filed = await store.file_request(engine, cat.alice, filing, NOW)
+    assert filed.status is Status.SCHEDULED
+    assert await store.publish_due(engine, at - timedelta(seconds=1)) == []
+    assert await store.publish_due(engine, at) == [filed.id]
+    assert await store.publish_due(engine, at) == []  # once
+    assert await store.repeat_due(engine, at + timedelta(days=6)) == []
+    week = at + timedelta(days=7)
+    made, again = await asyncio.gather(
+        store.repeat_due(engine, week), store.repeat_due(engine, week)
+    )
+    assert len(made + again) == 1
+    copy = await store.load(engine, cat.alice, (made + again)[0])
+    assert copy.status == "new" and copy.recurring and copy.due_on == date(2026, 3, 17)
+    assert copy.text == "Szkolenie okresowe" and copy.repeat_of == filed.id
+
+
+async def test_the_list_filters_and_marks(engine: AsyncEngine, cat: Catalogue):
+    old = await store.file_request(engine, cat.alice, plain(cat, "Stary monitor"), NOW)
+    new = await store.file_request(
+        engine, cat.alice, plain(cat, "Brak internetu"), NOW + timedelta(hours=30)
+    )
+    now = NOW + timedelta(hours=31)
+    everyone = await rows(engine, cat.staff, listing.ListFilter(), now)
+    assert [r.id for r in everyone] == [new.id, old.id]  # last change first
+    late = await rows(engine, cat.staff, listing.ListFilter(flags=["late"]), now)
+    assert [r.id for r in late] == [old.id]
+    found = await rows(engine, cat.staff, listing.ListFilter(text="INTERNET"), now)
+    assert [r.id for r in found] == [new.id]
+    await store.add_message(engine, cat.staff, old.id, "Sprawdzimy", now)
+    unread = await rows(engine, cat.alice, listing.ListFilter(flags=["message"]), now)
+    assert [r.id for r in unread] == [old.id]
+    await store.detail(engine, cat.alice, old.id, now)  # read
+    assert await rows(engine, cat.alice, listing.ListFilter(flags=["message"]), now) == []
+    await store.change_status(engine, cat.staff, old.id, Action.REJECT, "Duplikat", now)
+    active = await rows(engine, cat.staff, listing.ListFilter(), now)
+    assert [r.id for r in active] == [new.id]
+    both = await rows(engine, cat.staff, listing.ListFilter(inactive_days=30), now)
+    assert {r.id for r in both} == {new.id, old.id}
+    by_status = await rows(
+        engine, cat.staff, listing.ListFilter(statuses=["rejected"], inactive_days=30), now
+    )
+    assert [r.id for r in by_status] == [old.id]

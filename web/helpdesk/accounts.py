@@ -1,0 +1,301 @@
+"""Helpdesk people and the catalogue they work with: units (at most five users each), their
+addresses, services (with their own fields) assigned per unit, accounts, sign-in and the
+one-time links that set a password (a new account, or a reset)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from web.auth.passwords import hash_password, password_problem, verify_password
+from web.helpdesk import tables as t
+from web.helpdesk.domain import MAX_UNIT_USERS, Actor, Role, UnitFull
+
+RESET_VALID = timedelta(minutes=60)
+WELCOME_VALID = timedelta(days=7)
+
+
+class AccountError(ValueError):
+    """Why an account or catalogue entry cannot be saved (English msgid)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """A service's own field on the request form (e.g. the number of people for BHP)."""
+
+    key: str
+    label: str
+    number: bool = False
+    required: bool = False
+
+
+def parse_fields(spec: str) -> list[Field]:
+    """One field a line: ``*Number of people #``: ``*`` = required, a trailing ``#`` = a
+    whole number."""
+    found: list[Field] = []
+    for line in spec.splitlines():
+        label = line.strip()
+        if not label:
+            continue
+        required = label.startswith("*")
+        number = label.endswith("#")
+        label = label.strip("*#").strip()[:100]
+        if label:
+            found.append(Field(f"f{len(found) + 1}", label, number, required))
+    return found
+
+
+def fields_of(raw: str) -> list[Field]:
+    return [Field(**f) for f in json.loads(raw or "[]")]
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _email(value: str) -> str:
+    email = value.strip().lower()
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email) or len(email) > 200:
+        raise AccountError("Enter a valid e-mail address.")
+    return email
+
+
+async def create_unit(
+    engine: AsyncEngine, name: str, addresses: list[str], service_ids: list[int], now: datetime
+) -> int:
+    name = name.strip()
+    if not name:
+        raise AccountError("Enter the unit's name.")
+    labels = [a.strip()[:200] for a in addresses if a.strip()]
+    if not labels:
+        raise AccountError("Enter at least one address.")
+    async with engine.begin() as conn:
+        if await conn.scalar(select(t.units.c.id).where(t.units.c.name == name)):
+            raise AccountError("A unit with this name already exists.")
+        unit_id = (
+            await conn.execute(insert(t.units).values(name=name, created_at=now, user_count=0))
+        ).inserted_primary_key[0]  # type: ignore[index]
+        for label in labels:
+            await conn.execute(insert(t.addresses).values(unit_id=unit_id, label=label))
+        for sid in set(service_ids):
+            await conn.execute(insert(t.unit_services).values(unit_id=unit_id, service_id=sid))
+    return int(unit_id)
+
+
+async def set_unit_services(engine: AsyncEngine, unit_id: int, service_ids: list[int]) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(delete(t.unit_services).where(t.unit_services.c.unit_id == unit_id))
+        for sid in set(service_ids):
+            await conn.execute(insert(t.unit_services).values(unit_id=unit_id, service_id=sid))
+
+
+async def create_service(
+    engine: AsyncEngine,
+    name: str,
+    *,
+    fields: list[Field] = (),  # type: ignore[assignment]
+    allow_due: bool = False,
+    allow_schedule: bool = False,
+    allow_repeat: bool = False,
+) -> int:
+    name = name.strip()
+    if not name:
+        raise AccountError("Enter the service's name.")
+    async with engine.begin() as conn:
+        if await conn.scalar(select(t.services.c.id).where(t.services.c.name == name)):
+            raise AccountError("A service with this name already exists.")
+        result = await conn.execute(
+            insert(t.services).values(
+                name=name,
+                fields=json.dumps([f.__dict__ for f in fields], ensure_ascii=False),
+                allow_due=allow_due,
+                allow_schedule=allow_schedule,
+                allow_repeat=allow_repeat,
+            )
+        )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+async def _new_link(conn: AsyncConnection, user_id: int, valid: timedelta, now: datetime) -> str:
+    token = secrets.token_urlsafe(32)
+    await conn.execute(
+        insert(t.resets).values(token_digest=digest(token), user_id=user_id, expires_at=now + valid)
+    )
+    return token
+
+
+async def create_user(
+    engine: AsyncEngine,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    now: datetime,
+    unit_id: int | None = None,
+    phone: str = "",
+    password: str | None = None,
+) -> tuple[int, str]:
+    """The new account's id and the token of its "set your password" link. A unit's user takes
+    one of its five places: the conditional update on the unit's row is the lock."""
+    email = _email(email)
+    if not name.strip():
+        raise AccountError("Enter the name.")
+    if (role == Role.UNIT) != (unit_id is not None):
+        raise AccountError("A unit's user belongs to exactly one unit; staff to none.")
+    if password is not None and (problem := password_problem(password)):
+        raise AccountError(problem)
+    hashed = await asyncio.to_thread(hash_password, password) if password else None
+    async with engine.begin() as conn:
+        taken = select(t.users.c.id).where(func.lower(t.users.c.email) == email)
+        if await conn.scalar(taken) is not None:
+            raise AccountError("An account with this e-mail already exists.")
+        if unit_id is not None:
+            claimed = await conn.execute(
+                update(t.units)
+                .where(t.units.c.id == unit_id, t.units.c.user_count < MAX_UNIT_USERS)
+                .values(user_count=t.units.c.user_count + 1)
+            )
+            if claimed.rowcount != 1:
+                raise UnitFull()
+        result = await conn.execute(
+            insert(t.users).values(
+                email=email,
+                name=name.strip()[:120],
+                phone=phone.strip()[:40],
+                role=str(role),
+                unit_id=unit_id,
+                password_hash=hashed,
+                active=True,
+                created_at=now,
+                session_epoch=0,
+            )
+        )
+        user_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        token = await _new_link(conn, user_id, WELCOME_VALID, now)
+    return user_id, token
+
+
+async def deactivate_user(engine: AsyncEngine, user_id: int) -> None:
+    """Frees the unit's place and ends the person's sessions."""
+    async with engine.begin() as conn:
+        row = (
+            await conn.execute(
+                update(t.users)
+                .where(t.users.c.id == user_id, t.users.c.active.is_(True))
+                .values(active=False, session_epoch=t.users.c.session_epoch + 1)
+                .returning(t.users.c.unit_id)
+            )
+        ).first()
+        if row is not None and row.unit_id is not None:
+            await conn.execute(
+                update(t.units)
+                .where(t.units.c.id == row.unit_id)
+                .values(user_count=t.units.c.user_count - 1)
+            )
+
+
+async def change_email(engine: AsyncEngine, user_id: int, email: str) -> None:
+    """Only an administrator changes an e-mail address (the pages allow it nowhere else)."""
+    email = _email(email)
+    async with engine.begin() as conn:
+        clash = select(t.users.c.id).where(
+            func.lower(t.users.c.email) == email, t.users.c.id != user_id
+        )
+        if await conn.scalar(clash) is not None:
+            raise AccountError("An account with this e-mail already exists.")
+        await conn.execute(update(t.users).where(t.users.c.id == user_id).values(email=email))
+
+
+async def authenticate(engine: AsyncEngine, email: str, password: str) -> Row[Any] | None:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(t.users).where(func.lower(t.users.c.email) == email.strip().lower())
+            )
+        ).first()
+    ok = await verify_password(row.password_hash if row else None, password)
+    return row if row is not None and ok and row.active else None
+
+
+async def reset_link(engine: AsyncEngine, email: str, now: datetime) -> tuple[Row[Any], str] | None:
+    """The account and a fresh 60-minute link, or None for an unknown or inactive address."""
+    async with engine.begin() as conn:
+        row = (
+            await conn.execute(
+                select(t.users).where(
+                    func.lower(t.users.c.email) == email.strip().lower(),
+                    t.users.c.active.is_(True),
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        return row, await _new_link(conn, row.id, RESET_VALID, now)
+
+
+async def link_user(engine: AsyncEngine, token: str, now: datetime) -> Row[Any] | None:
+    async with engine.connect() as conn:
+        return (
+            await conn.execute(
+                select(t.users)
+                .join(t.resets, t.resets.c.user_id == t.users.c.id)
+                .where(
+                    t.resets.c.token_digest == digest(token),
+                    t.resets.c.used_at.is_(None),
+                    t.resets.c.expires_at > now,
+                    t.users.c.active.is_(True),
+                )
+            )
+        ).first()
+
+
+async def use_link(engine: AsyncEngine, token: str, password: str, now: datetime) -> int:
+    """Sets the password through a link (once); the account's other sessions end."""
+    if problem := password_problem(password):
+        raise AccountError(problem)
+    hashed = await asyncio.to_thread(hash_password, password)
+    async with engine.begin() as conn:
+        claimed = (
+            await conn.execute(
+                update(t.resets)
+                .where(
+                    t.resets.c.token_digest == digest(token),
+                    t.resets.c.used_at.is_(None),
+                    t.resets.c.expires_at > now,
+                )
+                .values(used_at=now)
+                .returning(t.resets.c.user_id)
+            )
+        ).first()
+        if claimed is None:
+            raise AccountError("This link has expired or was already used.")
+        await conn.execute(
+            update(t.users)
+            .where(t.users.c.id == claimed.user_id)
+            .values(password_hash=hashed, session_epoch=t.users.c.session_epoch + 1)
+        )
+    return int(claimed.user_id)
+
+
+def actor_of(row: Any) -> Actor:
+    return Actor(row.id, Role(row.role), row.unit_id)
+
+
+async def staff_emails(conn: AsyncConnection) -> list[str]:
+    """The service staff who receive "Nowe zgłoszenie" (administrators manage, not serve)."""
+    rows = await conn.execute(
+        select(t.users.c.email).where(
+            t.users.c.role == str(Role.SERVICE), t.users.c.active.is_(True)
+        )
+    )
+    return [r.email for r in rows]

@@ -62,6 +62,27 @@ def hub_events(db: Path) -> list[tuple[int, str]]:
         con.close()
 
 
+def hub_status(rig: SiteRig) -> msg.DeviceStatus:
+    """The hub's retained status (with its sync health), read with the hub's own account."""
+    import queue
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    got: queue.Queue[bytes] = queue.Queue()
+    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.username_pw_set("hub", rig.passwords["hub"])
+    client.on_message = lambda c, u, m: got.put(m.payload)
+    client.connect("127.0.0.1", rig.port)
+    client.subscribe(f"okienko/v1/{rig.site_id}/status/hub", qos=1)
+    client.loop_start()
+    try:
+        return msg.DeviceStatus.model_validate_json(got.get(timeout=10))
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
 def wait_until(check, timeout: float = 30, what: str = "") -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not check():
@@ -156,6 +177,8 @@ def test_every_event_arrives_once_through_a_cloud_outage_and_a_hub_kill(linked: 
     linked.web.stop()  # the internet is down: the site carries on alone
     with HubClient(linked.rig.creds("dispenser-1")) as d:
         issue(d, 250)
+    health = hub_status(linked.rig)
+    assert health.sync is not None and not health.sync.online and health.sync.backlog > 0
     linked.hub.kill9()  # and the hub dies halfway, mid-backlog
     linked.hub.start()
     with HubClient(linked.rig.creds("dispenser-2")) as d:
@@ -165,6 +188,10 @@ def test_every_event_arrives_once_through_a_cloud_outage_and_a_hub_kill(linked: 
         lambda: len(cloud_events(linked.web_db)) == len(hub_events(hub_db)),
         timeout=60,
         what="the cloud to catch up",
+    )
+    wait_until(
+        lambda: (h := hub_status(linked.rig).sync) is not None and h.online and h.backlog == 0,
+        what="the hub to report the sync healthy again",
     )
     # Exactly the hub's events, each once, byte for byte the same record.
     assert [s for s, _ in cloud_events(linked.web_db)] == [s for s, _ in hub_events(hub_db)]

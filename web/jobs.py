@@ -28,8 +28,31 @@ async def ticket_alerts(app: Starlette, now: datetime) -> int:
     return await send_alerts(app, now)
 
 
-# (job, period in seconds); the booking pages add the day-before reminders.
-JOBS: list[tuple[Job, float]] = [(release_expired_holds, 30.0), (ticket_alerts, 3.0)]
+async def visit_reminders(app: Starlette, now: datetime) -> int:
+    from web.reservations.reminders import send_reminders
+
+    return await send_reminders(app, now)
+
+
+async def personal_data_retention(app: Starlette, now: datetime) -> int:
+    from web.reservations.retention import forget_old_visitors
+
+    return await forget_old_visitors(app, now)
+
+
+# (job, period in seconds). Reminders every 5 minutes: a visit booked in the evening for
+# tomorrow still gets one; retention hourly: a day's delay there harms nobody.
+JOBS: list[tuple[Job, float]] = [
+    (release_expired_holds, 30.0),
+    (ticket_alerts, 3.0),
+    (visit_reminders, 300.0),
+    (personal_data_retention, 3600.0),
+]
+
+# The helpdesk: scheduled publication, repetition, rating links' expiry.
+from web.helpdesk.jobs import JOBS as _helpdesk_jobs  # noqa: E402
+
+JOBS += _helpdesk_jobs
 
 
 async def _every(app: Starlette, job: Job, period: float) -> None:

@@ -3,7 +3,6 @@ use the same rules and the same atomic store."""
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -11,13 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from web.catalog import get_catalog
-from web.notify.mail import MailError
-from web.notify.sms import SmsError
-from web.reservations import store
-from web.reservations.booking import BookingError, SlotFull, confirmation_code
-from web.reservations.slots import hold_at
-
-log = logging.getLogger("okienko.web.reservations")
+from web.reservations import flow, store
+from web.reservations.booking import BookingError, SlotFull
 
 
 class HoldRequest(BaseModel):
@@ -54,37 +48,27 @@ async def hold(request: Request) -> JSONResponse:
         return JSONResponse(
             {"error": "invalid", "fields": {"start": "give a time zone"}}, status_code=422
         )
-    contact_key = f"contact:{body.contact.strip().lower()}"
-    if not request.app.state.contact_limit.open(contact_key):
+    try:
+        reservation = await flow.hold_with_code(
+            request.app,
+            catalog,
+            service=body.service,
+            location=body.location,
+            start=body.start,
+            name=body.name,
+            contact=body.contact,
+            now=datetime.now(UTC),
+        )
+    except flow.ContactLimited:
         return JSONResponse(
             {"error": "too_many_requests"}, status_code=429, headers={"Retry-After": "600"}
         )
-    now = datetime.now(UTC)
-    code = confirmation_code()
-    try:
-        reservation = await hold_at(
-            request.app.state.engine,
-            catalog,
-            body.service,
-            body.location,
-            body.start,
-            now,
-            name=body.name,
-            contact=body.contact,
-            confirm_code=code,
-        )
     except SlotFull:
         return JSONResponse({"error": "slot_full"}, status_code=409)
+    except flow.CodeNotSent:
+        return JSONResponse({"error": "cannot_send_code"}, status_code=502)
     except BookingError as exc:
         return JSONResponse({"error": exc.code, "detail": str(exc)}, status_code=422)
-    request.app.state.contact_limit.count(contact_key)  # codes sent, not attempts
-    # The code only; no name, no place: an SMS is read by whoever holds the phone.
-    text = f"Kod potwierdzenia rezerwacji: {code}. Ważny {service.hold_min} min."
-    try:
-        await request.app.state.notifier.send(body.contact, "Kod potwierdzenia rezerwacji", text)
-    except (MailError, SmsError, OSError) as exc:
-        log.warning("confirmation code not sent: %s", exc)
-        return JSONResponse({"error": "cannot_send_code"}, status_code=502)
     return JSONResponse(
         {
             "id": reservation.id,

@@ -50,6 +50,12 @@ def _broker_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _provision(args: argparse.Namespace) -> int:
+    from provisioning.cli import run
+
+    return run(args)
+
+
 def _pin_hash(args: argparse.Namespace) -> int:
     import getpass
 
@@ -258,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=1883)
     p.set_defaults(func=_broker_config)
+
+    p = sub.add_parser("provision", help="device accounts, enrolment bundles, revocation")
+    from provisioning.cli import add_arguments as add_provision_arguments
+
+    add_provision_arguments(p)
+    p.set_defaults(func=_provision)
 
     p = sub.add_parser("pin-hash", help="hash a clerk's PIN for the site file")
     p.add_argument("--pin", help="the PIN (asked for when absent)")

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -42,6 +43,22 @@ LOG_NAME = "mosquitto.log"
 STDERR_NAME = "mosquitto.stderr"
 
 Access = Literal["read", "write", "readwrite"]
+
+
+@dataclass(frozen=True)
+class PasswordHash:
+    """A password that is already hashed (``$7$…``): the provisioning state keeps only these,
+    so the broker's files can be rewritten without knowing any device's password."""
+
+    value: str
+
+    def __post_init__(self) -> None:
+        if not self.value.startswith("$7$") or any(c.isspace() or c == ":" for c in self.value):
+            raise ValueError("not a Mosquitto $7$ password hash")
+
+
+Secret = str | PasswordHash
+"""A plain password (hashed on writing) or a stored hash (written as it is)."""
 
 
 class BrokerError(Exception):
@@ -96,13 +113,14 @@ def hash_password(password: str, *, salt: bytes | None = None, iterations: int =
     return f"$7${iterations}${b64(salt).decode('ascii')}${b64(dk).decode('ascii')}"
 
 
-def passwd_text(passwords: dict[str, str]) -> str:
+def passwd_text(passwords: Mapping[str, Secret]) -> str:
     """A Mosquitto password file: one ``user:hash`` line per account."""
     lines = []
     for user, password in passwords.items():
         if not user or ":" in user or any(c.isspace() for c in user):
             raise ValueError(f"'{user}' cannot be a broker user name")
-        lines.append(f"{user}:{hash_password(password)}\n")
+        hashed = password.value if isinstance(password, PasswordHash) else hash_password(password)
+        lines.append(f"{user}:{hashed}\n")
     return "".join(lines)
 
 
@@ -226,7 +244,7 @@ def conf_text(files: BrokerFiles, site_id: str, tls: TlsFiles | None = None) -> 
     )
 
 
-def _check_accounts(site: Site, passwords: dict[str, str]) -> None:
+def _check_accounts(site: Site, passwords: Mapping[str, Secret]) -> None:
     users = [HUB_DEVICE_ID, *(d.id for d in site.devices)]
     missing = [u for u in users if u not in passwords]
     if missing:
@@ -309,7 +327,7 @@ def _copy_tls(tls: TlsFiles, directory: Path, owner: pwd.struct_passwd | None) -
 def write_broker_files(
     site: Site,
     directory: Path,
-    passwords: dict[str, str],
+    passwords: Mapping[str, Secret],
     *,
     host: str = "127.0.0.1",
     port: int,
@@ -317,8 +335,9 @@ def write_broker_files(
 ) -> BrokerFiles:
     """Write mosquitto.conf, passwd, acl, the persistence dir and the log for ``site``.
 
-    ``passwords`` maps "hub" and every device id to its plain password (only hashes are
-    written). Run as root, the files go to the ``mosquitto`` user, which the broker drops to.
+    ``passwords`` maps "hub" and every device id to its plain password or its stored
+    ``PasswordHash`` (only hashes are written). Run as root, the files go to the ``mosquitto``
+    user, which the broker drops to.
     Writing again over a running broker's files and calling ``reload`` applies the change.
     """
     _check_accounts(site, passwords)

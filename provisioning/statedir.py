@@ -1,0 +1,300 @@
+"""A site's provisioning state directory on disk, and the operations on it (init, enrol,
+rotate, revoke, install). Every check runs before the first write, and every file is replaced
+whole (temp + rename), so a refused request leaves nothing half-written.
+
+Layout of ``--state DIR``::
+
+    state.json          accounts: hashes and dates (0600)
+    hub.password        the hub's plain password, for [hub.mqtt] password_file (0600)
+    bundles/ID.toml     each device's current enrolment bundle (0600, dir 0700)
+    broker/             mosquitto.conf, passwd, acl, data/, log (``write_broker_files``)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hub.config import ConfigError, Device, Site, load_site
+from hub.contract.topics import HUB_DEVICE_ID
+from provisioning import state as st
+from provisioning.broker import BrokerFiles, write_broker_files
+from provisioning.bundle import BUNDLE_SUFFIX, bundle_text, env_text
+from provisioning.state import BrokerAddress, ProvisionError, ProvisioningState
+
+STATE_NAME = "state.json"
+HUB_PASSWORD_NAME = "hub.password"
+BUNDLES_NAME = "bundles"
+BROKER_NAME = "broker"
+
+
+def write_atomic(path: Path, text: str, mode: int = 0o600) -> None:
+    """Replace ``path`` whole: created with ``mode`` from the start (a secret is never
+    readable by others, not even for a moment), synced, then renamed over the old one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.write(fd, text.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, mode)  # the umask may have taken bits away
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class StateDir:
+    path: Path
+
+    @property
+    def state_file(self) -> Path:
+        return self.path / STATE_NAME
+
+    @property
+    def hub_password(self) -> Path:
+        return self.path / HUB_PASSWORD_NAME
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.path / BROKER_NAME
+
+    def bundle(self, device_id: str) -> Path:
+        return self.path / BUNDLES_NAME / f"{device_id}{BUNDLE_SUFFIX}"
+
+    def load(self) -> ProvisioningState:
+        try:
+            text = self.state_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ProvisionError(
+                f"{self.path}: no provisioning state here; "
+                "create it with `okienko provision init --site SITE.toml --state DIR`"
+            ) from None
+        except OSError as exc:
+            raise ProvisionError(f"{self.state_file}: cannot read: {exc.strerror}") from None
+        return st.from_json(text, str(self.state_file))
+
+    def save(self, state: ProvisioningState) -> None:
+        write_atomic(self.state_file, st.to_json(state))
+
+    def write_bundle(self, device_id: str, text: str) -> Path:
+        directory = self.path / BUNDLES_NAME
+        directory.mkdir(mode=0o700, exist_ok=True)
+        path = self.bundle(device_id)
+        write_atomic(path, text)
+        return path
+
+    def write_broker(self, state: ProvisioningState, site: Site) -> BrokerFiles:
+        narrowed, hashes = st.broker_accounts(state, site)
+        return write_broker_files(
+            narrowed,
+            self.broker_dir,
+            hashes,
+            host=state.broker.listen,
+            port=state.broker.port,
+        )
+
+
+def load_site_file(path: Path) -> Site:
+    try:
+        return load_site(path).site
+    except ConfigError as exc:
+        raise ProvisionError(str(exc)) from None
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+# --- the broker's reload -------------------------------------------------------------------
+
+
+def broker_pid(pid: int | None, pidfile: Path | None) -> int | None:
+    """The running broker to reload, checked before anything is written."""
+    if pidfile is not None:
+        try:
+            pid = int(pidfile.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ProvisionError(f"{pidfile}: cannot read the pid file: {exc.strerror}") from None
+        except ValueError:
+            raise ProvisionError(f"{pidfile}: holds no process id") from None
+    if pid is None:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        raise ProvisionError(f"no process {pid}: is the broker running?") from None
+    except PermissionError:
+        raise ProvisionError(f"not allowed to signal process {pid}; run as its owner") from None
+    return pid
+
+
+def reload_broker(pid: int | None) -> str:
+    """SIGHUP: Mosquitto re-reads passwd and ACL and disconnects exactly the clients whose
+    credentials no longer pass (revoked or rotated); everyone else stays connected."""
+    if pid is None:
+        return (
+            "broker not reloaded (no --broker-pid/--pidfile): "
+            "send it SIGHUP, e.g. `systemctl reload okienko-broker`"
+        )
+    os.kill(pid, signal.SIGHUP)
+    return f"broker (pid {pid}) reloaded"
+
+
+# --- operations ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issued:
+    device: str
+    bundle: Path
+    message: str
+
+
+def init(
+    site_path: Path, directory: Path, broker: BrokerAddress, *, clock: datetime | None = None
+) -> tuple[ProvisioningState, BrokerFiles, list[Path]]:
+    """A new state directory: the hub's account, one credential and bundle per device."""
+    site = load_site_file(site_path)
+    sd = StateDir(directory)
+    if sd.state_file.exists():
+        raise ProvisionError(
+            f"{directory} already holds the state of a site; "
+            "use enrol, rotate or revoke (or another --state)"
+        )
+    if directory.exists() and any(directory.iterdir()):
+        raise ProvisionError(f"{directory} is not empty; give a new or empty directory")
+    when = clock or now()
+    passwords = {a: st.new_password() for a in (HUB_DEVICE_ID, *(d.id for d in site.devices))}
+    state = st.initial_state(site, str(site_path.resolve()), broker, when, passwords)
+    # 0711: the broker's user must walk through to broker/, but may not list or read the rest.
+    directory.mkdir(parents=True, exist_ok=True)
+    directory.chmod(0o711)
+    bundles = [
+        sd.write_bundle(d.id, bundle_text(site.id, d, passwords[d.id], broker, when))
+        for d in site.devices
+    ]
+    write_atomic(sd.hub_password, passwords[HUB_DEVICE_ID] + "\n")
+    files = sd.write_broker(state, site)
+    sd.save(state)
+    return state, files, bundles
+
+
+def _load(directory: Path) -> tuple[StateDir, ProvisioningState, Site]:
+    sd = StateDir(directory)
+    state = sd.load()
+    site = load_site_file(Path(state.site_file))
+    st.check_site(state, site)
+    return sd, state, site
+
+
+def _issue(
+    sd: StateDir, state: ProvisioningState, site: Site, device: Device, pid: int | None
+) -> tuple[ProvisioningState, Path, str]:
+    when = now()
+    password = st.new_password()
+    state = st.issue(state, device.id, password, when)
+    path = sd.write_bundle(device.id, bundle_text(site.id, device, password, state.broker, when))
+    sd.save(state)
+    sd.write_broker(state, site)
+    return state, path, reload_broker(pid)
+
+
+def enrol(directory: Path, device_id: str, pid: int | None = None) -> Issued:
+    """The device's enrolment bundle. A device of the site file without a credential (added
+    after init, or revoked before) gets one now; an enrolled device's bundle is handed out
+    again while it is kept (a lost one needs ``rotate``)."""
+    sd, state, site = _load(directory)
+    device = st.device_of(site, device_id)
+    cred = state.accounts.get(device_id)
+    if cred is not None and cred.active:
+        path = sd.bundle(device_id)
+        if not path.is_file():
+            raise ProvisionError(
+                f"device '{device_id}' is enrolled but its bundle is gone (handed out and "
+                "deleted?); `okienko provision rotate` issues a new one"
+            )
+        return Issued(device_id, path, "already enrolled; the bundle is unchanged")
+    _, path, reloaded = _issue(sd, state, site, device, pid)
+    return Issued(device_id, path, f"enrolled; {reloaded}")
+
+
+def rotate(directory: Path, device_id: str, pid: int | None = None) -> Issued:
+    sd, state, site = _load(directory)
+    device = st.device_of(site, device_id)
+    cred = state.accounts.get(device_id)
+    if cred is None or not cred.active:
+        raise ProvisionError(
+            f"device '{device_id}' is not enrolled; `okienko provision enrol` it instead"
+        )
+    _, path, reloaded = _issue(sd, state, site, device, pid)
+    return Issued(device_id, path, f"new password issued, the old one no longer works; {reloaded}")
+
+
+def revoke(directory: Path, device_id: str, pid: int | None = None) -> str:
+    sd, state, site = _load(directory)
+    if device_id == HUB_DEVICE_ID:
+        raise ProvisionError("the hub's account cannot be revoked, only its devices'")
+    state = st.revoke(state, device_id, now())
+    sd.save(state)
+    sd.write_broker(state, site)
+    with contextlib.suppress(FileNotFoundError):
+        sd.bundle(device_id).unlink()  # a revoked password has nothing left to unlock
+    return f"device '{device_id}' revoked; {reload_broker(pid)}"
+
+
+@dataclass(frozen=True)
+class Row:
+    account: str
+    role: str
+    counter: str
+    status: st.AccountStatus
+    issued: datetime | None
+    rotated: datetime | None
+    revoked: datetime | None
+
+
+def rows(directory: Path) -> list[Row]:
+    _, state, site = _load(directory)
+    out = []
+    names = [HUB_DEVICE_ID, *(d.id for d in site.devices)]
+    names += sorted(set(state.accounts) - set(names))
+    for name in names:
+        device = site.device(name)
+        cred = state.accounts.get(name)
+        out.append(
+            Row(
+                account=name,
+                role="hub" if name == HUB_DEVICE_ID else str(device.role) if device else "?",
+                counter=(device.counter or "") if device else "",
+                status=st.status(state, site, name),
+                issued=cred.issued if cred else None,
+                rotated=cred.rotated if cred else None,
+                revoked=cred.revoked if cred else None,
+            )
+        )
+    return out
+
+
+def install(bundle: Path, target: Path, name: str = "appliance") -> Path:
+    """Install a bundle on the device: ``TARGET/NAME.toml`` (0600) and ``TARGET/NAME.env``
+    for ``okienko-appliance@NAME.service``, once the appliance's own loader accepts it."""
+    from appliance.common.config import load_config
+
+    try:
+        config = load_config(bundle)
+    except ConfigError as exc:
+        raise ProvisionError(str(exc)) from None
+    if config.password is None and config.password_file is None:
+        raise ProvisionError(f"{bundle}: holds no password; is it an enrolment bundle?")
+    text = bundle.read_text(encoding="utf-8")
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{name}.toml"
+    write_atomic(path, text)
+    write_atomic(target / f"{name}.env", env_text(str(config.role), config.device), 0o644)
+    return path

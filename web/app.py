@@ -34,6 +34,7 @@ from web.catalog import import_site
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
 from web.eticket.routes import routes as eticket_routes
+from web.helpdesk.routes import routes as helpdesk_routes
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
 from web.ratelimit import RateLimit
@@ -140,6 +141,7 @@ def create_app(
             *sync_routes,
             *eticket_routes,
             *auth_routes,
+            *helpdesk_routes,
             *report_routes,
             *site_routes,
             *staff_routes,

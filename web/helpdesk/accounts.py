@@ -292,10 +292,10 @@ def actor_of(row: Any) -> Actor:
 
 
 async def staff_emails(conn: AsyncConnection) -> list[str]:
-    """The service staff who receive "Nowe zgłoszenie" (administrators manage, not serve)."""
+    """The service staff (administrators too) who receive "Nowe zgłoszenie"."""
     rows = await conn.execute(
         select(t.users.c.email).where(
-            t.users.c.role == str(Role.SERVICE), t.users.c.active.is_(True)
+            t.users.c.role.in_([str(Role.SERVICE), str(Role.ADMIN)]), t.users.c.active.is_(True)
         )
     )
     return [r.email for r in rows]

@@ -1,0 +1,357 @@
+"""The helpdesk in Chromium against a real ``okienko web`` and a real SMTP server: the whole
+path of a request (encrypted attachment → accept → chat → complete → rating through the
+e-mailed link), the five-user cap, isolation between units, the 24-hour red state, scheduled
+publication and repetition. axe checks every page."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.support.browser import assert_accessible, chromium
+from tests.support.webproc import Smtp, WebProcess, body_text
+from web.db.engine import make_engine
+from web.helpdesk import accounts
+from web.helpdesk.domain import Role
+
+PASSWORD = "Haslo-testowe-1"
+SHOTS = Path("/tmp/okienko-shots/helpdesk")
+
+
+@dataclass
+class Rig:
+    web: WebProcess
+    smtp: Smtp
+    browser: Browser
+    shots: Path
+    ids: dict[str, int]
+
+    def db(self, work: Any) -> Any:
+        async def run() -> Any:
+            engine = make_engine(self.web.database_url)
+            try:
+                return await work(engine)
+            finally:
+                await engine.dispose()
+
+        # Playwright's sync API keeps an event loop in this thread: the database work gets its own.
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(lambda: asyncio.run(run())).result()
+
+    def sql(self, statement: str, **params: Any) -> None:
+        from sqlalchemy import text
+
+        async def work(engine: Any) -> None:
+            async with engine.begin() as conn:
+                await conn.execute(text(statement), params)
+
+        self.db(work)
+
+    def page(self, email: str | None = None, *, mobile: bool = False) -> Page:
+        size = {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900}
+        page = self.browser.new_context(viewport=size).new_page()
+        if email:
+            page.goto(f"{self.web.url}/helpdesk/login")
+            page.fill("#email", email)
+            page.fill("#password", PASSWORD)
+            page.click("button.primary")
+            expect(page.locator("h1")).to_have_text(re.compile("Lista zgłoszeń"))
+        return page
+
+    def link(self, message: Any, path: str) -> str:
+        """The e-mailed link, on this test's server (the process was given no public URL)."""
+        m = re.search(rf"https?://[^/\s]+({path}\S+)", body_text(message))
+        assert m, body_text(message)
+        return self.web.url + m.group(1)
+
+    def check(self, page: Page, name: str) -> None:
+        assert_accessible(page, self.shots, name)
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    workdir = tmp_path_factory.mktemp("helpdesk")
+    smtp = Smtp.start()
+    web = WebProcess.start(workdir, smtp_port=smtp.port)
+    done = subprocess.run(
+        [sys.executable, "-m", "okienko.cli", "helpdesk-admin-add", "--email",
+         "admin@cum.example", "--name", "Anna Admin", "--database-url", web.database_url,
+         "--password-stdin"],
+        input=PASSWORD + "\n", capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+    async def seed(engine: Any) -> dict[str, int]:
+        now = datetime.now(UTC)
+        it = await accounts.create_service(engine, "Wsparcie IT")
+        przeglady = await accounts.create_service(
+            engine, "Przeglądy", allow_due=True, allow_schedule=True, allow_repeat=True
+        )
+        a = await accounts.create_unit(
+            engine, "Szkoła Podstawowa nr 5", ["ul. Leśna 5"], [it, przeglady], now
+        )
+        b = await accounts.create_unit(engine, "Żłobek nr 2", ["ul. Polna 2"], [it], now)
+        for email, role, unit in [
+            ("ola@sp5.example", Role.UNIT, a),
+            ("piotr@zlobek2.example", Role.UNIT, b),
+            ("marek@cum.example", Role.SERVICE, None),
+        ]:
+            await accounts.create_user(
+                engine, email=email, name=email.split("@")[0].title(), role=role, unit_id=unit,
+                phone="41 367 67 57", password=PASSWORD, now=now,
+            )  # fmt: skip
+        return {"it": it, "przeglady": przeglady, "a": a, "b": b}
+
+    try:
+        with chromium() as browser:
+            r = Rig(web, smtp, browser, workdir / "shots", {})
+            r.ids = r.db(seed)
+            yield r
+    finally:
+        web.stop()
+        smtp.stop()
+        if (workdir / "shots").exists():
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            for png in (workdir / "shots").glob("*.png"):
+                shutil.copy(png, SHOTS / png.name)
+
+
+def file_request(rig: Rig, page: Page, service: str, text: str, **options: Any) -> int:
+    page.goto(f"{rig.web.url}/helpdesk/new")
+    page.select_option("#unit", label=options.get("unit", "Szkoła Podstawowa nr 5"))
+    page.click("text=Dalej")
+    if page.locator("#service").count() == 0:
+        page.click("text=Dalej")
+    page.select_option("#service", label=service)
+    page.click("text=Dalej")
+    page.fill("#text", text)
+    if files := options.get("files"):
+        page.set_input_files("#files", files=files)
+        if options.get("encrypt"):
+            page.check("input[name=encrypt][value=yes]")
+    if publish := options.get("publish"):
+        page.check("input[name=publish_later]")
+        page.fill("#publish_day", publish.date().isoformat())
+        page.fill("#publish_time", publish.strftime("%H:%M"))
+    if every := options.get("repeat"):
+        page.check("input[name=repeat]")
+        page.fill("#repeat_every", str(every))
+        page.select_option("#repeat_unit", "day")
+    page.click("button:has-text('Prześlij')")
+    expect(page.locator("p.success")).to_contain_text("Zgłoszenie zostało przesłane")
+    m = re.search(r"/helpdesk/r/(\d+)", page.url)
+    assert m, page.url
+    return int(m.group(1))
+
+
+def subject_of(message: Any) -> str:
+    return str(make_header(decode_header(str(message["Subject"]))))
+
+
+def mails(rig: Rig, to: str, subject: str, count: int = 1) -> list[Any]:
+    deadline = time.monotonic() + 15
+    while True:
+        found = [m for m in rig.smtp.inbox.to(to) if subject in subject_of(m)]
+        if len(found) >= count:
+            return found
+        assert time.monotonic() < deadline, f"no '{subject}' to {to}: {rig.smtp.inbox.summary()}"
+        time.sleep(0.1)
+
+
+def test_a_request_from_filing_with_an_encrypted_file_to_rating_by_the_mailed_link(rig: Rig):
+    unit = rig.page("ola@sp5.example", mobile=True)
+    rig.check(unit, "list-unit-mobile")
+    unit.goto(f"{rig.web.url}/helpdesk/new")
+    rig.check(unit, "new-steps")
+    secret = b"Lista uczestnikow: Jan Kowalski, PESEL 90010112345"
+    number = file_request(
+        rig, unit, "Wsparcie IT", "Proszę o założenie kont dla nowych nauczycieli.",
+        files=[{"name": "lista.txt", "mimeType": "text/plain", "buffer": secret}], encrypt=True,
+    )  # fmt: skip
+    rig.check(unit, "request-filed")
+    assert mails(rig, "ola@sp5.example", f"Potwierdzenie zgłoszenia nr {number}")
+    assert mails(rig, "marek@cum.example", "Nowe zgłoszenie")
+    (password_mail,) = mails(rig, "marek@cum.example", "Hasło do plików")
+    password = re.search(r"\b([A-Za-z0-9]{20})\b", body_text(password_mail))
+    assert password, body_text(password_mail)
+    assert not [m for m in rig.smtp.inbox.to("ola@sp5.example") if "Hasło" in subject_of(m)]
+
+    staff = rig.page("marek@cum.example")
+    row = staff.locator(f"tr[data-href='/helpdesk/r/{number}']")
+    expect(row).to_have_class(re.compile("unread"))
+    rig.check(staff, "list-staff")
+    row.locator("td").nth(3).click()  # anywhere in the row opens the request
+    expect(staff.locator("h1")).to_contain_text(f"Zgłoszenie nr {number}")
+    staff.fill("input[name=password]", "zle-haslo")
+    staff.click("button:has-text('Pobierz')")
+    expect(staff.locator(".error-summary")).to_contain_text("nie otwiera")
+    staff.fill("input[name=password]", password.group(1))
+    with staff.expect_download() as download:
+        staff.click("button:has-text('Pobierz')")
+    assert Path(download.value.path()).read_bytes() == secret
+
+    staff.click("button:has-text('Zaakceptuj')")
+    expect(staff.locator("h1 .hd-status")).to_have_text("W realizacji")
+    staff.fill("#body", "Ile kont potrzeba?")
+    staff.click("button:has-text('Wyślij wiadomość')")
+    assert mails(rig, "ola@sp5.example", f"Nowa wiadomość w zgłoszeniu nr {number}")
+
+    unit.goto(f"{rig.web.url}/helpdesk/?flag=message")
+    expect(unit.locator(f"tr[data-href='/helpdesk/r/{number}']")).to_have_count(1)
+    unit.goto(f"{rig.web.url}/helpdesk/r/{number}")
+    expect(unit.locator(".hd-chat")).to_contain_text("Ile kont potrzeba?")
+    unit.fill("#body", "Trzy konta.")
+    unit.click("button:has-text('Wyślij wiadomość')")
+    assert mails(rig, "marek@cum.example", f"Nowa wiadomość w zgłoszeniu nr {number}")
+    unit.locator(".hd-people summary", has_text="Marek").click()
+    expect(unit.locator(".hd-people")).to_contain_text("marek@cum.example")
+    rig.check(unit, "request-unit")
+
+    staff.reload()
+    staff.fill("#comment", "Konta założone.")
+    staff.click("button:has-text('Oznacz jako zrealizowane')")
+    expect(staff.locator("h1 .hd-status")).to_have_text("Zrealizowane")
+    rig.check(staff, "request-staff")
+
+    (rating_mail,) = mails(rig, "ola@sp5.example", f"Oceń obsługę zgłoszenia nr {number}")
+    link = rig.link(rating_mail, "/helpdesk/rate/")
+    anonymous = rig.page()
+    anonymous.goto(link)
+    rig.check(anonymous, "rate-by-link")
+    anonymous.check("input[name=stars][value='5']")
+    anonymous.fill("#justification", "Szybko i sprawnie.")
+    anonymous.click("button:has-text('Prześlij ocenę')")
+    expect(anonymous.locator("p.success")).to_contain_text("Dziękujemy")
+    anonymous.goto(link)  # once only
+    expect(anonymous.locator("p.warning")).to_contain_text("nieważny")
+
+    staff.reload()
+    expect(staff.locator("h1 .hd-status")).to_have_text("Ocenione")
+    expect(staff.locator("table")).to_contain_text("Konta założone.")
+    staff.goto(f"{rig.web.url}/helpdesk/")
+    expect(staff.locator(f"tr[data-href='/helpdesk/r/{number}']")).to_have_count(0)
+    staff.check("#inactive")
+    staff.click("button:has-text('Filtruj')")
+    expect(staff.locator(f"tr[data-href='/helpdesk/r/{number}']")).to_have_count(1)
+    staff.goto(f"{rig.web.url}/helpdesk/")  # remembered for the session
+    expect(staff.locator(f"tr[data-href='/helpdesk/r/{number}']")).to_have_count(1)
+
+
+def test_a_unit_user_cannot_see_another_units_request_by_link_or_number(rig: Rig):
+    ola = rig.page("ola@sp5.example")
+    number = file_request(rig, ola, "Wsparcie IT", "Nie działa drukarka w sekretariacie.")
+    piotr = rig.page("piotr@zlobek2.example")
+    piotr.goto(f"{rig.web.url}/helpdesk/r/{number}")
+    expect(piotr.locator("h1")).to_have_text("Nie znaleziono zgłoszenia")
+    rig.check(piotr, "not-found")
+    piotr.goto(f"{rig.web.url}/helpdesk/")
+    piotr.fill("#go-number", str(number))
+    piotr.click(".hd-go button")
+    expect(piotr.locator("h1")).to_have_text("Nie znaleziono zgłoszenia")
+    piotr.goto(f"{rig.web.url}/helpdesk/?number={number}")
+    expect(piotr.locator("p.notice")).to_contain_text("Brak pasujących")
+    resp = piotr.request.get(f"{rig.web.url}/helpdesk/r/{number}/files/1")
+    assert resp.status == 404
+
+
+def test_an_administrator_adds_at_most_five_users_to_a_unit(rig: Rig):
+    admin = rig.page("admin@cum.example")
+    admin.goto(f"{rig.web.url}/helpdesk/admin")
+    rig.check(admin, "admin")
+    admin.fill("#n-name", "Dom Pomocy Społecznej")
+    admin.fill("#n-addr", "ul. Słoneczna 1")
+    admin.get_by_role("checkbox", name="Wsparcie IT").check()
+    admin.click("button:has-text('Utwórz jednostkę')")
+    expect(admin.locator("p.success")).to_be_visible()
+
+    def add(i: int) -> None:
+        admin.fill("#u-name", f"Pracownik {i}")
+        admin.fill("#u-email", f"p{i}@dps.example")
+        admin.select_option("#u-role", "unit")
+        unit = admin.locator("#u-unit option", has_text="Dom Pomocy").get_attribute("value")
+        admin.select_option("#u-unit", unit)
+        admin.click("button:has-text('Utwórz konto')")
+
+    for i in range(5):
+        add(i)
+        expect(admin.locator("p.success")).to_be_visible()
+    add(5)
+    expect(admin.locator(".error-summary")).to_have_text(
+        "Jednostka może mieć najwyżej pięciu użytkowników."
+    )
+    # The new person sets a password through the "Rejestracja użytkownika" e-mail.
+    (welcome,) = mails(rig, "p0@dps.example", "Rejestracja użytkownika")
+    person = rig.page()
+    person.goto(rig.link(welcome, "/helpdesk/reset/"))
+    rig.check(person, "set-password")
+    person.fill("#password", "Nowe-haslo-123")
+    person.fill("#password2", "Nowe-haslo-123")
+    person.click("button.primary")
+    expect(person.locator("p.success")).to_contain_text("Hasło zostało ustawione")
+
+
+def test_a_new_request_turns_red_after_24_hours(rig: Rig):
+    ola = rig.page("ola@sp5.example")
+    number = file_request(rig, ola, "Wsparcie IT", "Brak internetu w pracowni.")
+    staff = rig.page("marek@cum.example")
+    row = staff.locator(f"tr[data-href='/helpdesk/r/{number}']")
+    expect(row).not_to_have_class(re.compile("late"))
+    rig.sql(
+        "UPDATE hd_requests SET published_at = :at WHERE id = :id",
+        at=datetime.now(UTC) - timedelta(hours=24, minutes=1),
+        id=number,
+    )
+    staff.reload()
+    expect(row).to_have_class(re.compile("late"))
+    color = row.locator("td").first.evaluate("e => getComputedStyle(e).color")
+    assert color == "rgb(176, 0, 32)"
+    staff.goto(f"{rig.web.url}/helpdesk/?flag=late")
+    expect(staff.locator(f"tr[data-href='/helpdesk/r/{number}']")).to_have_count(1)
+    rig.check(staff, "list-red")
+
+
+def test_a_scheduled_request_publishes_and_a_repeating_one_repeats_on_time(rig: Rig):
+    ola = rig.page("ola@sp5.example")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(second=0, microsecond=0)
+    scheduled = file_request(
+        rig, ola, "Przeglądy", "Przegląd gaśnic.", publish=tomorrow.astimezone()
+    )
+    expect(ola.locator("h1 .hd-status")).to_have_text("Zaplanowane")
+    repeating = file_request(rig, ola, "Przeglądy", "Odczyt liczników wody.", repeat=1)
+    before = len(mails(rig, "marek@cum.example", "Nowe zgłoszenie"))
+    # The clock moves on: publication time and the next repetition are now.
+    now = datetime.now(UTC)
+    rig.sql("UPDATE hd_requests SET publish_at = :at WHERE id = :id", at=now, id=scheduled)
+    rig.sql(
+        "UPDATE hd_requests SET repeat_start = :start, repeat_next_at = :at WHERE id = :id",
+        start=now - timedelta(days=1),
+        at=now,
+        id=repeating,
+    )
+    ola.goto(f"{rig.web.url}/helpdesk/r/{scheduled}")
+    deadline = time.monotonic() + 15
+    while "Nowe" not in ola.locator("h1 .hd-status").inner_text():
+        assert time.monotonic() < deadline, "the scheduled request was not published"
+        time.sleep(0.5)
+        ola.reload()
+    mails(rig, "marek@cum.example", "Nowe zgłoszenie", before + 2)
+    ola.goto(f"{rig.web.url}/helpdesk/?flag=recurring&text=liczników")
+    rows = ola.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    rig.check(ola, "list-recurring")
+    rows.first.locator("a").first.click()
+    expect(ola.locator(".facts")).to_contain_text(f"Powtórzenie zgłoszenia{repeating}")

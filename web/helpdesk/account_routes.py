@@ -1,0 +1,116 @@
+"""Signing in and out of the helpdesk, and the e-mailed links that set a password."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from web.helpdesk import accounts, notices
+from web.helpdesk.session import current_user, sign_in, sign_out
+from web.i18n import _
+from web.templating import render
+
+
+def safe_next(target: str | None) -> str:
+    if target and target.startswith("/helpdesk/") and not target.startswith("//"):
+        return target
+    return "/helpdesk/"
+
+
+async def login_page(request: Request) -> Response:
+    if await current_user(request) is not None:
+        return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    return render(
+        request,
+        "helpdesk/login.html",
+        {
+            "next": safe_next(request.query_params.get("next")),
+            "idle": request.scope.get("hd_signed_out_idle", False),
+            "notice": request.query_params.get("done") == "password",
+        },
+    )
+
+
+async def login(request: Request) -> Response:
+    form = await request.form()
+    email = str(form.get("email", "")).strip().lower()[:200]
+    password = str(form.get("password", ""))[:500]
+    target = safe_next(str(form.get("next", "")))
+    client = request.client.host if request.client else "?"
+    limit = request.app.state.login_limit
+    context = {"next": target, "email": email}
+    if not (limit.allow(f"hd-login-ip:{client}") and limit.allow(f"hd-login:{email}")):
+        error = _("Too many attempts. Try again later.")
+        return render(request, "helpdesk/login.html", {**context, "error": error}, status_code=429)
+    row = await accounts.authenticate(request.app.state.engine, email, password)
+    if row is None:
+        error = _("Wrong e-mail or password.")
+        return render(request, "helpdesk/login.html", {**context, "error": error}, status_code=400)
+    sign_in(request, row)
+    return RedirectResponse(target, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    sign_out(request)
+    return RedirectResponse("/helpdesk/login", status_code=303)
+
+
+async def reset_page(request: Request) -> Response:
+    return render(request, "helpdesk/reset.html")
+
+
+async def reset(request: Request) -> Response:
+    form = await request.form()
+    email = str(form.get("email", "")).strip().lower()[:200]
+    client = request.client.host if request.client else "?"
+    limit = request.app.state.contact_limit
+    if limit.allow(f"hd-reset-ip:{client}") and limit.allow(f"hd-reset:{email}"):
+        found = await accounts.reset_link(request.app.state.engine, email, datetime.now(UTC))
+        if found is not None:
+            await notices.account_link(request.app, found[0].email, found[1], new=False)
+    # The same answer whether or not the address is known.
+    return render(request, "helpdesk/reset.html", {"sent": True})
+
+
+async def set_password_page(request: Request) -> Response:
+    token = request.path_params["token"]
+    user = await accounts.link_user(request.app.state.engine, token, datetime.now(UTC))
+    return render(
+        request, "helpdesk/set_password.html", {"user": None, "person": user, "token": token}
+    )
+
+
+async def set_password(request: Request) -> Response:
+    token = request.path_params["token"]
+    form = await request.form()
+    password = str(form.get("password", ""))[:500]
+    engine = request.app.state.engine
+    person = await accounts.link_user(engine, token, datetime.now(UTC))
+    if password != str(form.get("password2", ""))[:500]:
+        error = _("The passwords differ.")
+    else:
+        try:
+            await accounts.use_link(engine, token, password, datetime.now(UTC))
+            return RedirectResponse("/helpdesk/login?done=password", status_code=303)
+        except accounts.AccountError as exc:
+            error = _(str(exc))
+    return render(
+        request,
+        "helpdesk/set_password.html",
+        {"person": person, "token": token, "error": error},
+        status_code=400,
+    )
+
+
+routes = [
+    Route("/helpdesk/login", login_page, methods=["GET"]),
+    Route("/helpdesk/login", login, methods=["POST"]),
+    Route("/helpdesk/logout", logout, methods=["POST"]),
+    Route("/helpdesk/reset", reset_page, methods=["GET"]),
+    Route("/helpdesk/reset", reset, methods=["POST"]),
+    Route("/helpdesk/reset/{token}", set_password_page, methods=["GET"]),
+    Route("/helpdesk/reset/{token}", set_password, methods=["POST"]),
+]

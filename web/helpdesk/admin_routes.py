@@ -1,0 +1,163 @@
+"""The helpdesk administrator's page: services (with their own fields and options), units
+(addresses, assigned services) and accounts. Only an administrator creates accounts and
+changes an e-mail address; a new account gets the "Rejestracja użytkownika" e-mail with a link
+to set its password."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from web.helpdesk import accounts, notices
+from web.helpdesk import tables as t
+from web.helpdesk.domain import MAX_UNIT_USERS, Role, WorkflowError
+from web.helpdesk.session import signed_in
+from web.i18n import _
+from web.templating import render
+
+
+async def _page(request: Request, *, error: str | None = None, done: str | None = None) -> Response:
+    async with request.app.state.engine.connect() as conn:
+        units = list(await conn.execute(select(t.units).order_by(t.units.c.name)))
+        services = list(await conn.execute(select(t.services).order_by(t.services.c.name)))
+        users = list(await conn.execute(select(t.users).order_by(t.users.c.name)))
+        addresses = list(await conn.execute(select(t.addresses).order_by(t.addresses.c.id)))
+        assigned = list(await conn.execute(select(t.unit_services)))
+    unit_names = {u.id: u.name for u in units}
+    service_names = {s.id: s.name for s in services}
+    context: dict[str, Any] = {
+        "user": request.scope.get("hd_user"),
+        "units": units,
+        "services": services,
+        "users": users,
+        "unit_names": unit_names,
+        "addresses": {u.id: [a.label for a in addresses if a.unit_id == u.id] for u in units},
+        "unit_services": {
+            u.id: [service_names[a.service_id] for a in assigned if a.unit_id == u.id]
+            for u in units
+        },
+        "max_users": MAX_UNIT_USERS,
+        "roles": [r.value for r in Role],
+        "error": error,
+        "done": done or request.query_params.get("done"),
+    }
+    return render(request, "helpdesk/admin.html", context, status_code=400 if error else 200)
+
+
+@signed_in(admin=True)
+async def admin_page(request: Request) -> Response:
+    return await _page(request)
+
+
+async def _run(request: Request, work: Any, done: str) -> Response:
+    try:
+        await work()
+    except (accounts.AccountError, WorkflowError) as exc:
+        message = exc.message if isinstance(exc, WorkflowError) else str(exc)
+        return await _page(request, error=_(message))
+    return RedirectResponse(f"/helpdesk/admin?done={done}", status_code=303)
+
+
+@signed_in(admin=True)
+async def add_service(request: Request) -> Response:
+    form = await request.form()
+
+    async def work() -> None:
+        await accounts.create_service(
+            request.app.state.engine,
+            str(form.get("name", ""))[:200],
+            fields=accounts.parse_fields(str(form.get("fields", ""))[:2000]),
+            allow_due=bool(form.get("allow_due")),
+            allow_schedule=bool(form.get("allow_schedule")),
+            allow_repeat=bool(form.get("allow_repeat")),
+        )
+
+    return await _run(request, work, "service")
+
+
+def _ids(values: list[Any]) -> list[int]:
+    return [int(v) for v in values if str(v).isdigit()]
+
+
+@signed_in(admin=True)
+async def add_unit(request: Request) -> Response:
+    form = await request.form()
+
+    async def work() -> None:
+        await accounts.create_unit(
+            request.app.state.engine,
+            str(form.get("name", ""))[:200],
+            str(form.get("addresses", ""))[:4000].splitlines(),
+            _ids(form.getlist("services")),
+            datetime.now(UTC),
+        )
+
+    return await _run(request, work, "unit")
+
+
+@signed_in(admin=True)
+async def unit_services(request: Request) -> Response:
+    form = await request.form()
+    unit_id = int(request.path_params["id"])
+
+    async def work() -> None:
+        await accounts.set_unit_services(
+            request.app.state.engine, unit_id, _ids(form.getlist("services"))
+        )
+
+    return await _run(request, work, "unit")
+
+
+@signed_in(admin=True)
+async def add_user(request: Request) -> Response:
+    form = await request.form()
+    role = str(form.get("role", ""))
+    unit = str(form.get("unit", ""))
+
+    async def work() -> None:
+        if role not in set(Role):
+            raise accounts.AccountError("Choose a role.")
+        email = str(form.get("email", ""))[:200]
+        _id, token = await accounts.create_user(
+            request.app.state.engine,
+            email=email,
+            name=str(form.get("name", ""))[:120],
+            phone=str(form.get("phone", ""))[:40],
+            role=Role(role),
+            unit_id=int(unit) if role == Role.UNIT and unit.isdigit() else None,
+            now=datetime.now(UTC),
+        )
+        await notices.account_link(request.app, email.strip().lower(), token, new=True)
+
+    return await _run(request, work, "user")
+
+
+@signed_in(admin=True)
+async def change_user(request: Request) -> Response:
+    form = await request.form()
+    user_id = int(request.path_params["id"])
+
+    async def work() -> None:
+        if form.get("deactivate"):
+            await accounts.deactivate_user(request.app.state.engine, user_id)
+        else:
+            await accounts.change_email(
+                request.app.state.engine, user_id, str(form.get("email", ""))[:200]
+            )
+
+    return await _run(request, work, "user")
+
+
+routes = [
+    Route("/helpdesk/admin", admin_page, methods=["GET"]),
+    Route("/helpdesk/admin/services", add_service, methods=["POST"]),
+    Route("/helpdesk/admin/units", add_unit, methods=["POST"]),
+    Route("/helpdesk/admin/units/{id:int}/services", unit_services, methods=["POST"]),
+    Route("/helpdesk/admin/users", add_user, methods=["POST"]),
+    Route("/helpdesk/admin/users/{id:int}", change_user, methods=["POST"]),
+]

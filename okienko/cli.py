@@ -150,6 +150,44 @@ def _staff_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _helpdesk_admin_add(args: argparse.Namespace) -> int:
+    import asyncio
+    import getpass
+    from datetime import UTC, datetime
+
+    from web.db.engine import make_engine
+    from web.db.migrate import upgrade
+    from web.helpdesk.accounts import AccountError, create_user
+    from web.helpdesk.domain import Role
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+
+    async def add() -> int:
+        engine = make_engine(args.database_url)
+        try:
+            await upgrade(engine)
+            user_id, _token = await create_user(
+                engine,
+                email=args.email,
+                name=args.name,
+                phone=args.phone,
+                role=Role.ADMIN,
+                password=password,
+                now=datetime.now(UTC),
+            )
+            return user_id
+        finally:
+            await engine.dispose()
+
+    try:
+        user_id = asyncio.run(add())
+    except AccountError as exc:
+        print(f"helpdesk-admin-add: {exc}", file=sys.stderr)
+        return 2
+    print(f"helpdesk administrator {user_id} created for {args.email}")
+    return 0
+
+
 def _site_token(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -243,6 +281,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     p.set_defaults(func=_staff_add)
+
+    p = sub.add_parser("helpdesk-admin-add", help="create a helpdesk administrator account")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--phone", default="")
+    p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    p.set_defaults(func=_helpdesk_admin_add)
 
     p = sub.add_parser(
         "site-token", help="create (print) or revoke a hub's token for the cloud sync"

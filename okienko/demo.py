@@ -2,7 +2,9 @@
 uses: broker accounts and ACLs generated from the site file, a real Mosquitto, the hub.
 
 The demo keeps services open around the clock (an office's hours would leave the demo closed in
-the evening) and gives every clerk a fresh random PIN, listed in the info file.
+the evening) and gives every clerk a fresh random PIN, listed in the info file. The cloud gets a
+realistic catalog (``web/demo_data.py``: descriptions, a branch office with a lunch break) and one
+staff account per role with a fresh random password, also in the info file.
 """
 
 from __future__ import annotations
@@ -96,11 +98,12 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
     host, port = "127.0.0.1", free_port()
     web_port = free_port()
     web_url = f"http://{host}:{web_port}"
+    web_db = f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}"
     site = site.model_copy(update={"eticket_url": f"{web_url}/e"})
     web = web_server(
         host,
         web_port,
-        f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}",
+        web_db,
         own_signals=False,
         site=site,
         notifier=Notifier.outbox(workdir / "outbox"),
@@ -125,8 +128,10 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
             await asyncio.wait_for(bridge.connected.wait(), 15)
             await _wait_for_state(host, broker.port, site, passwords)
             await _wait_for_web(web, web_task)
+            staff = await _populate_cloud(web, web_db, site)
             info = info_document(site, host, broker.port, passwords, pins)
             info["web"] = {"url": web_url}
+            info["staff"] = staff
             own_info = workdir / "demo.json"  # the appliances' credentials, also when not asked
             for path in filter(None, (info_file, own_info)):
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,6 +147,26 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
                 web.should_exit = True
                 await asyncio.wait_for(web_task, 10)
     log.info("demo stopped")
+
+
+async def _populate_cloud(web: Any, database_url: str, site: Site) -> dict[str, Any]:
+    """After the cloud has migrated and imported the site (its start): the demo catalog and
+    staff, through a second engine on the same database; the running app then forgets its
+    cached catalog so the first visitor sees it all."""
+    from datetime import datetime
+
+    from web.catalog import invalidate
+    from web.db.engine import make_engine
+    from web.demo_data import populate
+    from web.reservations.booking import TZ
+
+    engine = make_engine(database_url)
+    try:
+        staff = await populate(engine, site, datetime.now(TZ).date())
+    finally:
+        await engine.dispose()
+    invalidate(web.config.app)
+    return staff
 
 
 async def _wait_for_web(web: Any, task: asyncio.Task[None]) -> None:
@@ -221,6 +246,10 @@ def _print_banner(site: Site, info: dict[str, Any], headless: bool, windows: int
     print(f"  cloud   {info['web']['url']}")
     for cid, clerk in info["clerks"].items():
         print(f"  clerk   {cid:<10} PIN {clerk['pin']}  ({clerk['name']})")
+    if info["staff"]:
+        print(f"  staff sign-in  {info['web']['url']}/staff/login")
+    for key, account in info["staff"].items():
+        print(f"  {key:<10} {account['email']:<24} password {account['password']}")
     if not headless:
         print(
             f"  appliance windows opened: {windows} (display, terminal, counter display, dispenser)"

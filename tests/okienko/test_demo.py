@@ -1,5 +1,6 @@
 """`okienko demo --headless --info-file`: a whole site comes up, the info file lets a script use
-any device's account, and Ctrl-C stops everything, broker included."""
+any device's account and any staff role's sign-in, and Ctrl-C stops everything, broker
+included."""
 
 from __future__ import annotations
 
@@ -23,6 +24,36 @@ def _port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def _staff_sign_in_works(info: dict) -> None:
+    """Each role's login from the info file signs in; the administrator sees the demo's
+    services (the site's and the branch office's) on the administration pages."""
+    import httpx
+
+    from tests.support.webproc import csrf_of
+
+    assert set(info["staff"]) == {"admin", "manager", "clerk", "reception"}
+    for key, account in info["staff"].items():
+        with httpx.Client(base_url=info["web"]["url"]) as client:
+            token = csrf_of(client.get("/staff/login").text)
+            r = client.post(
+                "/staff/login",
+                data={
+                    "email": account["email"],
+                    "password": account["password"],
+                    "csrf_token": token,
+                },
+            )
+            assert r.status_code == 303, (key, r.text)
+            admin = client.get("/admin/services")
+            if key == "admin":
+                assert admin.status_code == 200
+                assert "Dowody osobiste" in admin.text and "Kasa" in admin.text
+                points = client.get("/admin/points").text
+                assert "Filia Rubinkowo" in points and "Stanowisko 1 (filia)" in points
+            else:
+                assert admin.status_code == 403
 
 
 def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
@@ -81,6 +112,7 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
         with urllib.request.urlopen(request, timeout=10) as r:
             assert r.status == 201
         assert list((tmp_path / "work" / "outbox").glob("*.eml"))
+        _staff_sign_in_works(info)
         roles = {d["role"] for d in info["devices"].values()}
         assert roles == {"dispenser", "counter", "display", "counter-display"}
         assert all("counter" in d for d in info["devices"].values() if d["role"] == "counter")

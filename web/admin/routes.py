@@ -1,7 +1,38 @@
-"""Routes of the administration pages."""
+"""Routes of the administration pages (permission "admin"): the overview, and the pages of
+each part of the catalog and of staff accounts."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
 
-routes: list[BaseRoute] = []
+from web.admin import catalog_pages, point_pages, staff_pages, store
+from web.admin.common import page
+from web.auth.session import requires
+from web.catalog import load_catalog
+
+
+@requires("admin")
+async def overview(request: Request) -> Response:
+    engine = request.app.state.engine
+    catalog = await load_catalog(engine)
+    people = await store.staff_list(engine)
+    return page(
+        request,
+        "admin/index.html",
+        {"catalog": catalog, "staff_count": sum(p.active for p in people)},
+    )
+
+
+async def to_overview(request: Request) -> Response:
+    return RedirectResponse("/admin/", status_code=307)
+
+
+routes: list[BaseRoute] = [
+    Route("/admin/", overview, methods=["GET"]),
+    Route("/admin", to_overview, methods=["GET"]),
+    *catalog_pages.routes,
+    *point_pages.routes,
+    *staff_pages.routes,
+]

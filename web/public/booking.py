@@ -341,6 +341,8 @@ async def done(request: Request) -> Response:
     # Only the browser that confirmed sees this page: it shows the manage link.
     if r is None or not _booked_here(request, rid):
         return render(request, "errors/404.html", status_code=404)
+    if r.status != Status.CONFIRMED:  # cancelled since, or checked in: the visit page says so
+        return RedirectResponse(f"/visit/{r.manage_token}", status_code=303)
     catalog = await get_catalog(request.app)
     return _page(
         request,

@@ -240,6 +240,8 @@ def revoke(directory: Path, device_id: str, pid: int | None = None) -> str:
     sd, state, site = _load(directory)
     if device_id == HUB_DEVICE_ID:
         raise ProvisionError("the hub's account cannot be revoked, only its devices'")
+    if device_id not in state.accounts:
+        st.device_of(site, device_id)  # unknown altogether: say so, and name the known ones
     state = st.revoke(state, device_id, now())
     sd.save(state)
     sd.write_broker(state, site)

@@ -1,0 +1,233 @@
+"""``okienko provision`` on disk: what init writes, bundles the appliance's own loader accepts,
+and refusals that exit 2 with a clear message and leave every file as it was."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from appliance.common.config import load_config
+from tests.provisioning.conftest import LATE_DEVICE, provision, tree
+
+
+@pytest.fixture
+def state(workdir: Path, site_file: Path) -> Path:
+    path = workdir / "state"
+    assert provision("init", "--site", site_file, "--state", path, "--host", "10.0.0.5") == 0
+    return path
+
+
+def test_init_writes_broker_files_hub_password_and_one_bundle_per_device(state: Path) -> None:
+    assert (state / "broker" / "mosquitto.conf").is_file()
+    users = [line.split(":")[0] for line in (state / "broker" / "passwd").read_text().splitlines()]
+    assert users == ["hub", "terminal-1", "display-1"]
+    assert sorted(p.name for p in (state / "bundles").iterdir()) == [
+        "display-1.toml",
+        "terminal-1.toml",
+    ]
+    for secret in (state / "state.json", state / "hub.password", *(state / "bundles").iterdir()):
+        assert secret.stat().st_mode & 0o777 == 0o600, secret
+    assert (state / "bundles").stat().st_mode & 0o777 == 0o700
+
+
+def test_state_keeps_hashes_only(state: Path) -> None:
+    text = (state / "state.json").read_text()
+    password = load_config(state / "bundles" / "terminal-1.toml").secret()
+    assert password not in text
+    assert (state / "hub.password").read_text().strip() not in text
+
+
+def test_bundle_is_an_appliance_configuration(state: Path) -> None:
+    config = load_config(state / "bundles" / "terminal-1.toml")
+    assert (str(config.role), config.device, config.counter) == ("counter", "terminal-1", "c1")
+    assert (config.hub.host, config.hub.port, config.hub.site) == ("10.0.0.5", 1883, "prov-site")
+
+
+def test_without_host_the_bundle_leaves_the_hub_to_zeroconf(workdir: Path, site_file: Path) -> None:
+    assert provision("init", "--site", site_file, "--state", workdir / "z") == 0
+    config = load_config(workdir / "z" / "bundles" / "display-1.toml")
+    assert (config.hub.host, config.hub.site) == (None, "prov-site")
+
+
+def test_install_writes_what_the_appliance_loads(state: Path, workdir: Path) -> None:
+    target = workdir / "device-etc"
+    bundle = state / "bundles" / "display-1.toml"
+    assert provision("install", bundle, "--target", target) == 0
+    installed = target / "appliance.toml"
+    assert load_config(installed) == load_config(bundle)
+    assert installed.stat().st_mode & 0o777 == 0o600
+    assert (target / "appliance.env").read_text() == (
+        "OKIENKO_ROLE=display\nOKIENKO_DEVICE=display-1\n"
+    )
+
+
+def test_installed_config_starts_the_appliance_command_line(state: Path, workdir: Path) -> None:
+    """The unit's command line up to the point where Kivy would open the screen: the
+    appliance accepts the config and the role from the env file matches it."""
+    target = workdir / "device-etc"
+    assert provision("install", state / "bundles" / "terminal-1.toml", "--target", target) == 0
+    env = dict(line.split("=", 1) for line in (target / "appliance.env").read_text().split())
+    from appliance.main import ROLES
+
+    assert env["OKIENKO_ROLE"] in ROLES
+    assert load_config(target / "appliance.toml").device == env["OKIENKO_DEVICE"]
+
+
+def test_enrolling_an_enrolled_device_hands_out_the_same_bundle(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = tree(state)
+    assert provision("enrol", "--state", state, "--device", "terminal-1") == 0
+    assert "already enrolled" in capsys.readouterr().out
+    assert tree(state) == before
+
+
+def test_a_device_added_to_the_site_file_is_enrolled_later(state: Path, site_file: Path) -> None:
+    site_file.write_text(site_file.read_text() + LATE_DEVICE, encoding="utf-8")
+    assert provision("enrol", "--state", state, "--device", "dispenser-1") == 0
+    assert load_config(state / "bundles" / "dispenser-1.toml").device == "dispenser-1"
+    assert "user dispenser-1" in (state / "broker" / "acl").read_text()
+
+
+def test_list_shows_each_account_and_its_dates(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert provision("revoke", "--state", state, "--device", "display-1") == 0
+    capsys.readouterr()
+    assert provision("list", "--state", state) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [
+        *("account", "role", "counter", "status", "issued", "rotated", "revoked")
+    ]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert set(rows) == {"hub", "terminal-1", "display-1"}
+    assert " active " in rows["terminal-1"] and " c1 " in rows["terminal-1"]
+    assert " revoked " in rows["display-1"]
+
+
+def test_revoke_removes_the_account_and_its_bundle(state: Path) -> None:
+    assert provision("revoke", "--state", state, "--device", "display-1") == 0
+    assert "display-1" not in (state / "broker" / "passwd").read_text()
+    assert "display-1" not in (state / "broker" / "acl").read_text()
+    assert not (state / "bundles" / "display-1.toml").exists()
+
+
+def test_the_command_is_installed(state: Path) -> None:
+    okienko = Path(os.environ.get("VIRTUAL_ENV", ".venv")) / "bin" / "okienko"
+    if not okienko.exists():
+        okienko = Path(".venv/bin/okienko")
+    run = subprocess.run(
+        [str(okienko), "provision", "list", "--state", str(state)], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert "terminal-1" in run.stdout
+
+
+# --- refusals: exit 2, a message, nothing written ------------------------------------------
+
+
+def refused(capsys: pytest.CaptureFixture[str], *args: str | Path) -> str:
+    assert provision(*args) == 2
+    return capsys.readouterr().err
+
+
+def test_unknown_device_is_refused_and_nothing_changes(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = tree(state)
+    for action in ("enrol", "rotate", "revoke"):
+        err = refused(capsys, action, "--state", state, "--device", "nope")
+        assert f"provision {action}: device 'nope' is not in the site file" in err, err
+    assert tree(state) == before
+
+
+def test_missing_state_is_refused(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (("list",), ("enrol", "--device", "terminal-1")):
+        err = refused(capsys, *args, "--state", workdir / "nowhere")
+        assert "no provisioning state here" in err and "provision init" in err
+    assert not (workdir / "nowhere").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "cannot read the site file"),
+        ("[site\n", "not valid TOML"),
+        ('[site]\nid = "x"\n', "invalid site configuration"),
+    ],
+)
+def test_unreadable_site_file_is_refused_before_anything_is_written(
+    workdir: Path, capsys: pytest.CaptureFixture[str], text: str | None, message: str
+) -> None:
+    site_file = workdir / "broken.toml"
+    if text is not None:
+        site_file.write_text(text, encoding="utf-8")
+    err = refused(capsys, "init", "--site", site_file, "--state", workdir / "s")
+    assert message in err and str(site_file) in err
+    assert not (workdir / "s").exists()
+
+
+def test_init_refuses_an_existing_state(
+    state: Path, site_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = tree(state)
+    err = refused(capsys, "init", "--site", site_file, "--state", state)
+    assert "already holds the state" in err
+    assert tree(state) == before
+
+
+def test_a_site_file_broken_later_stops_every_command_cleanly(
+    state: Path, site_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = tree(state)
+    site_file.write_text("[site\n", encoding="utf-8")
+    err = refused(capsys, "rotate", "--state", state, "--device", "terminal-1")
+    assert "not valid TOML" in err
+    assert tree(state) == before
+
+
+def test_a_broker_that_is_not_running_is_refused_before_writing(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = tree(state)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    err = refused(
+        capsys, "rotate", "--state", state, "--device", "terminal-1", "--broker-pid", str(dead.pid)
+    )
+    assert f"no process {dead.pid}" in err
+    pidfile = state.parent / "none.pid"
+    err = refused(
+        capsys, "revoke", "--state", state, "--device", "terminal-1", "--pidfile", pidfile
+    )
+    assert "cannot read the pid file" in err
+    assert tree(state) == before
+
+
+def test_rotating_a_revoked_device_says_to_enrol_it(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert provision("revoke", "--state", state, "--device", "display-1") == 0
+    err = refused(capsys, "rotate", "--state", state, "--device", "display-1")
+    assert "not enrolled" in err and "enrol" in err
+
+
+def test_install_refuses_what_is_not_a_bundle(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bogus = workdir / "bogus.toml"
+    bogus.write_text('role = "printer"\n', encoding="utf-8")
+    err = refused(capsys, "install", bogus, "--target", workdir / "t")
+    assert "bogus.toml" in err and "role" in err
+    assert not (workdir / "t").exists()
+    assert refused(capsys, "install", workdir / "absent.toml", "--target", workdir / "t")
+    assert not (workdir / "t").exists()
+
+
+def test_state_json_is_readable_by_tools(state: Path) -> None:
+    data = json.loads((state / "state.json").read_text())
+    assert data["site_id"] == "prov-site" and data["broker"]["host"] == "10.0.0.5"

@@ -1,0 +1,84 @@
+"""What every staff page needs: rendering with the labels at hand, the clock, the site's
+address for links, the rate limits of the staff pages, and which desks a person may choose."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from web.catalog import Catalog, PointInfo
+from web.ratelimit import RateLimit
+from web.reservations.booking import TZ
+from web.reservations.store import ticket_label
+from web.staff.texts import ACTION, ACTOR, KIND, STATUS
+from web.templating import render
+
+# Staff pages show personal data: never cached by the browser or a proxy.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    return now().astimezone(TZ).date()
+
+
+def base_url(request: Request) -> str:
+    return str(request.app.state.public_url or request.base_url).rstrip("/")
+
+
+def page(
+    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        template,
+        {
+            "STATUS": STATUS,
+            "KIND": KIND,
+            "ACTION": ACTION,
+            "ACTOR": ACTOR,
+            "ticket_label": ticket_label,
+            **context,
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+def limiter(request: Request, name: str, limit: int, window_s: float) -> RateLimit:
+    """A rate limit kept on the app (made on first use, so app.py need not know it)."""
+    state = request.app.state
+    key = f"staff_limit_{name}"
+    found = getattr(state, key, None)
+    if found is None:
+        found = RateLimit(limit=limit, window_s=window_s)
+        setattr(state, key, found)
+    return found  # type: ignore[no-any-return]
+
+
+def points_for_staff(catalog: Catalog, location: str | None) -> list[PointInfo]:
+    """Desks to choose from: those of the person's location, else all, by location and name."""
+    points = [p for p in catalog.points.values() if p.active]
+    if location and any(p.location == location for p in points):
+        points = [p for p in points if p.location == location]
+    return sorted(points, key=lambda p: (_location_name(catalog, p.location), p.name))
+
+
+def _location_name(catalog: Catalog, location: str) -> str:
+    loc = catalog.locations.get(location)
+    return loc.name if loc else location
+
+
+def parse_day(text: str | None) -> date | None:
+    if not text:
+        return today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None

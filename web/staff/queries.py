@@ -1,0 +1,167 @@
+"""Reading reservations for the staff pages (SQLAlchemy Core, the same on SQLite and
+PostgreSQL): the register's search, a service point's day, a look-up by access code.
+
+Changes go through ``web.reservations.store`` (state machine, history, sync feed); nothing
+here writes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Table, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from web.db.models import Reservation
+from web.reservations.booking import TZ, Status
+from web.staff.filters import RegisterFilter
+
+R = cast(Table, Reservation.__table__)
+PAGE_SIZE = 50
+
+# lower() folds only ASCII on SQLite (and depends on the locale on PostgreSQL), while Polish
+# surnames often start with Ł, Ś, Ż…: these letters are folded explicitly, on both databases.
+_POLISH_UPPER = "ĄĆĘŁŃÓŚŹŻ"
+_POLISH_LOWER = "ąćęłńóśźż"
+
+
+def fold(column: Any) -> Any:
+    expr = func.lower(column)
+    for upper, lower in zip(_POLISH_UPPER, _POLISH_LOWER, strict=True):
+        expr = func.replace(expr, upper, lower)
+    return expr
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """UTC bounds of Warsaw days first..last (inclusive)."""
+    lo = datetime.combine(first, time.min, TZ).astimezone(UTC)
+    hi = datetime.combine(last + timedelta(days=1), time.min, TZ).astimezone(UTC)
+    return lo, hi
+
+
+def _conditions(f: RegisterFilter) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    name = fold(R.c.name)
+    for word in f.name_words():
+        # A word of the name matches where a word of the stored name begins with it, so
+        # "kowal" finds "Jan Kowalski" but "ski" does not find everyone.
+        w = _like_escape(word)
+        where.append(name.like(f"{w}%", escape="\\") | name.like(f"% {w}%", escape="\\"))
+    if f.code:
+        where.append(R.c.access_code.like(f"{_like_escape(f.code)}%", escape="\\"))
+    if f.service:
+        where.append(R.c.service == f.service)
+    if f.point:
+        where.append(R.c.service_point == f.point)
+    if f.status:
+        where.append(R.c.status == f.status)
+    if f.kind:
+        where.append(R.c.kind == f.kind)
+    if f.email:
+        where.append(fold(R.c.contact).contains(f.email, autoescape=True))
+    if f.phone:
+        # Phones are stored as 48XXXXXXXXX: the typed digits are the end of the number.
+        where.append(R.c.contact.like(f"%{f.phone}"))
+    if f.first is not None and f.last is not None:
+        lo, hi = day_bounds(f.first, f.last)
+        where.append((R.c.start >= lo) & (R.c.start < hi))
+    return where
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    total: int
+    page: int
+    pages: int
+
+
+async def search(engine: AsyncEngine, f: RegisterFilter, page_size: int = PAGE_SIZE) -> Page:
+    where = and_(True, *_conditions(f))
+    order = R.c.start.desc() if f.newest_first else R.c.start.asc()
+    async with engine.connect() as conn:
+        total = int(await conn.scalar(select(func.count()).select_from(R).where(where)) or 0)
+        pages = max(1, math.ceil(total / page_size))
+        page = min(max(1, f.page), pages)
+        rows = list(
+            await conn.execute(
+                select(R)
+                .where(where)
+                .order_by(order, R.c.number, R.c.id)
+                .limit(page_size)
+                .offset((page - 1) * page_size)
+            )
+        )
+    return Page([_aware_row(r) for r in rows], total, page, pages)
+
+
+# A day's list for a desk: expired holds were never visits; the posted docket leaves out
+# what will not happen (cancelled, unconfirmed) too.
+PLAN_STATUSES = tuple(s for s in Status if s is not Status.EXPIRED)
+DOCKET_STATUSES = (Status.CONFIRMED, Status.CHECKED_IN, Status.NO_SHOW)
+
+
+async def day_of_point(
+    engine: AsyncEngine, point: str, day: date, statuses: tuple[Status, ...]
+) -> list[Any]:
+    lo, hi = day_bounds(day, day)
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(R)
+            .where(
+                (R.c.service_point == point)
+                & (R.c.start >= lo)
+                & (R.c.start < hi)
+                & R.c.status.in_([str(s) for s in statuses])
+            )
+            .order_by(R.c.start, R.c.number)
+        )
+        return [_aware_row(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A reservation row with an aware ``start`` (SQLite gives naive UTC back)."""
+
+    id: str
+    access_code: str
+    service_point: str
+    service: str
+    start: datetime
+    status: str
+    name: str
+    contact: str
+    kind: str
+    number: int | None
+    location: str
+    created_at: datetime
+    manage_token: str | None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _aware_row(r: Any) -> Row:
+    return Row(
+        id=r.id,
+        access_code=r.access_code,
+        service_point=r.service_point,
+        service=r.service,
+        start=_aware(r.start),
+        status=r.status,
+        name=r.name,
+        contact=r.contact,
+        kind=r.kind,
+        number=r.number,
+        location=r.location,
+        created_at=_aware(r.created_at),
+        manage_token=r.manage_token,
+    )

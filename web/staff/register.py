@@ -1,0 +1,149 @@
+"""The reservation register (seed 003's "Rejestr rezerwacji"): search, a reservation's page
+with its history, and the clerk's actions on it (confirm, cancel, note, checked in, not kept).
+
+Every action is a POST with the CSRF token; success redirects back with a fixed message,
+a refusal shows the page again with the reason and what was typed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from web.auth.session import current_staff, requires
+from web.catalog import get_catalog
+from web.i18n import language_of
+from web.reservations import store
+from web.reservations.booking import BookingError, Status
+from web.reservations.flow import manage_url, visit_facts
+from web.staff import queries
+from web.staff.common import base_url, now, page, points_for_staff, today
+from web.staff.filters import parse_filter
+from web.staff.texts import DONE, N_, refusal
+
+NOTE_MAX = 1000
+
+
+@requires("register.view")
+async def register(request: Request) -> Response:
+    user = await current_staff(request)
+    assert user is not None
+    catalog = await get_catalog(request.app)
+    f = parse_filter(request.query_params, today())
+    result = None if f.errors else await queries.search(request.app.state.engine, f)
+    language = language_of(request)
+    return page(
+        request,
+        "staff/register.html",
+        {
+            "f": f,
+            "result": result,
+            "services": sorted(catalog.services.values(), key=lambda s: s.label(language)),
+            "points": points_for_staff(catalog, None),
+            "catalog": catalog,
+            "language": language,
+        },
+        status_code=400 if f.errors else 200,
+    )
+
+
+# Which actions a status allows; the store's state machine decides again on POST.
+ACTIONS: dict[str, tuple[Status, ...]] = {
+    "confirm": (Status.PENDING,),
+    "cancel": (Status.PENDING, Status.CONFIRMED),
+    "check-in": (Status.CONFIRMED,),
+    "no-show": (Status.CONFIRMED,),
+    "reschedule": (Status.PENDING, Status.CONFIRMED),
+}
+TARGET = {
+    "confirm": Status.CONFIRMED,
+    "cancel": Status.CANCELLED,
+    "check-in": Status.CHECKED_IN,
+    "no-show": Status.NO_SHOW,
+}
+
+
+async def detail_page(
+    request: Request,
+    reservation_id: str,
+    *,
+    problem: str | None = None,
+    typed: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    engine = request.app.state.engine
+    r = await store.get(engine, reservation_id=reservation_id)
+    if r is None:
+        return page(request, "staff/not_found.html", {}, status_code=404)
+    user = await current_staff(request)
+    assert user is not None
+    catalog = await get_catalog(request.app)
+    language = language_of(request)
+    done = request.query_params.get("done", "")
+    status = Status(r.status)
+    context: dict[str, Any] = {
+        "r": r,
+        "facts": visit_facts(catalog, r, language),
+        "history": await store.history(engine, r.id),
+        "link": manage_url(base_url(request), r) if r.manage_token else None,
+        "can_edit": user.can("register.edit"),
+        "allowed": {name for name, states in ACTIONS.items() if status in states},
+        "done": DONE.get(done) if not problem else None,
+        "done_warning": done.endswith("_unsent"),
+        "problem": problem,
+        "typed": typed or {},
+    }
+    return page(request, "staff/reservation.html", context, status_code=status_code)
+
+
+@requires("register.view")
+async def detail(request: Request) -> Response:
+    return await detail_page(request, request.path_params["id"])
+
+
+@requires("register.edit")
+async def act(request: Request) -> Response:
+    """confirm, cancel (with a reason), check-in, no-show and note."""
+    reservation_id = request.path_params["id"]
+    action = request.path_params["action"]
+    user = await current_staff(request)
+    assert user is not None
+    form = await request.form()
+    engine = request.app.state.engine
+    if action == "note":
+        text = str(form.get("note", "")).strip()[:NOTE_MAX]
+        if not text:
+            return await detail_page(
+                request,
+                reservation_id,
+                problem=N_("Write the note first."),
+                typed={"note": text},
+                status_code=400,
+            )
+        try:
+            await store.annotate(engine, reservation_id, text, now(), actor=user.email)
+        except BookingError as exc:
+            return await detail_page(request, reservation_id, problem=refusal(exc), status_code=404)
+        return _back(reservation_id, "note")
+    target = TARGET.get(action)
+    if target is None:
+        return page(request, "staff/not_found.html", {}, status_code=404)
+    reason = str(form.get("reason", "")).strip()[:NOTE_MAX]
+    try:
+        await store.set_status(
+            engine, reservation_id, target, now(), actor=user.email, detail=reason
+        )
+    except BookingError as exc:
+        return await detail_page(
+            request,
+            reservation_id,
+            problem=refusal(exc),
+            typed={"reason": reason},
+            status_code=409,
+        )
+    return _back(reservation_id, str(target))
+
+
+def _back(reservation_id: str, done: str) -> Response:
+    return RedirectResponse(f"/staff/register/{reservation_id}?done={done}", status_code=303)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ STATE_NAME = "state.json"
 HUB_PASSWORD_NAME = "hub.password"
 BUNDLES_NAME = "bundles"
 BROKER_NAME = "broker"
+SERVICE_USER = "okienko"
+"""The account the kiosk units run the hub and the appliances as (provisioning/kiosk)."""
 
 
 def write_atomic(path: Path, text: str, mode: int = 0o600) -> None:
@@ -46,6 +49,18 @@ def write_atomic(path: Path, text: str, mode: int = 0o600) -> None:
         os.close(fd)
     os.chmod(tmp, mode)  # the umask may have taken bits away
     os.replace(tmp, path)
+
+
+def give_to_service_user(path: Path) -> None:
+    """A secret the hub or appliance service reads as ``okienko`` (still 0600): handed to
+    that user when we are root and it exists, left alone otherwise (tests, development)."""
+    if os.geteuid() != 0:
+        return
+    try:
+        user = pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        return
+    os.chown(path, user.pw_uid, user.pw_gid)
 
 
 @dataclass(frozen=True)
@@ -180,6 +195,7 @@ def init(
         for d in site.devices
     ]
     write_atomic(sd.hub_password, passwords[HUB_DEVICE_ID] + "\n")
+    give_to_service_user(sd.hub_password)
     files = sd.write_broker(state, site)
     sd.save(state)
     return state, files, bundles
@@ -298,5 +314,6 @@ def install(bundle: Path, target: Path, name: str = "appliance") -> Path:
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{name}.toml"
     write_atomic(path, text)
+    give_to_service_user(path)
     write_atomic(target / f"{name}.env", env_text(str(config.role), config.device), 0o644)
     return path

@@ -65,6 +65,29 @@ def test_install_writes_what_the_appliance_loads(state: Path, workdir: Path) -> 
     )
 
 
+def test_installed_config_belongs_to_the_service_user(
+    state: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The appliance unit runs as ``okienko``: the 0600 file must be its own. (``mosquitto``
+    stands in for that user here, where no ``okienko`` account exists.)"""
+    import pwd
+
+    from provisioning import statedir
+
+    try:
+        stand_in = pwd.getpwnam("mosquitto")
+    except KeyError:
+        pytest.skip("no mosquitto user to stand in for okienko")
+    if os.geteuid() != 0:
+        pytest.skip("only root hands files to another user")
+    monkeypatch.setattr(statedir, "SERVICE_USER", "mosquitto")
+    assert (
+        provision("install", state / "bundles" / "display-1.toml", "--target", workdir / "t") == 0
+    )
+    installed = (workdir / "t" / "appliance.toml").stat()
+    assert (installed.st_uid, installed.st_mode & 0o777) == (stand_in.pw_uid, 0o600)
+
+
 def test_installed_config_starts_the_appliance_command_line(state: Path, workdir: Path) -> None:
     """The unit's command line up to the point where Kivy would open the screen: the
     appliance accepts the config and the role from the env file matches it."""

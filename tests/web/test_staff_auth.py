@@ -70,3 +70,13 @@ def test_no_stack_trace_reaches_a_visitor(web: WebProcess):
     r = httpx.get(f"{web.url}/no/such/page")
     assert r.status_code == 404 and "Nie znaleziono strony" in r.text
     assert "Traceback" not in r.text
+
+
+def test_switching_language_keeps_where_you_are(web: WebProcess):
+    import re
+
+    page = httpx.get(f"{web.url}/staff/login", params={"next": "/staff/register"}).text
+    english = re.search(r'href="([^"]*lang=en[^"]*)"', page)
+    assert english and "next=%2Fstaff%2Fregister" in english.group(1)
+    r = httpx.get(english.group(1).replace("&amp;", "&"))
+    assert "Staff sign-in" in r.text and 'value="/staff/register"' in r.text

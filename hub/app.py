@@ -37,7 +37,9 @@ async def running_hub(site_file: SiteFile) -> AsyncIterator[tuple[Hub, MqttBridg
         asyncio.create_task(_tick(hub), name="hub-tick"),
     ]
     if settings.cloud is not None:
-        tasks.append(asyncio.create_task(_sync(hub, bridge, settings.cloud), name="hub-sync"))
+        tasks.append(
+            asyncio.create_task(sync_with_cloud(hub, bridge, settings.cloud), name="hub-sync")
+        )
     async with contextlib.AsyncExitStack() as stack:
         if settings.advertise:
             await stack.enter_async_context(_advertised(site_file))
@@ -78,7 +80,7 @@ def software_version() -> str:
         return "okienko"
 
 
-async def _sync(hub: Hub, bridge: MqttBridge, cloud: CloudSettings) -> None:
+async def sync_with_cloud(hub: Hub, bridge: MqttBridge, cloud: CloudSettings) -> None:
     from hub.sync import CloudSync
 
     sync = CloudSync(hub, cloud, software=software_version())

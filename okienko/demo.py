@@ -23,7 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from hub.clerks import hash_pin
-from hub.config import WEEKDAYS, Hours, HubSettings, MqttSettings, Site, SiteFile, load_site
+from hub.config import (
+    WEEKDAYS,
+    CloudSettings,
+    Hours,
+    HubSettings,
+    MqttSettings,
+    Site,
+    SiteFile,
+    load_site,
+)
 from hub.contract import messages as msg
 from hub.contract.topics import Topics
 
@@ -87,7 +96,7 @@ async def _wait_for_state(host: str, port: int, site: Site, passwords: dict[str,
 
 
 async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless: bool) -> None:
-    from hub.app import running_hub
+    from hub.app import running_hub, sync_with_cloud
     from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
     from web.app import server as web_server
     from web.notify.outbox import Notifier
@@ -122,13 +131,20 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
             ),
             advertise=True,
         )
-        async with running_hub(SiteFile(site=site, hub=settings)) as (_hub, bridge):
+        async with running_hub(SiteFile(site=site, hub=settings)) as (hub, bridge):
             # Only now: Alembic's context is process-global, so migrations run one at a time.
             web_task = asyncio.create_task(web.serve(), name="web")
             await asyncio.wait_for(bridge.connected.wait(), 15)
             await _wait_for_state(host, broker.port, site, passwords)
             await _wait_for_web(web, web_task)
             staff = await _populate_cloud(web, web_db, site)
+            # The hub syncs with the cloud as an office's would: its own site token.
+            sync_task = asyncio.create_task(
+                sync_with_cloud(
+                    hub, bridge, CloudSettings(url=web_url, token=await _token(web_db, site))
+                ),
+                name="hub-sync",
+            )
             info = info_document(site, host, broker.port, passwords, pins)
             info["web"] = {"url": web_url}
             info["staff"] = staff
@@ -144,9 +160,21 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
                 await stop.wait()
             finally:
                 _close(windows)
+                sync_task.cancel()
                 web.should_exit = True
                 await asyncio.wait_for(web_task, 10)
     log.info("demo stopped")
+
+
+async def _token(database_url: str, site: Site) -> str:
+    from web.db.engine import make_engine
+    from web.sync import tokens
+
+    engine = make_engine(database_url)
+    try:
+        return await tokens.create(engine, site.id)
+    finally:
+        await engine.dispose()
 
 
 async def _populate_cloud(web: Any, database_url: str, site: Site) -> dict[str, Any]:

@@ -84,6 +84,7 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
         info = json.loads(info_file.read_text(encoding="utf-8"))
         mqtt = info["mqtt"]
         assert mqtt["topic_root"] == f"okienko/v1/{mqtt['site']}"
+        import urllib.error
         import urllib.request
 
         with urllib.request.urlopen(info["web"]["url"] + "/healthz", timeout=5) as r:
@@ -130,6 +131,19 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
                 msg.IssueTicketRequest(request_id=new_request_id(), service="dowody"),
             )
             assert ticket.ok and ticket.ticket and ticket.ticket.number == "A001"
+            # The demo's hub syncs with its cloud: the ticket's QR opens a live e-ticket page.
+            assert ticket.ticket.eticket_url and ticket.ticket.eticket_url.startswith(
+                info["web"]["url"]
+            )
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    with urllib.request.urlopen(ticket.ticket.eticket_url, timeout=5) as r:
+                        assert "A001" in r.read().decode()
+                        break
+                except urllib.error.HTTPError:
+                    assert time.monotonic() < deadline, "the ticket never reached the cloud"
+                    time.sleep(0.2)
             clerk, entry = next(iter(info["clerks"].items()))
             signed = t.request(
                 Operation.SIGN_IN,

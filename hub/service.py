@@ -23,8 +23,8 @@ from pydantic import ValidationError
 from hub.clerks import PinChecker
 from hub.config import Device, DeviceRole, Site
 from hub.contract import messages as msg
+from hub.contract.sync import DeviceHealth, TicketLive
 from hub.contract.sync import Snapshot as SyncSnapshot
-from hub.contract.sync import TicketLive
 from hub.contract.topics import COUNTER_OPERATIONS, DISPENSER_OPERATIONS, Operation, Topics
 from hub.contract.views import Views
 from hub.domain import commands as cmd
@@ -163,7 +163,19 @@ class Hub:
                     token=t.token, ahead=ahead, wait_s=self.queue.estimated_wait(t.service, ahead)
                 )
             )
-        return SyncSnapshot(queue=self.views.queue_state(now), tickets=tickets)
+        devices = [
+            DeviceHealth(
+                id=d.id,
+                role=d.role,
+                online=d.online,
+                software=d.software,
+                printer=d.printer,
+                detail=d.detail,
+                last_seen=d.last_seen,
+            )
+            for d in self.fleet.devices.values()
+        ]
+        return SyncSnapshot(queue=self.views.queue_state(now), tickets=tickets, devices=devices)
 
     # --- the pipeline --------------------------------------------------------------------
 

@@ -36,9 +36,22 @@ class TicketLive(_Strict):
     wait_s: float | None = None
 
 
+class DeviceHealth(_Strict):
+    """One enrolled device as the hub sees it (presence, software, printer)."""
+
+    id: str = Field(max_length=40)
+    role: str = Field(max_length=20)
+    online: bool
+    software: str | None = Field(None, max_length=80)
+    printer: msg.PrinterState = msg.PrinterState.NONE
+    detail: str | None = Field(None, max_length=200)
+    last_seen: datetime | None = None
+
+
 class Snapshot(_Strict):
     queue: msg.QueueState
     tickets: list[TicketLive] = Field(default_factory=list, max_length=5000)
+    devices: list[DeviceHealth] = Field(default_factory=list, max_length=1000)
 
 
 class PushRequest(_Strict):

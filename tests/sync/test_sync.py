@@ -320,3 +320,63 @@ def test_a_manager_reads_the_reports_and_exports_them(linked: Linked, tmp_path: 
         page.goto(f"{linked.web.url}/board/{linked.rig.site_id}")
         page.wait_for_selector("text=Oczekujący")
         assert_accessible(page, shots, "board")
+
+
+def test_the_cloud_shows_each_device_and_its_history(linked: Linked, tmp_path: Path):
+    from tests.support.browser import assert_accessible, chromium
+    from tests.support.webproc import csrf_of
+
+    linked.web.add_staff("admin.fleet@um.example", "administrator")
+    with HubClient(linked.rig.creds("dispenser-2")) as d:
+        d.report_status(
+            msg.DeviceStatus(
+                device="dispenser-2",
+                role="dispenser",
+                software="okienko 0.1.0",
+                printer=msg.PrinterState.PAPER_OUT,
+                at=datetime.now(TZ),
+            )
+        )
+        with httpx.Client(base_url=linked.web.url) as client:
+            token = csrf_of(client.get("/staff/login").text)
+            client.post(
+                "/staff/login",
+                data={
+                    "email": "admin.fleet@um.example",
+                    "password": "Haslo-testowe-1",
+                    "csrf_token": token,
+                },
+            )
+            url = f"/staff/sites/{linked.rig.site_id}"
+
+            def paper_out_shown() -> bool:
+                page = client.get(url).text
+                row = (
+                    page.split("dispenser-2", 1)[1].split("</tr>", 1)[0]
+                    if "dispenser-2" in page
+                    else ""
+                )
+                return "brak papieru" in row and "w sieci" in row
+
+            wait_until(paper_out_shown, timeout=20, what="the paper-out dispenser on the site page")
+            cookies = dict(client.cookies)
+
+    # The dispenser went away: the hub saw its Last Will, the cloud's history has both.
+    def went_offline() -> bool:
+        with httpx.Client(base_url=linked.web.url, cookies=cookies) as client:
+            page = client.get(url).text
+        devices = page.split("<h2>", 2)[1]
+        row = devices.split("dispenser-2", 1)[1].split("</tr>", 1)[0]
+        return "bez połączenia" in row
+
+    wait_until(went_offline, timeout=30, what="the dispenser shown offline")
+    with chromium() as browser:
+        context = browser.new_context()
+        context.add_cookies(
+            [{"name": k, "value": v, "url": linked.web.url} for k, v in cookies.items()]
+        )
+        page = context.new_page()
+        page.goto(f"{linked.web.url}{url}")
+        history = page.locator("table").nth(1).inner_text()
+        assert "brak papieru" in history and "bez połączenia" in history
+        assert_accessible(page, Path("/tmp/okienko-shots/reports"), "site-devices")

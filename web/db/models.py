@@ -400,7 +400,8 @@ class HdRequest(Base):
     __table_args__ = (
         Index("ix_hd_requests_active_change", "active", "last_change_at"),
         Index("ix_hd_requests_unit_active_change", "unit_id", "active", "last_change_at"),
-        Index("ix_hd_requests_change", "last_change_at"),
+        Index("ix_hd_requests_change", "last_change_at", "created_at"),
+        Index("ix_hd_requests_unit_change", "unit_id", "last_change_at"),
         Index("ix_hd_requests_status_change", "status", "last_change_at"),
         Index("ix_hd_requests_service_change", "service_id", "last_change_at"),
         Index("ix_hd_requests_created", "created_at"),
@@ -459,3 +460,35 @@ class HdRead(Base):
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- fleet health (issue 7) ---------------------------------------------------------------------
+
+
+class Device(Base):
+    """A site's device as its hub last reported it."""
+
+    __tablename__ = "devices"
+    location_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    software: Mapped[str] = mapped_column(String(80), default="")
+    printer: Mapped[str] = mapped_column(String(20), default="none")
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeviceChange(Base):
+    """A device's history: one row whenever its presence or printer state changed."""
+
+    __tablename__ = "device_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    location_id: Mapped[str] = mapped_column(String(40))
+    device_id: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    online: Mapped[bool] = mapped_column(Boolean)
+    printer: Mapped[str] = mapped_column(String(20))
+
+    __table_args__ = (Index("ix_device_changes_device", "location_id", "device_id", "at"),)

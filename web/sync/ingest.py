@@ -22,6 +22,7 @@ from hub.contract import sync as contract
 from hub.domain import events as ev
 from web.db.models import QueueEvent, SiteSync, Ticket
 from web.reservations import store
+from web.sync import fleet
 
 QE = cast(Table, QueueEvent.__table__)
 TK = cast(Table, Ticket.__table__)
@@ -76,6 +77,7 @@ async def ingest(engine: AsyncEngine, location: str, push: contract.PushRequest)
             await _apply(conn, location, event, now)
         if push.snapshot is not None:
             await _snapshot(conn, location, push.snapshot, now)
+            await fleet.record(conn, location, push.snapshot.devices, now)
         acked = await _record(conn, location, push, parsed, now)
         if conn.dialect.name == "postgresql":
             await conn.execute(text("SELECT pg_notify(:c, :l)"), {"c": CHANNEL, "l": location})

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from web.auth.session import requires
 from web.db.models import Location, SiteSync
 from web.eticket.state import OFFLINE_AFTER
+from web.sync import fleet
 from web.templating import render
 
 SS = cast(Table, SiteSync.__table__)
@@ -50,4 +51,25 @@ async def sites(request: Request) -> Response:
     return render(request, "sync/sites.html", {"sites": await site_rows(request.app.state.engine)})
 
 
-routes = [Route("/staff/sites", sites, methods=["GET"])]
+@requires("sites")
+async def site_page(request: Request) -> Response:
+    site = request.path_params["site"]
+    engine = request.app.state.engine
+    rows = [r for r in await site_rows(engine) if r["id"] == site]
+    if not rows:
+        return render(request, "errors/404.html", status_code=404)
+    return render(
+        request,
+        "sync/site.html",
+        {
+            "s": rows[0],
+            "devices": await fleet.devices_of(engine, site),
+            "history": await fleet.history_of(engine, site),
+        },
+    )
+
+
+routes = [
+    Route("/staff/sites", sites, methods=["GET"]),
+    Route("/staff/sites/{site}", site_page, methods=["GET"]),
+]

@@ -44,11 +44,20 @@ def page(
             "ACTION": ACTION,
             "ACTOR": ACTOR,
             "ticket_label": ticket_label,
+            "show_contact": show_contact,
             **context,
         },
         status_code=status_code,
         headers=NO_STORE,
     )
+
+
+def show_contact(contact: str) -> str:
+    """A stored phone (48XXXXXXXXX) as people read it: +48 600 100 200 (kept on one line);
+    an e-mail address as it is."""
+    if len(contact) == 11 and contact.isdigit() and contact.startswith("48"):
+        return "\u00a0".join(("+48", contact[2:5], contact[5:8], contact[8:]))
+    return contact
 
 
 def limiter(request: Request, name: str, limit: int, window_s: float) -> RateLimit:

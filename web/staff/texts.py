@@ -36,13 +36,13 @@ KIND = {
 
 ACTION = {
     "created": N_("Booked online, awaiting confirmation"),
-    "booked": N_("Booked"),
+    "booked": N_("Booked by staff"),
     "confirmed": N_("Confirmed"),
     "cancelled": N_("Cancelled"),
     "expired": N_("Expired unconfirmed"),
     "checked_in": N_("Checked in"),
     "no_show": N_("Not kept"),
-    "note": N_("Note"),
+    "note": N_("Staff note"),
     "rescheduled": N_("Moved to another time"),
 }
 

@@ -1,0 +1,164 @@
+"""The staff pages in Debian's Chromium: sign in, search the register, act on a reservation,
+book for a caller, the plan, the docket (also as printed), reception and the password pages.
+Every page passes axe (WCAG 2.1 AA); screenshots are kept (also in /tmp/okienko-shots/staff/)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page
+
+from tests.support.browser import assert_accessible, chromium
+from tests.support.sitefile import site_toml
+from tests.support.webproc import Smtp, WebProcess, csrf_of
+from web.reservations.booking import TZ
+
+SHOTS_COPY = Path("/tmp/okienko-shots/staff")
+PASSWORD = "Haslo-testowe-1"
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebProcess]:
+    tmp = tmp_path_factory.mktemp("staff-browser")
+    site = tmp / "site.toml"
+    site.write_text(site_toml(database=tmp / "hub.sqlite3", mqtt_port=1, hub_password="x"))
+    smtp = Smtp.start()
+    proc = WebProcess.start(tmp, smtp_port=smtp.port, site=site)
+    proc.add_staff(
+        "admin@um.example", "administrator", PASSWORD, name="Anna Admin", service_point="s1"
+    )
+    yield proc
+    proc.stop()
+    smtp.stop()
+
+
+def tomorrow_at(hh: int, mm: int = 0) -> datetime:
+    return datetime.combine(datetime.now(TZ).date() + timedelta(days=1), time(hh, mm), TZ)
+
+
+def _book(web: WebProcess, people: list[tuple[str, str, datetime]]) -> list[str]:
+    """Visits booked for callers over HTTP (fast), so the browser has rows to show."""
+    ids = []
+    with httpx.Client(base_url=web.url) as client:
+        token = csrf_of(client.get("/staff/login").text)
+        client.post(
+            "/staff/login",
+            data={"email": "admin@um.example", "password": PASSWORD, "csrf_token": token},
+        )
+        for name, contact, start in people:
+            r = client.post(
+                "/staff/book",
+                data={
+                    "csrf_token": token,
+                    "service": "dowody",
+                    "location": "test-site",
+                    "start": start.isoformat(),
+                    "name": name,
+                    "contact": contact,
+                },
+            )
+            assert r.status_code == 303, r.text
+            ids.append(r.headers["location"].split("/")[-1].split("?")[0])
+    return ids
+
+
+def _sign_in(page: Page, url: str, shots: Path) -> None:
+    page.goto(f"{url}/staff/login?next=/staff/register")
+    assert_accessible(page, shots, "01-login")
+    page.fill("#email", "admin@um.example")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{url}/staff/register")
+
+
+def test_staff_pages_work_and_are_accessible(web: WebProcess, tmp_path: Path):
+    _book(
+        web,
+        [
+            ("Jan Kowalski", "600 700 800", tomorrow_at(9)),
+            ("Maria Wiśniewska", "maria@example.org", tomorrow_at(9, 30)),
+            ("Tomasz Zieliński", "601 702 803", tomorrow_at(11)),
+        ],
+    )
+    shots = tmp_path / "shots"
+    day = tomorrow_at(0).date().isoformat()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="pl-PL")
+        _sign_in(page, web.url, shots)
+        assert page.locator("tbody tr").count() >= 3
+        assert_accessible(page, shots, "02-register")
+
+        page.fill("#last_name", "kowal")
+        page.click("form.search button[type=submit]")
+        assert page.locator("tbody tr").count() == 1
+        assert_accessible(page, shots, "03-register-search")
+
+        page.click("tbody a")
+        page.wait_for_url(re.compile(r".*/staff/register/[0-9a-f]{32}$"))
+        assert_accessible(page, shots, "04-reservation")
+        page.fill("#note", "Dzwonił w sprawie dokumentów")
+        page.click("text=Zapisz adnotację")
+        page.wait_for_url(re.compile(r".*\?done=note$"))
+        assert page.locator("table.history").inner_text().count("Dzwonił w sprawie") == 1
+        assert_accessible(page, shots, "05-reservation-noted")
+
+        page.click("text=Przenieś na inny termin")
+        assert page.locator(".slots button").count() > 0
+        assert_accessible(page, shots, "06-reschedule")
+
+        page.goto(f"{web.url}/staff/book?service=dowody&location=test-site&day={day}")
+        page.click("main form.form button.primary")  # nothing chosen: errors, input kept
+        assert page.locator(".error-summary").count() == 1
+        assert_accessible(page, shots, "07-book-errors")
+
+        page.goto(f"{web.url}/staff/plan?day={day}")
+        assert page.locator("li.visit").count() >= 1
+        assert_accessible(page, shots, "08-plan")
+        page.locator("li.visit").first.locator("text=Interesant przybył").click()
+        assert page.locator("li.visit .badge-checked_in").count() == 1
+        assert_accessible(page, shots, "09-plan-checked-in")
+
+        page.goto(f"{web.url}/staff/docket?point=s1&day={day}")
+        assert page.locator(".docket-table tbody tr").count() >= 1
+        assert "Kowalski" not in page.locator(".docket").inner_text()
+        assert_accessible(page, shots, "10-docket")
+        page.emulate_media(media="print")
+        assert not page.locator("nav.staff-nav").is_visible()
+        assert not page.locator("button:has-text('Drukuj')").is_visible()
+        page.screenshot(path=str(shots / "11-docket-print.png"), full_page=True)
+        page.emulate_media(media="screen")
+
+        page.goto(f"{web.url}/staff/register?last_name=Wiśniewska")
+        page.click("tbody a")
+        code = page.locator("dd.mono").first.inner_text()
+        page.goto(f"{web.url}/staff/reception")
+        assert page.evaluate("document.activeElement.id") == "code"  # ready for the scanner
+        page.fill("#code", f"{code[:4].lower()}-{code[4:].lower()}")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r".*/staff/reception\?code=.*"))
+        assert "Dowody osobiste" in page.locator("section.found").inner_text()
+        assert_accessible(page, shots, "12-reception")
+        page.fill("#code", "NIEMA-KODU")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#problem")
+        assert_accessible(page, shots, "13-reception-unknown")
+
+        other = browser.new_page(viewport={"width": 390, "height": 844}, locale="pl-PL")
+        other.goto(f"{web.url}/staff/password/forgot")
+        assert_accessible(other, shots, "14-forgot")
+        other.fill("#email", "admin@um.example")
+        other.click("main button[type=submit]")
+        other.wait_for_selector("p.success")
+        assert_accessible(other, shots, "15-forgot-sent")
+        other.goto(f"{web.url}/staff/password/reset/not-a-token")
+        assert_accessible(other, shots, "16-reset-invalid")
+
+    SHOTS_COPY.mkdir(parents=True, exist_ok=True)
+    for png in shots.glob("*.png"):
+        shutil.copy(png, SHOTS_COPY / png.name)

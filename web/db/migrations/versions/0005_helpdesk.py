@@ -115,7 +115,9 @@ def upgrade() -> None:
     for name, columns in [
         ("ix_hd_requests_active_change", ["active", "last_change_at"]),
         ("ix_hd_requests_unit_active_change", ["unit_id", "active", "last_change_at"]),
-        ("ix_hd_requests_change", ["last_change_at"]),
+        # (last change, created): a created range is checked in the index while it is walked.
+        ("ix_hd_requests_change", ["last_change_at", "created_at"]),
+        ("ix_hd_requests_unit_change", ["unit_id", "last_change_at"]),
         ("ix_hd_requests_status_change", ["status", "last_change_at"]),
         ("ix_hd_requests_service_change", ["service_id", "last_change_at"]),
         ("ix_hd_requests_created", ["created_at"]),

@@ -97,13 +97,14 @@ async def _wait_for_state(host: str, port: int, site: Site, passwords: dict[str,
 
 async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless: bool) -> None:
     from hub.app import running_hub, sync_with_cloud
-    from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
+    from provisioning.broker import Mosquitto, free_port
+    from provisioning.state import BrokerAddress
+    from provisioning.statedir import init_site
     from web.app import server as web_server
     from web.notify.outbox import Notifier
 
     site, pins = demo_site(load_site(site_path).site)
     _fresh_dir(workdir)
-    passwords = generate_passwords(site)
     host, port = "127.0.0.1", free_port()
     web_port = free_port()
     web_url = f"http://{host}:{web_port}"
@@ -117,7 +118,14 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
         site=site,
         notifier=Notifier.outbox(workdir / "outbox"),
     )
-    files = write_broker_files(site, workdir / "broker", passwords, host=host, port=port)
+    # The same provisioning an office runs (`okienko provision init`): accounts, ACLs,
+    # enrolment bundles in workdir/provision/bundles.
+    _state, files, _bundles, passwords = init_site(
+        site,
+        str(site_path),
+        workdir / "provision",
+        BrokerAddress(listen=host, host=host, port=port),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

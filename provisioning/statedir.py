@@ -175,7 +175,22 @@ def init(
     site_path: Path, directory: Path, broker: BrokerAddress, *, clock: datetime | None = None
 ) -> tuple[ProvisioningState, BrokerFiles, list[Path]]:
     """A new state directory: the hub's account, one credential and bundle per device."""
-    site = load_site_file(site_path)
+    state, files, bundles, _ = init_site(
+        load_site_file(site_path), str(site_path.resolve()), directory, broker, clock=clock
+    )
+    return state, files, bundles
+
+
+def init_site(
+    site: Site,
+    site_file: str,
+    directory: Path,
+    broker: BrokerAddress,
+    *,
+    clock: datetime | None = None,
+) -> tuple[ProvisioningState, BrokerFiles, list[Path], dict[str, str]]:
+    """``init`` for a site already loaded (the demo adjusts its example site first); also
+    returns the passwords it issued, which exist in plain text only in the bundles."""
     sd = StateDir(directory)
     if sd.state_file.exists():
         raise ProvisionError(
@@ -186,7 +201,7 @@ def init(
         raise ProvisionError(f"{directory} is not empty; give a new or empty directory")
     when = clock or now()
     passwords = {a: st.new_password() for a in (HUB_DEVICE_ID, *(d.id for d in site.devices))}
-    state = st.initial_state(site, str(site_path.resolve()), broker, when, passwords)
+    state = st.initial_state(site, site_file, broker, when, passwords)
     # 0711: the broker's user must walk through to broker/, but may not list or read the rest.
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o711)
@@ -198,7 +213,7 @@ def init(
     give_to_service_user(sd.hub_password)
     files = sd.write_broker(state, site)
     sd.save(state)
-    return state, files, bundles
+    return state, files, bundles, passwords
 
 
 def _load(directory: Path) -> tuple[StateDir, ProvisioningState, Site]:

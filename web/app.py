@@ -191,7 +191,8 @@ def server(
     whose own Ctrl-C handling stops it through ``should_exit``."""
     import uvicorn
 
-    app_options.setdefault("public_url", f"http://{host}:{port}")
+    if not app_options.get("public_url"):  # links in mail need an address people can open
+        app_options["public_url"] = f"http://{host}:{port}"
     config = uvicorn.Config(
         create_app(database_url, **app_options),
         host=host,

@@ -56,3 +56,9 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext
+
+
+def N_(message: str) -> str:
+    """Marks a text for translation where it is chosen, translated later where it is shown
+    (the page's language is known only when the page is rendered)."""
+    return message

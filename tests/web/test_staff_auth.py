@@ -80,3 +80,13 @@ def test_switching_language_keeps_where_you_are(web: WebProcess):
     assert english and "next=%2Fstaff%2Fregister" in english.group(1)
     r = httpx.get(english.group(1).replace("&amp;", "&"))
     assert "Staff sign-in" in r.text and 'value="/staff/register"' in r.text
+
+
+def test_a_wrong_password_is_explained_in_the_pages_language(web: WebProcess):
+    with httpx.Client(base_url=web.url) as client:
+        token = csrf_of(client.get("/staff/login", params={"lang": "en"}).text)
+        r = client.post(
+            "/staff/login",
+            data={"email": "admin@um.example", "password": "nope-nope-1", "csrf_token": token},
+        )
+        assert r.status_code == 400 and "Wrong e-mail or password." in r.text

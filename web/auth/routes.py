@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from web.auth.passwords import verify_password
 from web.auth.session import T, current_staff, sign_in, sign_out
-from web.i18n import _
+from web.i18n import N_
 from web.templating import render
 
 
@@ -44,7 +44,7 @@ async def login(request: Request) -> Response:
         return render(
             request,
             "staff/login.html",
-            {"next": target, "email": email, "error": _("Too many attempts. Try again later.")},
+            {"next": target, "email": email, "error": N_("Too many attempts. Try again later.")},
             status_code=429,
         )
     async with request.app.state.engine.connect() as conn:
@@ -54,7 +54,7 @@ async def login(request: Request) -> Response:
         return render(
             request,
             "staff/login.html",
-            {"next": target, "email": email, "error": _("Wrong e-mail or password.")},
+            {"next": target, "email": email, "error": N_("Wrong e-mail or password.")},
             status_code=400,
         )
     sign_in(request, row)

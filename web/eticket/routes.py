@@ -7,20 +7,30 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import cast
 
 from sqlalchemy import Table
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from web.db.models import TicketAlert
 from web.eticket.state import site_state, ticket_view
 from web.i18n import _, language_of
+from web.notify.push import application_server_key, valid_subscription, vapid_key
 from web.notify.sms import SmsError, normalise_phone
+from web.sync.alerts import save_push
 from web.templating import render, render_fragment
 
 AL = cast(Table, TicketAlert.__table__)
+STATIC = Path(__file__).resolve().parents[1] / "static"
 HEARTBEAT_S = 15.0
 STREAM_MAX_S = 600.0  # browsers reconnect by themselves; no stream lives for ever
 EMAIL_CHARS = set("@.")
@@ -33,7 +43,11 @@ async def ticket_page(request: Request) -> Response:
     return render(
         request,
         "eticket/ticket.html",
-        {"t": view, "notice": request.query_params.get("notice")},
+        {
+            "t": view,
+            "notice": request.query_params.get("notice"),
+            "push_key": application_server_key(await vapid_key(request.app.state.engine)),
+        },
         headers={"Cache-Control": "no-store"},
     )
 
@@ -103,7 +117,12 @@ async def ticket_alert(request: Request) -> Response:
         return render(
             request,
             "eticket/ticket.html",
-            {"t": view, "errors": errors, "form": {"contact": contact, "ahead": ahead_text}},
+            {
+                "t": view,
+                "errors": errors,
+                "form": {"contact": contact, "ahead": ahead_text},
+                "push_key": application_server_key(await vapid_key(engine)),
+            },
             status_code=400,
         )
     async with engine.begin() as conn:
@@ -113,6 +132,39 @@ async def ticket_alert(request: Request) -> Response:
             )
         )
     return RedirectResponse(f"/e/{token}?notice=alert", status_code=303)
+
+
+async def ticket_push(request: Request) -> Response:
+    """The page's script sends the browser's PushSubscription here (JSON, CSRF header)."""
+    token = request.path_params["token"]
+    engine = request.app.state.engine
+    view = await ticket_view(engine, token)
+    if view is None or view.finished:
+        return JSONResponse({"error": "not_found"}, status_code=404)
+    client = request.client.host if request.client else "?"
+    if not request.app.state.booking_limit.allow(f"alert:{client}"):
+        return JSONResponse({"error": "too_many_requests"}, status_code=429)
+    try:
+        subscription = valid_subscription(json.loads(await request.body()))
+    except ValueError:
+        subscription = None
+    if subscription is None:
+        return JSONResponse({"error": "invalid subscription"}, status_code=422)
+    key = await save_push(engine, subscription)
+    async with engine.begin() as conn:
+        await conn.execute(
+            AL.insert().values(token=token, contact=key, ahead=3, created_at=datetime.now(UTC))
+        )
+    return JSONResponse({"ok": True}, status_code=201)
+
+
+async def service_worker(request: Request) -> Response:
+    # Served from the root so its scope covers the e-ticket pages.
+    return FileResponse(
+        STATIC / "sw.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
 
 
 async def board_page(request: Request) -> Response:
@@ -159,6 +211,8 @@ routes = [
     Route("/e/{token}", ticket_page, methods=["GET"]),
     Route("/e/{token}/live", ticket_stream, methods=["GET"]),
     Route("/e/{token}/alert", ticket_alert, methods=["POST"]),
+    Route("/e/{token}/push", ticket_push, methods=["POST"]),
+    Route("/sw.js", service_worker, methods=["GET"]),
     Route("/board/{site}", board_page, methods=["GET"]),
     Route("/board/{site}/live", board_stream, methods=["GET"]),
 ]

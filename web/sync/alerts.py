@@ -4,19 +4,23 @@ workers never send it twice; the contact is deleted once the ticket is finished.
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
 
-from web.db.models import Ticket, TicketAlert
+from web.db.models import Setting, Ticket, TicketAlert
 from web.eticket.state import FINISHED, site_state
 from web.i18n import translations
+from web.notify.push import PushGone, WebPushSender, vapid_key
 
 log = logging.getLogger("okienko.web.alerts")
 AL = cast(Table, TicketAlert.__table__)
 TK = cast(Table, Ticket.__table__)
+SET = cast(Table, Setting.__table__)
 
 
 async def send_alerts(app: Any, now: datetime) -> int:
@@ -36,6 +40,7 @@ async def send_alerts(app: Any, now: datetime) -> int:
                     TK.c.ahead,
                     TK.c.counter,
                     TK.c.location_id,
+                    TK.c.token.label("url"),
                 ).join(TK, TK.c.token == AL.c.token)
             )
         )
@@ -68,12 +73,56 @@ async def send_alerts(app: Any, now: datetime) -> int:
         if claimed.rowcount != 1:
             continue  # another worker took it
         try:
-            await app.state.notifier.send(r.contact, text, text)
+            if r.contact.startswith(PUSH_PREFIX):
+                await _push(app, r, text)
+            else:
+                await app.state.notifier.send(r.contact, text, text)
             sent += 1
+        except PushGone:  # the visitor turned notifications off: forget the subscription
+            await _forget(engine, [r.id])
         except Exception as exc:  # a failed message is logged, without the contact
             log.warning("ticket alert %s not sent: %s", r.id, type(exc).__name__)
     await _forget_finished(engine)
     return sent
+
+
+# A Web Push subscription is too long for the contact column: it is kept in the settings
+# table under "push:<random id>", and the alert's contact says which.
+PUSH_PREFIX = "push:"
+
+
+async def save_push(engine: Any, subscription: dict[str, Any]) -> str:
+    key = f"{PUSH_PREFIX}{secrets.token_urlsafe(16)}"
+    async with engine.begin() as conn:
+        await conn.execute(SET.insert().values(key=key, value=json.dumps(subscription)))
+    return key
+
+
+async def _push(app: Any, row: Any, text: str) -> None:
+    engine = app.state.engine
+    async with engine.connect() as conn:
+        stored = await conn.scalar(select(SET.c.value).where(SET.c.key == row.contact))
+    if stored is None:
+        raise PushGone("subscription forgotten")
+    sender = WebPushSender(await vapid_key(engine), subject=_subject(app))
+    payload = {"title": row.number, "body": text, "url": f"/e/{row.url}"}
+    await sender.send(json.loads(stored), payload)
+
+
+def _subject(app: Any) -> str:
+    """VAPID's contact for the push service: the installation's no-reply address."""
+    sender = str(app.state.notifier.mailer.settings.sender)
+    address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
+    return f"mailto:{address}" if "@" in address else "mailto:no-reply@localhost"
+
+
+async def _forget(engine: Any, alert_ids: list[int]) -> None:
+    async with engine.begin() as conn:
+        keys = select(AL.c.contact).where(
+            AL.c.id.in_(alert_ids) & AL.c.contact.startswith(PUSH_PREFIX)
+        )
+        await conn.execute(delete(SET).where(SET.c.key.in_(keys)))
+        await conn.execute(delete(AL).where(AL.c.id.in_(alert_ids)))
 
 
 async def _counter_label(engine: Any, snapshots: dict[str, dict[str, Any]], row: Any) -> str:
@@ -87,7 +136,9 @@ async def _counter_label(engine: Any, snapshots: dict[str, dict[str, Any]], row:
 
 
 async def _forget_finished(engine: Any) -> None:
-    """Contacts are kept only while their ticket is in the queue."""
-    async with engine.begin() as conn:
+    """Contacts (and push subscriptions) are kept only while their ticket is in the queue."""
+    async with engine.connect() as conn:
         finished = select(TK.c.token).where(TK.c.status.in_(FINISHED))
-        await conn.execute(delete(AL).where(AL.c.token.in_(finished)))
+        ids = [r.id for r in await conn.execute(select(AL.c.id).where(AL.c.token.in_(finished)))]
+    if ids:
+        await _forget(engine, ids)

@@ -1,0 +1,118 @@
+"""Web Push as the protocol has it: a subscription made of a real P-256 key pair and auth
+secret (what a browser makes), a local push service that checks the VAPID signature and
+decrypts the aes128gcm payload with the subscriber's private key, and the real sender."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import http_ece
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from web.db.engine import make_engine
+from web.db.migrate import upgrade
+from web.notify.push import (
+    PushGone,
+    WebPushSender,
+    application_server_key,
+    valid_subscription,
+    vapid_key,
+)
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class PushService(BaseHTTPRequestHandler):
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+    gone: ClassVar[set[str]] = set()
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(410 if self.path in self.gone else 201)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def service() -> Iterator[str]:
+    PushService.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), PushService)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def browser_subscription(
+    endpoint: str,
+) -> tuple[dict[str, object], ec.EllipticCurvePrivateKey, bytes]:
+    """What a browser's PushManager.subscribe() makes: a key pair and an auth secret."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    public = private.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    auth = os.urandom(16)
+    return {"endpoint": endpoint, "keys": {"p256dh": b64(public), "auth": b64(auth)}}, private, auth
+
+
+def verify_vapid(header: str, server_key: str) -> dict[str, object]:
+    """RFC 8292: "vapid t=JWT, k=KEY"; the JWT is ES256-signed by the key given."""
+    parts = dict(p.strip().split("=", 1) for p in header.removeprefix("vapid ").split(","))
+    assert parts["k"] == server_key
+    head, claims, signature = parts["t"].split(".")
+    raw = unb64(signature)
+    public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64(parts["k"]))
+    public.verify(
+        encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")),
+        f"{head}.{claims}".encode(),
+        ec.ECDSA(hashes.SHA256()),
+    )
+    return dict(json.loads(unb64(claims)))
+
+
+async def test_a_push_reaches_the_subscriber_signed_and_encrypted(service: str, tmp_path: Path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}")
+    await upgrade(engine)
+    key = await vapid_key(engine)
+    assert application_server_key(await vapid_key(engine)) == application_server_key(key)
+    subscription, private, auth = browser_subscription(f"{service}/push/abc")
+    checked = valid_subscription(subscription)
+    assert checked is not None
+    sender = WebPushSender(key, subject="mailto:no-reply@um.example")
+    await sender.send(checked, {"title": "Bilet A012", "body": "Zapraszamy do stanowiska 3"})
+    (headers, body) = PushService.received[-1]
+    claims = verify_vapid(headers["authorization"], application_server_key(key))
+    assert claims["sub"] == "mailto:no-reply@um.example" and str(claims["aud"]) == service
+    assert headers["content-encoding"] == "aes128gcm"
+    plain = http_ece.decrypt(body, private_key=private, auth_secret=auth, version="aes128gcm")
+    assert json.loads(plain)["body"] == "Zapraszamy do stanowiska 3"
+    PushService.gone.add("/push/abc")
+    with pytest.raises(PushGone):
+        await sender.send(checked, {"title": "x", "body": "y"})
+    await engine.dispose()
+
+
+def test_only_a_well_formed_subscription_is_kept():
+    good = {"endpoint": "https://push.example/x", "keys": {"p256dh": "a", "auth": "b"}}
+    assert valid_subscription(good) == good
+    assert valid_subscription({"endpoint": "javascript:alert(1)", "keys": good["keys"]}) is None
+    assert valid_subscription({"endpoint": "https://x"}) is None
+    assert valid_subscription("nonsense") is None

@@ -145,7 +145,7 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
             await asyncio.wait_for(bridge.connected.wait(), 15)
             await _wait_for_state(host, broker.port, site, passwords)
             await _wait_for_web(web, web_task)
-            staff = await _populate_cloud(web, web_db, site)
+            staff, helpdesk = await _populate_cloud(web, web_db, site)
             # The hub syncs with the cloud as an office's would: its own site token.
             sync_task = asyncio.create_task(
                 sync_with_cloud(
@@ -156,6 +156,7 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
             info = info_document(site, host, broker.port, passwords, pins)
             info["web"] = {"url": web_url}
             info["staff"] = staff
+            info["helpdesk"] = {"url": f"{web_url}/helpdesk/", "accounts": helpdesk}
             own_info = workdir / "demo.json"  # the appliances' credentials, also when not asked
             for path in filter(None, (info_file, own_info)):
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,24 +186,28 @@ async def _token(database_url: str, site: Site) -> str:
         await engine.dispose()
 
 
-async def _populate_cloud(web: Any, database_url: str, site: Site) -> dict[str, Any]:
-    """After the cloud has migrated and imported the site (its start): the demo catalog and
-    staff, through a second engine on the same database; the running app then forgets its
-    cached catalog so the first visitor sees it all."""
+async def _populate_cloud(
+    web: Any, database_url: str, site: Site
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """After the cloud has migrated and imported the site (its start): the demo catalog,
+    staff and helpdesk, through a second engine on the same database; the running app then
+    forgets its cached catalog so the first visitor sees it all."""
     from datetime import datetime
 
     from web.catalog import invalidate
     from web.db.engine import make_engine
     from web.demo_data import populate
+    from web.helpdesk.demo import populate_helpdesk
     from web.reservations.booking import TZ
 
     engine = make_engine(database_url)
     try:
         staff = await populate(engine, site, datetime.now(TZ).date())
+        helpdesk = await populate_helpdesk(engine)
     finally:
         await engine.dispose()
     invalidate(web.config.app)
-    return staff
+    return staff, helpdesk
 
 
 async def _wait_for_web(web: Any, task: asyncio.Task[None]) -> None:
@@ -286,6 +291,11 @@ def _print_banner(site: Site, info: dict[str, Any], headless: bool, windows: int
         print(f"  staff sign-in  {info['web']['url']}/staff/login")
     for key, account in info["staff"].items():
         print(f"  {key:<10} {account['email']:<24} password {account['password']}")
+    helpdesk = info.get("helpdesk")
+    if helpdesk:
+        print(f"  helpdesk  {helpdesk['url']}")
+        for key, account in helpdesk["accounts"].items():
+            print(f"  {key:<10} {account['email']:<24} password {account['password']}")
     if not headless:
         print(
             f"  appliance windows opened: {windows} (display, terminal, counter display, dispenser)"

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import httpx
 
 from appliance.common.hub_client import Credentials, HubClient, new_request_id
 from hub.contract import messages as msg
@@ -114,6 +117,17 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
             assert r.status == 201
         assert list((tmp_path / "work" / "outbox").glob("*.eml"))
         _staff_sign_in_works(info)
+        # The demo's helpdesk: its unit user signs in and sees the request list.
+        unit = info["helpdesk"]["accounts"]["unit"]
+        with httpx.Client(base_url=info["web"]["url"]) as web:
+            login = web.get("/helpdesk/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
+            signed_in = web.post(
+                "/helpdesk/login",
+                data={"email": unit["email"], "password": unit["password"], "csrf_token": token},
+                follow_redirects=True,
+            )
+            assert signed_in.status_code == 200 and "Ola Sekretariat" in signed_in.text
         roles = {d["role"] for d in info["devices"].values()}
         assert roles == {"dispenser", "counter", "display", "counter-display"}
         assert all("counter" in d for d in info["devices"].values() if d["role"] == "counter")

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -492,3 +493,222 @@ class DeviceChange(Base):
     printer: Mapped[str] = mapped_column(String(20))
 
     __table_args__ = (Index("ix_device_changes_device", "location_id", "device_id", "at"),)
+
+
+# -- citizen fault reports (issue 8) ----------------------------------------------------------
+# The Łódź "Usterka" procedure: a dictionary (departments, coordinator and realizer groups,
+# categories, subcategories), the people's roles (their accounts are hd_users), reports with
+# their history, files, replies to the reporter and mail records, the Open311 keys, and the
+# monthly counts that outlive the reports (retention).
+
+
+class FaultDepartment(Base):
+    """A city department or unit working in the application (e.g. ZDiT)."""
+
+    __tablename__ = "fault_departments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FaultGroup(Base):
+    """A coordinator or realizer group of a department ("symbol grupy w aplikacji")."""
+
+    __tablename__ = "fault_groups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    department_id: Mapped[int] = mapped_column(Integer, ForeignKey("fault_departments.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # coordinator | realizer
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FaultCategory(Base):
+    __tablename__ = "fault_categories"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FaultSubcategory(Base):
+    """What a report is about (Open311's service, ``code`` its service_code); the coordinator
+    group it usually goes to, and its own required fields (JSON, Open311 attributes)."""
+
+    __tablename__ = "fault_subcategories"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    category_id: Mapped[int] = mapped_column(Integer, ForeignKey("fault_categories.id"))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    coordinator_group_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("fault_groups.id"), nullable=True
+    )
+    attributes: Mapped[str] = mapped_column(Text, default="[]")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FaultMember(Base):
+    """A helpdesk account's role in the reports, with its department or group."""
+
+    __tablename__ = "fault_members"
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("hd_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    department_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("fault_departments.id"), nullable=True
+    )
+    group_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("fault_groups.id"), nullable=True
+    )
+
+
+class FaultReport(Base):
+    """A report (zgłoszenie); its number is the id. ``received_at`` is when it reached the
+    office (for outage entries, the real time), ``handed_at`` when its holder got it. The
+    reporter's data are kept only when a reply was wanted, and only until ``forget_on``."""
+
+    __tablename__ = "fault_reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_digest: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(12))
+    category_id: Mapped[int] = mapped_column(Integer, ForeignKey("fault_categories.id"))
+    subcategory_id: Mapped[int] = mapped_column(Integer, ForeignKey("fault_subcategories.id"))
+    department_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    coordinator_group_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    realizer_group_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    taken: Mapped[bool] = mapped_column(Boolean, default=False)
+    handler_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    family_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    precinct: Mapped[str] = mapped_column(String(60), default="")
+    parcel: Mapped[str] = mapped_column(String(60), default="")
+    rpw_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    attributes: Mapped[str] = mapped_column(Text, default="{}")
+    source_message: Mapped[str] = mapped_column(Text, default="")
+    reply_wanted: Mapped[bool] = mapped_column(Boolean, default=False)
+    reporter_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    reporter_email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reporter_phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    handed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    realise_due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    suspended_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    contractor: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    contractor_ordered_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    contractor_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    done_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    closure: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    close_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    delay_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    planned_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    device_key: Mapped[str | None] = mapped_column(String(120), nullable=True, index=True)
+    forget_on: Mapped[date] = mapped_column(Date)
+    last_change_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_fault_reports_status_change", "status", "last_change_at"),
+        Index("ix_fault_reports_coordinator", "coordinator_group_id", "last_change_at"),
+        Index("ix_fault_reports_realizer", "realizer_group_id", "last_change_at"),
+        Index("ix_fault_reports_department", "department_id", "last_change_at"),
+        Index("ix_fault_reports_forget", "finished", "forget_on"),
+    )
+
+
+class FaultEvent(Base):
+    """A report's history: every step with who (None = the system or the reporter) and when;
+    ``at`` is the real time of the step (entered afterwards after an outage)."""
+
+    __tablename__ = "fault_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("fault_reports.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    group_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class FaultAttachment(Base):
+    """A photo or file of a report (the source message too), kept in the database."""
+
+    __tablename__ = "fault_attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("fault_reports.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(200))
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FaultReply(Base):
+    """A reply given to the reporter (§ 16 ust. 3): when and how."""
+
+    __tablename__ = "fault_replies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("fault_reports.id", ondelete="CASCADE"), index=True
+    )
+    replied_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FaultMail(Base):
+    """An e-mail sent about a report (to whom, what): purged with the report."""
+
+    __tablename__ = "fault_mails"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("fault_reports.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recipient: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))
+
+
+class FaultApiKey(Base):
+    """An Open311 client's key (only its digest is kept)."""
+
+    __tablename__ = "fault_api_keys"
+    key_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FaultStat(Base):
+    """Monthly counts of finished reports that stay when the reports are deleted (§ 27
+    ust. 3); department 0 = none."""
+
+    __tablename__ = "fault_stats"
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 2026-03
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(12), primary_key=True)
+    finished: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)

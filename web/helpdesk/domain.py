@@ -41,6 +41,9 @@ class Role(StrEnum):
     UNIT = "unit"  # a unit's employee: files and rates the unit's requests
     SERVICE = "service"  # the services centre's staff: handle every request
     ADMIN = "admin"  # service staff who also manage units, services and accounts
+    # Citizen fault reports only (web/faults/): the account signs in here, its role in the
+    # reports is in fault_members; in the helpdesk it is neither a unit's user nor staff.
+    FAULTS = "faults"
 
 
 class RepeatUnit(StrEnum):

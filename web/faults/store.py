@@ -1,0 +1,717 @@
+"""Citizen fault reports in the database: filing (any channel, outage entries with their real
+times), the workflow steps through the pure domain, notes, replies, duplication, deletion and
+the scope-checked reads. Every read goes through ``load`` or ``scope_clause``: a report out of
+the person's scope is "not found", by list, link or number."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, delete, func, insert, select, true, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
+
+from web.faults import tables as t
+from web.faults.domain import (
+    FINISHED,
+    Actor,
+    Channel,
+    FaultError,
+    Missing,
+    NotAllowed,
+    Part,
+    Place,
+    Role,
+    Status,
+    Step,
+    can_delete,
+    can_edit,
+    can_see,
+    decide,
+)
+from web.faults.workdays import Sla, WorkCalendar, lodz_calendar
+
+MAX_FILE = 5 * 1024 * 1024
+MAX_FILES = 5
+PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
+KEEP_MONTHS = 6  # § 27: six months, not counting the month of registration
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def utc(moment: datetime) -> datetime:
+    """SQLite keeps the wall-clock digits only: everything is written in UTC."""
+    return aware(moment).astimezone(UTC)
+
+
+def forget_on(received: datetime) -> date:
+    """The first day personal data may no longer be kept: registered in March (Warsaw time),
+    kept April to September, gone from 1 October."""
+    received = aware(received).astimezone(WARSAW)
+    index = received.month - 1 + KEEP_MONTHS + 1
+    return date(received.year + index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class File:
+    filename: str
+    mime: str
+    content: bytes
+
+
+def check_photo(f: File) -> None:
+    if f.mime not in PHOTO_TYPES or not _looks_like_image(f.content):
+        raise Missing("Photos must be JPEG, PNG, WebP or GIF images.")
+    if len(f.content) > MAX_FILE:
+        raise Missing("A photo may have at most 5 MB.")
+
+
+def _looks_like_image(data: bytes) -> bool:
+    return data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8")) or (
+        data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    )
+
+
+@dataclass
+class Draft:
+    """A new report as any channel brings it."""
+
+    subcategory_id: int
+    description: str
+    channel: Channel
+    address: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    title: str = ""
+    reply_wanted: bool = False
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    received_at: datetime | None = None  # outage entries: the real time; else now
+    created_by: int | None = None
+    rpw_id: str = ""
+    precinct: str = ""
+    parcel: str = ""
+    source_message: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+    files: list[File] = field(default_factory=list)
+    device_key: str | None = None
+
+
+async def subcategory(conn: AsyncConnection, subcategory_id: int) -> Row[Any] | None:
+    return (
+        await conn.execute(
+            select(t.subcategories).where(
+                t.subcategories.c.id == subcategory_id, t.subcategories.c.active.is_(True)
+            )
+        )
+    ).first()
+
+
+def check_attributes(spec: str, given: dict[str, str]) -> dict[str, str]:
+    """The subcategory's own fields (Open311 attributes): required ones present, numbers
+    numeric; unknown keys dropped."""
+    found = {}
+    for attr in json.loads(spec or "[]"):
+        value = str(given.get(attr["code"], "")).strip()[:200]
+        if not value:
+            if attr.get("required"):
+                raise Missing(f"Fill in: {attr['description']}")
+            continue
+        if attr.get("datatype") == "number":
+            try:
+                float(value.replace(",", "."))
+            except ValueError as exc:
+                raise Missing(f"A number is needed: {attr['description']}") from exc
+        found[attr["code"]] = value
+    return found
+
+
+async def file_report(
+    engine: AsyncEngine, draft: Draft, now: datetime, calendar: WorkCalendar | None = None
+) -> tuple[int, str]:
+    """The new report's number and the token of its status link (only its digest is kept)."""
+    calendar = calendar or lodz_calendar()
+    now = utc(now)
+    received = utc(draft.received_at or now)
+    if received > now:
+        raise Missing("The time of receipt cannot be in the future.")
+    if not draft.description.strip():
+        raise Missing("Describe the problem.")
+    if draft.lat is not None and not (-90 <= draft.lat <= 90):
+        raise Missing("The latitude must be between -90 and 90.")
+    if draft.lon is not None and not (-180 <= draft.lon <= 180):
+        raise Missing("The longitude must be between -180 and 180.")
+    if not draft.address.strip() and (draft.lat is None or draft.lon is None):
+        raise Missing("Give the address or pick the place on the map.")
+    email = draft.email.strip().lower()[:200]
+    phone = draft.phone.strip()[:40]
+    if draft.reply_wanted and not (email or phone):
+        raise Missing("To get a reply, give an e-mail address or a phone number.")
+    if len(draft.files) > MAX_FILES:
+        raise Missing("At most five photos.")
+    token = secrets.token_urlsafe(24)
+    async with engine.begin() as conn:
+        sub = await subcategory(conn, draft.subcategory_id)
+        if sub is None:
+            raise Missing("Choose the category and the subcategory.")
+        attributes = check_attributes(sub.attributes, draft.attributes)
+        personal = draft.reply_wanted  # § 26: personal data only when a reply is wanted
+        values = dict(
+            token_digest=digest(token),
+            status=str(Status.NEW),
+            finished=False,
+            channel=str(draft.channel),
+            category_id=sub.category_id,
+            subcategory_id=sub.id,
+            title=(draft.title.strip() or sub.name)[:200],
+            description=draft.description.strip()[:5000],
+            scope="",
+            address=draft.address.strip()[:300],
+            lat=draft.lat,
+            lon=draft.lon,
+            precinct=draft.precinct.strip()[:60],
+            parcel=draft.parcel.strip()[:60],
+            rpw_id=draft.rpw_id.strip()[:60] or None,
+            attributes=json.dumps(attributes, ensure_ascii=False),
+            source_message=draft.source_message[:20000],
+            reply_wanted=draft.reply_wanted,
+            reporter_name=draft.name.strip()[:120] or None if personal else None,
+            reporter_email=email or None if personal else None,
+            reporter_phone=phone or None if personal else None,
+            consent_at=now if personal else None,
+            received_at=received,
+            created_at=now,
+            created_by=draft.created_by,
+            taken=False,
+            realise_due=utc(calendar.add_days(received, Sla().realise_days)),
+            device_key=draft.device_key,
+            forget_on=forget_on(received),
+            last_change_at=now,
+        )
+        report_id = int(
+            (await conn.execute(insert(t.reports).values(**values))).inserted_primary_key[0]  # type: ignore[index]
+        )
+        await _event(conn, report_id, received, now, draft.created_by, "filed", Status.NEW, "")
+        for f in draft.files:
+            await conn.execute(
+                insert(t.attachments).values(
+                    report_id=report_id,
+                    filename=f.filename[:200],
+                    mime=f.mime[:100],
+                    size=len(f.content),
+                    content=f.content,
+                    uploaded_by=draft.created_by,
+                    created_at=now,
+                )
+            )
+    return report_id, token
+
+
+async def _event(
+    conn: AsyncConnection,
+    report_id: int,
+    at: datetime,
+    now: datetime,
+    actor_id: int | None,
+    kind: str,
+    status: Status | None,
+    note: str,
+    group_id: int | None = None,
+) -> None:
+    await conn.execute(
+        insert(t.events).values(
+            report_id=report_id,
+            at=at,
+            recorded_at=now,
+            actor_id=actor_id,
+            kind=kind,
+            status=str(status) if status else None,
+            group_id=group_id,
+            note=note[:5000],
+        )
+    )
+
+
+# -- who ---------------------------------------------------------------------------------------
+
+
+async def actor_of(conn: AsyncConnection, user_id: int, helpdesk_role: str) -> Actor | None:
+    """A helpdesk administrator is the reports' administrator; anyone else needs a role in
+    fault_members (a coordinator's or realizer's department is their group's)."""
+    row = (await conn.execute(select(t.members).where(t.members.c.user_id == user_id))).first()
+    if row is None:
+        return Actor(user_id, Role.ADMIN) if helpdesk_role == "admin" else None
+    department = row.department_id
+    if row.group_id is not None:
+        department = await conn.scalar(
+            select(t.groups.c.department_id).where(t.groups.c.id == row.group_id)
+        )
+    return Actor(user_id, Role(row.role), department, row.group_id)
+
+
+async def set_member(
+    engine: AsyncEngine,
+    user_id: int,
+    role: Role,
+    *,
+    department_id: int | None = None,
+    group_id: int | None = None,
+) -> None:
+    kind = {Role.COORDINATOR: "coordinator", Role.REALIZER: "realizer"}.get(role)
+    async with engine.begin() as conn:
+        if kind is not None:
+            g = (await conn.execute(select(t.groups).where(t.groups.c.id == group_id))).first()
+            if g is None or g.kind != kind:
+                raise Missing(f"Choose a {kind} group.")
+            department_id = g.department_id
+        elif role == Role.SUPERVISOR and department_id is None:
+            raise Missing("Choose the department.")
+        elif role != Role.SUPERVISOR:
+            department_id = group_id = None
+        await conn.execute(delete(t.members).where(t.members.c.user_id == user_id))
+        await conn.execute(
+            insert(t.members).values(
+                user_id=user_id, role=str(role), department_id=department_id, group_id=group_id
+            )
+        )
+
+
+def scope_clause(actor: Actor) -> ColumnElement[bool]:
+    r = t.reports.c
+    if actor.sees_all:
+        return true()
+    if actor.role == Role.SUPERVISOR and actor.department_id is not None:
+        return r.department_id == actor.department_id
+    if actor.role == Role.COORDINATOR and actor.group_id is not None:
+        return r.coordinator_group_id == actor.group_id
+    if actor.role == Role.REALIZER and actor.group_id is not None:
+        return r.realizer_group_id == actor.group_id
+    return r.id < 0  # nothing
+
+
+def place_of(row: Any) -> Place:
+    return Place(
+        Status(row.status),
+        row.department_id,
+        row.coordinator_group_id,
+        row.realizer_group_id,
+        bool(row.taken),
+    )
+
+
+async def load(engine: AsyncEngine, actor: Actor, report_id: int) -> Row[Any] | None:
+    """The report, or None when it does not exist or is out of the person's scope."""
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(t.reports).where(t.reports.c.id == report_id))).first()
+    if row is None or not can_see(actor, place_of(row)):
+        return None
+    return row
+
+
+async def by_token(engine: AsyncEngine, token: str) -> Row[Any] | None:
+    async with engine.connect() as conn:
+        return (
+            await conn.execute(select(t.reports).where(t.reports.c.token_digest == digest(token)))
+        ).first()
+
+
+async def group_departments(conn: AsyncConnection, kind: str) -> dict[int, int]:
+    rows = await conn.execute(
+        select(t.groups.c.id, t.groups.c.department_id).where(
+            t.groups.c.kind == kind, t.groups.c.active.is_(True)
+        )
+    )
+    return {r.id: r.department_id for r in rows}
+
+
+# -- steps -------------------------------------------------------------------------------------
+
+
+async def act(
+    engine: AsyncEngine,
+    actor: Actor,
+    report_id: int,
+    step: Step,
+    now: datetime,
+    *,
+    at: datetime | None = None,
+    calendar: WorkCalendar | None = None,
+    sla: Sla = Sla(),  # noqa: B008  (frozen)
+) -> Status:
+    """One workflow step; ``at`` is its real time when entered after an outage (§ 31)."""
+    calendar = calendar or lodz_calendar()
+    now = utc(now)
+    when = utc(at or now)
+    if when > now:
+        raise Missing("The time of the step cannot be in the future.")
+    async with engine.begin() as conn:
+        row = (await conn.execute(select(t.reports).where(t.reports.c.id == report_id))).first()
+        if row is None or not can_see(actor, place_of(row)):
+            raise NotAllowed()
+        kind = "realizer" if step.action.value == "assign" else "coordinator"
+        move = decide(
+            actor,
+            place_of(row),
+            step,
+            group_department=await group_departments(conn, kind),
+            handed_at=aware(row.handed_at) if row.handed_at else None,
+            now=when,
+            calendar=calendar,
+            sla=sla,
+        )
+        p = move.place
+        values: dict[str, Any] = {
+            "status": str(p.status),
+            "department_id": p.department_id,
+            "coordinator_group_id": p.coordinator_group_id,
+            "realizer_group_id": p.realizer_group_id,
+            "taken": p.taken,
+            "last_change_at": now,
+            **move.extra,
+        }
+        if "closure" in values:
+            values["close_reason"] = move.note
+            if values.get("rpw_id") is None:
+                values.pop("rpw_id")
+        if move.handed:
+            values.update(handed_at=when, taken=False, handler_id=None, taken_at=None)
+        if move.taken:
+            values.update(handler_id=actor.id, taken_at=when)
+        if move.finished:
+            values.update(finished=True, finished_at=when)
+        done = await conn.execute(
+            update(t.reports)
+            .where(t.reports.c.id == report_id, t.reports.c.status == row.status)
+            .values(**values)
+        )
+        if done.rowcount != 1:
+            raise FaultError("Someone else changed the report; look again.")
+        await _event(
+            conn,
+            report_id,
+            when,
+            now,
+            actor.id,
+            step.action.value,
+            p.status,
+            move.note,
+            step.group_id,
+        )
+    return p.status
+
+
+async def _editable(conn: AsyncConnection, actor: Actor, report_id: int) -> Row[Any]:
+    row = (await conn.execute(select(t.reports).where(t.reports.c.id == report_id))).first()
+    if row is None or not can_edit(actor, place_of(row)):
+        raise NotAllowed()
+    return row
+
+
+async def add_note(
+    engine: AsyncEngine, actor: Actor, report_id: int, text: str, now: datetime, *, at=None
+) -> None:  # type: ignore[no-untyped-def]
+    """An activity (consultation, site visit, a phone call with the reporter) — § 17 ust. 2."""
+    if not text.strip():
+        raise Missing("Write what was done.")
+    async with engine.begin() as conn:
+        row = await _editable(conn, actor, report_id)
+        await conn.execute(
+            update(t.reports).where(t.reports.c.id == report_id).values(last_change_at=now)
+        )
+        when = utc(at or now)
+        await _event(conn, report_id, when, now, actor.id, "note", Status(row.status), text)
+
+
+async def set_delay(
+    engine: AsyncEngine,
+    actor: Actor,
+    report_id: int,
+    reason: str,
+    planned_on: date | None,
+    now: datetime,
+) -> None:
+    """§ 18 ust. 2: why late and until when."""
+    if not reason.strip() or planned_on is None:
+        raise Missing("Give the reason for the delay and the planned date.")
+    async with engine.begin() as conn:
+        row = await _editable(conn, actor, report_id)
+        await conn.execute(
+            update(t.reports)
+            .where(t.reports.c.id == report_id)
+            .values(delay_reason=reason.strip()[:2000], planned_on=planned_on, last_change_at=now)
+        )
+        note = f"{reason.strip()} → {planned_on.isoformat()}"
+        await _event(conn, report_id, now, now, actor.id, "delay", Status(row.status), note)
+
+
+async def record_reply(
+    engine: AsyncEngine,
+    actor: Actor,
+    report_id: int,
+    replied_on: date | None,
+    channel: str,
+    note: str,
+    now: datetime,
+) -> None:
+    """§ 16 ust. 3, § 17 ust. 2 pkt 8: the reporter was told, when and how."""
+    if replied_on is None or not channel.strip():
+        raise Missing("Give the date and the way of the reply.")
+    async with engine.begin() as conn:
+        row = await _editable(conn, actor, report_id)
+        await conn.execute(
+            insert(t.replies).values(
+                report_id=report_id,
+                replied_on=replied_on,
+                channel=channel.strip()[:20],
+                note=note.strip()[:2000],
+                actor_id=actor.id,
+                recorded_at=now,
+            )
+        )
+        await conn.execute(
+            update(t.reports)
+            .where(t.reports.c.id == report_id)
+            .values(replied_at=now, last_change_at=now)
+        )
+        await _event(conn, report_id, now, now, actor.id, "reply", Status(row.status), channel)
+
+
+DETAIL_FIELDS = ("rpw_id", "precinct", "parcel", "title", "address", "channel", "subcategory_id")
+
+
+async def update_details(
+    engine: AsyncEngine, actor: Actor, report_id: int, changes: dict[str, Any], now: datetime
+) -> None:
+    """The operator moves data into their fields (§ 9): RPW id, precinct, parcel, subject,
+    address, channel, subcategory."""
+    clean = {k: v for k, v in changes.items() if k in DETAIL_FIELDS}
+    async with engine.begin() as conn:
+        row = await _editable(conn, actor, report_id)
+        if "subcategory_id" in clean:
+            sub = await subcategory(conn, int(clean["subcategory_id"]))
+            if sub is None:
+                raise Missing("Choose the category and the subcategory.")
+            clean["category_id"] = sub.category_id
+        if "channel" in clean:
+            clean["channel"] = str(Channel(clean["channel"]))
+        for key in ("rpw_id", "precinct", "parcel", "title", "address"):
+            if key in clean:
+                clean[key] = str(clean[key]).strip()[: 60 if key != "address" else 300]
+        if clean.get("rpw_id") == "":
+            clean["rpw_id"] = None
+        await conn.execute(
+            update(t.reports).where(t.reports.c.id == report_id).values(**clean, last_change_at=now)
+        )
+        note = ", ".join(sorted(k for k in clean if k != "category_id"))
+        await _event(conn, report_id, now, now, actor.id, "details", Status(row.status), note)
+
+
+async def duplicate(
+    engine: AsyncEngine, actor: Actor, report_id: int, parts: list[Part], now: datetime
+) -> list[int]:
+    """§ 11, § 13 ust. 2: one report per event. The original keeps the first event; each
+    copy has the same data, photos and history start, its own scope, and the family's number
+    (each page lists the others and their addressees)."""
+    found = [p for p in parts if p.scope.strip()]
+    if len(found) < 2:
+        raise Missing("A duplicated report needs at least two events.")
+    async with engine.begin() as conn:
+        row = await _editable(conn, actor, report_id)
+        if not actor.sees_all or Status(row.status) not in (Status.NEW, Status.RETURNED):
+            raise NotAllowed()
+        family = row.family_id or row.id
+        ids = [report_id]
+        base = {k: v for k, v in row._mapping.items() if k != "id"}
+        for part in found[1:]:
+            values = {**base, "scope": part.scope.strip()[:2000], "family_id": family}
+            values["token_digest"] = None  # the reporter's link shows the original
+            if part.subcategory_id:
+                sub = await subcategory(conn, part.subcategory_id)
+                if sub is not None:
+                    values.update(subcategory_id=sub.id, category_id=sub.category_id)
+            values["last_change_at"] = now
+            new_id = int(
+                (await conn.execute(insert(t.reports).values(**values))).inserted_primary_key[0]  # type: ignore[index]
+            )
+            ids.append(new_id)
+            files = await conn.execute(
+                select(t.attachments).where(t.attachments.c.report_id == report_id)
+            )
+            for f in files:
+                copy = {k: v for k, v in f._mapping.items() if k not in ("id", "report_id")}
+                await conn.execute(insert(t.attachments).values(report_id=new_id, **copy))
+        first = found[0]
+        values = {"scope": first.scope.strip()[:2000], "family_id": family, "last_change_at": now}
+        if first.subcategory_id and (sub := await subcategory(conn, first.subcategory_id)):
+            values.update(subcategory_id=sub.id, category_id=sub.category_id)
+        await conn.execute(update(t.reports).where(t.reports.c.id == report_id).values(**values))
+        numbers = ", ".join(f"#{i}" for i in ids)
+        for i in ids:
+            await _event(conn, i, now, now, actor.id, "duplicated", Status(row.status), numbers)
+    return ids
+
+
+async def family(engine: AsyncEngine, actor: Actor, row: Any) -> list[Row[Any]]:
+    """The other reports of the same events (their number, scope and addressee); the ones
+    out of scope are listed too — only number, scope and group, as § 13 ust. 2 wants."""
+    if row.family_id is None:
+        return []
+    async with engine.connect() as conn:
+        return list(
+            await conn.execute(
+                select(
+                    t.reports.c.id,
+                    t.reports.c.scope,
+                    t.reports.c.status,
+                    t.groups.c.name.label("group_name"),
+                )
+                .outerjoin(t.groups, t.groups.c.id == t.reports.c.coordinator_group_id)
+                .where(t.reports.c.family_id == row.family_id, t.reports.c.id != row.id)
+                .order_by(t.reports.c.id)
+            )
+        )
+
+
+async def delete_report(engine: AsyncEngine, actor: Actor, report_id: int) -> None:
+    """The super-supervisor deletes (§ 28); a finished report's counts stay in the statistics."""
+    if not can_delete(actor):
+        raise NotAllowed()
+    async with engine.begin() as conn:
+        row = (await conn.execute(select(t.reports).where(t.reports.c.id == report_id))).first()
+        if row is None:
+            raise NotAllowed()
+        if Status(row.status) in FINISHED:
+            await count_in_stats(conn, row)
+        await purge(conn, [report_id])
+
+
+async def count_in_stats(conn: AsyncConnection, row: Any) -> None:
+    month = aware(row.received_at).strftime("%Y-%m")
+    key = and_(
+        t.stats.c.month == month,
+        t.stats.c.category_id == row.category_id,
+        t.stats.c.department_id == (row.department_id or 0),
+        t.stats.c.channel == row.channel,
+    )
+    on_time = 1 if row.finished_at and aware(row.finished_at) <= aware(row.realise_due) else 0
+    done = await conn.execute(
+        update(t.stats)
+        .where(key)
+        .values(finished=t.stats.c.finished + 1, on_time=t.stats.c.on_time + on_time)
+    )
+    if done.rowcount == 0:
+        await conn.execute(
+            insert(t.stats).values(
+                month=month,
+                category_id=row.category_id,
+                department_id=row.department_id or 0,
+                channel=row.channel,
+                finished=1,
+                on_time=on_time,
+            )
+        )
+
+
+async def purge(conn: AsyncConnection, ids: list[int]) -> None:
+    """Everything a report left anywhere: history, replies, mail records, files, the row."""
+    for table in (t.events, t.replies, t.mails, t.attachments):
+        await conn.execute(delete(table).where(table.c.report_id.in_(ids)))
+    await conn.execute(delete(t.reports).where(t.reports.c.id.in_(ids)))
+
+
+async def withdraw_consent(engine: AsyncEngine, token: str, now: datetime) -> bool:
+    """The reporter withdraws consent (§ 27 ust. 1): their data go now, the report stays."""
+    async with engine.begin() as conn:
+        row = (
+            await conn.execute(
+                select(t.reports.c.id, t.reports.c.family_id).where(
+                    t.reports.c.token_digest == digest(token)
+                )
+            )
+        ).first()
+        if row is None:
+            return False
+        ids = select(t.reports.c.id).where(
+            t.reports.c.family_id == row.family_id if row.family_id else t.reports.c.id == row.id
+        )
+        await forget_people(conn, [r.id for r in await conn.execute(ids)] or [row.id], now)
+    return True
+
+
+async def forget_people(conn: AsyncConnection, ids: list[int], now: datetime) -> None:
+    await conn.execute(
+        update(t.reports)
+        .where(t.reports.c.id.in_(ids))
+        .values(
+            reporter_name=None,
+            reporter_email=None,
+            reporter_phone=None,
+            consent_at=None,
+            source_message="",
+            last_change_at=now,
+        )
+    )
+    await conn.execute(update(t.mails).where(t.mails.c.report_id.in_(ids)).values(recipient="—"))
+
+
+# -- reads -------------------------------------------------------------------------------------
+
+
+async def history(engine: AsyncEngine, report_id: int) -> list[Row[Any]]:
+    from web.helpdesk import tables as hd
+
+    async with engine.connect() as conn:
+        return list(
+            await conn.execute(
+                select(t.events, hd.users.c.name.label("actor_name"))
+                .outerjoin(hd.users, hd.users.c.id == t.events.c.actor_id)
+                .where(t.events.c.report_id == report_id)
+                .order_by(t.events.c.at, t.events.c.id)
+            )
+        )
+
+
+async def replies(engine: AsyncEngine, report_id: int) -> list[Row[Any]]:
+    async with engine.connect() as conn:
+        return list(
+            await conn.execute(
+                select(t.replies)
+                .where(t.replies.c.report_id == report_id)
+                .order_by(t.replies.c.replied_on, t.replies.c.id)
+            )
+        )
+
+
+async def files(engine: AsyncEngine, report_id: int) -> list[Row[Any]]:
+    async with engine.connect() as conn:
+        return list(
+            await conn.execute(
+                select(
+                    t.attachments.c.id,
+                    t.attachments.c.filename,
+                    t.attachments.c.mime,
+                    t.attachments.c.size,
+                ).where(t.attachments.c.report_id == report_id)
+            )
+        )
+
+
+async def count(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(t.reports)) or 0)

@@ -34,6 +34,7 @@ from web.catalog import import_site
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
 from web.eticket.routes import routes as eticket_routes
+from web.faults.routes import routes as faults_routes
 from web.helpdesk.routes import routes as helpdesk_routes
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
@@ -142,6 +143,7 @@ def create_app(
             *eticket_routes,
             *auth_routes,
             *helpdesk_routes,
+            *faults_routes,
             *report_routes,
             *site_routes,
             *staff_routes,

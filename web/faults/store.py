@@ -131,13 +131,13 @@ def check_attributes(spec: str, given: dict[str, str]) -> dict[str, str]:
         value = str(given.get(attr["code"], "")).strip()[:200]
         if not value:
             if attr.get("required"):
-                raise Missing(f"Fill in: {attr['description']}")
+                raise Missing("Fill in every required field of the subcategory.")
             continue
         if attr.get("datatype") == "number":
             try:
                 float(value.replace(",", "."))
             except ValueError as exc:
-                raise Missing(f"A number is needed: {attr['description']}") from exc
+                raise Missing("A field of the subcategory needs a number.") from exc
         found[attr["code"]] = value
     return found
 
@@ -278,7 +278,7 @@ async def set_member(
         if kind is not None:
             g = (await conn.execute(select(t.groups).where(t.groups.c.id == group_id))).first()
             if g is None or g.kind != kind:
-                raise Missing(f"Choose a {kind} group.")
+                raise Missing("Choose a group of the right kind.")
             department_id = g.department_id
         elif role == Role.SUPERVISOR and department_id is None:
             raise Missing("Choose the department.")

@@ -1,0 +1,137 @@
+"""The pages over real HTTP against ``okienko web``: a resident's report through the form (with
+a photo and the status link), the routing chain by each role's pages, and nobody reaching a
+report beyond their scope by list, link or number."""
+
+from __future__ import annotations
+
+import re
+
+from tests.faults.rig import Rig, number_in, rig  # noqa: F401  (the module fixture)
+from tests.support.webproc import csrf_of
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_a_resident_reports_a_pothole_and_follows_it_by_the_link(rig: Rig):  # noqa: F811
+    c = rig.client()
+    form = c.get("/usterka")
+    assert form.status_code == 200 and "Dziura w jezdni" in form.text
+    sub = re.search(r'<option value="(\d+)">Dziura w jezdni', form.text).group(1)  # type: ignore[union-attr]
+    details = c.get(f"/usterka?sub={sub}")
+    assert "Głębokość (cm)" in details.text
+    token = csrf_of(details.text)
+    bad = c.post(
+        "/usterka",
+        data={"csrf_token": token, "sub": sub, "description": "Dziura", "lat": "51.7"},
+    )
+    assert bad.status_code == 400 and "obie współrzędne" in bad.text
+    no_consent = c.post(
+        "/usterka",
+        data={"csrf_token": token, "sub": sub, "description": "x", "address": "a", "reply": "yes"},
+    )
+    assert no_consent.status_code == 400 and "zgódź się" in no_consent.text
+    sent = c.post(
+        "/usterka",
+        data={
+            "csrf_token": token,
+            "sub": sub,
+            "description": "Głęboka dziura przy przejściu",
+            "address": "ul. Piotrkowska 104",
+            "lat": "51,7592",
+            "lon": "19.4560",
+            "attr_depth_cm": "15",
+            "reply": "yes",
+            "email": "mieszkanka@example.com",
+            "consent": "yes",
+        },
+        files={"photos": ("dziura.png", PNG, "image/png")},
+    )
+    assert sent.status_code == 303
+    status_url = sent.headers["location"]
+    page = c.get(status_url)
+    assert "Zgłoszenie zarejestrowano pod numerem" in page.text
+    number = number_in(page.text)
+    # Another browser with the link sees the status, without the thank-you; a wrong link 404s.
+    other = rig.client().get(status_url)
+    assert other.status_code == 200 and "Nowe" in other.text and "Dziękujemy" not in other.text
+    assert rig.client().get("/usterka/s/not-a-token").status_code == 404
+    # The operator finds it with the photo.
+    op = rig.client("operator")
+    report = op.get(f"/usterki/r/{number}")
+    assert report.status_code == 200 and "dziura.png" in report.text
+    photo = re.search(r'href="(/usterki/r/\d+/f/\d+)"', report.text).group(1)  # type: ignore[union-attr]
+    assert op.get(photo).content == PNG
+    assert rig.client("coord_roads").get(photo).status_code == 404
+
+
+def test_the_chain_by_pages_and_nobody_sees_beyond_their_scope(rig: Rig):  # noqa: F811
+    p = rig.people
+    op = rig.client("operator")
+    new = op.get("/usterki/new")
+    assert new.status_code == 200
+    made = op.post(
+        "/usterki/new",
+        data={
+            "csrf_token": csrf_of(new.text),
+            "channel": "phone",
+            "sub": str(p.subs["znak"]),
+            "description": "Przewrócony znak STOP",
+            "address": "al. Kościuszki 1",
+            "attr_sign": "B-20",
+            "rpw_id": "RPW/2026/1",
+            "precinct": "S-3",
+            "parcel": "112/4",
+        },
+    )
+    assert made.status_code == 303, made.text
+    url = made.headers["location"].split("?")[0]
+    number = int(url.rsplit("/", 1)[1])
+
+    def sees(who: str) -> tuple[bool, bool, bool]:
+        c = rig.client(who)
+        by_list = f'href="/usterki/r/{number}"' in c.get("/usterki/?status=all").text
+        by_link = c.get(url).status_code == 200
+        found = c.get(f"/usterki/?number={number}&status=all").text
+        by_number = f'href="/usterki/r/{number}"' in found
+        return by_list, by_link, by_number
+
+    def act(who: str, **data: str) -> None:
+        c = rig.client(who)
+        r = c.post(f"{url}/act", data={"csrf_token": csrf_of(c.get(url).text), **data})
+        assert r.status_code == 303, r.text
+
+    outsiders = ["coord_roads", "real_roads", "supervisor_zdit", "supervisor_zzm", "coord_zzm"]
+    for who in outsiders:
+        assert sees(who) == (False, False, False), who
+    act("operator", action="forward", group=str(p.groups["ZDIT-K-DROGI"]))
+    assert sees("coord_roads") == (True, True, True)
+    assert sees("supervisor_zdit") == (True, True, True)
+    for who in ("coord_transport", "coord_zzm", "supervisor_zzm", "real_roads", "real_signs"):
+        assert sees(who) == (False, False, False), who
+    act("coord_roads", action="take")
+    act("coord_roads", action="assign", group=str(p.groups["ZDIT-R-OZNAKOWANIE"]))
+    assert sees("real_signs") == (True, True, True)
+    assert sees("real_roads") == (False, False, False)
+    # The supervisor reads but cannot act.
+    sup = rig.client("supervisor_zdit")
+    assert 'name="action"' not in sup.get(url).text
+    act("real_signs", action="take")
+    act(
+        "real_signs",
+        action="contractor",
+        firm="Znakpol",
+        ordered_on="2026-03-03",
+        until="2026-03-10",
+    )
+    act("real_signs", action="accept_work", done_on="2026-03-09")
+    page = rig.client("super").get(url)
+    assert "Rozwiązane" in page.text and "Znakpol" in page.text
+    for step in ("Przekaż do grupy koordynatorów", "Podejmij", "Przekaż do realizatora"):
+        assert step in page.text
+    stats = rig.client("super").get("/usterki/stats")
+    assert stats.status_code == 200 and "Drogi" in stats.text
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in_and_a_helpdesk_unit_user_is_refused(rig: Rig):  # noqa: F811
+    r = rig.client().get("/usterki/", follow_redirects=False)
+    assert r.status_code == 303 and "/helpdesk/login" in r.headers["location"]

@@ -157,6 +157,7 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
             info["web"] = {"url": web_url}
             info["staff"] = staff
             info["helpdesk"] = {"url": f"{web_url}/helpdesk/", "accounts": helpdesk}
+            info["open311"] = await _open311(web_db, web_url)
             own_info = workdir / "demo.json"  # the appliances' credentials, also when not asked
             for path in filter(None, (info_file, own_info)):
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,6 +183,18 @@ async def _token(database_url: str, site: Site) -> str:
     engine = make_engine(database_url)
     try:
         return await tokens.create(engine, site.id)
+    finally:
+        await engine.dispose()
+
+
+async def _open311(database_url: str, web_url: str) -> dict[str, str]:
+    """Citizen fault reports' Open311 API: its base URL and a demo key."""
+    from web.db.engine import make_engine
+    from web.faults.demo import open311_info
+
+    engine = make_engine(database_url)
+    try:
+        return await open311_info(engine, web_url)
     finally:
         await engine.dispose()
 

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-EXEMPT_PREFIXES = ("/api/",)
+EXEMPT_PREFIXES = ("/api/", "/open311/")
 FIELD = "csrf_token"
 
 

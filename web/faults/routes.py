@@ -38,6 +38,7 @@ from web.faults.domain import (
     can_delete,
     can_edit,
 )
+from web.faults.open311 import routes as open311_routes
 from web.faults.public_routes import _float, _photos
 from web.faults.public_routes import routes as public_routes
 from web.faults.store import place_of
@@ -434,6 +435,7 @@ async def statistics(request: Request) -> Response:
 
 routes = [
     *public_routes,
+    *open311_routes,
     Route("/usterki/", report_list),
     Route("/usterki/new", new_form),
     Route("/usterki/new", new_submit, methods=["POST"]),

@@ -54,6 +54,11 @@ from web.helpdesk.jobs import JOBS as _helpdesk_jobs  # noqa: E402
 
 JOBS += _helpdesk_jobs
 
+# Citizen fault reports: retention of personal data, reminders in working hours.
+from web.faults.jobs import JOBS as _faults_jobs  # noqa: E402
+
+JOBS += _faults_jobs
+
 
 async def _every(app: Starlette, job: Job, period: float) -> None:
     while True:

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from web.faults import dictionary, store
+from web.faults import dictionary, notices, store
 from web.faults import tables as t
 from web.faults.domain import FINISHED, STATUS_LABELS, Channel, FaultError, Status
 from web.faults.store import aware
@@ -210,7 +210,7 @@ async def post_request(request: Request) -> Response:
     email, phone = v.get("email", ""), v.get("phone", "")
     media = v.get("media_url", "").strip()
     try:
-        report_id, _token = await store.file_report(
+        report_id, token = await store.file_report(
             engine,
             store.Draft(
                 sub.id,
@@ -230,6 +230,7 @@ async def post_request(request: Request) -> Response:
         )
     except FaultError as exc:
         return error(fmt, 400, exc.message)
+    await notices.filed(request.app, report_id, token)
     rows = [{"service_request_id": str(report_id), "service_notice": "", "account_id": ""}]
     return answer(fmt, "service_requests", "request", rows, 201)
 

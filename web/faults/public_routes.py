@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.faults import dictionary, store
+from web.faults import dictionary, notices, store
 from web.faults.domain import STATUS_LABELS, Channel, FaultError, Status
 from web.i18n import _
 from web.ratelimit import RateLimit
@@ -136,6 +136,7 @@ async def submit_report(request: Request) -> Response:
     except FaultError as exc:
         return _form_page(request, d, sub, values, _(exc.message), 400)
     limit.count(ip)
+    await notices.filed(request.app, report_id, token)
     request.session["fault_new"] = report_id
     return RedirectResponse(f"/usterka/s/{token}", status_code=303)
 

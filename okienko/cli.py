@@ -188,6 +188,19 @@ def _helpdesk_admin_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _faults_mail(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from web.faults.mailbox import serve
+
+    host, _, port = args.listen.rpartition(":")
+    try:
+        asyncio.run(serve(host or "127.0.0.1", int(port), args.database_url, args.address))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def _site_token(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -291,6 +304,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     p.set_defaults(func=_helpdesk_admin_add)
+
+    p = sub.add_parser(
+        "faults-mail", help="receive the fault mailbox (awaria@) over SMTP as reports"
+    )
+    p.add_argument("--listen", default="127.0.0.1:2525", help="host:port of the SMTP endpoint")
+    p.add_argument(
+        "--address", action="append", required=True, help="a mailbox address (repeatable)"
+    )
+    p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.set_defaults(func=_faults_mail)
 
     p = sub.add_parser(
         "site-token", help="create (print) or revoke a hub's token for the cloud sync"

@@ -157,7 +157,9 @@ async def file_report(
         raise Missing("The latitude must be between -90 and 90.")
     if draft.lon is not None and not (-180 <= draft.lon <= 180):
         raise Missing("The longitude must be between -180 and 180.")
-    if not draft.address.strip() and (draft.lat is None or draft.lon is None):
+    # A resident's form or app must say where; a mail or a call may be placed by the operator.
+    needs_place = draft.channel in (Channel.WEB, Channel.OPEN311)
+    if needs_place and not draft.address.strip() and (draft.lat is None or draft.lon is None):
         raise Missing("Give the address or pick the place on the map.")
     email = draft.email.strip().lower()[:200]
     phone = draft.phone.strip()[:40]

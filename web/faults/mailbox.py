@@ -103,7 +103,7 @@ class Handler:
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:  # noqa: E501
+    ) -> str:
         if address.lower() not in self.addresses:
             return "550 5.1.1 No such mailbox"
         envelope.rcpt_tos.append(address)

@@ -7,6 +7,7 @@ their role comes from ``store.actor_of``. Anything out of scope is "not found"."
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -159,13 +160,19 @@ async def _show(request: Request, error: str | None = None, status_code: int = 2
     engine, actor = request.app.state.engine, actor_of(request)
     d = await dictionary.load(engine)
     now = datetime.now(UTC)
+    sub = d.subcategories.get(row.subcategory_id)
+    given = json.loads(row.attributes or "{}")
+    attrs = [
+        (a.description, given[a.code]) for a in (sub.attributes if sub else []) if a.code in given
+    ]
     return page(
         request,
         "faults/report.html",
         {
             "row": row,
             "d": d,
-            "sub": d.subcategories.get(row.subcategory_id),
+            "sub": sub,
+            "attrs": attrs,
             "sla": listing.sla_of(row, now, lodz_calendar()),
             "history": await store.history(engine, row.id),
             "replies": await store.replies(engine, row.id),

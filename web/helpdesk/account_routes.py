@@ -15,7 +15,8 @@ from web.templating import render
 
 
 def safe_next(target: str | None) -> str:
-    if target and target.startswith("/helpdesk/") and not target.startswith("//"):
+    # The citizen fault reports' pages (web/faults/) share this sign-in.
+    if target and target.startswith(("/helpdesk/", "/usterki/")) and not target.startswith("//"):
         return target
     return "/helpdesk/"
 

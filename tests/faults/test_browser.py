@@ -1,0 +1,53 @@
+"""The fault pages in Chromium with axe (WCAG 2.1 AA): a resident reports on a phone-sized
+screen with the keyboard-usable form, then the operator's list, the report page and the
+statistics. Screenshots go to /tmp/okienko-shots/faults/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from tests.faults.conftest import PASSWORD
+from tests.faults.rig import Rig, rig  # noqa: F401  (the module fixture)
+from tests.support.browser import assert_accessible, chromium
+
+SHOTS = Path("/tmp/okienko-shots/faults")
+
+
+def test_the_report_form_and_the_staff_pages_are_accessible(rig: Rig, tmp_path: Path):  # noqa: F811
+    photo = tmp_path / "dziura.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    with chromium() as browser:
+        phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        phone.goto(f"{rig.web.url}/usterka")
+        assert_accessible(phone, SHOTS, "1-form-start")
+        phone.select_option("#sub", label="Dziura w jezdni")
+        phone.click("form[method=get] button")
+        phone.fill("#address", "ul. Piotrkowska 104")
+        phone.fill("#description", "Głęboka dziura przy przejściu dla pieszych")
+        phone.fill("#attr_depth_cm", "15")
+        phone.set_input_files("#photos", str(photo))
+        assert_accessible(phone, SHOTS, "2-form-details")
+        phone.click("button.primary")
+        expect(phone.locator(".success")).to_contain_text("Zgłoszenie zarejestrowano")
+        assert_accessible(phone, SHOTS, "3-status")
+        number = re.search(r"nr (\d+)", phone.locator("h1").inner_text()).group(1)  # type: ignore[union-attr]
+
+        desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        desk.goto(f"{rig.web.url}/usterki/")
+        desk.fill("#email", rig.people.emails["operator"])
+        desk.fill("#password", PASSWORD)
+        desk.click("button.primary")
+        expect(desk).to_have_url(f"{rig.web.url}/usterki/")
+        expect(desk.locator(".staff-nav")).to_contain_text("Zarejestruj zgłoszenie")
+        assert_accessible(desk, SHOTS, "4-list")
+        desk.click(f'a[href="/usterki/r/{number}"]')
+        assert_accessible(desk, SHOTS, "5-report")
+        desk.goto(f"{rig.web.url}/usterki/new")
+        assert_accessible(desk, SHOTS, "6-register")
+        desk.goto(f"{rig.web.url}/usterki/stats")
+        assert_accessible(desk, SHOTS, "7-stats")
+        desk.goto(f"{rig.web.url}/usterka?lang=en")
+        expect(desk.locator("h1")).to_have_text("Report a fault")

@@ -1,5 +1,6 @@
 """The fault reports' timed work, run by web/jobs.py in every worker: retention of personal
-data (§ 27) and reminders and escalations (only in working hours)."""
+data (§ 27), reminders and escalations (only in working hours), and reports from the appliances
+(``app.state.device_offline_after`` sets how long a device may be offline, 15 minutes else)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 
 from starlette.applications import Starlette
 
-from web.faults import notices, retention
+from web.faults import devices, notices, retention
 
 
 async def fault_retention(app: Starlette, now: datetime) -> int:
@@ -18,4 +19,10 @@ async def fault_reminders(app: Starlette, now: datetime) -> int:
     return await notices.remind(app, now)
 
 
-JOBS = [(fault_retention, 3600.0), (fault_reminders, 300.0)]
+async def device_reports(app: Starlette, now: datetime) -> int:
+    after = getattr(app.state, "device_offline_after", devices.OFFLINE_AFTER)
+    opened, resolved = await devices.watch(app.state.engine, now, after)
+    return opened + resolved
+
+
+JOBS = [(fault_retention, 3600.0), (fault_reminders, 300.0), (device_reports, 60.0)]

@@ -1,0 +1,124 @@
+"""Reports from the appliances: a dispenser out of paper, or a device offline for longer than a
+configurable time, opens a report for the sites' technical service (handed straight to its
+coordinator group); when the device recovers, the report is resolved by the system. Watches
+the fleet tables the hub snapshots keep (web/sync/fleet.py). One open report per device and
+problem (``device_key``)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from web.db.models import Device
+from web.faults import store
+from web.faults import tables as t
+from web.faults.domain import Action, Actor, Channel, Role, Status, Step
+
+log = logging.getLogger("okienko.web.faults")
+OFFLINE_AFTER = timedelta(minutes=15)
+SYSTEM = Actor(0, Role.ADMIN)  # recorded with no person: history shows "system"
+SUBCATEGORY = {"paper": "brak-papieru", "offline": "urzadzenie-offline"}
+DESCRIPTION = {
+    "paper": "Biletomat {device} w lokalizacji {location} nie ma papieru.",
+    "offline": "Urządzenie {device} w lokalizacji {location} jest niedostępne od {since}.",
+}
+
+
+def problems(
+    online: bool, printer: str, changed_at: datetime, now: datetime, after: timedelta
+) -> set[str]:
+    """Pure: what is wrong with a device now."""
+    found = set()
+    if not online and now - store.aware(changed_at) > after:
+        found.add("offline")
+    if online and printer == "paper_out":
+        found.add("paper")
+    return found
+
+
+async def watch(
+    engine: AsyncEngine, now: datetime, after: timedelta = OFFLINE_AFTER
+) -> tuple[int, int]:
+    """(opened, resolved)."""
+    devices = Device.__table__
+    r = t.reports.c
+    async with engine.connect() as conn:
+        fleet = list(await conn.execute(select(devices)))  # type: ignore[arg-type]
+        open_reports = {
+            row.device_key: row.id
+            for row in await conn.execute(
+                select(r.id, r.device_key).where(r.device_key.is_not(None), r.finished.is_(False))
+            )
+        }
+        subs = {
+            row.code: row
+            for row in await conn.execute(
+                select(t.subcategories).where(t.subcategories.c.code.in_(SUBCATEGORY.values()))
+            )
+        }
+    wrong: dict[str, tuple[str, Any]] = {}
+    for d in fleet:
+        for problem in problems(bool(d.online), d.printer, d.changed_at, now, after):
+            wrong[f"{d.location_id}/{d.device_id}/{problem}"] = (problem, d)
+    opened = resolved = 0
+    for key, (problem, d) in wrong.items():
+        sub = subs.get(SUBCATEGORY[problem])
+        if key in open_reports or sub is None:
+            continue
+        since = store.aware(d.changed_at).astimezone(store.WARSAW).strftime("%Y-%m-%d %H:%M")
+        report_id, _ = await store.file_report(
+            engine,
+            store.Draft(
+                sub.id,
+                DESCRIPTION[problem].format(
+                    device=d.device_id, location=d.location_id, since=since
+                ),
+                Channel.DEVICE,
+                address=d.location_id,
+                device_key=key,
+            ),
+            now,
+        )
+        if sub.coordinator_group_id is not None:
+            await store.act(
+                engine,
+                SYSTEM,
+                report_id,
+                Step(Action.FORWARD, group_id=sub.coordinator_group_id),
+                now,
+            )
+        opened += 1
+    for key, report_id in open_reports.items():
+        if key in wrong:
+            continue
+        async with engine.begin() as conn:
+            done = await conn.execute(
+                update(t.reports)
+                .where(r.id == report_id, r.finished.is_(False))
+                .values(
+                    status=str(Status.RESOLVED),
+                    finished=True,
+                    finished_at=store.utc(now),
+                    last_change_at=store.utc(now),
+                )
+            )
+            if done.rowcount == 1:
+                await conn.execute(
+                    t.events.insert().values(
+                        report_id=report_id,
+                        at=store.utc(now),
+                        recorded_at=store.utc(now),
+                        actor_id=None,
+                        kind="device_recovered",
+                        status=str(Status.RESOLVED),
+                        note="",
+                    )
+                )
+                resolved += 1
+    if opened or resolved:
+        log.info("device reports: %d opened, %d resolved", opened, resolved)
+    return opened, resolved

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.faults import dictionary, listing, store
+from web.faults import admin, dictionary, listing, store
 from web.faults import tables as t
 from web.faults.domain import (
     ACTION_LABELS,
@@ -456,4 +456,5 @@ routes = [
     Route("/usterki/r/{id}/duplicate", duplicate, methods=["POST"]),
     Route("/usterki/r/{id}/delete", delete, methods=["POST"]),
     Route("/usterki/r/{id}/f/{file}", attachment),
+    *admin.routes(faults_staff, page),
 ]

@@ -201,3 +201,22 @@ def test_the_administration_pages_are_accessible(rig: Rig):  # noqa: F811
         assert_accessible(desk, SHOTS, "admin-people")
         desk.click('a[href^="/usterki/admin/people/"] >> nth=0')
         assert_accessible(desk, SHOTS, "admin-person")
+
+
+def test_a_subcategory_renamed_wrongly_is_told_and_deactivated_leaves_the_forms(rig: Rig):  # noqa: F811
+    _account(rig, "admin", HdRole.ADMIN)
+    admin = rig.client("admin")
+    sub_id, _category = _sub(rig, "kosz")
+    url = f"/usterki/admin/subcategory/{sub_id}"
+    form = admin.get(url)
+    assert form.status_code == 200 and 'name="active" value="yes" checked' in form.text
+    token = csrf_of(form.text)
+    empty = admin.post(url, data={"csrf_token": token, "name": " ", "category": str(_category)})
+    assert empty.status_code == 400 and re.search(r'id="name-error">Wpisz nazwę', empty.text)
+    off = admin.post(
+        url, data={"csrf_token": token, "name": "Pełny kosz", "category": str(_category)}
+    )
+    assert off.status_code == 303
+    assert "Pełny kosz" not in admin.get("/usterki/new").text
+    assert "Pełny kosz" not in rig.client().get("/usterka").text
+    assert "nieaktywny" in admin.get("/usterki/admin").text

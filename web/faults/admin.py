@@ -123,7 +123,7 @@ async def check_entry(
     table = table_of(kind)
     name = v.get("name", "").strip()
     if not name:
-        errors["name"] = _("Enter the name.")
+        errors["name"] = _("Enter the name of the entry.")
     elif len(name) > 200:
         errors["name"] = _("The name may have at most 200 characters.")
     values["name"] = name

@@ -55,7 +55,8 @@ class Dictionary:
         return next((s for s in self.subcategories.values() if s.code == code), None)
 
     def groups_of(self, kind: str) -> list[Any]:
-        return [g for g in self.groups if g.kind == kind]
+        """Groups a report can be routed to now (a deactivated one keeps its name in history)."""
+        return [g for g in self.groups if g.kind == kind and g.active]
 
     def group_name(self, group_id: int | None) -> str:
         return next((g.name for g in self.groups if g.id == group_id), "")

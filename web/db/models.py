@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -619,6 +620,10 @@ class FaultReport(Base):
     device_key: Mapped[str | None] = mapped_column(String(120), nullable=True, index=True)
     forget_on: Mapped[date] = mapped_column(Date)
     last_change_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The reminder and escalation jobs claim a report by setting these (a conditional UPDATE),
+    # so several workers send each mail once; a hand-over clears ``reminded_at``.
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (
         Index("ix_fault_reports_status_change", "status", "last_change_at"),
@@ -626,6 +631,14 @@ class FaultReport(Base):
         Index("ix_fault_reports_realizer", "realizer_group_id", "last_change_at"),
         Index("ix_fault_reports_department", "department_id", "last_change_at"),
         Index("ix_fault_reports_forget", "finished", "forget_on"),
+        # One open report per device and problem, even with several workers watching.
+        Index(
+            "uq_fault_reports_open_device",
+            "device_key",
+            unique=True,
+            sqlite_where=text("NOT finished"),
+            postgresql_where=text("NOT finished"),
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.db.models import Device
@@ -31,13 +32,22 @@ DESCRIPTION = {
 def problems(
     online: bool, printer: str, changed_at: datetime, now: datetime, after: timedelta
 ) -> set[str]:
-    """Pure: what is wrong with a device now."""
+    """Pure: what is wrong with a device now. An offline device's printer state is stale, so
+    paper-out opens a report only while the device is online."""
     found = set()
     if not online and now - store.aware(changed_at) > after:
         found.add("offline")
     if online and printer == "paper_out":
         found.add("paper")
     return found
+
+
+def recovered(problem: str, online: bool, printer: str) -> bool:
+    """Pure: whether an open report's problem is gone. Going offline does not refill the
+    paper: a paper report waits until the device is back and reports paper."""
+    if problem == "paper":
+        return online and printer != "paper_out"
+    return online
 
 
 async def watch(
@@ -70,19 +80,22 @@ async def watch(
         if key in open_reports or sub is None:
             continue
         since = store.aware(d.changed_at).astimezone(store.WARSAW).strftime("%Y-%m-%d %H:%M")
-        report_id, _ = await store.file_report(
-            engine,
-            store.Draft(
-                sub.id,
-                DESCRIPTION[problem].format(
-                    device=d.device_id, location=d.location_id, since=since
+        try:
+            report_id, _ = await store.file_report(
+                engine,
+                store.Draft(
+                    sub.id,
+                    DESCRIPTION[problem].format(
+                        device=d.device_id, location=d.location_id, since=since
+                    ),
+                    Channel.DEVICE,
+                    address=d.location_id,
+                    device_key=key,
                 ),
-                Channel.DEVICE,
-                address=d.location_id,
-                device_key=key,
-            ),
-            now,
-        )
+                now,
+            )
+        except IntegrityError:
+            continue  # another worker opened it first (uq_fault_reports_open_device)
         if sub.coordinator_group_id is not None:
             await store.act(
                 engine,
@@ -92,8 +105,13 @@ async def watch(
                 now,
             )
         opened += 1
+    by_device = {f"{d.location_id}/{d.device_id}": d for d in fleet}
     for key, report_id in open_reports.items():
         if key in wrong:
+            continue
+        device_part, _, problem = key.rpartition("/")
+        device = by_device.get(device_part)
+        if device is not None and not recovered(problem, bool(device.online), device.printer):
             continue
         async with engine.begin() as conn:
             done = await conn.execute(

@@ -277,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=3600,
         metavar="S",
-        help="staff are signed out after this many idle seconds (default 3600)",
+        help="staff and helpdesk users are signed out after this many idle seconds (default 3600)",
     )
     p.set_defaults(func=_web)
 

@@ -1,6 +1,7 @@
 """The signed-in helpdesk user, kept in the same signed cookie as the booking staff but under
 keys of its own (a person may be both): account id, session epoch and last activity. Idle for
-longer than the limit (60 minutes) means signed out."""
+longer than the installation's limit (``okienko web --idle-logout``, 60 minutes by default)
+means signed out."""
 
 from __future__ import annotations
 
@@ -42,6 +43,12 @@ class HelpdeskUser:
         return self.role == Role.ADMIN
 
 
+def idle_limit(request: Request) -> int:
+    """Seconds of inactivity before signing out: the one limit the installation sets for all
+    its staff (create_app's ``idle_logout_s``), so the helpdesk cannot drift from it."""
+    return int(getattr(request.app.state, "idle_logout_s", IDLE_S))
+
+
 def sign_in(request: Request, row: object) -> None:
     for key in KEYS:
         request.session.pop(key, None)
@@ -59,7 +66,7 @@ async def current_user(request: Request) -> HelpdeskUser | None:
     if "hd_user" in request.scope:
         return request.scope["hd_user"]  # type: ignore[no-any-return]
     session, user = request.session, None
-    idle = int(getattr(request.app.state, "helpdesk_idle_s", IDLE_S))
+    idle = idle_limit(request)
     now = int(time.time())
     if "hd_user" in session and now - int(session.get("hd_seen", 0)) <= idle:
         async with request.app.state.engine.connect() as conn:
@@ -88,7 +95,11 @@ def signed_in(*, admin: bool = False) -> Callable[[Endpoint], Endpoint]:
             user = await current_user(request)
             if user is None:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                return RedirectResponse(f"/helpdesk/login?next={quote(target)}", status_code=303)
+                # The sign-in page says why: this request is the one that found the session idle.
+                idle = "&idle=1" if request.scope.get("hd_signed_out_idle") else ""
+                return RedirectResponse(
+                    f"/helpdesk/login?next={quote(target)}{idle}", status_code=303
+                )
             if admin and not user.is_admin:
                 from web.templating import render
 

@@ -3,6 +3,7 @@ idempotent, with the counts kept; and reminders only in working hours."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -158,3 +159,66 @@ async def test_reminders_go_out_only_in_working_hours_and_once(engine: AsyncEngi
     assert await notices.remind(app, tuesday) == 1
     assert outbox.sent == [("coord.roads@uml.example", f"Przypomnienie: zgłoszenie nr {rid}")]
     assert await notices.remind(app, tuesday + timedelta(hours=1)) == 0  # once
+
+
+def _app(engine: AsyncEngine, outbox: Outbox) -> Any:
+    return SimpleNamespace(state=SimpleNamespace(engine=engine, notifier=outbox))
+
+
+async def test_several_workers_reminding_at_once_send_each_mail_once(
+    engine: AsyncEngine, people: People
+):
+    p = people
+    friday = datetime(2026, 3, 6, 15, tzinfo=WAW)
+    rid, _ = await store.file_report(
+        engine, store.Draft(p.subs["dziura"], "Dziura", Channel.PHONE, address="x"), friday
+    )
+    await store.act(
+        engine, p.operator, rid, Step(Action.FORWARD, group_id=p.groups["ZDIT-K-DROGI"]), friday
+    )
+    outbox = Outbox()
+    tuesday = datetime(2026, 3, 10, 8, 0, tzinfo=WAW)
+    counts = await asyncio.gather(
+        *(notices.remind(_app(engine, outbox), tuesday) for _ in range(4))
+    )
+    assert sum(counts) == 1 and len(outbox.sent) == 1
+    # A new hand-over starts a new clock: one more reminder when that one is missed too.
+    nine = tuesday + timedelta(hours=1)
+    step = Step(Action.FORWARD_COORDINATOR, group_id=p.groups["ZDIT-K-TRANSPORT"], reason="tr")
+    await store.act(engine, p.coord_roads, rid, step, nine)
+    assert await notices.remind(_app(engine, outbox), nine + timedelta(hours=2)) == 0
+    wednesday = nine + timedelta(days=1, minutes=1)
+    counts = await asyncio.gather(
+        *(notices.remind(_app(engine, outbox), wednesday) for _ in range(4))
+    )
+    assert sum(counts) == 1
+    assert outbox.sent[-1] == ("coord.transport@uml.example", f"Przypomnienie: zgłoszenie nr {rid}")
+
+
+async def test_an_escalation_waits_for_working_hours_and_goes_once_to_the_supervisors(
+    engine: AsyncEngine, people: People
+):
+    p = people
+    filed = datetime(2026, 2, 20, 9, tzinfo=WAW)  # due ten working days later, 6 March 9:00
+    rid, _ = await store.file_report(
+        engine, store.Draft(p.subs["dziura"], "Dziura", Channel.PHONE, address="x"), filed
+    )
+    await store.act(
+        engine, p.operator, rid, Step(Action.FORWARD, group_id=p.groups["ZDIT-K-DROGI"]), filed
+    )
+    await store.act(engine, p.coord_roads, rid, Step(Action.TAKE), filed)  # no reminder due
+    outbox = Outbox()
+    app = _app(engine, outbox)
+    for night_or_weekend in (
+        datetime(2026, 3, 6, 16, 0, tzinfo=WAW),  # Friday, the end of hours
+        datetime(2026, 3, 7, 11, 0, tzinfo=WAW),  # Saturday
+        datetime(2026, 3, 9, 0, 0, tzinfo=WAW),  # Monday midnight
+        datetime(2026, 3, 9, 7, 59, tzinfo=WAW),
+    ):
+        assert await notices.remind(app, night_or_weekend) == 0
+    assert outbox.sent == []
+    monday = datetime(2026, 3, 9, 8, 0, tzinfo=WAW)
+    counts = await asyncio.gather(*(notices.remind(app, monday) for _ in range(3)))
+    assert sum(counts) == 1
+    assert outbox.sent == [("supervisor.zdit@uml.example", f"Zgłoszenie po terminie: nr {rid}")]
+    assert await notices.remind(app, monday + timedelta(days=1)) == 0  # once per report

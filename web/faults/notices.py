@@ -1,7 +1,8 @@
 """The fault reports' e-mails: the reporter's confirmation (number and status link, only when a
-reply was wanted), and reminders and escalations — sent only in working hours, once per hand-over
-(the mail records are the marker). Every mail is recorded in fault_mails (purged with the report);
-a failed send is logged without its content and never undoes anything."""
+reply was wanted), and reminders and escalations — sent only in working hours, a reminder once
+per hand-over and an escalation once per report (claimed on the report row first). Every mail
+is recorded in fault_mails (purged with the report); a failed send is logged without its
+content and never undoes anything."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import insert, select, update
 from starlette.applications import Starlette
 
 from web.faults import tables as t
@@ -28,19 +29,20 @@ def _url(app: Starlette, path: str) -> str:
     return base + path
 
 
-async def _send(app: Starlette, report_id: int, to: str, subject: str, text: str) -> None:
+async def _send(app: Starlette, report_id: int, to: str, subject: str, text: str) -> bool:
     now = utc(datetime.now().astimezone())
     try:
         await app.state.notifier.send(to, subject, text)
     except Exception:
         log.exception("fault report mail could not be sent")
-        return
+        return False
     async with app.state.engine.begin() as conn:
         await conn.execute(
             insert(t.mails).values(
                 report_id=report_id, at=now, recipient=to[:200], subject=subject[:200]
             )
         )
+    return True
 
 
 async def filed(app: Starlette, report_id: int, token: str) -> None:
@@ -78,18 +80,21 @@ async def remind(
     sla: Sla = Sla(),  # noqa: B008
 ) -> int:
     """Not taken up within a working day → the holding group; past the realisation deadline →
-    the department's supervisors. Outside working hours nothing is sent (it waits)."""
+    the department's supervisors. Outside working hours nothing is sent (it waits). Each mail
+    is claimed first by a conditional UPDATE (``reminded_at`` once per hand-over,
+    ``escalated_at`` once per report), so several workers never send it twice."""
     calendar = calendar or lodz_calendar()
     if not calendar.is_working(now):
         return 0
-    r, sent = t.reports.c, 0
-    async with app.state.engine.connect() as conn:
+    engine, r, sent = app.state.engine, t.reports.c, 0
+    async with engine.connect() as conn:
         waiting = list(
             await conn.execute(
                 select(t.reports).where(
                     r.status.in_([str(Status.COORDINATOR), str(Status.REALIZER)]),
                     r.taken.is_(False),
                     r.handed_at.is_not(None),
+                    r.reminded_at.is_(None),
                 )
             )
         )
@@ -100,53 +105,85 @@ async def remind(
                     r.status != str(Status.SUSPENDED),
                     r.realise_due < utc(now),
                     r.department_id.is_not(None),
+                    r.escalated_at.is_(None),
                 )
             )
         )
-        jobs: list[tuple[int, list[str], str, str]] = []
-        for row in waiting:
-            if now <= calendar.add_days(aware(row.handed_at), sla.take_up_days):
-                continue
-            if await _already(conn, row.id, REMINDER, aware(row.handed_at)):
-                continue
-            coordinator = row.status == str(Status.COORDINATOR)
+    for row in waiting:
+        if now <= calendar.add_days(aware(row.handed_at), sla.take_up_days):
+            continue
+        # The same hand-over, still waiting, not claimed by another worker.
+        mark = r.reminded_at
+        claim = [
+            r.reminded_at.is_(None),
+            r.handed_at == row.handed_at,
+            r.status == row.status,
+            r.taken.is_(False),
+        ]
+        if not await _claim(engine, row.id, mark, claim, now):
+            continue
+        coordinator = row.status == str(Status.COORDINATOR)
+        async with engine.connect() as conn:
             to = await _emails(
                 conn,
                 Role.COORDINATOR if coordinator else Role.REALIZER,
                 group_id=row.coordinator_group_id if coordinator else row.realizer_group_id,
                 department_id=None,
             )
-            text = (
-                f"Zgłoszenie nr {row.id} nie zostało podjęte w ciągu dnia roboczego.\n\n"
-                f"{_url(app, f'/usterki/r/{row.id}')}"
-            )
-            jobs.append((row.id, to, f"{REMINDER}: zgłoszenie nr {row.id}", text))
-        for row in late:
-            if await _already(conn, row.id, ESCALATION, aware(row.received_at)):
-                continue
+        text = (
+            f"Zgłoszenie nr {row.id} nie zostało podjęte w ciągu dnia roboczego.\n\n"
+            f"{_url(app, f'/usterki/r/{row.id}')}"
+        )
+        sent += await _send_claimed(
+            app, row.id, to, f"{REMINDER}: zgłoszenie nr {row.id}", text, mark, now
+        )
+    for row in late:
+        mark = r.escalated_at
+        if not await _claim(engine, row.id, mark, [mark.is_(None), r.finished.is_(False)], now):
+            continue
+        async with engine.connect() as conn:
             to = await _emails(
                 conn, Role.SUPERVISOR, group_id=None, department_id=row.department_id
             )
-            text = (
-                f"Zgłoszenie nr {row.id} przekroczyło termin realizacji.\n\n"
-                f"{_url(app, f'/usterki/r/{row.id}')}"
-            )
-            jobs.append((row.id, to, f"{ESCALATION}: nr {row.id}", text))
-    for report_id, recipients, subject, text in jobs:
-        for to in recipients:
-            await _send(app, report_id, to, subject, text)
-            sent += 1
+        text = (
+            f"Zgłoszenie nr {row.id} przekroczyło termin realizacji.\n\n"
+            f"{_url(app, f'/usterki/r/{row.id}')}"
+        )
+        sent += await _send_claimed(app, row.id, to, f"{ESCALATION}: nr {row.id}", text, mark, now)
     return sent
 
 
-async def _already(conn: Any, report_id: int, prefix: str, since: datetime) -> bool:
-    found = await conn.scalar(
-        select(t.mails.c.id).where(
-            and_(
-                t.mails.c.report_id == report_id,
-                t.mails.c.subject.like(f"{prefix}%"),
-                t.mails.c.at >= utc(since),
-            )
+async def _claim(
+    engine: Any, report_id: int, mark: Any, conditions: list[Any], now: datetime
+) -> bool:
+    async with engine.begin() as conn:
+        done = await conn.execute(
+            update(t.reports)
+            .where(t.reports.c.id == report_id, *conditions)
+            .values({mark.name: utc(now)})
         )
-    )
-    return found is not None
+    return bool(done.rowcount == 1)
+
+
+async def _send_claimed(
+    app: Starlette,
+    report_id: int,
+    recipients: list[str],
+    subject: str,
+    text: str,
+    mark: Any,
+    now: datetime,
+) -> int:
+    """Sends to everyone; when nobody could be reached the claim is given back, so the next
+    run tries again."""
+    sent = 0
+    for to in recipients:
+        sent += await _send(app, report_id, to, subject, text)
+    if recipients and not sent:
+        async with app.state.engine.begin() as conn:
+            await conn.execute(
+                update(t.reports)
+                .where(t.reports.c.id == report_id, mark == utc(now))
+                .values({mark.name: None})
+            )
+    return sent

@@ -392,7 +392,10 @@ async def act(
             if values.get("rpw_id") is None:
                 values.pop("rpw_id")
         if move.handed:
-            values.update(handed_at=when, taken=False, handler_id=None, taken_at=None)
+            # A new holder: a new take-up clock, so a new reminder may go out.
+            values.update(
+                handed_at=when, taken=False, handler_id=None, taken_at=None, reminded_at=None
+            )
         if move.taken:
             values.update(handler_id=actor.id, taken_at=when)
         if move.finished:

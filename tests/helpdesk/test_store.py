@@ -188,3 +188,32 @@ async def test_the_list_filters_and_marks(engine: AsyncEngine, cat: Catalogue):
         engine, cat.staff, listing.ListFilter(statuses=["rejected"], inactive_days=30), now
     )
     assert [r.id for r in by_status] == [old.id]
+
+
+async def test_a_chosen_closed_status_or_a_number_finds_closed_requests(
+    engine: AsyncEngine, cat: Catalogue
+):
+    # The seed's example: "only the rated ones", with "show inactive too" left unticked.
+    rated = await store.file_request(engine, cat.alice, plain(cat, "Nowe konto"), NOW)
+    rejected = await store.file_request(engine, cat.alice, plain(cat, "Pomyłka"), NOW)
+    open_ = await store.file_request(engine, cat.alice, plain(cat, "Brak tonera"), NOW)
+    await store.change_status(engine, cat.staff, rated.id, Action.ACCEPT, "", NOW)
+    done = await store.change_status(engine, cat.staff, rated.id, Action.COMPLETE, "", NOW)
+    assert done.rating_token
+    await store.rate_by_token(engine, done.rating_token, 4, "Dobrze", NOW)
+    await store.change_status(engine, cat.staff, rejected.id, Action.REJECT, "Duplikat", NOW)
+    now = NOW + timedelta(days=400)  # older than any "show inactive" period but ten years
+    for who in (cat.staff, cat.alice):
+        assert [r.id for r in await rows(engine, who, listing.ListFilter(), now)] == [open_.id]
+        only_rated = await rows(engine, who, listing.ListFilter(statuses=["rated"]), now)
+        assert [r.id for r in only_rated] == [rated.id]
+        only_rejected = await rows(engine, who, listing.ListFilter(statuses=["rejected"]), now)
+        assert [r.id for r in only_rejected] == [rejected.id]
+        by_number = await rows(engine, who, listing.ListFilter(number=rejected.id), now)
+        assert [r.id for r in by_number] == [rejected.id]
+    # Another unit's user still finds nothing, by status or by number.
+    assert await rows(engine, cat.bob, listing.ListFilter(statuses=["rated"]), now) == []
+    assert await rows(engine, cat.bob, listing.ListFilter(number=rated.id), now) == []
+    # With "show inactive too" ticked, its period still holds.
+    ticked = listing.ListFilter(statuses=["rated"], inactive_days=30)
+    assert await rows(engine, cat.staff, ticked, now) == []

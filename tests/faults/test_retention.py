@@ -222,3 +222,25 @@ async def test_an_escalation_waits_for_working_hours_and_goes_once_to_the_superv
     assert sum(counts) == 1
     assert outbox.sent == [("supervisor.zdit@uml.example", f"Zgłoszenie po terminie: nr {rid}")]
     assert await notices.remind(app, monday + timedelta(days=1)) == 0  # once per report
+
+
+async def test_old_unfinished_reports_never_keep_finished_ones_from_being_deleted(
+    engine: AsyncEngine, people: People
+):
+    p = people
+    march = datetime(2026, 3, 10, 10, tzinfo=WAW)
+    first, _ = await store.file_report(
+        engine, store.Draft(p.subs["kosz"], "Nadal pełny", Channel.PHONE, address="a"), march
+    )
+    async with engine.begin() as conn:  # more unfinished old reports than one run's batch
+        row = (await conn.execute(select(t.reports).where(t.reports.c.id == first))).one()
+        base = {k: v for k, v in row._mapping.items() if k not in ("id", "token_digest")}
+        await conn.execute(insert(t.reports), [base] * retention.BATCH)
+    finished = await finished_report(engine, p, march)  # the newest id, finished
+    outcome = await retention.run(engine, TODAY)
+    assert outcome.deleted == 1
+    assert await store.load(engine, p.super, finished) is None
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(t.reports)) == (
+            retention.BATCH + 1
+        )

@@ -70,6 +70,7 @@ async def ticket_stream(request: Request) -> Response:
         end = loop.time() + STREAM_MAX_S
         last = None
         while loop.time() < end:
+            seen = live.generation(first.site)  # before the query: a change during it counts
             view = await ticket_view(engine, token, language)
             if view is None:
                 return
@@ -80,7 +81,7 @@ async def ticket_stream(request: Request) -> Response:
             if view.finished:
                 yield "event: end\ndata: {}\n\n"
                 return
-            if not await live.wait(view.site, HEARTBEAT_S):
+            if not await live.wait(view.site, HEARTBEAT_S, seen):
                 yield ": keep-alive\n\n"
 
     return StreamingResponse(
@@ -190,6 +191,7 @@ async def board_stream(request: Request) -> Response:
         end = loop.time() + STREAM_MAX_S
         last = None
         while loop.time() < end:
+            seen = live.generation(site)  # before the query: a change during it counts
             snapshot, offline, _name = await site_state(engine, site)
             html = render_fragment(
                 request, "eticket/_board.html", {"q": snapshot, "offline": offline}
@@ -197,7 +199,7 @@ async def board_stream(request: Request) -> Response:
             if html != last:
                 yield _event(html)
                 last = html
-            if not await live.wait(site, HEARTBEAT_S):
+            if not await live.wait(site, HEARTBEAT_S, seen):
                 yield ": keep-alive\n\n"
 
     return StreamingResponse(

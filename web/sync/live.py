@@ -3,7 +3,11 @@
 A page's stream waits on its site's ``asyncio.Event``. Ingest of a site's events sets it: in
 this process directly, and on PostgreSQL through NOTIFY/LISTEN, so a page served by one
 worker (or host) updates from events ingested by another. No state lives in the process
-beyond who is waiting.
+beyond who is waiting and a counter of notifications per site.
+
+A stream takes the site's ``generation()`` before it reads the database and waits ``since``
+it: a notification that lands while it reads and renders is then not lost (the wait returns
+at once) instead of being seen only at the hub's next push.
 """
 
 from __future__ import annotations
@@ -23,16 +27,24 @@ log = logging.getLogger("okienko.web.live")
 class Live:
     def __init__(self) -> None:
         self._events: dict[str, asyncio.Event] = {}
+        self._generations: dict[str, int] = {}
         self._conn: Any = None
         self._task: asyncio.Task[None] | None = None
 
+    def generation(self, site: str) -> int:
+        """How many times the site has changed; take it before reading what to show."""
+        return self._generations.get(site, 0)
+
     def notify(self, site: str) -> None:
+        self._generations[site] = self._generations.get(site, 0) + 1
         event = self._events.pop(site, None)
         if event is not None:
             event.set()  # everyone waiting wakes; the next waiters get a fresh event
 
-    async def wait(self, site: str, seconds: float) -> bool:
-        """True when the site changed within ``seconds``."""
+    async def wait(self, site: str, seconds: float, since: int | None = None) -> bool:
+        """True when the site changed within ``seconds`` (or already, after ``since``)."""
+        if since is not None and self.generation(site) != since:
+            return True
         event = self._events.setdefault(site, asyncio.Event())
         try:
             await asyncio.wait_for(event.wait(), seconds)
@@ -57,6 +69,8 @@ class Live:
                 self._conn.add_termination_listener(lambda _c, ev=closed: ev.set())
                 await self._conn.add_listener(CHANNEL, self._on_notify)
                 delay = 1.0
+                for site in list(self._events):  # what changed while we were not listening
+                    self.notify(site)
                 await closed.wait()
             except asyncio.CancelledError:
                 raise

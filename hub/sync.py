@@ -40,6 +40,10 @@ class CloudRefused(Exception):
     """The cloud answered, but not with what the contract promises."""
 
 
+# The cloud away, refusing or answering nonsense: expected, logged in one line.
+CLOUD_FAULTS = (httpx.HTTPError, CloudRefused, ValidationError, ValueError)
+
+
 class CloudSync:
     def __init__(
         self,
@@ -61,30 +65,33 @@ class CloudSync:
         self._reported = float("-inf")
 
     async def run(self) -> None:
-        """Until cancelled; never raises for the cloud's sake."""
-        token = self.settings.secret()
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        """Until cancelled; never raises: whatever fails is reported, backed off and retried."""
         backoff = 1.0
         last_pull = 0.0
         loop = asyncio.get_running_loop()
         async with httpx.AsyncClient(
             base_url=self.settings.url.rstrip("/"),
-            headers=headers,
             timeout=self.settings.timeout_s,
             transport=self.transport,
         ) as client:
             while True:
                 self.hub.changed.clear()
                 try:
+                    self._sign(client)
                     more = await self.push(client)
                     if loop.time() - last_pull >= self.settings.interval_s:
                         await self.pull(client)
                         last_pull = loop.time()
                     await self._healthy()
                     backoff = 1.0
-                except (httpx.HTTPError, CloudRefused, ValidationError, ValueError) as exc:
-                    await self._unhealthy(str(exc) or type(exc).__name__)
-                    log.warning("cloud sync failed (retrying in %.0f s): %s", backoff, exc)
+                except Exception as exc:
+                    if isinstance(exc, CLOUD_FAULTS):
+                        log.warning("cloud sync failed (retrying in %.0f s): %s", backoff, exc)
+                        error = str(exc) or type(exc).__name__
+                    else:  # the store, the token file, a bug: logged in full, retried the same
+                        log.exception("cloud sync failed (retrying in %.0f s)", backoff)
+                        error = f"{type(exc).__name__}: {exc}"
+                    await self._unhealthy(error)
                     await asyncio.sleep(backoff)
                     backoff = min(BACKOFF_MAX_S, backoff * 2)
                     continue
@@ -92,6 +99,14 @@ class CloudSync:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.hub.changed.wait(), self.settings.interval_s)
+
+    def _sign(self, client: httpx.AsyncClient) -> None:
+        # Read each round: a token file replaced after a revocation is used without a restart.
+        token = self.settings.secret()
+        if token:
+            client.headers["Authorization"] = f"Bearer {token}"
+        else:
+            client.headers.pop("Authorization", None)
 
     async def push(self, client: httpx.AsyncClient) -> bool:
         """Send the next batch; True when more are waiting."""
@@ -149,8 +164,11 @@ class CloudSync:
         )
 
     async def _unhealthy(self, error: str) -> None:
-        pushed = await self.hub.store.sync_value(PUSHED)
-        backlog = await self.hub.store.count_events_after(pushed)
+        try:
+            pushed = await self.hub.store.sync_value(PUSHED)
+            backlog = await self.hub.store.count_events_after(pushed)
+        except Exception:  # the store may be what failed: report the last count known
+            backlog = self.backlog
         await self._set(
             msg.SyncHealth(
                 online=False,
@@ -171,6 +189,10 @@ class CloudSync:
         if changed:
             self._reported = loop.time()
         if changed and self.on_health is not None:  # retained: the fleet and staff read it
-            result = self.on_health(health)
-            if asyncio.iscoroutine(result):
-                await result
+            try:
+                result = self.on_health(health)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:  # a report that fails is sent again with the next change
+                log.exception("reporting the sync health failed")
+                self._reported = float("-inf")

@@ -59,6 +59,44 @@ def _staff_sign_in_works(info: dict) -> None:
                 assert admin.status_code == 403
 
 
+def _open311_key_files_a_report(info: dict) -> None:
+    """The info file's Open311 key writes: a report posted with it is read back by its id;
+    the same post with a made-up key is refused."""
+    base, key = info["open311"]["url"].rstrip("/"), info["open311"]["api_key"]
+    services = httpx.get(f"{base}/services.json").json()
+    assert services, "the demo's fault dictionary has no services"
+    service = services[0]
+    form = {
+        "service_code": service["service_code"],
+        "description": "Nie świeci lampa przed wejściem",
+        "lat": "53.0138",
+        "long": "18.5984",
+    }
+    if service["metadata"]:
+        definition = httpx.get(f"{base}/services/{service['service_code']}.json").json()
+        form |= {f"attribute[{a['code']}]": "1" for a in definition["attributes"]}
+    guessed = httpx.post(f"{base}/requests.json", data={**form, "api_key": "x" * 20})
+    assert guessed.status_code == 403
+    made = httpx.post(f"{base}/requests.json", data={**form, "api_key": key})
+    assert made.status_code == 201, made.text
+    report = made.json()[0]["service_request_id"]
+    read = httpx.get(f"{base}/requests/{report}.json").json()
+    assert read[0]["service_code"] == service["service_code"]
+
+
+def _bundles_hold_the_info_files_accounts(info: dict, workdir: Path) -> None:
+    """The demo provisions like an office: every device has an enrolment bundle (the
+    appliance's own configuration format) holding the password the info file gives."""
+    from appliance.common.config import load_config
+
+    bundles = workdir / "provision" / "bundles"
+    for device, account in info["devices"].items():
+        config = load_config(bundles / f"{device}.toml")
+        assert config.device == device
+        assert config.password == account["password"]
+        assert config.role == account["role"]
+
+
 def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
     info_file = tmp_path / "demo.json"
     log = (tmp_path / "demo.log").open("wb")
@@ -105,6 +143,8 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
                 "start": start,
                 "name": "Jan Kowalski",
                 "contact": "jan@example.org",
+                "terms": True,
+                "privacy": True,
             }
         ).encode()
         request = urllib.request.Request(
@@ -117,6 +157,8 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
             assert r.status == 201
         assert list((tmp_path / "work" / "outbox").glob("*.eml"))
         _staff_sign_in_works(info)
+        _open311_key_files_a_report(info)
+        _bundles_hold_the_info_files_accounts(info, tmp_path / "work")
         # The demo's helpdesk: its unit user signs in and sees the request list.
         unit = info["helpdesk"]["accounts"]["unit"]
         with httpx.Client(base_url=info["web"]["url"]) as web:

@@ -166,3 +166,40 @@ async def test_the_sweeper_frees_unconfirmed_holds(engine: AsyncEngine):
     assert await store.taken(engine, small, START) == 0
     again = await store.get(engine, reservation_id=held.id)
     assert again is not None and again.status == Status.EXPIRED
+
+
+async def test_parallel_wrong_codes_lock_the_hold_after_exactly_five(engine: AsyncEngine):
+    r = await store.hold(
+        engine, OFFER, START, name="A", contact="a@x.pl", now=NOW, confirm_code="123456"
+    )
+
+    async def guess(i: int) -> str:
+        try:
+            await store.confirm_with_code(engine, r.id, f"{i:06d}", NOW)
+        except store.BookingError as exc:
+            return exc.code
+        return "confirmed"
+
+    # A script firing guesses at once: only five are ever compared with the code.
+    answers = await asyncio.gather(*(guess(i) for i in range(600_000, 600_040)))
+    assert answers.count("wrong_code") == store.MAX_CODE_ATTEMPTS
+    assert answers.count("too_many_attempts") == 40 - store.MAX_CODE_ATTEMPTS
+    with pytest.raises(store.TooManyAttempts):  # even the right code comes too late now
+        await store.confirm_with_code(engine, r.id, "123456", NOW)
+    fresh = await store.get(engine, reservation_id=r.id)
+    assert fresh is not None and fresh.status == Status.PENDING
+    assert fresh.confirm_attempts == store.MAX_CODE_ATTEMPTS
+
+
+async def test_the_right_code_confirms_on_the_fifth_try(engine: AsyncEngine):
+    r = await store.hold(
+        engine, OFFER, START, name="A", contact="a@x.pl", now=NOW, confirm_code="123456"
+    )
+    for left in (4, 3, 2, 1):
+        with pytest.raises(store.WrongCode) as wrong:
+            await store.confirm_with_code(engine, r.id, "654321", NOW)
+        assert wrong.value.attempts_left == left
+    confirmed = await store.confirm_with_code(engine, r.id, "123456", NOW)
+    assert confirmed.status == Status.CONFIRMED
+    with pytest.raises(store.NotFound):
+        await store.confirm_with_code(engine, "no-such-id", "123456", NOW)

@@ -376,27 +376,30 @@ async def confirm(engine: AsyncEngine, code: str, now: datetime, actor: str = "v
 async def confirm_with_code(
     engine: AsyncEngine, reservation_id: str, code: str, now: datetime
 ) -> Reservation:
-    """The visitor's 6-digit code confirms the hold; five wrong tries lock it."""
-    wrong: WrongCode | None = None
+    """The visitor's 6-digit code confirms the hold; five wrong tries lock it.
+
+    The try is taken before the code is compared, by one conditional UPDATE: parallel guesses
+    queue on the row lock (PostgreSQL re-checks the condition after the wait, SQLite
+    serialises writers), so no more than five are ever compared, however many arrive at once."""
     async with engine.begin() as conn:
-        row = (await conn.execute(select(R).where(R.c.id == reservation_id))).first()
-        if row is None:
-            raise NotFound("no such reservation")
-        if row.confirm_attempts >= MAX_CODE_ATTEMPTS:
-            raise TooManyAttempts("too many wrong codes; book again")
-        if row.confirm_digest is None or not hmac.compare_digest(
-            row.confirm_digest, code_digest(reservation_id, code)
-        ):
+        row = (
             await conn.execute(
                 update(R)
-                .where(R.c.id == reservation_id)
+                .where((R.c.id == reservation_id) & (R.c.confirm_attempts < MAX_CODE_ATTEMPTS))
                 .values(confirm_attempts=R.c.confirm_attempts + 1)
+                .returning(R.c.confirm_attempts, R.c.confirm_digest, R.c.access_code)
             )
-            wrong = WrongCode(MAX_CODE_ATTEMPTS - row.confirm_attempts - 1)
-        access = row.access_code
-    if wrong is not None:  # raised after the commit, so the attempt is counted
-        raise wrong
-    await confirm(engine, access, now)
+        ).first()
+        if row is None:
+            if await conn.scalar(select(R.c.id).where(R.c.id == reservation_id)) is None:
+                raise NotFound("no such reservation")
+            raise TooManyAttempts("too many wrong codes; book again")
+    # Compared after the commit, so a wrong try stays counted.
+    if row.confirm_digest is None or not hmac.compare_digest(
+        row.confirm_digest, code_digest(reservation_id, code)
+    ):
+        raise WrongCode(MAX_CODE_ATTEMPTS - row.confirm_attempts)
+    await confirm(engine, row.access_code, now)
     async with engine.connect() as conn:
         fresh = (await conn.execute(select(R).where(R.c.id == reservation_id))).first()
     assert fresh is not None

@@ -77,7 +77,7 @@ def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 async def rush(
-    url: str, bodies: list[dict[str, str]], concurrency: int
+    url: str, bodies: list[dict[str, object]], concurrency: int
 ) -> tuple[list[int], list[float], float, dict[str, str]]:
     """Status codes, latencies, elapsed seconds, and {reservation id: phone} of granted holds."""
     sem = asyncio.Semaphore(concurrency)
@@ -87,14 +87,14 @@ async def rush(
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
-        async def one(body: dict[str, str]) -> None:
+        async def one(body: dict[str, object]) -> None:
             async with sem:
                 t0 = time.perf_counter()
                 r = await client.post(url, json=body)
                 latencies.append((time.perf_counter() - t0) * 1000)
                 codes.append(r.status_code)
                 if r.status_code == 201 and "id" in r.json():
-                    granted[r.json()["id"]] = body["contact"]
+                    granted[r.json()["id"]] = str(body["contact"])
 
         t0 = time.perf_counter()
         await asyncio.gather(*(one(b) for b in bodies))
@@ -136,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             "start": starts[i % n_slots].isoformat(),
             "name": f"Osoba {i}",
             "contact": f"600{i:06d}",
+            "terms": True,
+            "privacy": True,
         }
         for i in range(attempts)
     ]

@@ -206,7 +206,14 @@ def book_on_the_web(linked: Linked, email: str) -> str:
     with httpx.Client(base_url=linked.web.url, timeout=10) as web:
         held = web.post(
             "/api/v1/reservations",
-            json={"service": "dowody", "start": start.isoformat(), "name": "Jan", "contact": email},
+            json={
+                "service": "dowody",
+                "start": start.isoformat(),
+                "name": "Jan",
+                "contact": email,
+                "terms": True,
+                "privacy": True,
+            },
         )
         assert held.status_code == 201, held.text
         (mail,) = linked.smtp.inbox.wait_for(email)

@@ -64,6 +64,8 @@ def book(web: WebProcess, service: str, start: datetime) -> httpx.Response:
                 "start": start.isoformat(),
                 "name": "Jan Kowalski",
                 "contact": "jan@example.org",
+                "terms": True,
+                "privacy": True,
             }
         ),
         headers={"Content-Type": "application/json"},

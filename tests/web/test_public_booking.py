@@ -12,10 +12,11 @@ import logging
 import re
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
+import holidays
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -106,7 +107,9 @@ def field_errors(page: str) -> dict[str, str]:
     return {name: re.sub(r"<[^>]+>", "", text) for name, text in found}
 
 
-def to_details(client: httpx.Client, service_name: str, day_index: int = 1) -> dict[str, str]:
+def to_details(
+    client: httpx.Client, service_name: str, day_index: int = 1, hour_index: int = 3
+) -> dict[str, str]:
     """Steps 1–3 by following the pages' own links; the hidden fields of the details form."""
     home = client.get("/")
     m = re.search(rf'<a href="([^"]+)">{re.escape(service_name)}</a>', home.text)
@@ -117,7 +120,7 @@ def to_details(client: httpx.Client, service_name: str, day_index: int = 1) -> d
     hours = client.get(links(step.text, "/book/hour")[day_index])
     assert "Krok 3 z 5" in hours.text
     form = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]+)"', hours.text))
-    form["time"] = re.findall(r'name="time" value="([^"]+)"', hours.text)[3]
+    form["time"] = re.findall(r'name="time" value="([^"]+)"', hours.text)[hour_index]
     return form
 
 
@@ -188,6 +191,29 @@ def test_errors_are_shown_beside_each_field_and_the_input_is_kept(web: WebProces
         assert 'aria-invalid="true"' in r.text and 'href="#terms"' in r.text
         no_csrf = client.post("/book/details", data={**slot, "name": "Jan"})
         assert no_csrf.status_code == 403
+
+
+def from_address(web: WebProcess, n: int) -> httpx.Client:
+    """A browser on its own loopback address 127.0.0.N: its own budget of the per-IP limits."""
+    transport = httpx.HTTPTransport(local_address=f"127.0.0.{n}")
+    return httpx.Client(base_url=web.url, transport=transport)
+
+
+def test_a_sixth_code_for_one_phone_number_is_refused_beside_the_field(web: WebProcess):
+    typed = ("600 800 900", "600800900", "+48 600 800 900", "+48600800900", "48600-800-900")
+    with from_address(web, 11) as client:
+        for i, contact in enumerate(typed):
+            slot = to_details(client, "Dowody osobiste", day_index=4, hour_index=i)
+            held = hold(client, slot, "Jan Limit", contact)
+            assert held.status_code == 303, field_errors(held.text)
+    with from_address(web, 12) as client:  # another address: the number is what is limited
+        slot = to_details(client, "Dowody osobiste", day_index=4, hour_index=6)
+        r = hold(client, slot, "Jan Limit", "600-800-900")
+        assert r.status_code == 429
+        assert set(field_errors(r.text)) == {"contact"}
+        assert "Spróbuj ponownie za godzinę" in field_errors(r.text)["contact"]
+        assert 'value="600-800-900"' in r.text
+        assert hold(client, slot, "Jan Inny", "600800901").status_code == 303
 
 
 def test_a_visitor_books_and_a_wrong_code_is_counted_before_the_right_one(
@@ -340,13 +366,21 @@ async def test_the_reminder_goes_once_even_when_two_workers_run_the_job(
     assert unsent is not None and unsent.reminder_sent_at is None
 
 
+def open_day(at: datetime) -> date:
+    """``at``'s day, or the nearest earlier one that is no public holiday (counters close)."""
+    day = at.date()
+    while day in holidays.Poland(years=day.year):
+        day -= timedelta(days=1)
+    return day
+
+
 async def test_personal_data_is_erased_30_days_after_the_visit(
     engine: AsyncEngine, smtp: Smtp, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ):
     await import_site(engine, load_site(write_site(tmp_path)).site)
     now = datetime.now(UTC)
-    visit_40 = datetime.combine((now - timedelta(days=40)).date(), time(10, 0), TZ)
-    visit_20 = datetime.combine((now - timedelta(days=20)).date(), time(10, 0), TZ)
+    visit_40 = datetime.combine(open_day(now - timedelta(days=40)), time(10, 0), TZ)
+    visit_20 = datetime.combine(open_day(now - timedelta(days=20)), time(10, 0), TZ)
     day = timedelta(days=1)
     old = await book_directly(engine, visit_40, visit_40 - day, "old@example.org")
     recent = await book_directly(engine, visit_20, visit_20 - day, "r@x.pl")

@@ -93,6 +93,8 @@ def book_online(
             "start": start.isoformat(),
             "name": name,
             "contact": email,
+            "terms": True,
+            "privacy": True,
         },
     )
     assert r.status_code == 201, r.text

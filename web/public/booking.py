@@ -297,8 +297,13 @@ async def submit_code(request: Request) -> Response:
         return render(request, "errors/404.html", status_code=404)
     catalog = await get_catalog(request.app)
     typed = str((await request.form()).get("code", ""))[:20]
-    if not request.app.state.confirm_limit.allow(f"confirm:{client_ip(request)}"):
-        error = N_("Too many tries from this address. Please wait a few minutes.")
+    limited = flow.confirm_limited(request.app, client_ip(request), r.contact)
+    if limited is not None:
+        error = (
+            N_("Too many tries from this address. Please wait a few minutes.")
+            if limited == "address"
+            else N_("Too many tries for this phone number or e-mail. Please wait a few minutes.")
+        )
         return _code_page(request, catalog, r, code=typed, error=error, status=429)
     digits = forms.check_code(typed)
     if digits is None:

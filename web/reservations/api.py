@@ -1,8 +1,10 @@
 """The booking API: hold a slot (JSON). The public pages and the staff's "book for a caller"
-use the same rules and the same atomic store."""
+use the same rules and the same atomic store; the visitor's details are checked by the same
+function as the public form's (forms.check_details), so a contact means the same everywhere."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -10,8 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from web.catalog import get_catalog
+from web.public import forms
 from web.reservations import flow, store
 from web.reservations.booking import BookingError, SlotFull
+
+CONTACT_LIMITED = "Too many codes were sent to this contact. Try again in an hour."
 
 
 class HoldRequest(BaseModel):
@@ -19,8 +24,29 @@ class HoldRequest(BaseModel):
     service: str = Field(max_length=40)
     location: str | None = Field(None, max_length=40, description="default: any location")
     start: datetime
-    name: str = Field(min_length=2, max_length=120)
-    contact: str = Field(min_length=5, max_length=120, description="mobile number or e-mail")
+    name: str = Field(max_length=200)
+    contact: str = Field(max_length=200, description="Polish mobile number or e-mail")
+    terms: bool = Field(False, description="the visitor accepts the booking terms (/terms)")
+    privacy: bool = Field(False, description="the visitor has read the data notice (/privacy)")
+
+
+def _details(data: object) -> tuple[forms.Details | None, dict[str, str]]:
+    """The form's own checks on the JSON as sent: the same messages, the phone normalised to
+    48XXXXXXXXX; run even when other fields are wrong, so every field is answered at once."""
+    given = data if isinstance(data, dict) else {}
+
+    def text(key: str) -> str:
+        value = given.get(key)
+        return value if isinstance(value, str) else ""
+
+    return forms.check_details(
+        {
+            "name": text("name"),
+            "contact": text("contact"),
+            "terms": "yes" if given.get("terms") is True else "",
+            "privacy": "yes" if given.get("privacy") is True else "",
+        }
+    )
 
 
 async def hold(request: Request) -> JSONResponse:
@@ -30,9 +56,16 @@ async def hold(request: Request) -> JSONResponse:
             {"error": "too_many_requests"}, status_code=429, headers={"Retry-After": "60"}
         )
     try:
-        body = HoldRequest.model_validate_json(await request.body())
+        data = json.loads(await request.body())
+    except ValueError:
+        return JSONResponse({"error": "invalid", "fields": {"": "not JSON"}}, status_code=422)
+    details, fields = _details(data)
+    try:
+        body = HoldRequest.model_validate(data)
     except ValidationError as exc:
-        fields = {".".join(str(p) for p in e["loc"]): e["msg"] for e in exc.errors()}
+        for e in exc.errors():
+            fields.setdefault(".".join(str(p) for p in e["loc"]), e["msg"])
+    if details is None or fields:
         return JSONResponse({"error": "invalid", "fields": fields}, status_code=422)
     catalog = await get_catalog(request.app)
     service = catalog.services.get(body.service)
@@ -55,13 +88,15 @@ async def hold(request: Request) -> JSONResponse:
             service=body.service,
             location=body.location,
             start=body.start,
-            name=body.name,
-            contact=body.contact,
+            name=details.name,
+            contact=details.contact,
             now=datetime.now(UTC),
         )
     except flow.ContactLimited:
         return JSONResponse(
-            {"error": "too_many_requests"}, status_code=429, headers={"Retry-After": "600"}
+            {"error": "too_many_requests", "fields": {"contact": CONTACT_LIMITED}},
+            status_code=429,
+            headers={"Retry-After": "600"},
         )
     except SlotFull:
         return JSONResponse({"error": "slot_full"}, status_code=409)
@@ -86,15 +121,21 @@ class ConfirmRequest(BaseModel):
 
 async def confirm(request: Request) -> JSONResponse:
     client = request.client.host if request.client else "?"
-    if not request.app.state.confirm_limit.allow(f"confirm:{client}"):
-        return JSONResponse(
-            {"error": "too_many_requests"}, status_code=429, headers={"Retry-After": "60"}
-        )
+    slow_down = JSONResponse(
+        {"error": "too_many_requests"}, status_code=429, headers={"Retry-After": "60"}
+    )
+    if not request.app.state.confirm_limit.open(f"confirm:{client}"):
+        return slow_down
+    rid = request.path_params["id"]
+    held = await store.get(request.app.state.engine, reservation_id=rid)
+    if flow.confirm_limited(request.app, client, held.contact if held else None) is not None:
+        return slow_down
+    if held is None:
+        return JSONResponse({"error": store.NotFound.code}, status_code=404)
     try:
         body = ConfirmRequest.model_validate_json(await request.body())
     except ValidationError:
         return JSONResponse({"error": "invalid", "fields": {"code": "six digits"}}, status_code=422)
-    rid = request.path_params["id"]
     try:
         r = await store.confirm_with_code(
             request.app.state.engine, rid, body.code, datetime.now(UTC)

@@ -19,7 +19,8 @@ from web.catalog import Catalog
 from web.db.models import Reservation
 from web.i18n import translations
 from web.notify.mail import MailError
-from web.notify.sms import SmsError
+from web.notify.sms import SmsError, normalise_phone
+from web.ratelimit import RateLimit
 from web.reservations import store
 from web.reservations.booking import TZ, BookingError, confirmation_code
 from web.reservations.ics import visit_ics
@@ -42,7 +43,31 @@ class CodeNotSent(BookingError):
 
 
 def contact_key(contact: str) -> str:
-    return f"contact:{contact.strip().lower()}"
+    """One key per person however the number was typed: 600 100 200 and +48600100200 alike."""
+    text = contact.strip().lower()
+    if "@" not in text:
+        try:
+            text = normalise_phone(text)
+        except SmsError:
+            pass  # not a phone number: refused by the checks, still limited as typed
+    return f"contact:{text}"
+
+
+def confirm_limited(app: Any, client_ip: str, contact: str | None) -> str | None:
+    """Count one code try; "address" or "contact" when that one has used up its tries.
+
+    Per IP against a script; per phone or e-mail against guessing from many addresses (each
+    reservation also locks after five wrong codes, but one person may hold several)."""
+    if not app.state.confirm_limit.allow(f"confirm:{client_ip}"):
+        return "address"
+    if contact is None:  # no such reservation: nobody's contact to protect
+        return None
+    per_contact = getattr(app.state, "confirm_contact_limit", None)
+    if per_contact is None:
+        per_contact = app.state.confirm_contact_limit = RateLimit(limit=10, window_s=600)
+    if not per_contact.allow(f"confirm:{contact_key(contact)}"):
+        return "contact"
+    return None
 
 
 async def hold_with_code(

@@ -16,7 +16,7 @@ from provisioning.state import BrokerAddress
 BUNDLE_SUFFIX = ".toml"
 
 
-def _toml(value: str | int) -> str:
+def toml_value(value: str | int) -> str:
     # JSON's string escapes are a subset of TOML's basic strings (json.dumps never writes \/).
     return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)
 
@@ -30,17 +30,17 @@ def bundle_text(
         f"# issued {issued.isoformat(timespec='seconds')}. It holds the device's broker password:",
         "# install it on the device with `okienko provision install FILE`, then delete this copy.",
         "",
-        f"role = {_toml(str(device.role))}",
-        f"device = {_toml(device.id)}",
+        f"role = {toml_value(str(device.role))}",
+        f"device = {toml_value(device.id)}",
     ]
     if device.counter is not None:
-        lines.append(f"counter = {_toml(device.counter)}")
-    lines += [f"password = {_toml(password)}", "", "[hub]"]
+        lines.append(f"counter = {toml_value(device.counter)}")
+    lines += [f"password = {toml_value(password)}", "", "[hub]"]
     if broker.host is not None:
-        lines.append(f"host = {_toml(broker.host)}")
+        lines.append(f"host = {toml_value(broker.host)}")
     else:
         lines.append("# no host: the device finds its site's hub by zeroconf")
-    lines += [f"port = {broker.port}", f"site = {_toml(site_id)}", ""]
+    lines += [f"port = {broker.port}", f"site = {toml_value(site_id)}", ""]
     return "\n".join(lines)
 
 

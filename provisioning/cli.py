@@ -32,6 +32,22 @@ def _enrol(args: argparse.Namespace) -> str:
     return f"{issued.device}: {issued.message}\nbundle: {issued.bundle}"
 
 
+def _add_device(args: argparse.Namespace) -> str:
+    from pydantic import ValidationError
+
+    from hub.config import Device
+    from provisioning.state import ProvisionError
+    from provisioning.statedir import add_device, broker_pid
+
+    try:
+        device = Device(id=args.device, role=args.role, counter=args.counter, name=args.name)
+    except ValidationError as exc:
+        reasons = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise ProvisionError(f"device '{args.device}': {reasons}") from None
+    issued = add_device(args.state, device, broker_pid(args.broker_pid, args.pidfile))
+    return f"{issued.device}: {issued.message}\nbundle: {issued.bundle}"
+
+
 def _rotate(args: argparse.Namespace) -> str:
     from provisioning.statedir import broker_pid, rotate
 
@@ -108,6 +124,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         a.add_argument("--device", required=True, help="device id from the site file")
         _reload_options(a)
         a.set_defaults(provision_func=func)
+
+    a = sub.add_parser("add-device", help="add a device to the site file and enrol it")
+    a.add_argument("--state", type=Path, required=True)
+    a.add_argument("--device", required=True, help="new device id, e.g. terminal-9")
+    a.add_argument(
+        "--role", required=True, choices=["dispenser", "counter", "display", "counter-display"]
+    )
+    a.add_argument("--counter", help="its counter (counter terminals and counter displays)")
+    a.add_argument("--name", help="a name people recognise, e.g. 'Hall, left of the door'")
+    _reload_options(a)
+    a.set_defaults(provision_func=_add_device)
 
     a = sub.add_parser("list", help="devices, roles, enrolled/rotated/revoked dates")
     a.add_argument("--state", type=Path, required=True)

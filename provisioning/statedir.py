@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hub.config import ConfigError, Device, Site, load_site
+from hub.config import ConfigError, Device, Site, load_site, parse_site_file
 from hub.contract.topics import HUB_DEVICE_ID
 from provisioning import state as st
 from provisioning.broker import BrokerFiles, write_broker_files
-from provisioning.bundle import BUNDLE_SUFFIX, bundle_text, env_text
+from provisioning.bundle import BUNDLE_SUFFIX, bundle_text, env_text, toml_value
 from provisioning.state import BrokerAddress, ProvisionError, ProvisioningState
 
 STATE_NAME = "state.json"
@@ -253,6 +253,44 @@ def enrol(directory: Path, device_id: str, pid: int | None = None) -> Issued:
         return Issued(device_id, path, "already enrolled; the bundle is unchanged")
     _, path, reloaded = _issue(sd, state, site, device, pid)
     return Issued(device_id, path, f"enrolled; {reloaded}")
+
+
+def device_entry(device: Device) -> str:
+    """The site file's ``[[site.devices]]`` table for ``device``, appended as text so the
+    file's comments and layout stay as the office wrote them."""
+    lines = [
+        "",
+        "[[site.devices]]",
+        f"id = {toml_value(device.id)}",
+        f"role = {toml_value(device.role)}",
+    ]
+    if device.counter is not None:
+        lines.append(f"counter = {toml_value(device.counter)}")
+    if device.name:
+        lines.append(f"name = {toml_value(device.name)}")
+    return "\n".join(lines) + "\n"
+
+
+def add_device(directory: Path, device: Device, pid: int | None = None) -> Issued:
+    """A new device in one step: its entry in the site file (checked by the hub's own
+    schema first, e.g. that its counter exists) and its credential and bundle."""
+    sd, state, _site = _load(directory)
+    path = Path(state.site_file)
+    text = path.read_text(encoding="utf-8")
+    if parse_site_file(text, str(path)).site.device(device.id) is not None:
+        raise ProvisionError(f"device '{device.id}' is already in {path}; use enrol or rotate")
+    new_text = (text if text.endswith("\n") else text + "\n") + device_entry(device)
+    try:
+        site = parse_site_file(new_text, str(path)).site
+    except ConfigError as exc:
+        raise ProvisionError(f"device '{device.id}' not added: {exc}") from None
+    write_atomic(path, new_text, path.stat().st_mode & 0o777)
+    _, bundle, reloaded = _issue(sd, state, site, device, pid)
+    return Issued(
+        device.id,
+        bundle,
+        f"added to {path} and enrolled; {reloaded}; restart the hub so it serves the device",
+    )
 
 
 def rotate(directory: Path, device_id: str, pid: int | None = None) -> Issued:

@@ -254,3 +254,57 @@ def test_install_refuses_what_is_not_a_bundle(
 def test_state_json_is_readable_by_tools(state: Path) -> None:
     data = json.loads((state / "state.json").read_text())
     assert data["site_id"] == "prov-site" and data["broker"]["host"] == "10.0.0.5"
+
+
+def test_add_device_writes_the_site_file_and_enrols_in_one_step(
+    state: Path, site_file: Path
+) -> None:
+    from hub.config import load_site
+
+    before = site_file.read_text()
+    assert (
+        provision(
+            "add-device",
+            "--state",
+            state,
+            "--device",
+            "terminal-2",
+            "--role",
+            "counter",
+            "--counter",
+            "c1",
+            "--name",
+            "Sala B, okienko 2",
+        )
+        == 0
+    )
+    text = site_file.read_text()
+    assert text.startswith(before), "the office's own lines are kept as they were"
+    added = load_site(site_file).site.device("terminal-2")
+    assert added is not None and (added.counter, added.name) == ("c1", "Sala B, okienko 2")
+    config = load_config(state / "bundles" / "terminal-2.toml")
+    assert (config.device, config.counter) == ("terminal-2", "c1")
+    users = [line.split(":")[0] for line in (state / "broker" / "passwd").read_text().splitlines()]
+    assert "terminal-2" in users
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--device", "terminal-1", "--role", "counter", "--counter", "c1"), "already in"),
+        (("--device", "terminal-3", "--role", "counter", "--counter", "c9"), "c9"),
+        (("--device", "terminal-3", "--role", "counter"), "needs 'counter'"),
+        (("--device", "Zły id", "--role", "display"), "Zły id"),
+    ],
+)
+def test_add_device_refuses_with_a_reason_and_changes_nothing(
+    state: Path,
+    site_file: Path,
+    args: tuple[str, ...],
+    says: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = tree(state), site_file.read_text()
+    assert provision("add-device", "--state", state, *args) == 2
+    assert says in capsys.readouterr().err
+    assert (tree(state), site_file.read_text()) == before

@@ -8,8 +8,8 @@ import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import Message
@@ -35,6 +35,8 @@ class Site:
     web: WebProcess
     smtp: Smtp
     ids: dict[str, int]  # unit, address and service ids, and each person's account id
+    clients: dict[str, httpx.Client] = field(default_factory=dict)
+    _stack: ExitStack = field(default_factory=ExitStack)
 
     def db(self, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
         async def run() -> T:
@@ -54,6 +56,13 @@ class Site:
                 r = sign_in(client, email, password)
                 assert r.status_code == 303 and r.headers["location"] == "/helpdesk/", r.text
             yield client
+
+    def as_(self, email: str) -> httpx.Client:
+        """One signed-in client per person for the whole module: the server allows an address
+        ten sign-ins per 15 minutes, and every test here comes from 127.0.0.1."""
+        if email not in self.clients:
+            self.clients[email] = self._stack.enter_context(self.client(email))
+        return self.clients[email]
 
     def mail(self, to: str, subject: str) -> Message:
         deadline = time.monotonic() + 10
@@ -123,9 +132,8 @@ def start(workdir: Path, smtp: Smtp, extra: list[str] | None = None) -> Site:
         from web.helpdesk import tables as t
 
         async with engine.connect() as conn:
-            ids["address_a"] = int(
-                await conn.scalar(select(t.addresses.c.id).where(t.addresses.c.unit_id == ids["a"]))
-            )
+            address = select(t.addresses.c.id).where(t.addresses.c.unit_id == ids["a"])
+            ids["address_a"] = (await conn.execute(address)).scalar_one()
         return ids
 
     site = Site(web, smtp, {})
@@ -144,6 +152,7 @@ def smtp() -> Iterator[Smtp]:
 def site(tmp_path_factory: pytest.TempPathFactory, smtp: Smtp) -> Iterator[Site]:
     s = start(tmp_path_factory.mktemp("helpdesk-http"), smtp)
     yield s
+    s._stack.close()
     s.web.stop()
 
 
@@ -203,3 +212,221 @@ def test_a_helpdesk_session_ends_after_the_configured_idle_time(
             assert ola.get("/helpdesk/", follow_redirects=False).status_code == 303
     finally:
         idle.web.stop()
+
+
+def test_a_forgotten_password_is_set_again_through_the_mailed_link(site: Site):
+    person = "zapominalska@sp5.example"
+    with site.client() as anonymous:
+        assert 'href="/helpdesk/reset"' in anonymous.get("/helpdesk/login").text
+        form = anonymous.get("/helpdesk/reset")
+        assert form.status_code == 200 and "Resetowanie hasła" in form.text
+        answers = [
+            anonymous.post(
+                "/helpdesk/reset", data={"email": email, "csrf_token": csrf_of(form.text)}
+            )
+            for email in ("nikt@nigdzie.example", person.upper())
+        ]
+        # The same answer whether or not the address has an account.
+        assert [a.status_code for a in answers] == [200, 200]
+        assert all("wysłaliśmy na niego link" in a.text for a in answers)
+        mail = site.mail(person, "Resetowanie hasła")
+        assert header(mail, "From") == SENDER
+        assert not site.smtp.inbox.to("nikt@nigdzie.example")
+        link = site.link(mail, "/helpdesk/reset/")
+
+        page = anonymous.get(link)
+        assert page.status_code == 200 and 'id="password2"' in page.text
+        token = csrf_of(page.text)
+        differ = anonymous.post(
+            link, data={"password": "Nowe-haslo-2026", "password2": "Inne-haslo-2026",
+                        "csrf_token": token},
+        )  # fmt: skip
+        assert differ.status_code == 400 and "Hasła się różnią." in differ.text
+        done = anonymous.post(
+            link, data={"password": "Nowe-haslo-2026", "password2": "Nowe-haslo-2026",
+                        "csrf_token": token},
+        )  # fmt: skip
+        assert (
+            done.status_code == 303 and done.headers["location"] == "/helpdesk/login?done=password"
+        )
+        assert "Hasło zostało ustawione" in anonymous.get(done.headers["location"]).text
+        again = anonymous.post(
+            link, data={"password": "Trzecie-haslo-1", "password2": "Trzecie-haslo-1",
+                        "csrf_token": token},
+        )  # fmt: skip
+        assert again.status_code == 400 and "Ten link wygasł lub został już użyty." in again.text
+
+    with site.client() as browser:
+        assert sign_in(browser, person, PASSWORD).status_code == 400  # the old one is gone
+        r = sign_in(browser, person, "Nowe-haslo-2026")
+        assert r.status_code == 303 and r.headers["location"] == "/helpdesk/"
+        assert "Lista zgłoszeń" in browser.get("/helpdesk/").text
+
+
+# -- administration -------------------------------------------------------------------------------
+
+
+def test_only_an_administrator_opens_the_admin_pages_or_sends_their_forms(site: Site):
+    piotr = site.ids["piotr@zlobek2.example"]
+    forms = [
+        ("/helpdesk/admin/services", {"name": "Usługa intruza"}),
+        ("/helpdesk/admin/units", {"name": "Jednostka intruza", "addresses": "ul. Obca 1"}),
+        (f"/helpdesk/admin/units/{site.ids['a']}/services", {}),  # would take unit A's services
+        ("/helpdesk/admin/users",
+         {"name": "Intruz", "email": "intruz@cum.example", "role": "admin"}),
+        (f"/helpdesk/admin/users/{piotr}", {"email": "przejete@zlobek2.example"}),
+        (f"/helpdesk/admin/users/{piotr}", {"deactivate": "1"}),
+    ]  # fmt: skip
+    with site.client() as anonymous:
+        r = anonymous.get("/helpdesk/admin", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/helpdesk/login")
+    for email in ("marek@cum.example", "ola@sp5.example"):
+        client = site.as_(email)
+        r = client.get("/helpdesk/admin")
+        assert r.status_code == 403 and "Brak dostępu" in r.text, email
+        token = token_of(client)
+        for path, data in forms:
+            r = client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
+            assert r.status_code == 403 and "Brak dostępu" in r.text, (email, path)
+
+    async def unchanged(engine: AsyncEngine) -> None:
+        from sqlalchemy import func, select
+
+        from web.helpdesk import tables as t
+
+        async with engine.connect() as conn:
+            assert await conn.scalar(
+                select(func.count()).select_from(t.services).where(t.services.c.name.like("%intruz%"))
+            ) == 0  # fmt: skip
+            assert await conn.scalar(
+                select(func.count()).select_from(t.units).where(t.units.c.name.like("%intruz%"))
+            ) == 0  # fmt: skip
+            assert list(
+                await conn.scalars(
+                    select(t.unit_services.c.service_id).where(
+                        t.unit_services.c.unit_id == site.ids["a"]
+                    )
+                )
+            ) == [site.ids["it"]]
+            assert await conn.scalar(
+                select(func.count()).select_from(t.users).where(t.users.c.email.like("intruz%"))
+            ) == 0  # fmt: skip
+            row = (await conn.execute(select(t.users).where(t.users.c.id == piotr))).one()
+            assert (row.email, row.active) == ("piotr@zlobek2.example", True)
+
+    site.db(unchanged)
+
+
+def test_an_administrator_changes_a_users_email_and_nobody_else_can(site: Site):
+    person = site.ids["zmiana@zlobek2.example"]
+    new = "nowy.adres@zlobek2.example"
+    for email in ("marek@cum.example", "piotr@zlobek2.example"):
+        client = site.as_(email)
+        r = client.post(
+            f"/helpdesk/admin/users/{person}", data={"email": new, "csrf_token": token_of(client)}
+        )
+        assert r.status_code == 403, email
+    admin = site.as_("admin@cum.example")
+    page = admin.get("/helpdesk/admin")
+    assert page.status_code == 200 and "Administracja systemem zgłoszeń" in page.text
+    token = csrf_of(page.text)
+    taken = admin.post(
+        f"/helpdesk/admin/users/{person}", data={"email": "ola@sp5.example", "csrf_token": token}
+    )
+    assert taken.status_code == 400 and "Konto z tym adresem e-mail już istnieje." in taken.text
+    r = admin.post(
+        f"/helpdesk/admin/users/{person}",
+        data={"email": new.upper(), "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/helpdesk/admin?done=user"
+    assert f'value="{new}"' in admin.get("/helpdesk/admin").text
+    with site.client() as browser:
+        assert sign_in(browser, "zmiana@zlobek2.example").status_code == 400
+        assert sign_in(browser, new).status_code == 303
+
+
+# -- rating and status e-mails --------------------------------------------------------------------
+
+
+def test_a_unit_rates_from_the_request_page_and_nobody_else_can(site: Site):
+    number = completed_request(site, "Wymiana monitora w sekretariacie.")
+    path = f"/helpdesk/r/{number}"
+    rating = {"stars": "4", "justification": "Szybka wymiana."}
+
+    marek = site.as_("marek@cum.example")
+    page = marek.get(path)
+    assert page.status_code == 200 and "Prześlij ocenę" not in page.text
+    r = marek.post(f"{path}/rating", data={**rating, "csrf_token": token_of(marek)})
+    assert r.status_code == 400 and "Nie masz uprawnień do tej czynności." in r.text
+
+    piotr = site.as_("piotr@zlobek2.example")  # another unit
+    assert piotr.get(path).status_code == 404
+    r = piotr.post(f"{path}/rating", data={**rating, "csrf_token": token_of(piotr)})
+    assert r.status_code == 404 and "Nie znaleziono zgłoszenia" in r.text
+
+    ela = site.as_("ela@sp5.example")  # the unit's other user: every one of them may rate
+    page = ela.get(path)
+    assert "Prześlij ocenę" in page.text
+    token = csrf_of(page.text)
+    r = ela.post(f"{path}/rating", data={"stars": "4", "justification": " ", "csrf_token": token})
+    assert r.status_code == 400 and "Wybierz od 1 do 5 gwiazdek i wpisz uzasadnienie." in r.text
+    r = ela.post(f"{path}/rating", data={**rating, "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == path
+    page = ela.get(path)
+    assert "Ocenione" in page.text and "Szybka wymiana." in page.text
+    assert "Prześlij ocenę" not in page.text  # once
+    r = site.as_("ola@sp5.example").post(
+        f"{path}/rating", data={**rating, "csrf_token": token_of(site.as_("ola@sp5.example"))}
+    )
+    assert r.status_code == 400
+
+    async def stored(engine: AsyncEngine) -> Any:
+        return await store.load(engine, actor(site, "marek@cum.example"), number)
+
+    row = site.db(stored)
+    assert (row.status, row.rating, row.rating_text, row.active) == (
+        "rated", 4, "Szybka wymiana.", False
+    )  # fmt: skip
+
+
+def test_a_rejection_mails_the_filer_its_reason_from_the_no_reply_sender(site: Site):
+    ola = site.as_("ola@sp5.example")
+    ids = site.ids
+    form = ola.get(
+        "/helpdesk/new",
+        params={"unit": ids["a"], "address": ids["address_a"], "service": ids["it"]},
+    )
+    filed = ola.post(
+        "/helpdesk/new",
+        data={"unit": ids["a"], "address": ids["address_a"], "service": ids["it"],
+              "text": "Proszę o nowy toner.", "encrypt": "no", "csrf_token": csrf_of(form.text)},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert filed.status_code == 303, filed.text
+    m = re.match(r"/helpdesk/r/(\d+)\?filed=1$", filed.headers["location"])
+    assert m, filed.headers["location"]
+    number = int(m.group(1))
+
+    marek = site.as_("marek@cum.example")
+    path = f"/helpdesk/r/{number}"
+    token = csrf_of(marek.get(path).text)
+    r = marek.post(f"{path}/status", data={"action": "reject", "comment": "", "csrf_token": token})
+    assert r.status_code == 400 and "Podaj powód odrzucenia zgłoszenia." in r.text
+    reason = "Toner zamawia sekretariat przez system zamówień."
+    r = marek.post(
+        f"{path}/status",
+        data={"action": "reject", "comment": reason, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+
+    mail = site.mail("ola@sp5.example", f"Zgłoszenie nr {number}: Odrzucone")
+    assert header(mail, "From") == SENDER
+    text = body_text(mail)
+    assert reason in text and "Odrzucone" in text and path in text
+    assert reason in ola.get(path).text  # the unit always sees why
+    # Closed, it leaves the default list; choosing "Odrzucone" finds it.
+    row = f'data-href="{path}"'
+    assert row not in ola.get("/helpdesk/", params={"f": "1"}).text
+    assert row in ola.get("/helpdesk/", params={"f": "1", "status": "rejected"}).text

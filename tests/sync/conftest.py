@@ -3,17 +3,21 @@ what a hub sends it, for the sync, e-ticket and board tests that need no process
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from starlette.applications import Starlette
 
 from hub.contract import sync as contract
+from tests.web.conftest import PG_ADMIN
 from web.app import create_app
 from web.db.migrate import upgrade
 from web.sync import tokens
@@ -118,9 +122,44 @@ class Cloud:
             return await c.post(contract.PUSH_PATH, content=request.model_dump_json())
 
 
+@contextlib.asynccontextmanager
+async def running_cloud(database_url: str) -> AsyncIterator[Cloud]:
+    app = create_app(database_url)
+    await upgrade(app.state.engine)
+    try:
+        yield Cloud(app, await tokens.create(app.state.engine, SITE))
+    finally:
+        await app.state.engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A fresh database on the test PostgreSQL server; its URL."""
+    name = f"okienko_test_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield (
+            PG_ADMIN.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0]
+            + f"/{name}"
+        )
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
 @pytest.fixture
 async def cloud(tmp_path: Path) -> AsyncIterator[Cloud]:
-    app = create_app(f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}")
-    await upgrade(app.state.engine)
-    yield Cloud(app, await tokens.create(app.state.engine, SITE))
-    await app.state.engine.dispose()
+    async with running_cloud(f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}") as c:
+        yield c
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_cloud(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Cloud]:
+    """The cloud on each database it runs on."""
+    if request.param == "sqlite":
+        async with running_cloud(f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}") as c:
+            yield c
+        return
+    async with postgres_database() as url, running_cloud(url) as c:
+        yield c

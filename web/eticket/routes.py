@@ -8,7 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table
 from starlette.requests import Request
@@ -34,6 +34,8 @@ STATIC = Path(__file__).resolve().parents[1] / "static"
 HEARTBEAT_S = 15.0
 STREAM_MAX_S = 600.0  # browsers reconnect by themselves; no stream lives for ever
 EMAIL_CHARS = set("@.")
+DEFAULT_AHEAD = 3
+MAX_AHEAD = 30
 
 
 async def ticket_page(request: Request) -> Response:
@@ -99,7 +101,7 @@ async def ticket_alert(request: Request) -> Response:
         return render(request, "errors/404.html", status_code=404)
     form = await request.form()
     contact = str(form.get("contact", "")).strip()[:120]
-    ahead_text = str(form.get("ahead", "3")).strip()
+    ahead_text = str(form.get("ahead", DEFAULT_AHEAD)).strip()
     errors: dict[str, str] = {}
     if "@" in contact:
         if not (EMAIL_CHARS <= set(contact) and " " not in contact and len(contact) >= 5):
@@ -109,7 +111,7 @@ async def ticket_alert(request: Request) -> Response:
             normalise_phone(contact)
         except SmsError:
             errors["contact"] = _("Enter a mobile number or an e-mail address.")
-    if not ahead_text.isdigit() or not 1 <= int(ahead_text) <= 30:
+    if _ahead(ahead_text) is None:
         errors["ahead"] = _("Choose a number from 1 to 30.")
     client = request.client.host if request.client else "?"
     if not errors and not request.app.state.booking_limit.allow(f"alert:{client}"):
@@ -135,8 +137,16 @@ async def ticket_alert(request: Request) -> Response:
     return RedirectResponse(f"/e/{token}?notice=alert", status_code=303)
 
 
+def _ahead(value: object) -> int | None:
+    """The visitor's N for "N people ahead", or None when it is not 1 to 30."""
+    text = str(value).strip()
+    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_AHEAD else None
+
+
 async def ticket_push(request: Request) -> Response:
-    """The page's script sends the browser's PushSubscription here (JSON, CSRF header)."""
+    """The page's script sends the browser's PushSubscription here (JSON, CSRF header), with
+    the N the visitor chose: ``{"subscription": {...}, "ahead": 2}`` (a bare subscription,
+    from a page loaded before N could be chosen, means 3)."""
     token = request.path_params["token"]
     engine = request.app.state.engine
     view = await ticket_view(engine, token)
@@ -146,15 +156,22 @@ async def ticket_push(request: Request) -> Response:
     if not request.app.state.booking_limit.allow(f"alert:{client}"):
         return JSONResponse({"error": "too_many_requests"}, status_code=429)
     try:
-        subscription = valid_subscription(json.loads(await request.body()))
+        body: Any = json.loads(await request.body())
     except ValueError:
-        subscription = None
+        body = None
+    if isinstance(body, dict) and "subscription" in body:
+        subscription = valid_subscription(body["subscription"])
+        ahead = _ahead(body.get("ahead", DEFAULT_AHEAD))
+    else:
+        subscription, ahead = valid_subscription(body), DEFAULT_AHEAD
     if subscription is None:
         return JSONResponse({"error": "invalid subscription"}, status_code=422)
+    if ahead is None:
+        return JSONResponse({"error": "invalid", "detail": "ahead: 1 to 30"}, status_code=422)
     key = await save_push(engine, subscription)
     async with engine.begin() as conn:
         await conn.execute(
-            AL.insert().values(token=token, contact=key, ahead=3, created_at=datetime.now(UTC))
+            AL.insert().values(token=token, contact=key, ahead=ahead, created_at=datetime.now(UTC))
         )
     return JSONResponse({"ok": True}, status_code=201)
 

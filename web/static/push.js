@@ -11,6 +11,11 @@
     for (var i = 0; i < raw.length; i++) { out[i] = raw.charCodeAt(i); }
     return out;
   }
+  function ahead() {  // the N chosen on the page, as for SMS and e-mail
+    var field = document.getElementById("ahead");
+    var n = field ? parseInt(field.value, 10) : 3;
+    return n >= 1 && n <= 30 ? n : 3;
+  }
   button.addEventListener("click", function () {
     button.disabled = true;
     navigator.serviceWorker.register("/sw.js", { scope: "/" })
@@ -21,7 +26,7 @@
       .then(function (sub) {
         return fetch(button.dataset.url, {
           method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": button.dataset.csrf },
-          body: JSON.stringify(sub.toJSON()), credentials: "same-origin"
+          body: JSON.stringify({ subscription: sub.toJSON(), ahead: ahead() }), credentials: "same-origin"
         });
       })
       .then(function (r) { status.textContent = r.ok ? button.dataset.ok : button.dataset.failed; })

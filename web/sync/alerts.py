@@ -1,6 +1,8 @@
 """Telling visitors who asked (on their e-ticket page) that their turn is near, and that they
 are called. Each message is claimed with a conditional UPDATE before it is sent, so several
-workers never send it twice; the contact is deleted once the ticket is finished."""
+workers never send it twice; a send that fails gives the claim back, so the next round (of
+any worker) tries again, up to MAX_TRIES times per worker; the contact is deleted once the
+ticket is finished."""
 
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ log = logging.getLogger("okienko.web.alerts")
 AL = cast(Table, TicketAlert.__table__)
 TK = cast(Table, Ticket.__table__)
 SET = cast(Table, Setting.__table__)
+# Tries of one message in one worker: a refusing SMTP server or gateway is retried for about
+# a minute (the job runs every 3 s), a dead address is not retried all day.
+MAX_TRIES = 20
 
 
 async def send_alerts(app: Any, now: datetime) -> int:
@@ -72,18 +77,42 @@ async def send_alerts(app: Any, now: datetime) -> int:
             )
         if claimed.rowcount != 1:
             continue  # another worker took it
+        tries = _tries(app)
         try:
             if r.contact.startswith(PUSH_PREFIX):
                 await _push(app, r, text)
             else:
                 await app.state.notifier.send(r.contact, text, text)
             sent += 1
+            tries.pop((r.id, column), None)
         except PushGone:  # the visitor turned notifications off: forget the subscription
             await _forget(engine, [r.id])
         except Exception as exc:  # a failed message is logged, without the contact
-            log.warning("ticket alert %s not sent: %s", r.id, type(exc).__name__)
+            count = tries[(r.id, column)] = tries.get((r.id, column), 0) + 1
+            if count >= MAX_TRIES:
+                tries.pop((r.id, column))
+                log.warning("ticket alert %s given up: %s", r.id, type(exc).__name__)
+                continue
+            log.warning("ticket alert %s not sent (try %d): %s", r.id, count, type(exc).__name__)
+            async with engine.begin() as conn:  # our claim, and only ours, is given back
+                await conn.execute(
+                    update(AL)
+                    .where((AL.c.id == r.id) & (AL.c[column] == now))
+                    .values({column: None})
+                )
+    current = {r.id for r in rows}
+    for key in [k for k in _tries(app) if k[0] not in current]:  # finished, forgotten
+        del _tries(app)[key]
     await _forget_finished(engine)
     return sent
+
+
+def _tries(app: Any) -> dict[tuple[int, str], int]:
+    """Failed sends per (alert, message) in this worker; forgotten once sent or given up."""
+    tries: dict[tuple[int, str], int] | None = getattr(app.state, "alert_tries", None)
+    if tries is None:
+        tries = app.state.alert_tries = {}
+    return tries
 
 
 # A Web Push subscription is too long for the contact column: it is kept in the settings

@@ -3,12 +3,15 @@ to reach the e-ticket page on a phone.
 
 * ingest: batches of 500 queue events pushed over HTTP to a real `okienko web` (SQLite, one
   worker), beside a bare Starlette endpoint that only parses the same batches, in this run;
+* sites: many hubs at once (40, or 12 with --quick), each with its own site token, pushing
+  their own batches concurrently into one cloud (SQLite, or PostgreSQL with --postgres);
+  afterwards every site's events are counted in the cloud's database: each exactly once;
 * lag: real Mosquitto, the hub as a process syncing to the real cloud, an e-ticket page's
   server-sent events stream open; from the terminal's call-next reply to the stream's
   "called" update, beside the hall display's MQTT `event/called` arrival (the floor).
 
-Last line: ``events_per_s=X bare_events_per_s=X ratio=X lag_p50_ms=X lag_p99_ms=X
-display_p50_ms=X``.
+Last line: ``events_per_s=X bare_events_per_s=X ratio=X sites=N sites_events_per_s=X
+sites_exact=yes|no lag_p50_ms=X lag_p99_ms=X display_p50_ms=X``.
 """
 
 from __future__ import annotations
@@ -147,6 +150,89 @@ def ingest(work: Path, total: int, smtp: Smtp) -> tuple[float, float]:
     return total / took, total / bare_took
 
 
+PG_ADMIN = "postgresql://okienko:okienko@127.0.0.1:5432/postgres"
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def many_sites(
+    work: Path, sites: int, per_site: int, smtp: Smtp, postgres: bool
+) -> tuple[float, bool]:
+    """Every site pushes its own stream at the same time (one thread a site, batches of 100
+    as a busy hub sends them); the cloud must keep each site's events apart and whole."""
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from web.db.engine import make_engine
+    from web.db.models import QueueEvent
+    from web.sync import tokens
+
+    (work / "sites").mkdir()
+    database_url = None
+    name = f"okienko_bench_{int(time.time())}"
+    if postgres:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        database_url = PG_ADMIN.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0]
+        database_url += f"/{name}"
+    web = WebProcess.start(work / "sites", smtp_port=smtp.port, database_url=database_url)
+    ids = [f"urzad-{i:02d}" for i in range(sites)]
+
+    async def make_tokens() -> list[str]:
+        engine = make_engine(web.database_url)
+        try:
+            return [await tokens.create(engine, site) for site in ids]
+        finally:
+            await engine.dispose()
+
+    async def counts() -> dict[str, int]:
+        engine = make_engine(web.database_url)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    select(QueueEvent.location_id, func.count()).group_by(QueueEvent.location_id)
+                )
+                return {site: n for site, n in rows.all()}
+        finally:
+            await engine.dispose()
+
+    try:
+        site_tokens = asyncio.run(make_tokens())
+        bodies = batches(per_site, 100)
+        errors: list[BaseException] = []
+
+        def push(token: str) -> None:
+            try:
+                push_all(web.url, bodies, {"Authorization": f"Bearer {token}"})
+                push_all(web.url, bodies[-1:], {"Authorization": f"Bearer {token}"})  # a resend
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=push, args=(t,)) for t in site_tokens]
+        t0 = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        took = time.perf_counter() - t0
+        if errors:
+            raise errors[0]
+        exact = asyncio.run(counts()) == {site: per_site for site in ids}
+    finally:
+        web.stop()
+        if postgres:
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return sites * per_site / took, exact
+
+
 def lag(work: Path, calls: int, smtp: Smtp) -> tuple[list[float], list[float]]:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
@@ -220,19 +306,27 @@ def lag(work: Path, calls: int, smtp: Smtp) -> tuple[list[float], list[float]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--postgres", action="store_true", help="the many-sites phase on the local PostgreSQL"
+    )
     args = parser.parse_args(argv)
     total, calls = (5000, 20) if args.quick else (50000, 100)
+    sites, per_site = (12, 500) if args.quick else (40, 1000)
     smtp = Smtp.start()
     try:
         with tempfile.TemporaryDirectory(prefix="okienko-sync-") as tmp:
             per_s, bare_per_s = ingest(Path(tmp), total, smtp)
+            sites_per_s, exact = many_sites(Path(tmp), sites, per_site, smtp, args.postgres)
             page, floor = lag(Path(tmp), calls, smtp)
     finally:
         smtp.stop()
     print(f"ingested {total} events in batches of {contract.MAX_BATCH}; {calls} calls followed")
+    where = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"{sites} sites x {per_site} events pushed at once into one cloud on {where}")
     print(
         f"events_per_s={per_s:.0f} bare_events_per_s={bare_per_s:.0f} "
-        f"ratio={bare_per_s / per_s:.2f} lag_p50_ms={percentile(page, 50):.1f} "
+        f"ratio={bare_per_s / per_s:.2f} sites={sites} sites_events_per_s={sites_per_s:.0f} "
+        f"sites_exact={'yes' if exact else 'no'} lag_p50_ms={percentile(page, 50):.1f} "
         f"lag_p99_ms={percentile(page, 99):.1f} display_p50_ms={percentile(floor, 50):.1f}"
     )
     return 0

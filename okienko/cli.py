@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def _hub(args: argparse.Namespace) -> int:
@@ -85,19 +86,28 @@ def _web(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    from web.notify.mail import Mailer, SmtpSettings
+    from web.db.engine import DatabaseUrlError, async_url, database_url
+    from web.notify.mail import Mailer, SmtpConfigError, smtp_settings
     from web.notify.outbox import Notifier, OutboxMailer
     from web.notify.sms import FileGateway, SmsapiGateway, SmsGateway
     from web.ratelimit import RateLimit
 
     limit = RateLimit(limit=args.booking_limit, window_s=600)
     mailer: Mailer = OutboxMailer(args.outbox, sender=args.mail_from)
-    if args.smtp:
-        host, _, port = args.smtp.rpartition(":")
-        if not host or not port.isdigit():
-            print(f"--smtp: '{args.smtp}' is not HOST:PORT", file=sys.stderr)
-            return 2
-        mailer = Mailer(SmtpSettings(host=host, port=int(port), sender=args.mail_from))
+    try:
+        async_url(args.database_url or database_url())
+        if args.smtp:
+            mailer = Mailer(
+                smtp_settings(
+                    args.smtp,
+                    args.mail_from,
+                    username=args.smtp_user,
+                    starttls=args.smtp_starttls,
+                )
+            )
+    except (DatabaseUrlError, SmtpConfigError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
     token = os.environ.get("SMSAPI_TOKEN")
     sms: SmsGateway = SmsapiGateway(token) if token else FileGateway(args.outbox / "sms.jsonl")
     run(
@@ -110,6 +120,7 @@ def _web(args: argparse.Namespace) -> int:
             public_url=args.public_url,
             idle_logout_s=args.idle_logout,
             notifier=Notifier(mailer, sms),
+            fault_settings=_fault_settings(args.faults_calendar),
         )
     )
     return 0
@@ -188,14 +199,32 @@ def _helpdesk_admin_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fault_settings(path: Path | None) -> Any:
+    """The fault reports' working calendar and SLA limits (--faults-calendar), checked before
+    anything starts; None: the seed's Łódź ones."""
+    from web.faults.settings import FaultSettings
+    from web.faults.workdays import CalendarError
+
+    if path is None:
+        return None
+    try:
+        return FaultSettings.from_file(path)
+    except CalendarError as exc:
+        print(f"--faults-calendar: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
 def _faults_mail(args: argparse.Namespace) -> int:
     import asyncio
 
     from web.faults.mailbox import serve
 
     host, _, port = args.listen.rpartition(":")
+    settings = _fault_settings(args.faults_calendar)
     try:
-        asyncio.run(serve(host or "127.0.0.1", int(port), args.database_url, args.address))
+        asyncio.run(
+            serve(host or "127.0.0.1", int(port), args.database_url, args.address, settings)
+        )
     except KeyboardInterrupt:
         pass
     return 0
@@ -257,6 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the address visitors use, for links in e-mail (default: http://HOST:PORT)",
     )
     p.add_argument("--smtp", metavar="HOST:PORT", help="SMTP server for e-mail (default: outbox)")
+    p.add_argument(
+        "--smtp-user", help="SMTP account (or OKIENKO_SMTP_USER); password: OKIENKO_SMTP_PASSWORD"
+    )
+    p.add_argument(
+        "--smtp-starttls",
+        action="store_true",
+        help="upgrade the SMTP connection with STARTTLS (or OKIENKO_SMTP_STARTTLS=1)",
+    )
     p.add_argument("--mail-from", default="Okienko <no-reply@localhost>", help="no-reply sender")
     p.add_argument(
         "--outbox",
@@ -278,6 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=3600,
         metavar="S",
         help="staff and helpdesk users are signed out after this many idle seconds (default 3600)",
+    )
+    p.add_argument(
+        "--faults-calendar",
+        type=Path,
+        metavar="TOML",
+        help="fault reports' working hours, holidays and SLA days (default: Łódź, seed 001)",
     )
     p.set_defaults(func=_web)
 
@@ -313,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--address", action="append", required=True, help="a mailbox address (repeatable)"
     )
     p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.add_argument("--faults-calendar", type=Path, metavar="TOML", help="as for okienko web")
     p.set_defaults(func=_faults_mail)
 
     p = sub.add_parser(

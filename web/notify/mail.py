@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -21,6 +23,41 @@ class SmtpSettings:
 
 class MailError(Exception):
     """The message could not be handed to the SMTP server."""
+
+
+class SmtpConfigError(ValueError):
+    """The SMTP options of ``okienko web`` do not describe a usable server."""
+
+
+def smtp_settings(
+    address: str,
+    sender: str,
+    *,
+    username: str | None = None,
+    starttls: bool = False,
+    environ: Mapping[str, str] = os.environ,
+) -> SmtpSettings:
+    """``--smtp HOST:PORT`` with the account from ``--smtp-user`` or OKIENKO_SMTP_USER and
+    STARTTLS from ``--smtp-starttls`` or OKIENKO_SMTP_STARTTLS=1. The password is read from
+    OKIENKO_SMTP_PASSWORD only: a command line is visible to every user of the machine."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise SmtpConfigError(f"--smtp: '{address}' is not HOST:PORT")
+    username = username or environ.get("OKIENKO_SMTP_USER") or None
+    password = environ.get("OKIENKO_SMTP_PASSWORD") or None
+    if bool(username) != bool(password):
+        raise SmtpConfigError(
+            "SMTP sign-in needs both --smtp-user (or OKIENKO_SMTP_USER) and OKIENKO_SMTP_PASSWORD"
+        )
+    on = environ.get("OKIENKO_SMTP_STARTTLS", "").strip().lower() in ("1", "yes", "true", "on")
+    return SmtpSettings(
+        host=host,
+        port=int(port),
+        sender=sender,
+        username=username,
+        password=password,
+        starttls=starttls or on,
+    )
 
 
 class Mailer:

@@ -21,12 +21,14 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
 from tests.support.browser import assert_accessible, chromium
 from tests.support.webproc import Smtp, WebProcess, body_text
 from web.db.engine import make_engine
-from web.helpdesk import accounts
-from web.helpdesk.domain import Role
+from web.helpdesk import accounts, store
+from web.helpdesk import tables as t
+from web.helpdesk.domain import Action, Actor, Role
 
 PASSWORD = "Haslo-testowe-1"
 SHOTS = Path("/tmp/okienko-shots/helpdesk")
@@ -38,7 +40,7 @@ class Rig:
     smtp: Smtp
     browser: Browser
     shots: Path
-    ids: dict[str, int]
+    ids: dict[str, int]  # services, units and each person's account id by e-mail
 
     def db(self, work: Any) -> Any:
         async def run() -> Any:
@@ -61,9 +63,14 @@ class Rig:
 
         self.db(work)
 
-    def page(self, email: str | None = None, *, mobile: bool = False) -> Page:
+    def page(
+        self, email: str | None = None, *, mobile: bool = False, from_ip: str | None = None
+    ) -> Page:
+        """A fresh browser signed in as ``email``; ``from_ip`` plays another computer (uvicorn
+        trusts X-Forwarded-For from 127.0.0.1), whose sign-in attempts are counted apart."""
         size = {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900}
-        page = self.browser.new_context(viewport=size).new_page()
+        headers = {"X-Forwarded-For": from_ip} if from_ip else None
+        page = self.browser.new_context(viewport=size, extra_http_headers=headers).new_page()
         if email:
             page.goto(f"{self.web.url}/helpdesk/login")
             page.fill("#email", email)
@@ -101,20 +108,25 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
         przeglady = await accounts.create_service(
             engine, "Przeglądy", allow_due=True, allow_schedule=True, allow_repeat=True
         )
+        bhp = await accounts.create_service(  # a service with a field of its own
+            engine, "Szkolenie BHP", fields=accounts.parse_fields("*Liczba osób #"),
+            allow_due=True, allow_schedule=True, allow_repeat=True,
+        )  # fmt: skip
         a = await accounts.create_unit(
-            engine, "Szkoła Podstawowa nr 5", ["ul. Leśna 5"], [it, przeglady], now
+            engine, "Szkoła Podstawowa nr 5", ["ul. Leśna 5"], [it, przeglady, bhp], now
         )
         b = await accounts.create_unit(engine, "Żłobek nr 2", ["ul. Polna 2"], [it], now)
+        people = {}
         for email, role, unit in [
             ("ola@sp5.example", Role.UNIT, a),
             ("piotr@zlobek2.example", Role.UNIT, b),
             ("marek@cum.example", Role.SERVICE, None),
         ]:
-            await accounts.create_user(
+            people[email], _token = await accounts.create_user(
                 engine, email=email, name=email.split("@")[0].title(), role=role, unit_id=unit,
                 phone="41 367 67 57", password=PASSWORD, now=now,
             )  # fmt: skip
-        return {"it": it, "przeglady": przeglady, "a": a, "b": b}
+        return {"it": it, "przeglady": przeglady, "bhp": bhp, "a": a, "b": b, **people}
 
     try:
         with chromium() as browser:
@@ -130,14 +142,20 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
                 shutil.copy(png, SHOTS / png.name)
 
 
-def file_request(rig: Rig, page: Page, service: str, text: str, **options: Any) -> int:
+def open_form(rig: Rig, page: Page, service: str, unit: str = "Szkoła Podstawowa nr 5") -> None:
+    """Steps 1–3 (unit → address → service), leaving step 4, the request's own form."""
     page.goto(f"{rig.web.url}/helpdesk/new")
-    page.select_option("#unit", label=options.get("unit", "Szkoła Podstawowa nr 5"))
+    page.select_option("#unit", label=unit)
     page.click("text=Dalej")
     if page.locator("#service").count() == 0:
         page.click("text=Dalej")
     page.select_option("#service", label=service)
     page.click("text=Dalej")
+    expect(page.locator("#text")).to_be_visible()
+
+
+def file_request(rig: Rig, page: Page, service: str, text: str, **options: Any) -> int:
+    open_form(rig, page, service, options.get("unit", "Szkoła Podstawowa nr 5"))
     page.fill("#text", text)
     if files := options.get("files"):
         page.set_input_files("#files", files=files)
@@ -355,3 +373,64 @@ def test_a_scheduled_request_publishes_and_a_repeating_one_repeats_on_time(rig: 
     rig.check(ola, "list-recurring")
     rows.first.locator("a").first.click()
     expect(ola.locator(".facts")).to_contain_text(f"Powtórzenie zgłoszenia{repeating}")
+
+
+def test_sign_in_password_reset_the_full_form_and_error_states_pass_axe(rig: Rig):
+    visitor = rig.page(from_ip="10.0.0.6")  # its wrong password is not counted against the others
+    visitor.goto(f"{rig.web.url}/helpdesk/login")
+    rig.check(visitor, "login")
+    visitor.fill("#email", "ola@sp5.example")
+    visitor.fill("#password", "zle-haslo")
+    visitor.click("button.primary")
+    expect(visitor.locator(".error-summary")).to_have_text("Nieprawidłowy e-mail lub hasło.")
+    rig.check(visitor, "login-error")
+    visitor.click("text=Nie pamiętasz hasła?")
+    expect(visitor.locator("h1")).to_have_text("Resetowanie hasła")
+    rig.check(visitor, "reset")
+    visitor.fill("#email", "nikt@nigdzie.example")
+    visitor.click("button.primary")
+    expect(visitor.locator("p.success")).to_contain_text("Link jest ważny 60 minut")
+    rig.check(visitor, "reset-sent")
+
+    ola = rig.page("ola@sp5.example", from_ip="10.0.0.6")
+    open_form(rig, ola, "Szkolenie BHP")
+    expect(ola.locator("label[for=f1]")).to_contain_text("Liczba osób")
+    ola.check("input[name=encrypt][value=yes]")
+    ola.fill("#due_on", "2030-06-30")
+    ola.check("input[name=publish_later]")
+    ola.fill("#publish_day", "2030-06-01")
+    ola.check("input[name=repeat]")
+    rig.check(ola, "new-full-form")
+    # The server's own check (the browser would stop at the empty required field first).
+    ola.fill("#text", "Szkolenie okresowe dla nowych pracowników.")
+    ola.eval_on_selector("form.hd-file", "f => f.noValidate = true")
+    ola.click("button:has-text('Prześlij')")
+    expect(ola.locator(".error-summary")).to_have_text("Wypełnij wszystkie pola obowiązkowe.")
+    rig.check(ola, "new-error")
+
+    async def completed(engine: Any) -> int:
+        now = datetime.now(UTC)
+        ids = rig.ids
+        staff = Actor(ids["marek@cum.example"], Role.SERVICE)
+        async with engine.connect() as conn:
+            address = select(t.addresses.c.id).where(t.addresses.c.unit_id == ids["a"])
+            address_id = (await conn.execute(address)).scalar_one()
+        filing = store.Filing(ids["a"], address_id, ids["it"], "Wymiana klawiatury.")
+        filed = await store.file_request(
+            engine, Actor(ids["ola@sp5.example"], Role.UNIT, ids["a"]), filing, now
+        )
+        await store.change_status(engine, staff, filed.id, Action.ACCEPT, "", now)
+        await store.change_status(engine, staff, filed.id, Action.COMPLETE, "Wymieniona.", now)
+        return filed.id
+
+    number = rig.db(completed)
+    ola.goto(f"{rig.web.url}/helpdesk/r/{number}")
+    expect(ola.locator("button:has-text('Prześlij ocenę')")).to_be_visible()
+    rig.check(ola, "request-rating-form")
+    ola.check("input[name=stars][value='3']")
+    ola.fill("#justification", " ")  # the browser takes a space; the server wants words
+    ola.click("button:has-text('Prześlij ocenę')")
+    expect(ola.locator(".error-summary")).to_have_text(
+        "Wybierz od 1 do 5 gwiazdek i wpisz uzasadnienie."
+    )
+    rig.check(ola, "request-rating-error")

@@ -35,6 +35,7 @@ from web.db.engine import make_engine
 from web.db.migrate import upgrade
 from web.eticket.routes import routes as eticket_routes
 from web.faults.routes import routes as faults_routes
+from web.faults.settings import FaultSettings
 from web.helpdesk.routes import routes as helpdesk_routes
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
@@ -111,6 +112,7 @@ def create_app(
     public_url: str | None = None,
     idle_logout_s: int = 60 * 60,
     secure_cookies: bool = False,
+    fault_settings: FaultSettings | None = None,
 ) -> Starlette:
     engine = make_engine(database_url)
 
@@ -178,6 +180,8 @@ def create_app(
     app.state.notifier = notifier or Notifier.outbox(Path("var/outbox"))
     app.state.public_url = public_url
     app.state.idle_logout_s = idle_logout_s
+    # The fault reports' working calendar and SLA limits (None: the seed's Łódź ones).
+    app.state.fault_settings = fault_settings
     return app
 
 

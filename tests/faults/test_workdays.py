@@ -150,3 +150,37 @@ def test_working_day_deadlines_are_monotonic(a: datetime, b: datetime, n: int):
     assert CAL.add_days(a, n) <= CAL.add_days(b, n)
     due = CAL.add_days(a, n).astimezone(WAW)
     assert CAL.window(due.date()) is not None
+
+
+# -- a 24/7 calendar: every instant is working time --------------------------------------------
+
+ALWAYS = WorkCalendar.from_mapping(
+    {
+        "holidays": "",
+        "hours": {d: "00:00-24:00" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+    }
+)
+instants = st.datetimes(
+    min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+).map(lambda d: d.replace(second=0, microsecond=0))
+
+
+def test_a_day_may_end_at_24_00_but_not_start_there():
+    assert ALWAYS.is_working(at(2026, 3, 9, 23, 59)) and ALWAYS.is_working(at(2026, 3, 10, 0, 0))
+    assert ALWAYS.elapsed(at(2026, 3, 9, 23, 59), at(2026, 3, 10, 0, 1)) == 2 * timedelta(minutes=1)
+    # The spring DST change: that day has 23 real hours, the autumn one 25.
+    assert ALWAYS.elapsed(at(2026, 3, 29), at(2026, 3, 30)) == 23 * H
+    assert ALWAYS.elapsed(at(2026, 10, 25), at(2026, 10, 26)) == 25 * H
+    with pytest.raises(CalendarError, match=r"hours\.mon"):
+        WorkCalendar.from_mapping({"hours": {"mon": "24:00-08:00"}})
+    with pytest.raises(CalendarError, match="holidays"):
+        WorkCalendar.from_mapping({"holidays": "XX", "hours": {"mon": "08:00-16:00"}})
+
+
+@settings(max_examples=200, deadline=None)
+@given(instants, instants)
+def test_on_a_24_7_calendar_working_time_is_wall_clock_time(a: datetime, b: datetime):
+    a, b = sorted((a, b))
+    assert ALWAYS.elapsed(a, b) == b - a
+    assert ALWAYS.add(a, b - a) == b
+    assert ALWAYS.next_working_moment(a) == a

@@ -18,6 +18,7 @@ from web.db.models import Device
 from web.faults import store
 from web.faults import tables as t
 from web.faults.domain import Action, Actor, Channel, Role, Status, Step
+from web.faults.settings import DEFAULT, FaultSettings
 
 log = logging.getLogger("okienko.web.faults")
 OFFLINE_AFTER = timedelta(minutes=15)
@@ -51,7 +52,10 @@ def recovered(problem: str, online: bool, printer: str) -> bool:
 
 
 async def watch(
-    engine: AsyncEngine, now: datetime, after: timedelta = OFFLINE_AFTER
+    engine: AsyncEngine,
+    now: datetime,
+    after: timedelta = OFFLINE_AFTER,
+    settings: FaultSettings = DEFAULT,
 ) -> tuple[int, int]:
     """(opened, resolved)."""
     devices = Device.__table__
@@ -93,6 +97,7 @@ async def watch(
                     device_key=key,
                 ),
                 now,
+                settings,
             )
         except IntegrityError:
             continue  # another worker opened it first (uq_fault_reports_open_device)
@@ -103,6 +108,7 @@ async def watch(
                 report_id,
                 Step(Action.FORWARD, group_id=sub.coordinator_group_id),
                 now,
+                settings=settings,
             )
         opened += 1
     by_device = {f"{d.location_id}/{d.device_id}": d for d in fleet}

@@ -9,6 +9,7 @@ from datetime import datetime
 from starlette.applications import Starlette
 
 from web.faults import devices, notices, retention
+from web.faults.settings import of as settings_of
 
 
 async def fault_retention(app: Starlette, now: datetime) -> int:
@@ -21,7 +22,7 @@ async def fault_reminders(app: Starlette, now: datetime) -> int:
 
 async def device_reports(app: Starlette, now: datetime) -> int:
     after = getattr(app.state, "device_offline_after", devices.OFFLINE_AFTER)
-    opened, resolved = await devices.watch(app.state.engine, now, after)
+    opened, resolved = await devices.watch(app.state.engine, now, after, settings_of(app))
     return opened + resolved
 
 

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.faults import tables as t
 from web.faults.domain import FINISHED, Actor, SlaState, Status, sla_state
+from web.faults.settings import DEFAULT, FaultSettings
 from web.faults.store import aware, scope_clause
-from web.faults.workdays import Sla, WorkCalendar, lodz_calendar
 
 PAGE = 50
 
@@ -33,10 +33,10 @@ class Item:
     sla: SlaState
 
 
-def sla_of(row: Any, now: datetime, calendar: WorkCalendar, sla: Sla = Sla()) -> SlaState:  # noqa: B008
+def sla_of(row: Any, now: datetime, settings: FaultSettings = DEFAULT) -> SlaState:
     return sla_state(
-        calendar,
-        sla,
+        settings.calendar,
+        settings.sla,
         status=Status(row.status),
         received_at=aware(row.received_at),
         handed_at=aware(row.handed_at) if row.handed_at else None,
@@ -53,9 +53,8 @@ async def reports(
     actor: Actor,
     f: Filters,
     now: datetime,
-    calendar: WorkCalendar | None = None,
+    settings: FaultSettings = DEFAULT,
 ) -> list[Item]:
-    calendar = calendar or lodz_calendar()
     r = t.reports.c
     holder = func.coalesce(r.realizer_group_id, r.coordinator_group_id)
     q = (
@@ -83,7 +82,7 @@ async def reports(
     if f.overdue:
         q = q.where(r.finished.is_(False), r.realise_due < now)
     rows = await _all(engine, q.order_by(r.last_change_at.desc(), r.id.desc()).limit(PAGE))
-    return [Item(row, sla_of(row, now, calendar)) for row in rows]
+    return [Item(row, sla_of(row, now, settings)) for row in rows]
 
 
 async def _all(engine: AsyncEngine, q: Any) -> list[Any]:

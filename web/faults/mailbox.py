@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from web.faults import store
 from web.faults import tables as t
 from web.faults.domain import Channel, FaultError
+from web.faults.settings import FaultSettings
 
 log = logging.getLogger("okienko.web.faults.mailbox")
 UNCLASSIFIED = ("inne", "Inne", "do-klasyfikacji", "Do sklasyfikowania")
@@ -66,7 +67,9 @@ def _photos(message: EmailMessage) -> list[store.File]:
     return found[: store.MAX_FILES]
 
 
-async def file_message(engine: AsyncEngine, raw: bytes, now: datetime) -> int:
+async def file_message(
+    engine: AsyncEngine, raw: bytes, now: datetime, settings: FaultSettings | None = None
+) -> int:
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
     sender = parseaddr(str(message.get("From", "")))
@@ -89,6 +92,7 @@ async def file_message(engine: AsyncEngine, raw: bytes, now: datetime) -> int:
             files=_photos(message),
         ),
         now,
+        settings,
     )
     return report_id
 
@@ -96,9 +100,15 @@ async def file_message(engine: AsyncEngine, raw: bytes, now: datetime) -> int:
 class Handler:
     """aiosmtpd handler: accepts mail for the mailbox's addresses only."""
 
-    def __init__(self, database_url: str | None, addresses: list[str]) -> None:
+    def __init__(
+        self,
+        database_url: str | None,
+        addresses: list[str],
+        settings: FaultSettings | None = None,
+    ) -> None:
         self.database_url = database_url
         self.addresses = {a.lower() for a in addresses}
+        self.settings = settings
         self.engine: AsyncEngine | None = None
 
     async def handle_RCPT(
@@ -115,7 +125,9 @@ class Handler:
         if self.engine is None:
             self.engine = make_engine(self.database_url)
         try:
-            number = await file_message(self.engine, envelope.content, datetime.now(UTC))
+            number = await file_message(
+                self.engine, envelope.content, datetime.now(UTC), self.settings
+            )
         except FaultError:
             log.exception("a mailbox message could not become a report")
             return "554 5.6.0 Message not accepted"
@@ -123,7 +135,13 @@ class Handler:
         return f"250 OK report {number}"
 
 
-async def serve(host: str, port: int, database_url: str | None, addresses: list[str]) -> None:
+async def serve(
+    host: str,
+    port: int,
+    database_url: str | None,
+    addresses: list[str],
+    settings: FaultSettings | None = None,
+) -> None:
     from aiosmtpd.controller import Controller
 
     from web.db.engine import make_engine
@@ -135,7 +153,10 @@ async def serve(host: str, port: int, database_url: str | None, addresses: list[
     finally:
         await engine.dispose()
     controller = Controller(
-        Handler(database_url, addresses), hostname=host, port=port, data_size_limit=MAX_MESSAGE
+        Handler(database_url, addresses, settings),
+        hostname=host,
+        port=port,
+        data_size_limit=MAX_MESSAGE,
     )
     controller.start()
     print(f"faults mailbox listening on {host}:{port} for {', '.join(addresses)}", flush=True)

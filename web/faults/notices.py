@@ -15,8 +15,9 @@ from starlette.applications import Starlette
 
 from web.faults import tables as t
 from web.faults.domain import Role, Status
+from web.faults.settings import FaultSettings
+from web.faults.settings import of as settings_of
 from web.faults.store import aware, utc
-from web.faults.workdays import Sla, WorkCalendar, lodz_calendar
 from web.helpdesk import tables as hd
 
 log = logging.getLogger("okienko.web.faults")
@@ -73,17 +74,13 @@ async def _emails(conn: Any, role: Role, *, group_id: int | None, department_id:
     return list(await conn.scalars(q))
 
 
-async def remind(
-    app: Starlette,
-    now: datetime,
-    calendar: WorkCalendar | None = None,
-    sla: Sla = Sla(),  # noqa: B008
-) -> int:
+async def remind(app: Starlette, now: datetime, settings: FaultSettings | None = None) -> int:
     """Not taken up within a working day → the holding group; past the realisation deadline →
     the department's supervisors. Outside working hours nothing is sent (it waits). Each mail
     is claimed first by a conditional UPDATE (``reminded_at`` once per hand-over,
     ``escalated_at`` once per report), so several workers never send it twice."""
-    calendar = calendar or lodz_calendar()
+    settings = settings or settings_of(app)
+    calendar, sla = settings.calendar, settings.sla
     if not calendar.is_working(now):
         return 0
     engine, r, sent = app.state.engine, t.reports.c, 0

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from web.faults import dictionary, notices, store
 from web.faults import tables as t
 from web.faults.domain import FINISHED, STATUS_LABELS, Channel, FaultError, Status
+from web.faults.settings import of as settings_of
 from web.faults.store import aware
 
 FORMATS = ("json", "xml")
@@ -227,6 +228,7 @@ async def post_request(request: Request) -> Response:
                 source_message=f"media_url: {media}" if media else "",
             ),
             datetime.now(UTC),
+            settings_of(request.app),
         )
     except FaultError as exc:
         return error(fmt, 400, exc.message)

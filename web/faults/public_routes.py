@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from web.faults import dictionary, notices, store
 from web.faults.domain import STATUS_LABELS, Channel, FaultError, Status
+from web.faults.settings import of as settings_of
 from web.i18n import _
 from web.ratelimit import RateLimit
 from web.templating import render
@@ -132,6 +133,7 @@ async def submit_report(request: Request) -> Response:
                 files=photos,
             ),
             datetime.now(UTC),
+            settings_of(request.app),
         )
     except FaultError as exc:
         return _form_page(request, d, sub, values, _(exc.message), 400)

@@ -42,8 +42,8 @@ from web.faults.domain import (
 from web.faults.open311 import routes as open311_routes
 from web.faults.public_routes import _float, _photos
 from web.faults.public_routes import routes as public_routes
+from web.faults.settings import of as settings_of
 from web.faults.store import place_of
-from web.faults.workdays import lodz_calendar
 from web.helpdesk.session import current_user, signed_in
 from web.i18n import _
 from web.templating import render
@@ -124,7 +124,7 @@ async def report_list(request: Request) -> Response:
         overdue=q.get("overdue") == "1",
         number=_int(q.get("number")),
     )
-    items = await listing.reports(request.app.state.engine, actor, f, now)
+    items = await listing.reports(request.app.state.engine, actor, f, now, settings_of(request.app))
     d = await dictionary.load(request.app.state.engine)
     return page(
         request,
@@ -173,7 +173,7 @@ async def _show(request: Request, error: str | None = None, status_code: int = 2
             "d": d,
             "sub": sub,
             "attrs": attrs,
-            "sla": listing.sla_of(row, now, lodz_calendar()),
+            "sla": listing.sla_of(row, now, settings_of(request.app)),
             "history": await store.history(engine, row.id),
             "replies": await store.replies(engine, row.id),
             "files": await store.files(engine, row.id),
@@ -233,7 +233,13 @@ async def act(request: Request) -> Response:
         request,
         row.id,
         lambda: store.act(
-            request.app.state.engine, actor_of(request), row.id, step, datetime.now(UTC), at=at
+            request.app.state.engine,
+            actor_of(request),
+            row.id,
+            step,
+            datetime.now(UTC),
+            at=at,
+            settings=settings_of(request.app),
         ),
     )
 
@@ -425,6 +431,7 @@ async def new_submit(request: Request) -> Response:
                 files=photos,
             ),
             datetime.now(UTC),
+            settings_of(request.app),
         )
     except FaultError as exc:
         return page(request, "faults/new.html", {"d": d, "form": v, "error": _(exc.message)}, 400)

@@ -36,7 +36,7 @@ from web.faults.domain import (
     can_see,
     decide,
 )
-from web.faults.workdays import Sla, WorkCalendar, lodz_calendar
+from web.faults.settings import DEFAULT, FaultSettings
 
 MAX_FILE = 5 * 1024 * 1024
 MAX_FILES = 5
@@ -143,10 +143,11 @@ def check_attributes(spec: str, given: dict[str, str]) -> dict[str, str]:
 
 
 async def file_report(
-    engine: AsyncEngine, draft: Draft, now: datetime, calendar: WorkCalendar | None = None
+    engine: AsyncEngine, draft: Draft, now: datetime, settings: FaultSettings | None = None
 ) -> tuple[int, str]:
-    """The new report's number and the token of its status link (only its digest is kept)."""
-    calendar = calendar or lodz_calendar()
+    """The new report's number and the token of its status link (only its digest is kept).
+    ``settings``: the app's calendar and limits (``web.faults.settings.of(app)``)."""
+    settings = settings or DEFAULT
     now = utc(now)
     received = utc(draft.received_at or now)
     if received > now:
@@ -201,7 +202,7 @@ async def file_report(
             created_at=now,
             created_by=draft.created_by,
             taken=False,
-            realise_due=utc(calendar.add_days(received, Sla().realise_days)),
+            realise_due=utc(settings.calendar.add_days(received, settings.sla.realise_days)),
             device_key=draft.device_key,
             forget_on=forget_on(received),
             last_change_at=now,
@@ -353,11 +354,10 @@ async def act(
     now: datetime,
     *,
     at: datetime | None = None,
-    calendar: WorkCalendar | None = None,
-    sla: Sla = Sla(),  # noqa: B008  (frozen)
+    settings: FaultSettings | None = None,
 ) -> Status:
     """One workflow step; ``at`` is its real time when entered after an outage (§ 31)."""
-    calendar = calendar or lodz_calendar()
+    settings = settings or DEFAULT
     now = utc(now)
     when = utc(at or now)
     if when > now:
@@ -374,8 +374,8 @@ async def act(
             group_department=await group_departments(conn, kind),
             handed_at=aware(row.handed_at) if row.handed_at else None,
             now=when,
-            calendar=calendar,
-            sla=sla,
+            calendar=settings.calendar,
+            sla=settings.sla,
         )
         p = move.place
         values: dict[str, Any] = {

@@ -7,18 +7,19 @@ zone, so a DST change or midnight loses no minute. Clocks count only working tim
 filed on Saturday starts counting on Monday at 8:00.
 
     timezone = "Europe/Warsaw"
-    holidays = "PL"            # the public holidays of this country only (holidays package)
+    holidays = "PL"            # the public holidays of this country only (holidays package);
+                               # "" for none
     closed = ["2026-12-31"]    # extra days off, ISO dates
     [hours]
     mon = "08:00-16:00"
-    tue = "08:00-17:00"
+    tue = "08:00-17:00"        # "00:00-24:00": the whole day
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,22 +38,31 @@ class CalendarError(ValueError):
 
 @dataclass(frozen=True)
 class Hours:
+    """A weekday's working hours; ``to_midnight`` when they end at 24:00 (a 24/7 calendar
+    loses no minute at midnight: the day runs into the next one's 00:00)."""
+
     start: time
     end: time
+    to_midnight: bool = False
 
     @classmethod
     def parse(cls, text: str, key: str) -> Hours:
         try:
-            a, b = (time.fromisoformat(p.strip()) for p in text.split("-"))
+            a_text, b_text = (p.strip() for p in text.split("-"))
+            a = time.fromisoformat(a_text)
+            to_midnight = b_text in ("24:00", "24:00:00")
+            b = time(0) if to_midnight else time.fromisoformat(b_text)
         except ValueError as exc:
             raise CalendarError(f"hours.{key}: expected HH:MM-HH:MM, got {text!r}") from exc
-        if b <= a:
+        if not to_midnight and b <= a:
             raise CalendarError(f"hours.{key}: {text!r} ends before it starts")
-        return cls(a, b)
+        return cls(a, b, to_midnight)
 
 
 @lru_cache(maxsize=64)
 def _public_holidays(country: str, year: int) -> frozenset[date]:
+    if not country:  # holidays = "": a calendar that works through public holidays
+        return frozenset()
     return frozenset(holidays.country_holidays(country, years=year).keys())
 
 
@@ -69,6 +79,14 @@ class WorkCalendar:
             raise CalendarError(f"hours: unknown weekday {sorted(unknown)[0]!r}")
         if not self.hours:
             raise CalendarError("hours: at least one working weekday is needed")
+        try:
+            _public_holidays(self.country, 2026)
+        except NotImplementedError as exc:
+            raise CalendarError(f"holidays: no public holidays known for {self.country!r}") from exc
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, KeyError) as exc:
+            raise CalendarError(f"timezone: unknown time zone {self.timezone!r}") from exc
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> WorkCalendar:
@@ -102,16 +120,19 @@ class WorkCalendar:
         if self.is_day_off(day):
             return None
         h = self.hours[WEEKDAYS[day.weekday()]]
+        end_day = day + timedelta(days=1) if h.to_midnight else day
         return (
             datetime.combine(day, h.start, self.tz),
-            datetime.combine(day, h.end, self.tz),
+            datetime.combine(end_day, h.end, self.tz),
         )
 
     def _windows_from(self, day: date) -> Iterator[tuple[datetime, datetime]]:
+        """Working windows from ``day`` on, in UTC: arithmetic and comparisons on aware
+        datetimes of one zone ignore the offset, which would miscount a DST day."""
         for i in range(_HORIZON_DAYS):
             w = self.window(day + timedelta(days=i))
             if w is not None:
-                yield w
+                yield w[0].astimezone(UTC), w[1].astimezone(UTC)
         raise CalendarError("no working day within ten years")
 
     def _local(self, moment: datetime) -> datetime:
@@ -124,15 +145,16 @@ class WorkCalendar:
     def is_working(self, moment: datetime) -> bool:
         local = self._local(moment)
         w = self.window(local.date())
-        return w is not None and w[0] <= local < w[1]
+        return w is not None and w[0].astimezone(UTC) <= moment.astimezone(UTC) < w[1]
 
     def next_working_moment(self, moment: datetime) -> datetime:
         """``moment`` itself inside working hours, else the start of the next working hours
         (the end of a day's hours belongs to the next working day)."""
         local = self._local(moment)
+        now = local.astimezone(UTC)
         for start, end in self._windows_from(local.date()):
-            if local < end:
-                return max(local, start)
+            if now < end:
+                return max(now, start).astimezone(self.tz)
         raise AssertionError("unreachable")
 
     def add(self, moment: datetime, duration: timedelta) -> datetime:
@@ -141,27 +163,28 @@ class WorkCalendar:
         if duration < timedelta(0):
             raise ValueError("a negative duration")
         local = self._local(moment)
+        now = local.astimezone(UTC)
         left = duration
         for start, end in self._windows_from(local.date()):
-            if local >= end:
+            if now >= end:
                 continue
-            begin = max(local, start)
+            begin = max(now, start)
             if left <= end - begin:
-                return begin + left
+                return (begin + left).astimezone(self.tz)
             left -= end - begin
         raise AssertionError("unreachable")
 
     def elapsed(self, since: datetime, until: datetime) -> timedelta:
         """Working time between two moments (zero when ``until`` is not later)."""
-        a, b = self._local(since), self._local(until)
+        a, b = self._local(since).astimezone(UTC), self._local(until).astimezone(UTC)
         total = timedelta(0)
         if b <= a:
             return total
-        day = a.date()
-        while day <= b.date():
+        day, last = a.astimezone(self.tz).date(), b.astimezone(self.tz).date()
+        while day <= last:
             w = self.window(day)
             if w is not None:
-                lo, hi = max(a, w[0]), min(b, w[1])
+                lo, hi = max(a, w[0].astimezone(UTC)), min(b, w[1].astimezone(UTC))
                 if hi > lo:
                     total += hi - lo
             day += timedelta(days=1)
@@ -183,8 +206,9 @@ class WorkCalendar:
         if target is first:
             return start
         t_start, t_end = target
-        due = datetime.combine(t_start.date(), start.timetz().replace(tzinfo=None), self.tz)
-        return min(max(due, t_start), t_end)
+        day = t_start.astimezone(self.tz).date()
+        due = datetime.combine(day, start.time(), self.tz).astimezone(UTC)
+        return min(max(due, t_start), t_end).astimezone(self.tz)
 
 
 def lodz_calendar() -> WorkCalendar:

@@ -86,19 +86,28 @@ def _web(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    from web.notify.mail import Mailer, SmtpSettings
+    from web.db.engine import DatabaseUrlError, async_url, database_url
+    from web.notify.mail import Mailer, SmtpConfigError, smtp_settings
     from web.notify.outbox import Notifier, OutboxMailer
     from web.notify.sms import FileGateway, SmsapiGateway, SmsGateway
     from web.ratelimit import RateLimit
 
     limit = RateLimit(limit=args.booking_limit, window_s=600)
     mailer: Mailer = OutboxMailer(args.outbox, sender=args.mail_from)
-    if args.smtp:
-        host, _, port = args.smtp.rpartition(":")
-        if not host or not port.isdigit():
-            print(f"--smtp: '{args.smtp}' is not HOST:PORT", file=sys.stderr)
-            return 2
-        mailer = Mailer(SmtpSettings(host=host, port=int(port), sender=args.mail_from))
+    try:
+        async_url(args.database_url or database_url())
+        if args.smtp:
+            mailer = Mailer(
+                smtp_settings(
+                    args.smtp,
+                    args.mail_from,
+                    username=args.smtp_user,
+                    starttls=args.smtp_starttls,
+                )
+            )
+    except (DatabaseUrlError, SmtpConfigError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
     token = os.environ.get("SMSAPI_TOKEN")
     sms: SmsGateway = SmsapiGateway(token) if token else FileGateway(args.outbox / "sms.jsonl")
     run(
@@ -277,6 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="the address visitors use, for links in e-mail (default: http://HOST:PORT)",
     )
     p.add_argument("--smtp", metavar="HOST:PORT", help="SMTP server for e-mail (default: outbox)")
+    p.add_argument(
+        "--smtp-user", help="SMTP account (or OKIENKO_SMTP_USER); password: OKIENKO_SMTP_PASSWORD"
+    )
+    p.add_argument(
+        "--smtp-starttls",
+        action="store_true",
+        help="upgrade the SMTP connection with STARTTLS (or OKIENKO_SMTP_STARTTLS=1)",
+    )
     p.add_argument("--mail-from", default="Okienko <no-reply@localhost>", help="no-reply sender")
     p.add_argument(
         "--outbox",

@@ -172,17 +172,74 @@ def test_the_eticket_page_shows_the_call_live(linked: Linked, tmp_path: Path):
         assert_accessible(page, tmp_path, "eticket-called")
 
 
+def counter_op(t: HubClient, operation: str) -> msg.CounterState:
+    reply = t.request(operation, msg.CounterRequest(request_id=new_request_id()))
+    assert reply.ok and reply.counter, (operation, reply)
+    return reply.counter
+
+
+def serve(t: HubClient, visitors: int, *, no_show_at: int) -> None:
+    """A clerk's work: call, start, finish, one visitor who does not come."""
+    signed = t.request(
+        Operation.SIGN_IN,
+        msg.SignInRequest(request_id=new_request_id(), clerk="ewa", pin=CLERK_PIN),
+    )
+    assert signed.ok and signed.counter, signed
+    current = signed.counter.current  # an earlier test may have left someone called
+    for i in range(visitors):
+        if current is None or current.state != "called":  # the no-show rule may call for us
+            current = counter_op(t, Operation.CALL_NEXT).current
+        if i == no_show_at:
+            current = counter_op(t, Operation.NO_SHOW).current
+            continue
+        counter_op(t, Operation.START_SERVICE)
+        current = counter_op(t, Operation.FINISH_SERVICE).current
+
+
+# The hub's ticket states as the cloud shows them: a skipped ticket waits to be called again.
+CLOUD_STATUS = {"skipped": "waiting", "removed": "missed"}
+
+
+def hub_ticket_states(linked: Linked) -> dict[str, str]:
+    """Each ticket's state in the hub's own queue, replayed from its store."""
+    from hub.config import load_site
+    from hub.domain.events import event_from_json
+    from hub.domain.queue import Queue
+
+    queue = Queue(load_site(linked.rig.config).site)
+    queue.replay([event_from_json(b) for _, b in hub_events(linked.rig.dir / "hub.sqlite3")])
+    return {
+        t.id: CLOUD_STATUS.get(t.state.value, t.state.value) for t in queue.state.tickets.values()
+    }
+
+
+def cloud_ticket_states(linked: Linked) -> dict[str, str]:
+    con = sqlite3.connect(linked.web_db)
+    try:
+        rows = con.execute(
+            "SELECT ticket_id, status FROM tickets WHERE location_id = ?", (linked.rig.site_id,)
+        ).fetchall()
+        return dict(rows)
+    finally:
+        con.close()
+
+
 def test_every_event_arrives_once_through_a_cloud_outage_and_a_hub_kill(linked: Linked):
     hub_db = linked.rig.dir / "hub.sqlite3"
     linked.web.stop()  # the internet is down: the site carries on alone
     with HubClient(linked.rig.creds("dispenser-1")) as d:
         issue(d, 250)
+    with HubClient(linked.rig.creds("terminal-2")) as t:
+        serve(t, 15, no_show_at=3)
     health = hub_status(linked.rig)
     assert health.sync is not None and not health.sync.online and health.sync.backlog > 0
     linked.hub.kill9()  # and the hub dies halfway, mid-backlog
     linked.hub.start()
     with HubClient(linked.rig.creds("dispenser-2")) as d:
         issue(d, 250)
+    with HubClient(linked.rig.creds("terminal-2")) as t:
+        serve(t, 15, no_show_at=7)
+        counter_op(t, Operation.CALL_NEXT)  # one left called, as the cloud comes back
     linked.restart_web()
     wait_until(
         lambda: len(cloud_events(linked.web_db)) == len(hub_events(hub_db)),
@@ -197,6 +254,11 @@ def test_every_event_arrives_once_through_a_cloud_outage_and_a_hub_kill(linked: 
     assert [s for s, _ in cloud_events(linked.web_db)] == [s for s, _ in hub_events(hub_db)]
     issued = [b for _, b in cloud_events(linked.web_db) if '"ticket_issued"' in b]
     assert len(issued) >= 500
+    # And each ticket ends as the hub has it: served, skipped, called, still waiting.
+    hub_states, cloud_states = hub_ticket_states(linked), cloud_ticket_states(linked)
+    assert cloud_states == hub_states
+    counts = {s: list(hub_states.values()).count(s) for s in set(hub_states.values())}
+    assert counts["done"] >= 28 and counts["called"] == 1 and counts["waiting"] > 400, counts
 
 
 def book_on_the_web(linked: Linked, email: str) -> str:
@@ -253,7 +315,8 @@ def test_a_visit_booked_on_the_web_checks_in_at_the_dispenser(linked: Linked):
     wait_until(lambda: status() == "checked_in", timeout=20, what="checked_in in the cloud")
 
 
-def test_a_revoked_site_token_is_refused(linked: Linked):
+def test_a_hub_without_a_valid_site_token_is_refused(linked: Linked):
+    # Revoking a real token: tests/sync/test_hub_sync.py.
     r = httpx.get(f"{linked.web.url}/api/v1/sync/reservations", params={"after": 0})
     assert r.status_code == 401
     r = httpx.get(

@@ -124,6 +124,9 @@ def test_a_visitor_books_by_keyboard_confirms_with_the_mailed_code_and_cancels(
         page.wait_for_url("**/book/done/**")
         access = page.locator(".access-code").inner_text()
         assert re.fullmatch(r"[2-9A-Z]{8}", access)
+        qr = page.get_by_role("img", name=f"Kod QR z kodem dostępu {' '.join(access)}", exact=False)
+        expect(qr).to_be_visible()  # for reception's scanner
+        assert qr.bounding_box()["width"] >= 150  # type: ignore[index]
         assert access in body_text(smtp.inbox.wait_for(contact, 2)[-1])
         expect(page.get_by_text("Filia Urzędu").first).to_be_visible()
         pages.check("5-done")

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from web.catalog import Catalog, get_catalog
 from web.i18n import language_of
 from web.public import forms
+from web.public.qr import access_qr
 from web.public.steps import N_, STEPS, Choice, after_service, grouped, parse_choice
 from web.reservations import flow, store
 from web.reservations.booking import TZ, BookingError, SlotFull, Status
@@ -356,6 +357,7 @@ async def done(request: Request) -> Response:
             "r": r,
             "facts": flow.visit_facts(catalog, r, language_of(request)),
             "number": store.ticket_label(r.number),
+            "qr": access_qr(r.access_code, language_of(request)),
             "manage": flow.manage_url(base_url(request), r),
         },
         step=5,

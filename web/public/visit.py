@@ -15,6 +15,7 @@ from web.catalog import get_catalog
 from web.db.models import Reservation
 from web.i18n import language_of
 from web.public.booking import NO_STORE, base_url, client_ip
+from web.public.qr import access_qr
 from web.public.steps import N_
 from web.ratelimit import RateLimit
 from web.reservations import flow, store
@@ -71,6 +72,7 @@ async def visit(request: Request) -> Response:
             "r": r,
             "facts": flow.visit_facts(catalog, r, language_of(request)),
             "number": store.ticket_label(r.number),
+            "qr": access_qr(r.access_code, language_of(request)),
             "status": STATUS_TEXT.get(Status(r.status), r.status),
             "cancellable": _cancellable(r),
         },

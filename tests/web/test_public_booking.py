@@ -216,6 +216,31 @@ def test_a_sixth_code_for_one_phone_number_is_refused_beside_the_field(web: WebP
         assert hold(client, slot, "Jan Inny", "600800901").status_code == 303
 
 
+def test_code_tries_are_limited_per_contact_whatever_the_address(web: WebProcess, smtp: Smtp):
+    contact = "tries.public@example.org"
+    with from_address(web, 13) as client:
+        urls = []
+        for i in range(3):
+            slot = to_details(client, "Dowody osobiste", day_index=5, hour_index=i)
+            held = hold(client, slot, "Ola Próbna", contact)
+            assert held.status_code == 303, field_errors(held.text)
+            urls.append(held.headers["location"])
+    code = six_digit_code(smtp.inbox.wait_for(contact, 3)[-1])  # the third hold's
+    for n, url in ((14, urls[0]), (15, urls[1])):  # five wrong codes each, from new addresses
+        with from_address(web, n) as client:
+            token = csrf_of(client.get(url).text)
+            answers = [
+                client.post(url, data={"csrf_token": token, "code": "000000"}).status_code
+                for _ in range(5)
+            ]
+            assert answers == [422, 422, 422, 422, 429]
+    with from_address(web, 16) as client:
+        token = csrf_of(client.get(urls[2]).text)
+        r = client.post(urls[2], data={"csrf_token": token, "code": code})
+        assert r.status_code == 429
+        assert "Zbyt wiele prób dla tego numeru telefonu lub adresu e-mail" in r.text
+
+
 def test_a_visitor_books_and_a_wrong_code_is_counted_before_the_right_one(
     web: WebProcess, smtp: Smtp
 ):

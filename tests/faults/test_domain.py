@@ -12,6 +12,7 @@ from web.faults.domain import (
     Action,
     Actor,
     Closure,
+    LateWithoutReason,
     Missing,
     NotAllowed,
     Place,
@@ -156,3 +157,44 @@ def test_overdue_reports_are_flagged_on_working_time_and_need_a_reason():
     kw.update(status=Status.COORDINATOR, taken=False)
     waiting = sla_state(CAL, Sla(), now=datetime(2026, 3, 10, 8, 1, tzinfo=WAW), **kw)  # type: ignore[arg-type]
     assert waiting.take_up_due == datetime(2026, 3, 10, 8, tzinfo=WAW) and waiting.take_up_late
+
+
+def test_a_late_report_is_finished_only_with_a_reason_and_a_planned_date():
+    received = datetime(2026, 3, 6, 17, tzinfo=WAW)
+    due = datetime(2026, 3, 23, 8, tzinfo=WAW)  # as above
+    working = Place(Status.IN_PROGRESS, 1, 10, 30, True)
+    with_contractor = Place(Status.CONTRACTOR, 1, 10, 30, True)
+    kw = {"received_at": received, "calendar": CAL}
+    close = Step(Action.CLOSE, closure=Closure.NOT_INTERVENTION, reason="pytanie")
+    for place, step in ((working, Step(Action.RESOLVE)), (working, close)):
+        assert go(REAL_30, place, step, now=due, **kw).status in (Status.RESOLVED, Status.CLOSED)
+        with pytest.raises(LateWithoutReason):
+            go(REAL_30, place, step, now=due + timedelta(minutes=1), **kw)
+    for place, step in (
+        (working, Step(Action.RESOLVE)),
+        (working, close),
+        (with_contractor, Step(Action.ACCEPT_WORK, done_on=date(2026, 3, 24))),
+    ):
+        with pytest.raises(LateWithoutReason):
+            go(REAL_30, place, step, now=due + timedelta(days=2), **kw)
+        with pytest.raises(LateWithoutReason):  # a reason without a date is not enough
+            go(REAL_30, place, step, now=due + timedelta(days=2), delay_reason="asfalt", **kw)
+        done = go(
+            REAL_30,
+            place,
+            step,
+            now=due + timedelta(days=2),
+            delay_reason="brak asfaltu",
+            planned_on=date(2026, 3, 27),
+            **kw,
+        )
+        assert done.status in (Status.RESOLVED, Status.CLOSED)
+    # Work done on time and accepted later is not late; other steps are never held up.
+    on_time = Step(Action.ACCEPT_WORK, done_on=date(2026, 3, 23))
+    assert go(REAL_30, with_contractor, on_time, now=due + timedelta(days=3), **kw).status == (
+        Status.RESOLVED
+    )
+    late_now = due + timedelta(days=3)
+    assert go(
+        REAL_30, working, Step(Action.RETURN_TO_COORDINATOR, reason="nie nasze"), now=late_now, **kw
+    )

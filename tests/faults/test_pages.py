@@ -5,9 +5,14 @@ report beyond their scope by list, link or number."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.faults.rig import Rig, number_in, rig  # noqa: F401  (the module fixture)
 from tests.support.webproc import csrf_of
+from web.faults import store
+from web.faults.domain import Action, Channel, Step
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -135,3 +140,51 @@ def test_the_chain_by_pages_and_nobody_sees_beyond_their_scope(rig: Rig):  # noq
 def test_an_anonymous_visitor_is_sent_to_sign_in_and_a_helpdesk_unit_user_is_refused(rig: Rig):  # noqa: F811
     r = rig.client().get("/usterki/", follow_redirects=False)
     assert r.status_code == 303 and "/helpdesk/login" in r.headers["location"]
+
+
+def test_a_late_report_is_resolved_only_with_a_reason_and_a_date_and_the_realizer_enters_the_rpw_id(
+    rig: Rig,  # noqa: F811
+):
+    p = rig.people
+    now = datetime.now(UTC)
+
+    async def late_at_the_realizer(engine: AsyncEngine) -> int:
+        received = now - timedelta(days=30)  # entered after an outage: long past ten days
+        rid, _ = await store.file_report(
+            engine,
+            store.Draft(
+                p.subs["dziura"], "Dziura", Channel.PHONE, address="x", received_at=received
+            ),
+            now,
+        )
+        for who, step in (
+            (p.operator, Step(Action.FORWARD, group_id=p.groups["ZDIT-K-DROGI"])),
+            (p.coord_roads, Step(Action.TAKE)),
+            (p.coord_roads, Step(Action.ASSIGN, group_id=p.groups["ZDIT-R-DROGI"])),
+            (p.real_roads, Step(Action.TAKE)),
+        ):
+            await store.act(engine, who, rid, step, now)
+        return rid
+
+    rid = rig.db(late_at_the_realizer)
+    url = f"/usterki/r/{rid}"
+    c = rig.client("real_roads")
+    page = c.get(url).text
+    assert "Realizuje" in page and "Real Roads" in page  # § 17 ust. 2 pkt 1: who handles it
+    # § 6 ust. 2: the realizer enters the RPW id, and only that.
+    assert 'name="rpw_id"' in page and 'name="precinct"' not in page
+    r = rig.post(c, f"{url}/details", url, {"rpw_id": "RPW/2026/77", "precinct": "S-9"})
+    assert r.status_code == 303
+    page = c.get(url).text
+    assert "RPW/2026/77" in page and "S-9" not in page
+    refused = rig.post(c, f"{url}/act", url, {"action": "resolve", "reason": "Załatane"})
+    assert refused.status_code == 400
+    assert "najpierw podaj przyczynę opóźnienia i planowany termin" in refused.text
+    planned = (now + timedelta(days=3)).date().isoformat()
+    r = rig.post(c, f"{url}/delay", url, {"delay_reason": "Brak asfaltu", "planned_on": planned})
+    assert r.status_code == 303
+    done = rig.post(c, f"{url}/act", url, {"action": "resolve", "reason": "Załatane"})
+    assert done.status_code == 303, done.text
+    page = c.get(url).text
+    assert "Rozwiązane" in page and "Zrealizował(a)" in page and "Real Roads" in page
+    assert "Zakończone" in page and "Brak asfaltu" in page

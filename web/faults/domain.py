@@ -149,6 +149,15 @@ class ReturnTooLate(FaultError):
     message = "A report can be returned to the operator only within two working days."
 
 
+class LateWithoutReason(FaultError):
+    """§ 18 ust. 2: a report finished after its deadline carries why and until when."""
+
+    message = (
+        "The report is past its deadline: first give the reason for the delay and the planned "
+        "date of completion."
+    )
+
+
 @dataclass(frozen=True)
 class Actor:
     """A person working on reports: role, and their department or group."""
@@ -290,15 +299,21 @@ def decide(
     now: datetime | None = None,
     calendar: WorkCalendar | None = None,
     sla: Sla = Sla(),  # noqa: B008  (frozen)
+    received_at: datetime | None = None,
+    delay_reason: str | None = None,
+    planned_on: date | None = None,
 ) -> Move:
     """The report's next place after ``step``, or a ``FaultError`` saying why not.
     ``group_department`` maps group ids to their departments (a coordinator group chosen must
-    exist); returning to the operator needs ``handed_at``, ``now`` and ``calendar``."""
+    exist); returning to the operator needs ``handed_at``, ``now`` and ``calendar``; finishing
+    a late report (from ``received_at``) needs its ``delay_reason`` and ``planned_on``."""
     if step.action not in actions_for(actor, place):
         if not can_edit(actor, place):
             raise NotAllowed()
         _roles, sources = _RULES[step.action]
         raise WrongStatus() if place.status not in sources else NotAllowed()
+    if received_at is not None and now is not None and calendar is not None:
+        _check_delay(step, received_at, now, calendar, sla, delay_reason, planned_on)
     groups = group_department or {}
     a, s = step.action, Status
     if a in (Action.FORWARD, Action.FORWARD_COORDINATOR):
@@ -375,6 +390,32 @@ def decide(
         note=step.reason.strip(),
         extra={"closure": str(step.closure), "rpw_id": step.rpw_id.strip()[:60] or None},
     )
+
+
+_FINISHING = frozenset({Action.RESOLVE, Action.ACCEPT_WORK, Action.CLOSE})
+
+
+def _check_delay(
+    step: Step,
+    received_at: datetime,
+    now: datetime,
+    calendar: WorkCalendar,
+    sla: Sla,
+    delay_reason: str | None,
+    planned_on: date | None,
+) -> None:
+    """Realising a report after the deadline (§ 18 ust. 1) needs the reason and the planned
+    date recorded first (§ 18 ust. 2, § 17 ust. 2 pkt 6). Accepted work counts by the day it
+    was really done, not the day it was entered."""
+    if step.action not in _FINISHING:
+        return
+    due = calendar.add_days(received_at, sla.realise_days)
+    if step.action is Action.ACCEPT_WORK and step.done_on is not None:
+        late = step.done_on > due.astimezone(calendar.tz).date()
+    else:
+        late = now > due
+    if late and not ((delay_reason or "").strip() and planned_on is not None):
+        raise LateWithoutReason()
 
 
 def _with(place: Place, status: Status, *, taken: bool) -> Place:

@@ -376,6 +376,9 @@ async def act(
             now=when,
             calendar=settings.calendar,
             sla=settings.sla,
+            received_at=aware(row.received_at),
+            delay_reason=row.delay_reason,
+            planned_on=row.planned_on,
         )
         p = move.place
         values: dict[str, Any] = {
@@ -500,12 +503,22 @@ async def record_reply(
 DETAIL_FIELDS = ("rpw_id", "precinct", "parcel", "title", "address", "channel", "subcategory_id")
 
 
+def details_for(actor: Actor) -> tuple[str, ...]:
+    """The report fields a person may change besides the workflow."""
+    if actor.sees_all:
+        return DETAIL_FIELDS
+    return ("rpw_id",) if actor.role == Role.REALIZER else ()
+
+
 async def update_details(
     engine: AsyncEngine, actor: Actor, report_id: int, changes: dict[str, Any], now: datetime
 ) -> None:
     """The operator moves data into their fields (§ 9): RPW id, precinct, parcel, subject,
-    address, channel, subcategory."""
-    clean = {k: v for k, v in changes.items() if k in DETAIL_FIELDS}
+    address, channel, subcategory. The realizer enters the RPW id of the case registered in
+    EZD (§ 6 ust. 2), and nothing else."""
+    clean = {k: v for k, v in changes.items() if k in details_for(actor)}
+    if not clean:
+        raise NotAllowed()
     async with engine.begin() as conn:
         row = await _editable(conn, actor, report_id)
         if "subcategory_id" in clean:
@@ -690,6 +703,17 @@ async def history(engine: AsyncEngine, report_id: int) -> list[Row[Any]]:
                 .order_by(t.events.c.at, t.events.c.id)
             )
         )
+
+
+async def person_name(engine: AsyncEngine, user_id: int | None) -> str | None:
+    """Who handles or handled a report (§ 17 ust. 2 pkt 1); None for nobody or the system."""
+    from web.helpdesk import tables as hd
+
+    if user_id is None:
+        return None
+    async with engine.connect() as conn:
+        name = await conn.scalar(select(hd.users.c.name).where(hd.users.c.id == user_id))
+    return str(name) if name else None
 
 
 async def replies(engine: AsyncEngine, report_id: int) -> list[Row[Any]]:

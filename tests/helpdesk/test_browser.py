@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 from sqlalchemy import select
 
 from tests.support.browser import assert_accessible, chromium
@@ -68,7 +68,9 @@ class Rig:
     ) -> Page:
         """A fresh browser signed in as ``email``; ``from_ip`` plays another computer (uvicorn
         trusts X-Forwarded-For from 127.0.0.1), whose sign-in attempts are counted apart."""
-        size = {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900}
+        size: ViewportSize = (
+            {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900}
+        )
         headers = {"X-Forwarded-For": from_ip} if from_ip else None
         page = self.browser.new_context(viewport=size, extra_http_headers=headers).new_page()
         if email:

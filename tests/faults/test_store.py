@@ -290,3 +290,49 @@ async def test_only_the_super_supervisor_deletes_and_the_counts_stay(
     assert [(s.label, s.finished, s.on_time_share) for s in stats["category"]] == [
         ("Mała architektura", 1, 100)
     ]
+
+
+async def test_the_realizer_returns_to_the_coordinator_who_suspends_and_resumes(
+    engine: AsyncEngine, people: People
+):
+    p = people
+    rid, _ = await store.file_report(
+        engine, store.Draft(p.subs["dziura"], "Dziura", Channel.PHONE, address="x"), NOW
+    )
+    for who, step in (
+        (p.operator, Step(Action.FORWARD, group_id=p.groups["ZDIT-K-DROGI"])),
+        (p.coord_roads, Step(Action.TAKE)),
+        (p.coord_roads, Step(Action.ASSIGN, group_id=p.groups["ZDIT-R-DROGI"])),
+        (p.real_roads, Step(Action.TAKE)),
+    ):
+        await store.act(engine, who, rid, step, NOW)
+    later = NOW + timedelta(hours=2)
+    with pytest.raises(Missing):  # § 21 ust. 2 pkt 2: the reason is required
+        await store.act(engine, p.real_roads, rid, Step(Action.RETURN_TO_COORDINATOR), later)
+    back = Step(Action.RETURN_TO_COORDINATOR, reason="Po remoncie sieci", until=date(2026, 5, 4))
+    assert await store.act(engine, p.real_roads, rid, back, later) == Status.COORDINATOR
+    row = await store.load(engine, p.coord_roads, rid)
+    assert row is not None and not row.taken and row.realizer_group_id is None
+    assert store.aware(row.handed_at) == later and row.suspended_until == date(2026, 5, 4)
+    assert await store.load(engine, p.real_roads, rid) is None  # out of the realizer's scope
+    with pytest.raises(Missing):  # § 19 ust. 3: a reason and a date
+        await store.act(engine, p.coord_roads, rid, Step(Action.SUSPEND, reason="remont"), later)
+    suspend = Step(Action.SUSPEND, reason="Remont sieci", until=date(2026, 5, 4))
+    assert await store.act(engine, p.coord_roads, rid, suspend, later) == Status.SUSPENDED
+    # Suspended: never flagged late, whatever the clock says.
+    much_later = NOW + timedelta(days=60)
+    [item] = await listing.reports(engine, p.coord_roads, listing.Filters(), much_later)
+    assert item.row.status == "suspended" and not item.sla.overdue
+    with pytest.raises(NotAllowed):
+        await store.act(engine, p.coord_transport, rid, Step(Action.RESUME), much_later)
+    assert await store.act(engine, p.coord_roads, rid, Step(Action.RESUME), much_later) == (
+        Status.COORDINATOR
+    )
+    row = await store.load(engine, p.coord_roads, rid)
+    assert row is not None and row.suspended_until is None
+    kinds = [(e.kind, e.status) for e in await store.history(engine, rid)][-3:]
+    assert kinds == [
+        ("return_to_coordinator", "coordinator"),
+        ("suspend", "suspended"),
+        ("resume", "coordinator"),
+    ]

@@ -77,6 +77,8 @@ def _asyncapi(args: argparse.Namespace) -> int:
 
 
 def _web(args: argparse.Namespace) -> int:
+    import asyncio
+
     from hub.app import run
     from hub.config import ConfigError, load_site
     from web.app import serve
@@ -86,7 +88,7 @@ def _web(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    from web.db.engine import DatabaseUrlError, async_url, database_url
+    from web.db.engine import DatabaseUrlError, check_reachable, database_url
     from web.notify.mail import Mailer, SmtpConfigError, smtp_settings
     from web.notify.outbox import Notifier, OutboxMailer
     from web.notify.sms import FileGateway, SmsapiGateway, SmsGateway
@@ -95,7 +97,7 @@ def _web(args: argparse.Namespace) -> int:
     limit = RateLimit(limit=args.booking_limit, window_s=600)
     mailer: Mailer = OutboxMailer(args.outbox, sender=args.mail_from)
     try:
-        async_url(args.database_url or database_url())
+        asyncio.run(check_reachable(args.database_url or database_url()))
         if args.smtp:
             mailer = Mailer(
                 smtp_settings(

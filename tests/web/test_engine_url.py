@@ -105,3 +105,26 @@ def test_okienko_web_refuses_a_wrong_url_in_one_line(tmp_path: Path, flag: bool)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and "sekret" not in done.stderr
     assert "only PostgreSQL and SQLite" in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql://nobody:sekret@127.0.0.1:5432/okienko", 'role "nobody" does not exist'),
+        ("postgresql://okienko:sekret@127.0.0.1:1/okienko", "Connect call failed"),
+    ],
+)
+def test_okienko_web_says_in_one_line_when_the_database_cannot_be_reached(
+    tmp_path: Path, url: str, says: str
+):
+    done = subprocess.run(
+        [sys.executable, "-m", "okienko.cli", "web", "--port", "1", "--database-url", url],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "sekret" not in done.stderr
+    assert "cannot connect to the database" in done.stderr and says in done.stderr
+    assert len(done.stderr.splitlines()) == 1

@@ -72,3 +72,22 @@ def make_engine(url: str | None = None) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", on_connect)
         return engine
     return create_async_engine(parsed, pool_size=10, max_overflow=20)
+
+
+async def check_reachable(url: str | None = None) -> None:
+    """Connect once before serving, so a wrong host, password or database name is one clear
+    line (DatabaseUrlError) instead of a failed start-up with a driver's traceback. SQLite is
+    left to start-up, which creates the file and its folder."""
+    parsed = async_url(url or database_url())
+    if parsed.get_backend_name() == "sqlite":
+        return
+    engine = create_async_engine(parsed, pool_pre_ping=False)
+    try:
+        async with engine.connect():
+            pass
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        shown = parsed.render_as_string(hide_password=True)
+        raise DatabaseUrlError(f"cannot connect to the database {shown}: {reason}") from None
+    finally:
+        await engine.dispose()

@@ -65,7 +65,9 @@ def test_only_the_administrator_reaches_the_administration(rig: Rig):  # noqa: F
     _account(rig, "admin", HdRole.ADMIN)
     for who in ("operator", "super", "coord_roads", "real_roads"):
         c = rig.client(who)
-        assert c.get("/usterki/admin").status_code == 403, who
+        refused = c.get("/usterki/admin")
+        assert refused.status_code == 403, who
+        assert '<a href="/usterki/">Powrót do zgłoszeń usterek</a>' in refused.text
         assert c.get("/usterki/admin/people").status_code == 403, who
         assert 'href="/usterki/admin"' not in c.get("/usterki/").text
     anonymous = rig.client().get("/usterki/admin", follow_redirects=False)

@@ -284,6 +284,8 @@ def test_only_an_administrator_opens_the_admin_pages_or_sends_their_forms(site: 
         client = site.as_(email)
         r = client.get("/helpdesk/admin")
         assert r.status_code == 403 and "Brak dostępu" in r.text, email
+        # The way back is the helpdesk's own list, not the queue staff's home they cannot open.
+        assert '<a href="/helpdesk/">Wróć do listy zgłoszeń</a>' in r.text
         token = token_of(client)
         for path, data in forms:
             r = client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)

@@ -117,6 +117,7 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
         own_signals=False,
         site=site,
         notifier=Notifier.outbox(workdir / "outbox"),
+        fault_settings=_demo_fault_settings(),
     )
     # The same provisioning an office runs (`okienko provision init`): accounts, ACLs,
     # enrolment bundles in workdir/provision/bundles.
@@ -174,6 +175,18 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
                 web.should_exit = True
                 await asyncio.wait_for(web_task, 10)
     log.info("demo stopped")
+
+
+def _demo_fault_settings() -> Any:
+    """The seed's calendar, and a map on the fault form over Toruń (OpenStreetMap's tiles,
+    which the visitor's browser loads; an office points ``[map]`` at its own tile server)."""
+    from web.faults.settings import DEFAULT, FaultSettings, MapSettings
+
+    tiles = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    credit = "© OpenStreetMap contributors"
+    return FaultSettings(
+        DEFAULT.calendar, DEFAULT.sla, MapSettings(tiles, credit, (53.0103, 18.6045), 14)
+    )
 
 
 async def _token(database_url: str, site: Site) -> str:

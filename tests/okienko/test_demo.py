@@ -158,6 +158,11 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
         assert list((tmp_path / "work" / "outbox").glob("*.eml"))
         _staff_sign_in_works(info)
         _open311_key_files_a_report(info)
+        # The fault form has its map (tiles the visitor's browser loads from OpenStreetMap).
+        first = re.search(r'<option value="(\d+)"', httpx.get(info["web"]["url"] + "/usterka").text)
+        assert first is not None
+        form = httpx.get(info["web"]["url"] + "/usterka", params={"sub": first.group(1)}).text
+        assert 'data-tiles="https://tile.openstreetmap.org/' in form
         _bundles_hold_the_info_files_accounts(info, tmp_path / "work")
         # The demo's helpdesk: its unit user signs in and sees the request list.
         unit = info["helpdesk"]["accounts"]["unit"]

@@ -76,7 +76,7 @@ def _form_page(
     return render(
         request,
         "faults/report_form.html",
-        {"d": d, "sub": sub, "form": form, "error": error},
+        {"d": d, "sub": sub, "form": form, "error": error, "map": settings_of(request.app).map},
         status_code=status_code,
     )
 

@@ -15,6 +15,14 @@ the seed's Łódź calendar and limits. The app keeps it in ``app.state.fault_se
     take_up_days = 1
     realise_days = 10
     return_days = 2
+    [map]                   # optional: a map on the public form to point at the place
+    tiles = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    attribution = "© OpenStreetMap"
+    center = [51.7592, 19.4560]
+    zoom = 13
+
+Without ``[map]`` the form takes an address, typed coordinates or the device's location, and
+loads nothing from a tile server. A file with only ``[map]`` keeps the seed's calendar.
 """
 
 from __future__ import annotations
@@ -29,18 +37,63 @@ from web.faults.workdays import CalendarError, Sla, WorkCalendar, lodz_calendar
 
 _CALENDAR_KEYS = {"timezone", "holidays", "closed", "hours"}
 _SLA_KEYS = {"take_up_days", "realise_days", "return_days"}
+_MAP_KEYS = {"tiles", "attribution", "center", "zoom"}
+
+
+@dataclass(frozen=True)
+class MapSettings:
+    """Where the public form's map takes its tiles (an XYZ URL template) and where it opens."""
+
+    tiles: str
+    attribution: str
+    center: tuple[float, float]
+    zoom: int = 13
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> MapSettings:
+        for key in data:
+            if key not in _MAP_KEYS:
+                raise CalendarError(f"map: unknown key {key!r}")
+        tiles = data.get("tiles")
+        if not isinstance(tiles, str) or not tiles.startswith(("https://", "http://")):
+            raise CalendarError("map.tiles: expected an http(s) URL template")
+        if not all(part in tiles for part in ("{z}", "{x}", "{y}")):
+            raise CalendarError("map.tiles: the URL needs {z}, {x} and {y}")
+        attribution = data.get("attribution")
+        if not isinstance(attribution, str) or not attribution.strip():
+            raise CalendarError("map.attribution: the tiles' licence needs its credit line")
+        center = data.get("center")
+        if (
+            not isinstance(center, list)
+            or len(center) != 2
+            or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in center)
+            or not (-90 <= center[0] <= 90 and -180 <= center[1] <= 180)
+        ):
+            raise CalendarError(f"map.center: expected [latitude, longitude], got {center!r}")
+        zoom = data.get("zoom", 13)
+        if not isinstance(zoom, int) or isinstance(zoom, bool) or not 1 <= zoom <= 19:
+            raise CalendarError(f"map.zoom: expected a whole number 1-19, got {zoom!r}")
+        return cls(tiles, attribution.strip(), (float(center[0]), float(center[1])), zoom)
 
 
 @dataclass(frozen=True)
 class FaultSettings:
     calendar: WorkCalendar
     sla: Sla
+    map: MapSettings | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> FaultSettings:
-        unknown = set(data) - _CALENDAR_KEYS - {"sla"}
+        unknown = set(data) - _CALENDAR_KEYS - {"sla", "map"}
         if unknown:
             raise CalendarError(f"unknown key {sorted(unknown)[0]!r}")
+        place = data.get("map")
+        if place is not None and not isinstance(place, Mapping):
+            raise CalendarError("map: expected a table")
+        map_settings = MapSettings.from_mapping(place) if place is not None else None
+        own_calendar = set(data) & _CALENDAR_KEYS
+        if not own_calendar and "sla" not in data:
+            return cls(DEFAULT.calendar, DEFAULT.sla, map_settings)
         if "hours" not in data:
             raise CalendarError("hours: the working hours of each working weekday are needed")
         sla = data.get("sla", {})
@@ -52,8 +105,10 @@ class FaultSettings:
             value = sla[key]
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise CalendarError(f"sla.{key}: expected a whole number of days, got {value!r}")
-        calendar = WorkCalendar.from_mapping({k: v for k, v in data.items() if k != "sla"})
-        return cls(calendar, Sla.from_mapping(sla))
+        calendar = WorkCalendar.from_mapping(
+            {k: v for k, v in data.items() if k not in ("sla", "map")}
+        )
+        return cls(calendar, Sla.from_mapping(sla), map_settings)
 
     @classmethod
     def from_file(cls, path: Path) -> FaultSettings:

@@ -1,5 +1,5 @@
-// "Use my location" on the fault form: fills the coordinates from the device (no map tiles
-// are loaded; the form works the same without this script).
+// "Use my location" on the fault form: fills the coordinates from the device, and the map's
+// pin follows (faults-map.js listens for the change); the form works the same without it.
 (function () {
   var button = document.getElementById("locate");
   if (!button || !navigator.geolocation) return;
@@ -10,6 +10,7 @@
     navigator.geolocation.getCurrentPosition(function (pos) {
       document.getElementById("lat").value = pos.coords.latitude.toFixed(6);
       document.getElementById("lon").value = pos.coords.longitude.toFixed(6);
+      document.getElementById("lat").dispatchEvent(new Event("change"));
       status.textContent = "✓";
     }, function () { status.textContent = "✗"; }, { timeout: 10000 });
   });

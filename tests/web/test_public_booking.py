@@ -347,7 +347,12 @@ def fake_app(engine: AsyncEngine, smtp: Smtp, tmp_path: Path) -> SimpleNamespace
 
 
 async def book_directly(
-    engine: AsyncEngine, start: datetime, now: datetime, contact: str, name: str = "Jan Nowak"
+    engine: AsyncEngine,
+    start: datetime,
+    now: datetime,
+    contact: str,
+    name: str = "Jan Nowak",
+    language: str = "pl",
 ) -> Reservation:
     catalog = await load_catalog(engine)
     return await hold_at(
@@ -361,7 +366,31 @@ async def book_directly(
         contact=contact,
         status=Status.CONFIRMED,
         kind="online",
+        language=language,
     )
+
+
+async def test_the_reminder_speaks_the_language_the_visitor_booked_in(
+    engine: AsyncEngine, smtp: Smtp, tmp_path: Path
+):
+    await import_site(engine, load_site(write_site(tmp_path)).site)
+    noon = datetime.combine(datetime.now(TZ).date(), time(12, 0), TZ)
+    tomorrow_11 = noon + timedelta(days=1, hours=-1)
+    pl, en = (f"{lang}-lang-{engine.dialect.name}@example.org" for lang in ("pl", "en"))
+    await book_directly(engine, tomorrow_11, noon, pl)
+    visitor = await book_directly(engine, tomorrow_11, noon, en, language="en")
+    app = fake_app(engine, smtp, tmp_path)
+    assert await send_reminders(app, noon) == 2
+    (english,), (polish,) = smtp.inbox.to(en), smtp.inbox.to(pl)
+    assert english["Subject"] == "Reminder: your visit tomorrow"
+    assert "Reminder: your visit at the city office is" in body_text(english)
+    assert polish["Subject"] != english["Subject"] and "Przypomnienie" in polish["Subject"]
+    # A clerk (whose pages are in Polish) moves the visit: the visitor is told in English.
+    from web.staff.moving import tell_moved
+
+    assert await tell_moved(app, await load_catalog(engine), visitor, "https://okienko.example")
+    moved = smtp.inbox.to(en)[-1]
+    assert moved["Subject"].startswith("Your visit has been moved:")
 
 
 async def test_the_reminder_goes_once_even_when_two_workers_run_the_job(

@@ -68,6 +68,8 @@ class Reservation(Base):
     number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Position in the location's change feed: the hubs pull reservations changed after a cursor.
     sync_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The language the visitor booked in: reminders and notices of a moved visit use it.
+    language: Mapped[str] = mapped_column(String(5), default="pl", server_default="pl")
 
     __table_args__ = (
         UniqueConstraint("access_code", name="uq_reservations_access_code"),
@@ -438,12 +440,17 @@ class HdEvent(Base):
 
 
 class HdAttachment(Base):
-    """A file of a request, kept in the database. Encrypted ones hold only AES-GCM ciphertext
-    with the scrypt salt and nonce: the key comes from the password that was e-mailed."""
+    """A file of a request or of one of its messages, kept in the database. Encrypted ones hold
+    only AES-GCM ciphertext with the scrypt salt and nonce: the key comes from the password that
+    was e-mailed."""
 
     __tablename__ = "hd_attachments"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     request_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_requests.id"), index=True)
+    # The chat message it came with; None for the files sent with the request itself.
+    message_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("hd_messages.id"), nullable=True
+    )
     filename: Mapped[str] = mapped_column(String(200))
     mime: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
@@ -28,6 +29,7 @@ class HoldRequest(BaseModel):
     contact: str = Field(max_length=200, description="Polish mobile number or e-mail")
     terms: bool = Field(False, description="the visitor accepts the booking terms (/terms)")
     privacy: bool = Field(False, description="the visitor has read the data notice (/privacy)")
+    language: Literal["pl", "en"] = Field("pl", description="of the code, reminder and notices")
 
 
 def _details(data: object) -> tuple[forms.Details | None, dict[str, str]]:
@@ -91,6 +93,7 @@ async def hold(request: Request) -> JSONResponse:
             name=details.name,
             contact=details.contact,
             now=datetime.now(UTC),
+            language=body.language,
         )
     except flow.ContactLimited:
         return JSONResponse(

@@ -101,6 +101,7 @@ async def hold_with_code(
         name=name,
         contact=contact,
         confirm_code=code,
+        language=language,
     )
     limit.count(key)  # codes sent, not attempts
     t = translations(language)

@@ -25,7 +25,6 @@ log = logging.getLogger("okienko.web.reminders")
 R = cast(Table, Reservation.__table__)
 SEND_FROM = time(8, 0)
 SEND_UNTIL = time(20, 0)
-LANGUAGE = "pl"  # the visitor's language is not stored with the reservation
 
 
 def sending_hours(now: datetime) -> bool:
@@ -40,8 +39,8 @@ def tomorrow(now: datetime) -> tuple[datetime, datetime]:
     return lo.astimezone(UTC), hi.astimezone(UTC)
 
 
-def reminder_text(when: str, place: str, link: str) -> str:
-    t = translations(LANGUAGE)
+def reminder_text(when: str, place: str, link: str, language: str) -> str:
+    t = translations(language)
     return t.gettext(
         "Reminder: your visit at the city office is %(when)s, %(place)s. To cancel: %(link)s"
     ) % {"when": when, "place": place, "link": link}
@@ -81,9 +80,12 @@ async def send_reminders(app: Any, now: datetime) -> int:
         r = await store.get(engine, reservation_id=rid)
         if r is None or r.status != Status.CONFIRMED:
             continue
-        facts = visit_facts(catalog, r, LANGUAGE)
-        text = reminder_text(when_text(r.start, LANGUAGE), facts.place, manage_url(base, r))
-        subject = translations(LANGUAGE).gettext("Reminder: your visit tomorrow")
+        language = r.language or "pl"  # the language the visitor booked in
+        facts = visit_facts(catalog, r, language)
+        text = reminder_text(
+            when_text(r.start, language), facts.place, manage_url(base, r), language
+        )
+        subject = translations(language).gettext("Reminder: your visit tomorrow")
         try:
             await app.state.notifier.send(r.contact, subject, text)
         except SEND_ERRORS as exc:

@@ -111,6 +111,7 @@ async def hold_at(
     kind: str = "online",
     actor: str = "visitor",
     status: Status = Status.PENDING,
+    language: str = "pl",
 ) -> Reservation:
     """Hold (or book) ``start`` at the first service point of the location that has a place.
 
@@ -140,6 +141,7 @@ async def hold_at(
                 kind=kind,
                 actor=actor,
                 status=status,
+                language=language,
             )
         except store.BuildingFull:
             raise

@@ -263,6 +263,7 @@ async def hold(
     kind: str = "online",
     actor: str = "visitor",
     status: Status = Status.PENDING,
+    language: str = "pl",
 ) -> Reservation:
     """Take one place in the slot for ``offer.hold_min`` minutes, or raise SlotFull.
 
@@ -311,6 +312,7 @@ async def hold(
             reminder_sent_at=None,
             location=location,
             number=number,
+            language=language,
         )
         await conn.execute(
             R.insert().values({c.name: getattr(reservation, c.name) for c in R.columns})

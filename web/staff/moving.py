@@ -85,7 +85,8 @@ def moved_text(catalog: Catalog, r: Reservation, link: str, language: str) -> tu
 
 async def tell_moved(app: Any, catalog: Catalog, r: Reservation, base_url: str) -> bool:
     """False (logged without personal data) when the message could not be sent."""
-    subject, text = moved_text(catalog, r, manage_url(base_url, r), "pl")
+    # Told in the language the visitor booked in, not the clerk's.
+    subject, text = moved_text(catalog, r, manage_url(base_url, r), r.language or "pl")
     try:
         await app.state.notifier.send(r.contact, subject, text)
     except SEND_ERRORS as exc:

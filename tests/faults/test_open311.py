@@ -83,3 +83,26 @@ def test_posting_needs_a_key_and_the_request_reads_back_without_personal_data(ri
     # The operator sees it, with the channel and the reporter who wants a reply.
     page = rig.client("operator").get(f"/usterki/r/{rid}")
     assert "Open311" in page.text and "jan@example.com" in page.text
+
+
+def test_reports_taken_by_phone_or_mail_are_read_back_without_their_text(rig: Rig):  # noqa: F811
+    from web.faults import dictionary, store
+    from web.faults.domain import Channel
+
+    async def file(engine):  # type: ignore[no-untyped-def]
+        sub = (await dictionary.load(engine)).by_code("lawka")
+        return await store.file_report(
+            engine,
+            store.Draft(
+                sub.id,
+                "Dzwoniła Anna Nowak, tel. 600 100 200: połamana ławka przy fontannie",
+                Channel.PHONE,
+                address="pl. Wolności 1",
+            ),
+            datetime.now(UTC),
+        )
+
+    rid, _ = rig.db(file)
+    got = httpx.get(f"{rig.web.url}/open311/v2/requests/{rid}.json")
+    assert got.status_code == 200 and got.json()[0]["address"] == "pl. Wolności 1"
+    assert got.json()[0]["description"] == "" and "Nowak" not in got.text and "600 100 200" not in got.text

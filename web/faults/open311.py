@@ -156,6 +156,9 @@ async def service_definition(request: Request) -> Response:
 # -- requests ----------------------------------------------------------------------------------
 
 
+PUBLISHED_CHANNELS = frozenset({Channel.WEB, Channel.OPEN311})
+
+
 def _request_row(row: Any, sub: dictionary.Subcategory | None, agency: str) -> dict[str, Any]:
     status = Status(row.status)
     return {
@@ -164,7 +167,9 @@ def _request_row(row: Any, sub: dictionary.Subcategory | None, agency: str) -> d
         "status_notes": STATUS_LABELS[status],
         "service_name": sub.name if sub else "",
         "service_code": sub.code if sub else "",
-        "description": row.description,
+        # What a resident wrote for publication; an operator's note of a call or a forwarded
+        # e-mail may name people, so those are read back without their text.
+        "description": row.description if row.channel in PUBLISHED_CHANNELS else "",
         "agency_responsible": agency,
         "service_notice": "",
         "requested_datetime": _iso(row.received_at),

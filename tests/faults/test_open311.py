@@ -105,4 +105,5 @@ def test_reports_taken_by_phone_or_mail_are_read_back_without_their_text(rig: Ri
     rid, _ = rig.db(file)
     got = httpx.get(f"{rig.web.url}/open311/v2/requests/{rid}.json")
     assert got.status_code == 200 and got.json()[0]["address"] == "pl. Wolności 1"
-    assert got.json()[0]["description"] == "" and "Nowak" not in got.text and "600 100 200" not in got.text
+    assert got.json()[0]["description"] == ""
+    assert "Nowak" not in got.text and "600 100 200" not in got.text

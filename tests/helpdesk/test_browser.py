@@ -436,3 +436,78 @@ def test_sign_in_password_reset_the_full_form_and_error_states_pass_axe(rig: Rig
         "Wybierz od 1 do 5 gwiazdek i wpisz uzasadnienie."
     )
     rig.check(ola, "request-rating-error")
+
+
+def test_chat_messages_carry_files_encrypted_for_the_other_side(
+    rig: Rig,
+):
+    here = "10.0.0.7"  # its sign-ins are counted apart from the other tests' 127.0.0.1
+    ola = rig.page("ola@sp5.example", from_ip=here)
+    number = file_request(rig, ola, "Wsparcie IT", "Proszę o nadanie uprawnień do dziennika.")
+
+    secret = b"Nauczyciele: Anna Nowak, PESEL 85020212345"
+    ola.fill("#body", "Lista nauczycieli w załączniku.")
+    ola.set_input_files(
+        "#message-files",
+        files=[
+            {"name": "nauczyciele.txt", "mimeType": "text/plain", "buffer": secret},
+            {"name": "plan.txt", "mimeType": "text/plain", "buffer": b"Plan lekcji"},
+        ],
+    )
+    ola.get_by_label("Tak, proszę zaszyfrować pliki").check()
+    ola.click("button:has-text('Wyślij wiadomość')")
+    message = ola.locator(".hd-chat > li").last
+    expect(message).to_contain_text("Lista nauczycieli w załączniku.")
+    expect(message.locator(".hd-files li")).to_have_count(2)
+    expect(message).to_contain_text("🔒 nauczyciele.txt")
+    expect(ola.locator("#files-h + .hd-files")).to_contain_text("🔒 plan.txt")
+    rig.check(ola, "request-message-files")
+
+    subject = f"Hasło do plików zgłoszenia nr {number}"
+    (mail,) = mails(rig, "marek@cum.example", subject)
+    password = re.search(r"\b([A-Za-z0-9]{20})\b", body_text(mail))
+    assert password, body_text(mail)
+    assert not [m for m in rig.smtp.inbox.to("ola@sp5.example") if subject in subject_of(m)]
+
+    staff = rig.page("marek@cum.example", from_ip=here)
+    staff.goto(f"{rig.web.url}/helpdesk/r/{number}")
+    files = staff.locator(".hd-chat .hd-files li")
+    files.first.get_by_label("Hasło z wiadomości e-mail").fill("zle-haslo")
+    files.first.locator("button:has-text('Pobierz')").click()
+    expect(staff.locator(".error-summary")).to_contain_text("nie otwiera")
+    rig.check(staff, "request-message-files-error")
+    files.first.get_by_label("Hasło z wiadomości e-mail").fill(password.group(1))
+    with staff.expect_download() as download:
+        files.first.locator("button:has-text('Pobierz')").click()
+    assert Path(download.value.path()).read_bytes() == secret
+
+    # The staff take it and answer with a plain file: a link under their message.
+    staff.click("button:has-text('Zaakceptuj')")
+    expect(staff.locator("h1 .hd-status")).to_have_text("W realizacji")
+    staff.fill("#body", "Uprawnienia nadane, instrukcja w pliku.")
+    staff.set_input_files(
+        "#message-files",
+        files=[{"name": "instrukcja.txt", "mimeType": "text/plain", "buffer": b"Krok 1."}],
+    )
+    staff.click("button:has-text('Wyślij wiadomość')")
+    expect(staff.locator(".hd-chat > li").last.locator("a")).to_have_text("instrukcja.txt")
+    ola.reload()
+    with ola.expect_download() as download:
+        ola.locator(".hd-chat > li").last.locator("a", has_text="instrukcja.txt").click()
+    assert Path(download.value.path()).read_bytes() == b"Krok 1."
+    rig.check(ola, "request-message-files-unit")
+
+    piotr = rig.page(
+        "piotr@zlobek2.example", from_ip=here
+    )  # another unit: nothing, by link or by id
+    for a in rig.db(lambda e: _attachment_ids(e, number)):
+        assert piotr.request.get(f"{rig.web.url}/helpdesk/r/{number}/files/{a}").status == 404
+
+
+async def _attachment_ids(engine: Any, number: int) -> list[int]:
+    async with engine.connect() as conn:
+        return list(
+            await conn.scalars(
+                select(t.attachments.c.id).where(t.attachments.c.request_id == number)
+            )
+        )

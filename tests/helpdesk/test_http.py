@@ -432,3 +432,177 @@ def test_a_rejection_mails_the_filer_its_reason_from_the_no_reply_sender(site: S
     row = f'data-href="{path}"'
     assert row not in ola.get("/helpdesk/", params={"f": "1"}).text
     assert row in ola.get("/helpdesk/", params={"f": "1", "status": "rejected"}).text
+
+
+# -- files attached to messages -------------------------------------------------------------------
+
+
+def accepted_request(site: Site, text: str) -> int:
+    """A request of unit A that Marek accepted, so he is the staff member handling it."""
+
+    async def work(engine: AsyncEngine) -> int:
+        now = datetime.now(UTC)
+        filing = store.Filing(site.ids["a"], site.ids["address_a"], site.ids["it"], text)
+        filed = await store.file_request(engine, actor(site, "ola@sp5.example"), filing, now)
+        await store.change_status(
+            engine, actor(site, "marek@cum.example"), filed.id, Action.ACCEPT, "", now
+        )
+        return filed.id
+
+    return site.db(work)
+
+
+def post_message(
+    client: httpx.Client, number: int, body: str, files: list[tuple[str, bytes]], encrypt: bool
+) -> httpx.Response:
+    return client.post(
+        f"/helpdesk/r/{number}/messages",
+        data={"body": body, "encrypt": "yes" if encrypt else "no", "csrf_token": token_of(client)},
+        files=[("files", (name, data, "text/plain")) for name, data in files],
+        follow_redirects=False,
+    )
+
+
+def password_in(message: Message) -> str:
+    m = re.search(r"^([A-Za-z0-9]{20})\r?$", body_text(message), re.M)
+    assert m, body_text(message)
+    return m.group(1)
+
+
+def stored_files(site: Site, number: int) -> list[Any]:
+    async def work(engine: AsyncEngine) -> list[Any]:
+        from sqlalchemy import select
+
+        from web.helpdesk import tables as t
+
+        async with engine.connect() as conn:
+            return list(
+                await conn.execute(
+                    select(t.attachments)
+                    .where(t.attachments.c.request_id == number)
+                    .order_by(t.attachments.c.id)
+                )
+            )
+
+    return site.db(work)
+
+
+def test_a_units_message_carries_encrypted_files_whose_password_only_the_handler_gets(
+    site: Site,
+):
+    number = accepted_request(site, "Proszę o konta dla nowych nauczycieli.")
+    secret = b"Jan Kowalski, PESEL 90010112345"
+    ola = site.as_("ola@sp5.example")
+    r = post_message(ola, number, "Lista osób w załączniku.", [("lista.txt", secret)], True)
+    assert r.status_code == 303 and r.headers["location"] == f"/helpdesk/r/{number}", r.text
+
+    subject = f"Hasło do plików zgłoszenia nr {number}"
+    mail = site.mail("marek@cum.example", subject)
+    password = password_in(mail)
+    assert "lista.txt" in body_text(mail) and secret.decode() not in body_text(mail)
+    notice = site.mail("marek@cum.example", f"Nowa wiadomość w zgłoszeniu nr {number}")
+    assert password not in body_text(notice)
+    for unit_side in ("ola@sp5.example", "ela@sp5.example", "piotr@zlobek2.example"):
+        assert not [m for m in site.smtp.inbox.to(unit_side) if subject in header(m, "Subject")]
+    (row,) = stored_files(site, number)
+    assert row.encrypted and row.message_id and secret not in row.content  # ciphertext only
+
+    # Under its message in the chat and among the request's attachments.
+    page = ola.get(f"/helpdesk/r/{number}").text
+    chat = page[page.index('class="hd-chat"') : page.index('class="form hd-message"')]
+    assert "Lista osób w załączniku." in chat and "🔒 lista.txt" in chat
+    files = page[page.index('id="files-h"') : page.index('class="hd-chat"')]
+    assert "🔒 lista.txt" in files and "z wiadomości" in files
+
+    marek = site.as_("marek@cum.example")
+    path = f"/helpdesk/r/{number}/files/{row.id}"
+    assert marek.get(path).status_code == 400  # no plaintext without the password
+    wrong = marek.post(path, data={"password": "zgadywane", "csrf_token": token_of(marek)})
+    assert wrong.status_code == 400 and "To hasło nie otwiera pliku." in wrong.text
+    right = marek.post(path, data={"password": password, "csrf_token": token_of(marek)})
+    assert right.status_code == 200 and right.content == secret
+    assert "lista.txt" in right.headers["content-disposition"]
+
+    # Another unit's user gets nothing, by the file's link or by its id under their own request.
+    piotr = site.as_("piotr@zlobek2.example")
+    assert piotr.get(path).status_code == 404
+    r = piotr.post(path, data={"password": password, "csrf_token": token_of(piotr)})
+    assert r.status_code == 404 and secret not in r.content
+
+    async def own(engine: AsyncEngine) -> int:
+        from sqlalchemy import select
+
+        from web.helpdesk import tables as t
+
+        async with engine.connect() as conn:
+            address = select(t.addresses.c.id).where(t.addresses.c.unit_id == site.ids["b"])
+            address_b = (await conn.execute(address)).scalar_one()
+        filing = store.Filing(site.ids["b"], address_b, site.ids["it"], "Nasze zgłoszenie.")
+        piotr_ = actor(site, "piotr@zlobek2.example")
+        return (await store.file_request(engine, piotr_, filing, datetime.now(UTC))).id
+
+    theirs = site.db(own)
+    r = piotr.post(
+        f"/helpdesk/r/{theirs}/files/{row.id}",
+        data={"password": password, "csrf_token": token_of(piotr)},
+    )
+    assert r.status_code == 404 and secret not in r.content
+    assert "lista.txt" not in piotr.get(f"/helpdesk/r/{theirs}").text
+
+
+def test_staff_send_files_to_the_unit_whose_users_alone_get_the_password(site: Site):
+    number = accepted_request(site, "Prośba o zestawienie licencji.")
+    marek = site.as_("marek@cum.example")
+    secret, public = b"Klucze licencyjne: ABCD-1234", b"Instrukcja instalacji."
+    r = post_message(marek, number, "Klucze w zaszyfrowanym pliku.", [("klucze.txt", secret)], True)
+    assert r.status_code == 303, r.text
+    r = post_message(marek, number, "Instrukcja.", [("instrukcja.txt", public)], False)
+    assert r.status_code == 303, r.text
+
+    subject = f"Hasło do plików zgłoszenia nr {number}"
+    passwords = {password_in(site.mail(e, subject)) for e in ("ola@sp5.example", "ela@sp5.example")}
+    assert len(passwords) == 1  # one password for the message's files, to each unit user
+    assert not [
+        m for m in site.smtp.inbox.to("marek@cum.example") if subject in header(m, "Subject")
+    ]
+    assert not [
+        m for m in site.smtp.inbox.to("piotr@zlobek2.example") if subject in header(m, "Subject")
+    ]
+    # Only the encrypted message sent a password: the plain one came with none.
+    assert (
+        len([m for m in site.smtp.inbox.to("ela@sp5.example") if subject in header(m, "Subject")])
+        == 1
+    )
+
+    encrypted, plain = stored_files(site, number)
+    assert (encrypted.encrypted, plain.encrypted) == (True, False)
+    assert encrypted.message_id != plain.message_id
+    ela = site.as_("ela@sp5.example")  # the unit's other user opens them too
+    r = ela.post(
+        f"/helpdesk/r/{number}/files/{encrypted.id}",
+        data={"password": passwords.pop(), "csrf_token": token_of(ela)},
+    )
+    assert r.status_code == 200 and r.content == secret
+    r = ela.get(f"/helpdesk/r/{number}/files/{plain.id}")
+    assert r.status_code == 200 and r.content == public
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert (
+        site.as_("piotr@zlobek2.example").get(f"/helpdesk/r/{number}/files/{plain.id}").status_code
+        == 404
+    )
+    # The list's 📎 filter finds the request by its messages' files.
+    rows = ela.get("/helpdesk/", params={"f": "1", "flag": "files"}).text
+    assert f'data-href="/helpdesk/r/{number}"' in rows
+
+
+def test_a_messages_files_keep_the_filing_forms_limits(site: Site):
+    number = accepted_request(site, "Za dużo plików.")
+    ola = site.as_("ola@sp5.example")
+    eleven = [(f"plik{i}.txt", b"x") for i in range(11)]
+    r = post_message(ola, number, "Jedenaście plików.", eleven, False)
+    assert r.status_code == 400 and "Najwyżej 10 plików, każdy do 10 MB." in r.text
+    big = [("duzy.txt", b"x" * (store.MAX_FILE + 1))]
+    r = post_message(ola, number, "Za duży plik.", big, True)
+    assert r.status_code == 400 and "Najwyżej 10 plików, każdy do 10 MB." in r.text
+    assert stored_files(site, number) == []
+    assert "Jedenaście plików." not in ola.get(f"/helpdesk/r/{number}").text

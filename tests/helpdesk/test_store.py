@@ -134,6 +134,52 @@ async def test_an_encrypted_file_opens_only_with_the_mailed_password(
     assert (name, data) == ("lista.txt", secret)
 
 
+async def test_a_messages_files_are_stored_and_opened_like_the_requests_own(
+    engine: AsyncEngine, cat: Catalogue
+):
+    filed = await store.file_request(engine, cat.alice, plain(cat), NOW)
+    secret = b"Jan Kowalski, PESEL 90010112345"
+    posted = await store.add_message(
+        engine, cat.staff, filed.id, "Proszę uzupełnić listę.",
+        NOW, (store.NewFile("lista.txt", "text/plain", secret),), encrypt=True,
+    )  # fmt: skip
+    plain_one = await store.add_message(
+        engine, cat.alice, filed.id, "Zdjęcie drukarki.",
+        NOW, (store.NewFile("drukarka.jpg", "image/jpeg", b"\xff\xd8jpeg"),),
+    )  # fmt: skip
+    assert posted.password and plain_one.password is None
+    d = await store.detail(engine, cat.alice, filed.id, NOW)
+    assert [(a.filename, a.message_id, a.encrypted) for a in d.attachments] == [
+        ("lista.txt", posted.message_id, True),
+        ("drukarka.jpg", plain_one.message_id, False),
+    ]
+    assert d.request.attachment_count == 2
+    encrypted, photo = d.attachments
+    with pytest.raises(WrongPassword):
+        await store.attachment(engine, cat.alice, filed.id, encrypted.id, None)
+    _n, _m, data = await store.attachment(
+        engine, cat.alice, filed.id, encrypted.id, posted.password
+    )
+    assert data == secret
+    _n, _m, data = await store.attachment(engine, cat.staff, filed.id, photo.id, None)
+    assert data == b"\xff\xd8jpeg"
+    with pytest.raises(store.NotFound):  # another unit: neither the request nor its files
+        await store.attachment(engine, cat.bob, filed.id, photo.id, None)
+    # The list's 📎 mark and filter count the messages' files too.
+    (row,) = await rows(engine, cat.alice, listing.ListFilter(flags=["files"]))
+    assert (row.id, row.attachment_count) == (filed.id, 2)
+    with pytest.raises(WorkflowError):  # the filing form's limits
+        await store.add_message(
+            engine, cat.alice, filed.id, "Za dużo.", NOW,
+            tuple(store.NewFile(f"{i}.txt", "text/plain", b"x") for i in range(11)),
+        )  # fmt: skip
+    with pytest.raises(WorkflowError):
+        await store.add_message(
+            engine, cat.alice, filed.id, "Za duży.", NOW,
+            (store.NewFile("duzy.bin", "", b"x" * (store.MAX_FILE + 1)),),
+        )  # fmt: skip
+
+
 async def test_scheduled_publishes_on_time_and_repeats_follow(engine: AsyncEngine, cat: Catalogue):
     at = NOW + timedelta(days=1)
     filing = store.Filing(

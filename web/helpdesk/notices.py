@@ -1,11 +1,12 @@
 """The helpdesk's e-mails, in Polish from the installation's no-reply sender: confirmation to
-the filer, "Nowe zgłoszenie" to service staff, the files' password to them only, status
+the filer, "Nowe zgłoszenie" to service staff, the files' password to the recipients only, status
 changes, new messages, the rating link, and the account links. A failed send is logged and
 never undoes the change that caused it."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -111,9 +112,18 @@ async def status_changed(
     await _send(app, row.filer_email, subject, text)
 
 
-async def new_message(app: Starlette, request_id: int, author_id: int, body: str) -> None:
+async def new_message(
+    app: Starlette,
+    request_id: int,
+    author_id: int,
+    body: str,
+    filenames: Sequence[str] = (),
+    password: str | None = None,
+) -> None:
     """To the other side: from the unit → the handler (or all service staff before anyone took
-    it); from the staff → the unit's people on the request."""
+    it); from the staff → the unit's people on the request. The password of the message's
+    encrypted files goes apart, to the recipients only: from the unit, the staff handling it;
+    from the staff, every user of the unit (each of them sees the request)."""
     row, staff = await _request(app, request_id)
     async with app.state.engine.connect() as conn:
         author = (await conn.execute(select(t.users).where(t.users.c.id == author_id))).first()
@@ -130,6 +140,15 @@ async def new_message(app: Starlette, request_id: int, author_id: int, body: str
                 )
             )
         )
+        unit_users = list(
+            await conn.scalars(
+                select(t.users.c.email).where(
+                    t.users.c.unit_id == row.unit_id,
+                    t.users.c.role == str(Role.UNIT),
+                    t.users.c.active.is_(True),
+                )
+            )
+        )
     if author is None:
         return
     from_unit = author.role == Role.UNIT
@@ -137,9 +156,17 @@ async def new_message(app: Starlette, request_id: int, author_id: int, body: str
         to = [p.email for p in people if p.role != Role.UNIT] or staff
     else:
         to = [p.email for p in people if p.role == Role.UNIT]
-    text = f"{_about(row)}\n{author.name}:\n\n{body}\n\n{_url(app, f'/helpdesk/r/{row.id}')}\n"
+    link = _url(app, f"/helpdesk/r/{row.id}")
+    files = f"{_('Attachments')}: {', '.join(filenames)}\n\n" if filenames else ""
+    text = f"{_about(row)}\n{author.name}:\n\n{body}\n\n{files}{link}\n"
     for address in sorted(set(to) - {author.email}):
         await _send(app, address, _("New message on request no. %(n)s") % {"n": row.id}, text)
+    if password:
+        keys = _("The files attached to the message of %(name)s are encrypted. Their password:")
+        text = f"{keys % {'name': author.name}}\n\n{password}\n\n{files}{_about(row)}\n{link}\n"
+        for address in sorted(set(to if from_unit else unit_users) - {author.email}):
+            subject = _("Password for the files of request no. %(n)s") % {"n": row.id}
+            await _send(app, address, subject, text)
 
 
 async def account_link(app: Starlette, email: str, token: str, *, new: bool) -> None:

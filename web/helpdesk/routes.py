@@ -220,15 +220,21 @@ def _publish_at(form: Any) -> datetime | None:
         raise WorkflowError("Enter the publication date and time.") from exc
 
 
-@signed_in()
-async def file_request(request: Request) -> Response:
-    user, now = me(request), datetime.now(UTC)
-    form = await request.form(max_files=store.MAX_FILES + 1)
+async def _uploads(form: Any) -> tuple[store.NewFile, ...]:
+    """The "files" of a multipart form (filing and messages alike); the limits are the store's."""
     files: list[store.NewFile] = []
     for upload in form.getlist("files"):
         if isinstance(upload, UploadFile) and upload.filename:
             data = await upload.read()
             files.append(store.NewFile(upload.filename, upload.content_type or "", data))
+    return tuple(files)
+
+
+@signed_in()
+async def file_request(request: Request) -> Response:
+    user, now = me(request), datetime.now(UTC)
+    form = await request.form(max_files=store.MAX_FILES + 1)
+    files = await _uploads(form)
     try:
         repeat = (
             check_repeat(_int(form.get("repeat_every")), str(form.get("repeat_unit", "")))
@@ -244,7 +250,7 @@ async def file_request(request: Request) -> Response:
             due_on=_date(form.get("due_on")) if form.get("due_on") else None,
             publish_at=_publish_at(form),
             repeat=repeat,
-            files=tuple(files),
+            files=files,
             encrypt=form.get("encrypt") == "yes",
         )
         filed = await store.file_request(request.app.state.engine, user.actor, filing, now)
@@ -347,13 +353,24 @@ async def change_status(request: Request) -> Response:
 
 @signed_in()
 async def post_message(request: Request) -> Response:
-    user, form = me(request), await request.form()
-    body = str(form.get("body", ""))
+    user = me(request)
+    form = await request.form(max_files=store.MAX_FILES + 1)
+    body, files = str(form.get("body", "")), await _uploads(form)
 
     async def work() -> None:
         rid = _request_id(request)
-        await store.add_message(request.app.state.engine, user.actor, rid, body, datetime.now(UTC))
-        await notices.new_message(request.app, rid, user.id, body.strip())
+        posted = await store.add_message(
+            request.app.state.engine,
+            user.actor,
+            rid,
+            body,
+            datetime.now(UTC),
+            files,
+            encrypt=form.get("encrypt") == "yes",
+        )
+        await notices.new_message(
+            request.app, rid, user.id, body.strip(), [f.filename for f in files], posted.password
+        )
 
     return await _act(request, work)
 

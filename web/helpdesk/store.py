@@ -1,7 +1,8 @@
-"""Requests in the database: filing, status changes, messages, rating, attachments, read
-marks, and the timed work (publication, repetition, the rating window closing). Each change is
-one transaction with its history row; a status change is a conditional UPDATE on the status it
-started from, so two staff members clicking at once change it once."""
+"""Requests in the database: filing, status changes, messages, rating, attachments (of the
+request and of its messages, stored and opened alike), read marks, and the timed work
+(publication, repetition, the rating window closing). Each change is one transaction with its
+history row; a status change is a conditional UPDATE on the status it started from, so two staff
+members clicking at once change it once."""
 
 from __future__ import annotations
 
@@ -123,8 +124,7 @@ async def file_request(engine: AsyncEngine, actor: Actor, filing: Filing, now: d
     text = f.text.strip()
     if not text or len(text) > MAX_TEXT:
         raise WorkflowError("Describe the request (at most 10,000 characters).")
-    if len(f.files) > MAX_FILES or any(len(x.data) > MAX_FILE for x in f.files):
-        raise WorkflowError("At most 10 files of up to 10 MB each.")
+    check_files(f.files)
     async with engine.connect() as conn:
         service = (
             await conn.execute(
@@ -154,7 +154,7 @@ async def file_request(engine: AsyncEngine, actor: Actor, filing: Filing, now: d
     if f.publish_at is not None and f.publish_at <= now:
         raise WorkflowError("The publication time must be in the future.")
     status = initial_status(f.publish_at, now)
-    password = crypto.generate_password() if f.encrypt and f.files else None
+    password = _password(f.files, f.encrypt)
     start = f.publish_at or now
     async with engine.begin() as conn:
         result = await conn.execute(
@@ -190,6 +190,17 @@ async def file_request(engine: AsyncEngine, actor: Actor, filing: Filing, now: d
     return Filed(request_id, status, password)
 
 
+def check_files(files: tuple[NewFile, ...]) -> None:
+    """The same limits for the files of a request and of a message."""
+    if len(files) > MAX_FILES or any(len(x.data) > MAX_FILE for x in files):
+        raise WorkflowError("At most 10 files of up to 10 MB each.")
+
+
+def _password(files: tuple[NewFile, ...], encrypt: bool) -> str | None:
+    """One generated password for the files sent together: for the recipients' e-mail only."""
+    return crypto.generate_password() if encrypt and files else None
+
+
 def _context(request_id: int, filename: str) -> bytes:
     return f"{request_id}/{filename}".encode()
 
@@ -201,6 +212,7 @@ async def _store_file(
     x: NewFile,
     password: str | None,
     now: datetime,
+    message_id: int | None = None,
 ) -> None:
     name = x.filename.replace("/", "_").replace("\\", "_")[-200:] or "file"
     values: dict[str, Any] = {"content": x.data, "encrypted": False}
@@ -217,6 +229,7 @@ async def _store_file(
     await conn.execute(
         insert(t.attachments).values(
             request_id=request_id,
+            message_id=message_id,
             filename=name,
             mime=x.mime[:100] or "application/octet-stream",
             size=len(x.data),
@@ -290,29 +303,48 @@ async def change_status(
     return Changed(request_id, target, token)
 
 
+@dataclass(frozen=True)
+class Posted:
+    message_id: int
+    password: str | None  # of the message's encrypted files: for the recipients, never stored
+
+
 async def add_message(
-    engine: AsyncEngine, actor: Actor, request_id: int, body: str, now: datetime
-) -> None:
+    engine: AsyncEngine,
+    actor: Actor,
+    request_id: int,
+    body: str,
+    now: datetime,
+    files: tuple[NewFile, ...] = (),
+    encrypt: bool = False,
+) -> Posted:
     await load(engine, actor, request_id)
     body = body.strip()
     if not body or len(body) > MAX_TEXT:
         raise WorkflowError("Write the message (at most 10,000 characters).")
+    check_files(files)
+    password = _password(files, encrypt)
     async with engine.begin() as conn:
-        await conn.execute(
+        result = await conn.execute(
             insert(t.messages).values(
                 request_id=request_id, author_id=actor.id, body=body, created_at=now
             )
         )
+        message_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        for x in files:
+            await _store_file(conn, request_id, actor.id, x, password, now, message_id)
         await conn.execute(
             update(t.requests)
             .where(t.requests.c.id == request_id)
             .values(
                 message_count=t.requests.c.message_count + 1,
+                attachment_count=t.requests.c.attachment_count + len(files),
                 last_message_at=now,
                 last_change_at=now,
             )
         )
         await mark_read(conn, actor.id, request_id, now)
+    return Posted(message_id, password)
 
 
 async def _rate(
@@ -407,7 +439,10 @@ async def detail(engine: AsyncEngine, actor: Actor, request_id: int, now: dateti
                     t.attachments.c.filename,
                     t.attachments.c.size,
                     t.attachments.c.encrypted,
-                ).where(t.attachments.c.request_id == request_id)
+                    t.attachments.c.message_id,
+                )
+                .where(t.attachments.c.request_id == request_id)
+                .order_by(t.attachments.c.id)
             )
         )
         ids = {row.filed_by, row.handler_id} | {e.actor_id for e in events}

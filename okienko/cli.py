@@ -123,9 +123,17 @@ def _web(args: argparse.Namespace) -> int:
             idle_logout_s=args.idle_logout,
             notifier=Notifier(mailer, sms),
             fault_settings=_fault_settings(args.faults_calendar),
+            helpdesk_contact=_helpdesk_contact(args),
         )
     )
     return 0
+
+
+def _helpdesk_contact(args: argparse.Namespace) -> Any:
+    from web.helpdesk.contact import Contact, default_for
+
+    email = args.helpdesk_email or default_for(args.mail_from).email
+    return Contact(email, args.helpdesk_phone or "", args.helpdesk_hours or "")
 
 
 def _staff_add(args: argparse.Namespace) -> int:
@@ -323,6 +331,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="TOML",
         help="fault reports' working hours, holidays and SLA days (default: Łódź, seed 001)",
+    )
+    p.add_argument(
+        "--helpdesk-email",
+        help="helpdesk's contact e-mail on request pages (default: pomoc@ the sender's domain)",
+    )
+    p.add_argument("--helpdesk-phone", default="", help="helpdesk's contact phone")
+    p.add_argument(
+        "--helpdesk-hours", default="", help="helpdesk's hours, e.g. 'pon.–pt. 7:30–15:30'"
     )
     p.set_defaults(func=_web)
 

@@ -113,6 +113,7 @@ def create_app(
     idle_logout_s: int = 60 * 60,
     secure_cookies: bool = False,
     fault_settings: FaultSettings | None = None,
+    helpdesk_contact: Any = None,
 ) -> Starlette:
     engine = make_engine(database_url)
 
@@ -182,6 +183,8 @@ def create_app(
     app.state.idle_logout_s = idle_logout_s
     # The fault reports' working calendar and SLA limits (None: the seed's Łódź ones).
     app.state.fault_settings = fault_settings
+    # The helpdesk's "Dane kontaktowe" (web/helpdesk/contact.py; None: from the sender).
+    app.state.helpdesk_contact = helpdesk_contact
     return app
 
 

@@ -438,12 +438,16 @@ def test_sign_in_password_reset_the_full_form_and_error_states_pass_axe(rig: Rig
     rig.check(ola, "request-rating-error")
 
 
-def test_chat_messages_carry_files_encrypted_for_the_other_side(
+def test_chat_messages_carry_files_encrypted_for_the_other_side_and_the_page_names_the_centre(
     rig: Rig,
 ):
     here = "10.0.0.7"  # its sign-ins are counted apart from the other tests' 127.0.0.1
     ola = rig.page("ola@sp5.example", from_ip=here)
     number = file_request(rig, ola, "Wsparcie IT", "Proszę o nadanie uprawnień do dziennika.")
+    contact = ola.locator("section.hd-contact")
+    expect(contact.locator("h2")).to_have_text("Informacja systemowa: Dane kontaktowe")
+    expect(contact).to_contain_text("nie ma jeszcze przydzielonego pracownika obsługi")
+    expect(contact.locator("a[href='mailto:pomoc@um.example']")).to_be_visible()
 
     secret = b"Nauczyciele: Anna Nowak, PESEL 85020212345"
     ola.fill("#body", "Lista nauczycieli w załączniku.")
@@ -495,6 +499,7 @@ def test_chat_messages_carry_files_encrypted_for_the_other_side(
     with ola.expect_download() as download:
         ola.locator(".hd-chat > li").last.locator("a", has_text="instrukcja.txt").click()
     assert Path(download.value.path()).read_bytes() == b"Krok 1."
+    expect(contact).to_contain_text("Jeśli nie możesz skontaktować się z pracownikiem")
     rig.check(ola, "request-message-files-unit")
 
     piotr = rig.page(

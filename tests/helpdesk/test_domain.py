@@ -91,3 +91,11 @@ def test_overdue_counts_only_while_work_is_open():
     assert is_overdue(Status.IN_PROGRESS, date(2026, 1, 30), date(2026, 1, 31))
     assert not is_overdue(Status.COMPLETED, date(2026, 1, 30), date(2026, 1, 31))
     assert not is_overdue(Status.NEW, date(2026, 1, 31), date(2026, 1, 31))
+
+
+def test_the_centres_contact_defaults_to_help_at_the_no_reply_senders_domain():
+    from web.helpdesk.contact import Contact, default_for
+
+    assert default_for("Urząd Miasta <no-reply@um.example>") == Contact("pomoc@um.example")
+    assert default_for("uslugi.powiadomienia@cum.kielce.eu").email == "pomoc@cum.kielce.eu"
+    assert default_for("Okienko").email == "pomoc@localhost"

@@ -606,3 +606,60 @@ def test_a_messages_files_keep_the_filing_forms_limits(site: Site):
     assert r.status_code == 400 and "Najwyżej 10 plików, każdy do 10 MB." in r.text
     assert stored_files(site, number) == []
     assert "Jedenaście plików." not in ola.get(f"/helpdesk/r/{number}").text
+
+
+# -- "Informacja systemowa: Dane kontaktowe" -------------------------------------------------------
+
+
+def contact_section(html: str) -> str:
+    start = html.index('id="contact-h"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_request_page_shows_the_centres_contact_by_default_from_the_senders_domain(
+    site: Site,
+):
+    waiting = completed_request(site, "Zgłoszenie z obsługą.")
+
+    async def new(engine: AsyncEngine) -> int:
+        filing = store.Filing(site.ids["a"], site.ids["address_a"], site.ids["it"], "Czeka.")
+        now = datetime.now(UTC)
+        return (await store.file_request(engine, actor(site, "ola@sp5.example"), filing, now)).id
+
+    fresh = site.db(new)
+    ola = site.as_("ola@sp5.example")
+    section = contact_section(ola.get(f"/helpdesk/r/{fresh}").text)
+    assert "Informacja systemowa: Dane kontaktowe" in section
+    assert "nie ma jeszcze przydzielonego pracownika obsługi" in section
+    assert 'href="mailto:pomoc@um.example"' in section  # the no-reply sender is um.example
+    assert "no-reply" not in section and "Telefon" not in section
+    assert f"(nr {fresh})" in section
+    handled = contact_section(ola.get(f"/helpdesk/r/{waiting}").text)
+    assert "Jeśli nie możesz skontaktować się z pracownikiem obsługującym" in handled
+    english = contact_section(ola.get(f"/helpdesk/r/{fresh}", params={"lang": "en"}).text)
+    assert "System information: Contact details" in english
+    ola.get("/helpdesk/", params={"lang": "pl"})  # the other tests read Polish
+
+
+def test_the_installation_sets_the_contact_email_phone_and_hours(
+    tmp_path_factory: pytest.TempPathFactory, smtp: Smtp
+):
+    options = ["--helpdesk-email", "sekretariat@cum.example", "--helpdesk-phone",
+               "41 367 67 57", "--helpdesk-hours", "pon.–pt. 7:30–15:30"]  # fmt: skip
+    own = start(tmp_path_factory.mktemp("helpdesk-contact"), smtp, options)
+    try:
+
+        async def new(engine: AsyncEngine) -> int:
+            filing = store.Filing(own.ids["a"], own.ids["address_a"], own.ids["it"], "Czeka.")
+            ola = Actor(own.ids["ola@sp5.example"], Role.UNIT, own.ids["a"])
+            return (await store.file_request(engine, ola, filing, datetime.now(UTC))).id
+
+        number = own.db(new)
+        with own.client("marek@cum.example") as marek:
+            section = contact_section(marek.get(f"/helpdesk/r/{number}").text)
+        assert 'href="mailto:sekretariat@cum.example"' in section
+        assert 'href="tel:413676757"' in section and "41 367 67 57" in section
+        assert "Godziny pracy" in section and "pon.–pt. 7:30–15:30" in section
+        assert "pomoc@" not in section
+    finally:
+        own.web.stop()

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.helpdesk import crypto, listing, notices, store
+from web.helpdesk import contact, crypto, listing, notices, store
 from web.helpdesk import tables as t
 from web.helpdesk.account_routes import routes as account_routes
 from web.helpdesk.accounts import fields_of
@@ -312,10 +312,18 @@ async def _show(
             "filed": request.query_params.get("filed"),
             "can_stop": r.repeat_next_at is not None
             and (user.is_staff or user.unit_id == r.unit_id),
+            "contact": _contact(request),
             **extra,
         },
         status_code=status_code,
     )
+
+
+def _contact(request: Request) -> contact.Contact:
+    configured = request.app.state.helpdesk_contact
+    if isinstance(configured, contact.Contact):
+        return configured
+    return contact.default_for(request.app.state.notifier.mailer.settings.sender)
 
 
 async def _act(request: Request, work: Any) -> Response:

@@ -92,9 +92,7 @@ def _web(args: argparse.Namespace) -> int:
     from web.notify.mail import Mailer, SmtpConfigError, smtp_settings
     from web.notify.outbox import Notifier, OutboxMailer
     from web.notify.sms import FileGateway, SmsapiGateway, SmsGateway
-    from web.ratelimit import RateLimit
 
-    limit = RateLimit(limit=args.booking_limit, window_s=600)
     mailer: Mailer = OutboxMailer(args.outbox, sender=args.mail_from)
     try:
         asyncio.run(check_reachable(args.database_url or database_url()))
@@ -118,7 +116,7 @@ def _web(args: argparse.Namespace) -> int:
             args.port,
             args.database_url,
             site=site,
-            booking_limit=limit,
+            booking_limit=args.booking_limit,
             public_url=args.public_url,
             idle_logout_s=args.idle_logout,
             notifier=Notifier(mailer, sms),

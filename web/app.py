@@ -39,7 +39,7 @@ from web.faults.settings import FaultSettings
 from web.helpdesk.routes import routes as helpdesk_routes
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
-from web.ratelimit import RateLimit
+from web.ratelimit import DatabaseHits, RateLimit
 from web.reports.routes import routes as report_routes
 from web.reservations import api as reservations_api
 from web.security import CsrfMiddleware, SecurityHeaders
@@ -107,7 +107,7 @@ def create_app(
     database_url: str | None = None,
     *,
     site: Site | None = None,
-    booking_limit: RateLimit | None = None,
+    booking_limit: int = 20,
     notifier: Notifier | None = None,
     public_url: str | None = None,
     idle_logout_s: int = 60 * 60,
@@ -170,13 +170,19 @@ def create_app(
     )
     app.state.engine = engine
     app.state.live = Live()
+    # Every limit counts in the database: all workers and hosts see the same attempts.
+    hits = app.state.rate_hits = DatabaseHits(engine, secret_key(engine))
+
+    def limit(name: str, most: int, window_s: float) -> RateLimit:
+        return RateLimit(limit=most, window_s=window_s, name=name, store=hits)
+
     # Per IP: a person books a handful of visits, a script a thousand.
-    app.state.booking_limit = booking_limit or RateLimit(limit=20, window_s=600)
+    app.state.booking_limit = limit("booking", booking_limit, 600)
     # Per phone number or e-mail address: codes sent to one person.
-    app.state.contact_limit = RateLimit(limit=5, window_s=3600)
+    app.state.contact_limit = limit("contact", 5, 3600)
     # Confirmation-code tries per IP (each reservation also locks after five wrong codes).
-    app.state.confirm_limit = RateLimit(limit=max(30, app.state.booking_limit.limit), window_s=600)
-    app.state.login_limit = RateLimit(limit=10, window_s=900)
+    app.state.confirm_limit = limit("confirm", max(30, booking_limit), 600)
+    app.state.login_limit = limit("login", 10, 900)
     # With no SMTP server or SMS account configured, messages wait in an outbox folder.
     app.state.notifier = notifier or Notifier.outbox(Path("var/outbox"))
     app.state.public_url = public_url

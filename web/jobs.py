@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 
+from web import ratelimit
 from web.reservations import store
 
 log = logging.getLogger("okienko.web.jobs")
@@ -47,6 +48,7 @@ JOBS: list[tuple[Job, float]] = [
     (ticket_alerts, 3.0),
     (visit_reminders, 300.0),
     (personal_data_retention, 3600.0),
+    (ratelimit.sweep, 3600.0),
 ]
 
 # The helpdesk: scheduled publication, repetition, rating links' expiry.

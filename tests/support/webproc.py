@@ -3,6 +3,7 @@ collects what it sends; staff accounts created through ``okienko staff-add``."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -95,6 +96,7 @@ class WebProcess:
         database_url: str | None = None,
         extra: list[str] | None = None,
         port: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> WebProcess:
         port = port or free_port()
         database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}"
@@ -117,7 +119,9 @@ class WebProcess:
             *(extra or []),
         ]
         log = workdir / "web.log"
-        proc = subprocess.Popen(args, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            args, stdout=log.open("wb"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 40
         while True:

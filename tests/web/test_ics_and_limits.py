@@ -26,12 +26,12 @@ def test_ics_opens_in_a_calendar_at_the_right_time():
     assert str(event["summary"]) == "Dowody osobiste"
 
 
-def test_rate_limit_blocks_then_forgives():
+async def test_rate_limit_blocks_then_forgives():
     now = [0.0]
     limit = RateLimit(limit=5, window_s=600, clock=lambda: now[0])
-    assert all(limit.allow("ip:1.2.3.4") for _ in range(5))
-    assert not limit.allow("ip:1.2.3.4")
-    assert limit.allow("ip:5.6.7.8")  # others are not affected
-    assert 0 < limit.retry_after("ip:1.2.3.4") <= 600
+    assert all([await limit.allow("ip:1.2.3.4") for _ in range(5)])
+    assert not await limit.allow("ip:1.2.3.4")
+    assert await limit.allow("ip:5.6.7.8")  # others are not affected
+    assert 0 < await limit.retry_after("ip:1.2.3.4") <= 600
     now[0] = 601
-    assert limit.allow("ip:1.2.3.4")
+    assert await limit.allow("ip:1.2.3.4")

@@ -52,7 +52,7 @@ async def forgot(request: Request) -> Response:
     client = request.client.host if request.client else "?"
     ip_limit = limiter(request, "reset_ip", 10, 900)
     mail_limit = limiter(request, "reset_mail", 3, 3600)
-    if not (ip_limit.allow(f"ip:{client}") and mail_limit.allow(f"mail:{email}")):
+    if not (await ip_limit.allow(f"ip:{client}") and await mail_limit.allow(f"mail:{email}")):
         return page(
             request,
             "staff/password_forgot.html",

@@ -40,7 +40,7 @@ async def login(request: Request) -> Response:
     target = _safe_next(str(form.get("next", "")))
     client = request.client.host if request.client else "?"
     limit = request.app.state.login_limit
-    if not (limit.allow(f"login-ip:{client}") and limit.allow(f"login:{email}")):
+    if not (await limit.allow(f"login-ip:{client}") and await limit.allow(f"login:{email}")):
         return render(
             request,
             "staff/login.html",

@@ -732,3 +732,19 @@ class FaultStat(Base):
     channel: Mapped[str] = mapped_column(String(12), primary_key=True)
     finished: Mapped[int] = mapped_column(Integer, default=0)
     on_time: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateHit(Base):
+    """One counted attempt of a rate limit (web/ratelimit.py), shared by every worker. The key
+    (an address, a phone number, an e-mail) is kept only as an HMAC digest; rows older than a
+    day are deleted."""
+
+    __tablename__ = "rate_hits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_digest: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Float)  # epoch seconds
+
+    __table_args__ = (
+        Index("ix_rate_hits_key", "key_digest", "at"),
+        Index("ix_rate_hits_at", "at"),
+    )

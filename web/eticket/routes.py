@@ -114,7 +114,7 @@ async def ticket_alert(request: Request) -> Response:
     if _ahead(ahead_text) is None:
         errors["ahead"] = _("Choose a number from 1 to 30.")
     client = request.client.host if request.client else "?"
-    if not errors and not request.app.state.booking_limit.allow(f"alert:{client}"):
+    if not errors and not await request.app.state.booking_limit.allow(f"alert:{client}"):
         errors["contact"] = _("Too many attempts. Try again later.")
     if errors:
         return render(
@@ -153,7 +153,7 @@ async def ticket_push(request: Request) -> Response:
     if view is None or view.finished:
         return JSONResponse({"error": "not_found"}, status_code=404)
     client = request.client.host if request.client else "?"
-    if not request.app.state.booking_limit.allow(f"alert:{client}"):
+    if not await request.app.state.booking_limit.allow(f"alert:{client}"):
         return JSONResponse({"error": "too_many_requests"}, status_code=429)
     try:
         body: Any = json.loads(await request.body())

@@ -16,7 +16,7 @@ from web.faults import dictionary, notices, store
 from web.faults.domain import STATUS_LABELS, Channel, FaultError, Status
 from web.faults.settings import of as settings_of
 from web.i18n import _
-from web.ratelimit import RateLimit
+from web.ratelimit import RateLimit, shared
 from web.templating import render
 
 # Per IP: a resident reports a few faults a day; a script hundreds.
@@ -40,10 +40,7 @@ PUBLIC_STEPS = {  # history kinds the reporter sees (no staff names, no notes)
 
 
 def limit_of(request: Request) -> RateLimit:
-    state = request.app.state
-    if getattr(state, "fault_form_limit", None) is None:
-        state.fault_form_limit = RateLimit(limit=FORM_LIMIT[0], window_s=FORM_LIMIT[1])
-    return state.fault_form_limit  # type: ignore[no-any-return]
+    return shared(request.app.state, "fault_form", *FORM_LIMIT)
 
 
 def client_ip(request: Request) -> str:
@@ -100,7 +97,7 @@ async def submit_report(request: Request) -> Response:
     sub_id = values.get("sub", "")
     sub = d.subcategories.get(int(sub_id)) if sub_id.isdigit() else None
     limit, ip = limit_of(request), client_ip(request)
-    if not limit.open(ip):
+    if not await limit.open(ip):
         return _form_page(
             request, d, sub, values, _("Too many reports from this address; try later."), 429
         )
@@ -137,7 +134,7 @@ async def submit_report(request: Request) -> Response:
         )
     except FaultError as exc:
         return _form_page(request, d, sub, values, _(exc.message), 400)
-    limit.count(ip)
+    await limit.count(ip)
     await notices.filed(request.app, report_id, token)
     request.session["fault_new"] = report_id
     return RedirectResponse(f"/usterka/s/{token}", status_code=303)

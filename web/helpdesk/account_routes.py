@@ -44,7 +44,7 @@ async def login(request: Request) -> Response:
     client = request.client.host if request.client else "?"
     limit = request.app.state.login_limit
     context = {"next": target, "email": email}
-    if not (limit.allow(f"hd-login-ip:{client}") and limit.allow(f"hd-login:{email}")):
+    if not (await limit.allow(f"hd-login-ip:{client}") and await limit.allow(f"hd-login:{email}")):
         error = _("Too many attempts. Try again later.")
         return render(request, "helpdesk/login.html", {**context, "error": error}, status_code=429)
     row = await accounts.authenticate(request.app.state.engine, email, password)
@@ -69,7 +69,7 @@ async def reset(request: Request) -> Response:
     email = str(form.get("email", "")).strip().lower()[:200]
     client = request.client.host if request.client else "?"
     limit = request.app.state.contact_limit
-    if limit.allow(f"hd-reset-ip:{client}") and limit.allow(f"hd-reset:{email}"):
+    if await limit.allow(f"hd-reset-ip:{client}") and await limit.allow(f"hd-reset:{email}"):
         found = await accounts.reset_link(request.app.state.engine, email, datetime.now(UTC))
         if found is not None:
             await notices.account_link(request.app, found[0].email, found[1], new=False)

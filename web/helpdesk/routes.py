@@ -432,7 +432,7 @@ async def get_file(request: Request) -> Response:
     if request.method == "POST":
         password = str((await request.form()).get("password", ""))[:200]
         limit = request.app.state.login_limit  # guesses of a file's password are counted
-        if not limit.allow(f"hd-file:{user.id}"):
+        if not await limit.allow(f"hd-file:{user.id}"):
             return await _show(
                 request, error=_("Too many attempts. Try again later."), status_code=429
             )

@@ -195,7 +195,7 @@ async def submit_details(request: Request) -> Response:
     if choice.start is None:  # a form from another catalog version: begin again
         return RedirectResponse(choice.url("/"), status_code=303)
     form = {k: values.get(k, "") for k in ("name", "contact", "terms", "privacy")}
-    if not request.app.state.booking_limit.allow(f"ip:{client_ip(request)}"):
+    if not await request.app.state.booking_limit.allow(f"ip:{client_ip(request)}"):
         return _details_page(
             request,
             choice,
@@ -298,7 +298,7 @@ async def submit_code(request: Request) -> Response:
         return render(request, "errors/404.html", status_code=404)
     catalog = await get_catalog(request.app)
     typed = str((await request.form()).get("code", ""))[:20]
-    limited = flow.confirm_limited(request.app, client_ip(request), r.contact)
+    limited = await flow.confirm_limited(request.app, client_ip(request), r.contact)
     if limited is not None:
         error = (
             N_("Too many tries from this address. Please wait a few minutes.")

@@ -17,7 +17,7 @@ from web.i18n import language_of
 from web.public.booking import NO_STORE, base_url, client_ip
 from web.public.qr import access_qr
 from web.public.steps import N_
-from web.ratelimit import RateLimit
+from web.ratelimit import RateLimit, shared
 from web.reservations import flow, store
 from web.reservations.booking import BookingError, Status
 from web.templating import render
@@ -33,15 +33,11 @@ STATUS_TEXT = {
 
 
 def _limit(request: Request) -> RateLimit:
-    # Kept on the app so each app (and each test's app) has its own counts.
-    limit = getattr(request.app.state, "visit_limit", None)
-    if limit is None:
-        limit = request.app.state.visit_limit = RateLimit(limit=120, window_s=600)
-    return limit
+    return shared(request.app.state, "visit", 120, 600)
 
 
 async def _visit(request: Request) -> Reservation | Response:
-    if not _limit(request).allow(f"visit:{client_ip(request)}"):
+    if not await _limit(request).allow(f"visit:{client_ip(request)}"):
         return render(
             request,
             "public/slow_down.html",

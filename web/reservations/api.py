@@ -53,7 +53,7 @@ def _details(data: object) -> tuple[forms.Details | None, dict[str, str]]:
 
 async def hold(request: Request) -> JSONResponse:
     client = request.client.host if request.client else "?"
-    if not request.app.state.booking_limit.allow(f"ip:{client}"):
+    if not await request.app.state.booking_limit.allow(f"ip:{client}"):
         return JSONResponse(
             {"error": "too_many_requests"}, status_code=429, headers={"Retry-After": "60"}
         )
@@ -127,11 +127,11 @@ async def confirm(request: Request) -> JSONResponse:
     slow_down = JSONResponse(
         {"error": "too_many_requests"}, status_code=429, headers={"Retry-After": "60"}
     )
-    if not request.app.state.confirm_limit.open(f"confirm:{client}"):
+    if not await request.app.state.confirm_limit.open(f"confirm:{client}"):
         return slow_down
     rid = request.path_params["id"]
     held = await store.get(request.app.state.engine, reservation_id=rid)
-    if flow.confirm_limited(request.app, client, held.contact if held else None) is not None:
+    if await flow.confirm_limited(request.app, client, held.contact if held else None) is not None:
         return slow_down
     if held is None:
         return JSONResponse({"error": store.NotFound.code}, status_code=404)

@@ -20,7 +20,7 @@ from web.db.models import Reservation
 from web.i18n import translations
 from web.notify.mail import MailError
 from web.notify.sms import SmsError, normalise_phone
-from web.ratelimit import RateLimit
+from web.ratelimit import shared
 from web.reservations import store
 from web.reservations.booking import TZ, BookingError, confirmation_code
 from web.reservations.ics import visit_ics
@@ -53,19 +53,17 @@ def contact_key(contact: str) -> str:
     return f"contact:{text}"
 
 
-def confirm_limited(app: Any, client_ip: str, contact: str | None) -> str | None:
+async def confirm_limited(app: Any, client_ip: str, contact: str | None) -> str | None:
     """Count one code try; "address" or "contact" when that one has used up its tries.
 
     Per IP against a script; per phone or e-mail against guessing from many addresses (each
     reservation also locks after five wrong codes, but one person may hold several)."""
-    if not app.state.confirm_limit.allow(f"confirm:{client_ip}"):
+    if not await app.state.confirm_limit.allow(f"confirm:{client_ip}"):
         return "address"
     if contact is None:  # no such reservation: nobody's contact to protect
         return None
-    per_contact = getattr(app.state, "confirm_contact_limit", None)
-    if per_contact is None:
-        per_contact = app.state.confirm_contact_limit = RateLimit(limit=10, window_s=600)
-    if not per_contact.allow(f"confirm:{contact_key(contact)}"):
+    per_contact = shared(app.state, "confirm_contact", 10, 600)
+    if not await per_contact.allow(f"confirm:{contact_key(contact)}"):
         return "contact"
     return None
 
@@ -88,7 +86,7 @@ async def hold_with_code(
     CodeNotSent (the hold is then cancelled at once, so the hour is not blocked for nothing)."""
     limit = app.state.contact_limit
     key = contact_key(contact)
-    if not limit.open(key):
+    if not await limit.open(key):
         raise ContactLimited("too many codes sent to this contact")
     code = confirmation_code()
     reservation = await hold_at(
@@ -103,7 +101,7 @@ async def hold_with_code(
         confirm_code=code,
         language=language,
     )
-    limit.count(key)  # codes sent, not attempts
+    await limit.count(key)  # codes sent, not attempts
     t = translations(language)
     minutes = catalog.services[service].hold_min
     text = t.gettext("Booking confirmation code: %(code)s. Valid for %(minutes)s min.") % {

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from web.catalog import Catalog, PointInfo
-from web.ratelimit import RateLimit
+from web.ratelimit import RateLimit, shared
 from web.reservations.booking import TZ
 from web.reservations.store import ticket_label
 from web.staff.texts import ACTION, ACTOR, KIND, STATUS
@@ -61,14 +61,8 @@ def show_contact(contact: str) -> str:
 
 
 def limiter(request: Request, name: str, limit: int, window_s: float) -> RateLimit:
-    """A rate limit kept on the app (made on first use, so app.py need not know it)."""
-    state = request.app.state
-    key = f"staff_limit_{name}"
-    found = getattr(state, key, None)
-    if found is None:
-        found = RateLimit(limit=limit, window_s=window_s)
-        setattr(state, key, found)
-    return found  # type: ignore[no-any-return]
+    """A rate limit of the app's (made on first use, so app.py need not know it)."""
+    return shared(request.app.state, f"staff_{name}", limit, window_s)
 
 
 def points_for_staff(catalog: Catalog, location: str | None) -> list[PointInfo]:

@@ -30,7 +30,9 @@ async def reception(request: Request) -> Response:
     context: dict[str, object] = {"typed": typed, "code": code}
     status_code = 200
     if code:
-        if not limiter(request, "reception", LOOKUPS_PER_10_MIN, 600).allow(f"staff:{user.id}"):
+        if not await limiter(request, "reception", LOOKUPS_PER_10_MIN, 600).allow(
+            f"staff:{user.id}"
+        ):
             context["problem"] = N_("Too many look-ups. Wait a few minutes and try again.")
             status_code = 429
         elif (r := await store.get(request.app.state.engine, code=code)) is None:

@@ -1,0 +1,87 @@
+"""Rate limits live in the database, so the cloud's workers and hosts count together: a script
+cannot multiply its tries by the number of workers. Keys are kept only as digests."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.support.webproc import Smtp, WebProcess
+from tests.web.conftest import PG_ADMIN
+from web.db.models import RateHit
+from web.ratelimit import KEEP_S, DatabaseHits, RateLimit
+
+
+async def test_two_workers_share_one_limit_and_keys_are_not_stored(engine: AsyncEngine):
+    now = [1_000_000.0]
+    # Two workers: each its own objects, one database.
+    first, second = (
+        RateLimit(5, 600, "booking", DatabaseHits(engine, "sekret"), lambda: now[0])
+        for _ in range(2)
+    )
+    assert [await first.allow("ip:203.0.113.7") for _ in range(3)] == [True] * 3
+    assert [await second.allow("ip:203.0.113.7") for _ in range(3)] == [True, True, False]
+    assert not await first.allow("ip:203.0.113.7")
+    assert await first.allow("ip:198.51.100.1")  # another address is not affected
+    assert 0 < await second.retry_after("ip:203.0.113.7") <= 600
+    now[0] += 601  # the window slides: the first tries are forgotten
+    assert await second.allow("ip:203.0.113.7")
+
+    async with engine.connect() as conn:
+        digests = list(await conn.scalars(select(RateHit.key_digest)))
+    assert len(digests) == 7 and not any("203.0.113" in d for d in digests)
+
+    hits = DatabaseHits(engine, "sekret")
+    assert await hits.sweep(now[0] + KEEP_S) == 6  # all but the newest one are a day old
+    assert await hits.count() == 1
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    name = f"okienko_test_{secrets.token_hex(4)}"
+
+    async def run(sql: str) -> None:
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(sql)
+        await admin.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+def test_two_cloud_processes_on_one_database_refuse_the_same_script(tmp_path: Path, pg_url: str):
+    """Sign-in tries (10 per 15 minutes) spread over two `okienko web` processes: the eleventh
+    is refused whichever process gets it."""
+    smtp = Smtp.start()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    env_key = {"OKIENKO_SECRET_KEY": "one-key-for-every-host"}
+    a = WebProcess.start(tmp_path / "a", smtp_port=smtp.port, database_url=pg_url, env=env_key)
+    b = WebProcess.start(tmp_path / "b", smtp_port=smtp.port, database_url=pg_url, env=env_key)
+    try:
+        codes = []
+        for i in range(11):
+            web = (a, b)[i % 2]
+            with httpx.Client(base_url=web.url) as client:
+                page = client.get("/staff/login")
+                token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+                r = client.post(
+                    "/staff/login",
+                    data={"email": "nikt@um.example", "password": "zle", "csrf_token": token},
+                )
+                codes.append(r.status_code)
+        assert 429 not in codes[:10], codes
+        assert codes[10] == 429, codes
+    finally:
+        a.stop()
+        b.stop()
+        smtp.stop()

@@ -4,15 +4,11 @@ that cannot work is refused at start with one line saying what to write, never a
 
 from __future__ import annotations
 
-import asyncio
 import os
-import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
@@ -60,21 +56,6 @@ async def test_a_plain_postgresql_url_connects(scheme: str):
         assert engine.dialect.driver == "asyncpg"
     finally:
         await engine.dispose()
-
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh database; its URL exactly as psql takes it."""
-    name = f"okienko_test_{secrets.token_hex(4)}"
-
-    async def run(sql: str) -> None:
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(sql)
-        await admin.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 def test_okienko_web_runs_on_a_url_written_as_for_psql(tmp_path: Path, pg_database: str):

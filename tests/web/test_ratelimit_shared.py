@@ -3,19 +3,13 @@ cannot multiply its tries by the number of workers. Keys are kept only as digest
 
 from __future__ import annotations
 
-import asyncio
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.webproc import Smtp, WebProcess
-from tests.web.conftest import PG_ADMIN
 from web.db.models import RateHit
 from web.ratelimit import KEEP_S, DatabaseHits, RateLimit
 
@@ -44,29 +38,17 @@ async def test_two_workers_share_one_limit_and_keys_are_not_stored(engine: Async
     assert await hits.count() == 1
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    name = f"okienko_test_{secrets.token_hex(4)}"
-
-    async def run(sql: str) -> None:
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(sql)
-        await admin.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
-
-
-def test_two_cloud_processes_on_one_database_refuse_the_same_script(tmp_path: Path, pg_url: str):
+def test_two_cloud_processes_on_one_database_refuse_the_same_script(
+    tmp_path: Path, pg_database: str
+):
     """Sign-in tries (10 per 15 minutes) spread over two `okienko web` processes: the eleventh
     is refused whichever process gets it."""
     smtp = Smtp.start()
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     env_key = {"OKIENKO_SECRET_KEY": "one-key-for-every-host"}
-    a = WebProcess.start(tmp_path / "a", smtp_port=smtp.port, database_url=pg_url, env=env_key)
-    b = WebProcess.start(tmp_path / "b", smtp_port=smtp.port, database_url=pg_url, env=env_key)
+    a = WebProcess.start(tmp_path / "a", smtp_port=smtp.port, database_url=pg_database, env=env_key)
+    b = WebProcess.start(tmp_path / "b", smtp_port=smtp.port, database_url=pg_database, env=env_key)
     try:
         codes = []
         for i in range(11):

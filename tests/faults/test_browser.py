@@ -5,20 +5,40 @@ statistics. Screenshots go to /tmp/okienko-shots/faults/."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from playwright.sync_api import expect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.faults.conftest import PASSWORD
 from tests.faults.rig import Rig, rig  # noqa: F401  (the module fixture)
 from tests.support.browser import assert_accessible, chromium
+from web.faults import store
+from web.faults import tables as t
+from web.faults.domain import Channel
 
 SHOTS = Path("/tmp/okienko-shots/faults")
+
+
+async def more_than_a_page(engine: AsyncEngine) -> None:
+    """55 phone reports, some a month old (overdue), for the list's second page."""
+    async with engine.connect() as conn:
+        sub = int(await conn.scalar(select(t.subcategories.c.id).limit(1)) or 0)
+    now = datetime.now(UTC)
+    for i in range(55):
+        when = now - timedelta(days=40 if i % 3 == 0 else 0)
+        draft = store.Draft(
+            sub, "Dziura", Channel.PHONE, address=f"ul. Długa {i}", received_at=when
+        )
+        await store.file_report(engine, draft, when)
 
 
 def test_the_report_form_and_the_staff_pages_are_accessible(rig: Rig, tmp_path: Path):  # noqa: F811
     photo = tmp_path / "dziura.png"
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    rig.db(more_than_a_page)  # before Playwright's own event loop runs
     with chromium() as browser:
         phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
         phone.goto(f"{rig.web.url}/usterka")
@@ -43,6 +63,11 @@ def test_the_report_form_and_the_staff_pages_are_accessible(rig: Rig, tmp_path: 
         expect(desk).to_have_url(f"{rig.web.url}/usterki/")
         expect(desk.locator(".staff-nav")).to_contain_text("Zarejestruj zgłoszenie")
         assert_accessible(desk, SHOTS, "4-list")
+        desk.goto(f"{rig.web.url}/usterki/?status=all")
+        desk.click("a[rel=next]")
+        expect(desk.locator(".pager")).to_contain_text("Strona 2 z 2")
+        assert_accessible(desk, SHOTS, "4-list-page-2")
+        desk.goto(f"{rig.web.url}/usterki/?status=all")
         desk.click(f'a[href="/usterki/r/{number}"]')
         assert_accessible(desk, SHOTS, "5-report")
         desk.goto(f"{rig.web.url}/usterki/new")

@@ -336,3 +336,19 @@ async def test_the_realizer_returns_to_the_coordinator_who_suspends_and_resumes(
         ("suspend", "suspended"),
         ("resume", "coordinator"),
     ]
+
+
+async def test_the_monitoring_counts_are_taken_in_the_database_within_the_scope(
+    engine: AsyncEngine, people: People
+):
+    p, old = people, NOW - timedelta(days=40)
+    for group in ("ZDIT-K-DROGI", "ZDIT-K-TRANSPORT"):
+        draft = store.Draft(p.subs["dziura"], "D", Channel.PHONE, address="x", received_at=old)
+        rid, _ = await store.file_report(engine, draft, old)
+        await store.act(
+            engine, p.operator, rid, Step(Action.FORWARD, group_id=p.groups[group]), old
+        )
+    mine = await listing.monitor(engine, p.coord_roads, listing.Filters(), 3, NOW)
+    assert mine.counts == listing.Counts(1, 1, 1, 1) and (mine.number, mine.pages) == (1, 1)
+    every = await listing.monitor(engine, p.operator, listing.Filters(overdue=True), 1, NOW)
+    assert every.counts == listing.Counts(2, 2, 2, 2) and len(every.items) == 2

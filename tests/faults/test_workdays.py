@@ -152,6 +152,24 @@ def test_working_day_deadlines_are_monotonic(a: datetime, b: datetime, n: int):
     assert CAL.window(due.date()) is not None
 
 
+def test_the_late_cutoff_is_exact_to_the_microsecond_across_a_weekend():
+    # Handed on Friday at 15:00: taken up by Monday 15:00, late one microsecond after.
+    monday = at(2026, 3, 9, 15)
+    cut = CAL.late_cutoff(monday + timedelta(microseconds=1), 1)
+    assert cut == at(2026, 3, 6, 15)
+    assert CAL.late_cutoff(monday, 1) == at(2026, 3, 6, 15) - timedelta(microseconds=1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(moments, minutes, st.integers(min_value=0, max_value=12))
+def test_a_start_is_late_exactly_when_it_is_not_after_the_cutoff(
+    now: datetime, back: timedelta, n: int
+):
+    cut = CAL.late_cutoff(now, n)
+    for start in (now - 4 * back, cut, cut + timedelta(microseconds=1)):
+        assert (start <= cut) == (now > CAL.add_days(start, n)), start
+
+
 # -- a 24/7 calendar: every instant is working time --------------------------------------------
 
 ALWAYS = WorkCalendar.from_mapping(

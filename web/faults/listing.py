@@ -7,16 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.faults import tables as t
 from web.faults.domain import FINISHED, Actor, SlaState, Status, sla_state
 from web.faults.settings import DEFAULT, FaultSettings
-from web.faults.store import aware, scope_clause
+from web.faults.store import aware, scope_clause, utc
 
-PAGE = 50
+PAGE = 50  # reports per page of the monitoring list
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,45 @@ class Filters:
     overdue: bool = False
     number: int | None = None
 
+    def query(self, page: int) -> str:
+        """These filters and a page as a query string (the pager's links keep the filters)."""
+        values: dict[str, str | int] = {"status": self.status}
+        if self.category_id is not None:
+            values["category"] = self.category_id
+        if self.overdue:
+            values["overdue"] = 1
+        if self.number is not None:
+            values["number"] = self.number
+        values["page"] = page
+        return urlencode({k: v for k, v in values.items() if v != ""})
+
 
 @dataclass(frozen=True)
 class Item:
     row: Any
     sla: SlaState
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The whole scope under the filters, not just the page shown."""
+
+    total: int = 0
+    take_up_late: int = 0
+    overdue: int = 0
+    without_reason: int = 0  # late (or finished late) with no reason and planned date
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Item]
+    counts: Counts
+    number: int  # 1 … pages, the asked page brought within them
+    pages: int  # at least 1, even for no reports
+
+
+def pages_for(total: int) -> int:
+    return max(1, -(-total // PAGE))
 
 
 def sla_of(row: Any, now: datetime, settings: FaultSettings = DEFAULT) -> SlaState:
@@ -48,13 +83,83 @@ def sla_of(row: Any, now: datetime, settings: FaultSettings = DEFAULT) -> SlaSta
     )
 
 
+@dataclass(frozen=True)
+class _Late:
+    """``sla_state``'s flags as SQL, so the whole scope is counted in the database."""
+
+    take_up: ColumnElement[bool]
+    overdue: ColumnElement[bool]
+    without_reason: ColumnElement[bool]
+
+
+def _late(now: datetime, settings: FaultSettings) -> _Late:
+    r, cal, sla = t.reports.c, settings.calendar, settings.sla
+    waiting = [str(Status.COORDINATOR), str(Status.REALIZER)]
+    not_running = [str(s) for s in (*FINISHED, Status.SUSPENDED)]
+    take_up = and_(
+        r.status.in_(waiting),
+        r.taken.is_(False),
+        r.handed_at.is_not(None),
+        r.handed_at <= utc(cal.late_cutoff(now, sla.take_up_days)),
+    )
+    overdue = and_(
+        r.status.not_in(not_running), r.received_at <= utc(cal.late_cutoff(now, sla.realise_days))
+    )
+    # A finished report's deadline is the one recorded at filing (as in the statistics): a
+    # deadline per row cannot be recomputed on working time in SQL.
+    finished_late = and_(
+        r.status.in_([str(s) for s in FINISHED]),
+        r.finished_at.is_not(None),
+        r.finished_at > r.realise_due,
+    )
+    has_reason = and_(func.trim(func.coalesce(r.delay_reason, "")) != "", r.planned_on.is_not(None))
+    return _Late(take_up, overdue, and_(or_(overdue, finished_late), not_(has_reason)))
+
+
+def _where(actor: Actor, f: Filters, late: _Late) -> list[ColumnElement[bool]]:
+    r = t.reports.c
+    where = [scope_clause(actor)]  # each role's scope, for the counts and the rows alike
+    if f.number is not None:
+        where.append(r.id == f.number)
+    if f.status in set(Status):
+        where.append(r.status == f.status)
+    elif f.status == "finished":
+        where.append(r.finished.is_(True))
+    elif f.status != "all":
+        where.append(r.finished.is_(False))
+    if f.category_id is not None:
+        where.append(r.category_id == f.category_id)
+    if f.overdue:  # the rows flagged "overdue", suspended ones not
+        where.append(late.overdue)
+    return where
+
+
+async def counts(
+    engine: AsyncEngine, actor: Actor, f: Filters, now: datetime, settings: FaultSettings = DEFAULT
+) -> Counts:
+    late = _late(now, settings)
+
+    def n(cond: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    q = select(func.count(), n(late.take_up), n(late.overdue), n(late.without_reason)).where(
+        *_where(actor, f, late)
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(q)).one()
+    return Counts(*(int(v) for v in row))
+
+
 async def reports(
     engine: AsyncEngine,
     actor: Actor,
     f: Filters,
     now: datetime,
     settings: FaultSettings = DEFAULT,
+    page: int = 1,
 ) -> list[Item]:
+    """One page of the list, the latest changed first (the id breaks ties, so pages never
+    overlap)."""
     r = t.reports.c
     holder = func.coalesce(r.realizer_group_id, r.coordinator_group_id)
     q = (
@@ -67,22 +172,29 @@ async def reports(
         .join(t.subcategories, t.subcategories.c.id == r.subcategory_id)
         .join(t.categories, t.categories.c.id == r.category_id)
         .outerjoin(t.groups, t.groups.c.id == holder)
-        .where(scope_clause(actor))
+        .where(*_where(actor, f, _late(now, settings)))
+        .order_by(r.last_change_at.desc(), r.id.desc())
+        .limit(PAGE)
+        .offset((max(1, page) - 1) * PAGE)
     )
-    if f.number is not None:
-        q = q.where(r.id == f.number)
-    if f.status in set(Status):
-        q = q.where(r.status == f.status)
-    elif f.status == "finished":
-        q = q.where(r.finished.is_(True))
-    elif f.status != "all":
-        q = q.where(r.finished.is_(False))
-    if f.category_id is not None:
-        q = q.where(r.category_id == f.category_id)
-    if f.overdue:
-        q = q.where(r.finished.is_(False), r.realise_due < now)
-    rows = await _all(engine, q.order_by(r.last_change_at.desc(), r.id.desc()).limit(PAGE))
+    rows = await _all(engine, q)
     return [Item(row, sla_of(row, now, settings)) for row in rows]
+
+
+async def monitor(
+    engine: AsyncEngine,
+    actor: Actor,
+    f: Filters,
+    page: int,
+    now: datetime,
+    settings: FaultSettings = DEFAULT,
+) -> Page:
+    """The monitoring list's page: the counts first, then the asked page within the pages
+    (past the last one: the last one)."""
+    c = await counts(engine, actor, f, now, settings)
+    pages = pages_for(c.total)
+    number = min(max(1, page), pages)
+    return Page(await reports(engine, actor, f, now, settings, number), c, number, pages)
 
 
 async def _all(engine: AsyncEngine, q: Any) -> list[Any]:

@@ -124,17 +124,29 @@ async def report_list(request: Request) -> Response:
         overdue=q.get("overdue") == "1",
         number=_int(q.get("number")),
     )
-    items = await listing.reports(request.app.state.engine, actor, f, now, settings_of(request.app))
+    asked = _int(q["page"]) if q.get("page") else 1
+    result = await listing.monitor(
+        request.app.state.engine, actor, f, asked or 1, now, settings_of(request.app)
+    )
+    # Told, not refused: a page that is not a number shows the first, an old link past the
+    # last page (reports finished since) the last.
+    notice = None
+    if asked is None or asked < 1:
+        notice = "not_a_number"
+    elif asked != result.number:
+        notice = "past_the_end"
     d = await dictionary.load(request.app.state.engine)
     return page(
         request,
         "faults/list.html",
         {
-            "items": items,
+            "result": result,
             "f": f,
             "d": d,
             "statuses": list(Status),
-            "late": sum(1 for i in items if i.sla.overdue or i.sla.take_up_late),
+            "page_notice": notice,
+            "asked": asked,
+            "page_size": listing.PAGE,
         },
     )
 

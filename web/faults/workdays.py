@@ -30,6 +30,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Far enough for any SLA (10 working days) over the longest holiday run; a calendar with no
 # working day at all is refused at construction instead of looping.
 _HORIZON_DAYS = 3660
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
 
 
 class CalendarError(ValueError):
@@ -209,6 +211,30 @@ class WorkCalendar:
         day = t_start.astimezone(self.tz).date()
         due = datetime.combine(day, start.time(), self.tz).astimezone(UTC)
         return min(max(due, t_start), t_end).astimezone(self.tz)
+
+    def late_cutoff(self, now: datetime, days: int) -> datetime:
+        """The latest start whose ``days`` working days are over at ``now``: for any moment
+        ``m``, ``now > add_days(m, days)`` exactly when ``m <= late_cutoff(now, days)``, so a
+        database counts late clocks with one comparison instead of loading every row. The
+        deadline never moves back as the start moves on, so the late starts are all those up
+        to one moment, found by bisection to the microsecond (what the databases keep). (A
+        00:00-24:00 calendar's repeated autumn hour is the one place add_days steps back.)"""
+        end = self._local(now).astimezone(UTC)
+
+        def late(us: int) -> bool:
+            return end > self.add_days(_EPOCH + timedelta(microseconds=us), days)
+
+        hi = (end - _EPOCH) // _US  # add_days(now, …) is never before now: not late
+        back = timedelta(days=1)
+        while not late(hi - back // _US):
+            back *= 2
+            if back > timedelta(days=2 * _HORIZON_DAYS):
+                raise CalendarError("no working day within ten years")
+        lo = hi - back // _US
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if late(mid) else (lo, mid)
+        return (_EPOCH + timedelta(microseconds=lo)).astimezone(self.tz)
 
 
 def lodz_calendar() -> WorkCalendar:

@@ -4,6 +4,7 @@ installed the appliance extra never needs the hub's or the web's libraries."""
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -76,26 +77,33 @@ def _asyncapi(args: argparse.Namespace) -> int:
     return main(args.rest)
 
 
-def _web(args: argparse.Namespace) -> int:
+WEB_ARGV = "OKIENKO_WEB_ARGV"
+"""How `okienko web --workers N` hands its options to each worker process (JSON argv)."""
+
+
+class _Refused(Exception):
+    """A bad option of `okienko web`: its message is printed and the command exits 2."""
+
+
+def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, Any]:
+    """``create_app``'s options from the command line, every one checked first (``reach``:
+    connect to the database once; a worker's parent has done that already)."""
     import asyncio
 
-    from hub.app import run
     from hub.config import ConfigError, load_site
-    from web.app import serve
-
-    try:
-        site = load_site(args.site).site if args.site else None
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
     from web.db.engine import DatabaseUrlError, check_reachable, database_url
     from web.notify.mail import Mailer, SmtpConfigError, smtp_settings
     from web.notify.outbox import Notifier, OutboxMailer
     from web.notify.sms import FileGateway, SmsapiGateway, SmsGateway
 
+    try:
+        site = load_site(args.site).site if args.site else None
+    except ConfigError as exc:
+        raise _Refused(str(exc)) from None
     mailer: Mailer = OutboxMailer(args.outbox, sender=args.mail_from)
     try:
-        asyncio.run(check_reachable(args.database_url or database_url()))
+        if reach:
+            asyncio.run(check_reachable(args.database_url or database_url()))
         if args.smtp:
             mailer = Mailer(
                 smtp_settings(
@@ -106,25 +114,80 @@ def _web(args: argparse.Namespace) -> int:
                 )
             )
     except (DatabaseUrlError, SmtpConfigError) as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        raise _Refused(str(exc)) from None
     token = os.environ.get("SMSAPI_TOKEN")
     sms: SmsGateway = SmsapiGateway(token) if token else FileGateway(args.outbox / "sms.jsonl")
-    run(
-        serve(
-            args.host,
-            args.port,
-            args.database_url,
-            site=site,
-            booking_limit=args.booking_limit,
-            public_url=args.public_url,
-            idle_logout_s=args.idle_logout,
-            notifier=Notifier(mailer, sms),
-            fault_settings=_fault_settings(args.faults_calendar),
-            helpdesk_contact=_helpdesk_contact(args),
-        )
+    return {
+        "site": site,
+        "booking_limit": args.booking_limit,
+        "public_url": args.public_url or f"http://{args.host}:{args.port}",
+        "idle_logout_s": args.idle_logout,
+        "notifier": Notifier(mailer, sms),
+        "fault_settings": _fault_settings(args.faults_calendar),
+        "helpdesk_contact": _helpdesk_contact(args),
+    }
+
+
+def _web(args: argparse.Namespace) -> int:
+    from hub.app import run
+    from web.app import serve
+
+    try:
+        options = _web_options(args)
+    except _Refused as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        return _web_workers(args, options)
+    run(serve(args.host, args.port, args.database_url, **options))
+    return 0
+
+
+def _web_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
+    """Several uvicorn worker processes on one socket. The cloud keeps no state in a process
+    (the database holds sessions' epochs, rate limits, jobs' claims; PostgreSQL's NOTIFY wakes
+    every worker's live pages), so any worker may serve any request. Migrations and the site
+    import run once here, before the workers start, so they never race each other."""
+    import asyncio
+
+    import uvicorn
+
+    from web.catalog import import_site
+    from web.db.engine import make_engine
+    from web.db.migrate import upgrade
+
+    async def prepare() -> None:
+        engine = make_engine(args.database_url)
+        try:
+            await upgrade(engine)
+            if options["site"] is not None:
+                await import_site(engine, options["site"])
+        finally:
+            await engine.dispose()
+
+    asyncio.run(prepare())
+    os.environ[WEB_ARGV] = json.dumps(args.argv)
+    uvicorn.run(
+        "okienko.cli:web_worker_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        lifespan="on",
+        log_level="warning",
     )
     return 0
+
+
+def web_worker_app() -> Any:
+    """The app of one worker of `okienko web --workers N`, from the parent's command line."""
+    from web.app import create_app
+
+    args = build_parser().parse_args(json.loads(os.environ[WEB_ARGV]))
+    # Called inside uvicorn's running loop: nothing here may start a loop of its own.
+    options = _web_options(args, reach=False)
+    options["site"] = None  # imported once by the parent
+    return create_app(args.database_url, **options)
 
 
 def _helpdesk_contact(args: argparse.Namespace) -> Any:
@@ -338,6 +401,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--helpdesk-hours", default="", help="helpdesk's hours, e.g. 'pon.–pt. 7:30–15:30'"
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes sharing the port (default 1); any number may run on one database",
+    )
     p.set_defaults(func=_web)
 
     p = sub.add_parser("staff-add", help="create a staff account of the cloud service")
@@ -414,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

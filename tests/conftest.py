@@ -15,6 +15,7 @@ from hub.config import parse_site_file
 from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
 from tests.support.hubproc import HubProcess
 from tests.support.sitefile import site_toml
+from tests.support.webproc import Smtp
 
 
 @dataclass
@@ -85,3 +86,11 @@ def connect(rig: SiteRig) -> Iterator[Callable[[str], HubClient]]:
     yield _connect
     for c in clients:
         c.stop()
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[Smtp]:
+    """A real SMTP server (aiosmtpd) whose inbox the module's tests read."""
+    server = Smtp.start()
+    yield server
+    server.stop()

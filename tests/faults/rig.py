@@ -3,7 +3,6 @@ and e-mail tests, with one signed-in HTTP client per role."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +14,6 @@ import pytest
 
 from tests.faults.conftest import PASSWORD, People, make_people
 from tests.support.webproc import Smtp, WebProcess, csrf_of
-from web.db.engine import make_engine
 
 
 @dataclass
@@ -27,14 +25,7 @@ class Rig:
     signed_in: dict[str, httpx.Client] = field(default_factory=dict)
 
     def db(self, work: Any) -> Any:
-        async def run() -> Any:
-            engine = make_engine(self.web.database_url)
-            try:
-                return await work(engine)
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(run())
+        return self.web.db(work)
 
     def client(self, who: str | None = None) -> httpx.Client:
         """A fresh anonymous client, or the role's signed-in one (signed in once: sign-ins

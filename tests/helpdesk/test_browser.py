@@ -5,14 +5,12 @@ publication and repetition. axe checks every page."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
@@ -25,7 +23,6 @@ from sqlalchemy import select
 
 from tests.support.browser import assert_accessible, chromium
 from tests.support.webproc import Smtp, WebProcess, body_text
-from web.db.engine import make_engine
 from web.helpdesk import accounts, store
 from web.helpdesk import tables as t
 from web.helpdesk.domain import Action, Actor, Role
@@ -43,16 +40,7 @@ class Rig:
     ids: dict[str, int]  # services, units and each person's account id by e-mail
 
     def db(self, work: Any) -> Any:
-        async def run() -> Any:
-            engine = make_engine(self.web.database_url)
-            try:
-                return await work(engine)
-            finally:
-                await engine.dispose()
-
-        # Playwright's sync API keeps an event loop in this thread: the database work gets its own.
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(lambda: asyncio.run(run())).result()
+        return self.web.db(work)
 
     def sql(self, statement: str, **params: Any) -> None:
         from sqlalchemy import text

@@ -4,7 +4,6 @@ rating from the request page, and the rejection e-mail with its reason."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -21,7 +20,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.webproc import Smtp, WebProcess, body_text, csrf_of
-from web.db.engine import make_engine
 from web.helpdesk import accounts, store
 from web.helpdesk.domain import Action, Actor, Role
 
@@ -39,14 +37,7 @@ class Site:
     _stack: ExitStack = field(default_factory=ExitStack)
 
     def db(self, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-        async def run() -> T:
-            engine = make_engine(self.web.database_url)
-            try:
-                return await work(engine)
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(run())
+        return self.web.db(work)
 
     @contextmanager
     def client(self, email: str | None = None, password: str = PASSWORD) -> Iterator[httpx.Client]:
@@ -139,13 +130,6 @@ def start(workdir: Path, smtp: Smtp, extra: list[str] | None = None) -> Site:
     site = Site(web, smtp, {})
     site.ids = site.db(seed)
     return site
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[Smtp]:
-    server = Smtp.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

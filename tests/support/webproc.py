@@ -3,19 +3,28 @@ collects what it sends; staff accounts created through ``okienko staff-add``."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from aiosmtpd.controller import Controller
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from web.db.engine import make_engine
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -166,6 +175,21 @@ class WebProcess:
             args += ["--service-point", service_point]
         done = subprocess.run(args, input=password + "\n", capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
+
+    def db(self, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+        """Run ``work`` on a fresh engine of this server's database, to set up or check what
+        a test cannot do through the pages. In a thread with its own loop: the caller may be a
+        sync test or hold an event loop already (Playwright's sync API keeps one)."""
+
+        async def run() -> T:
+            engine = make_engine(self.database_url)
+            try:
+                return await work(engine)
+            finally:
+                await engine.dispose()
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(lambda: asyncio.run(run())).result()
 
     def stop(self) -> None:
         self.proc.terminate()

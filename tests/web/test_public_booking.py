@@ -83,13 +83,6 @@ CLOSED_DAY = datetime.now(TZ) + timedelta(days=2)
 
 
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[Smtp]:
-    server = Smtp.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory, smtp: Smtp) -> Iterator[WebProcess]:
     tmp = tmp_path_factory.mktemp("public")
     proc = WebProcess.start(tmp, smtp_port=smtp.port, site=write_site(tmp))

@@ -20,13 +20,6 @@ PASSWORD = "Haslo-testowe-1"
 
 
 @pytest.fixture(scope="module")
-def smtp() -> Iterator[Smtp]:
-    server = Smtp.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory, smtp: Smtp) -> Iterator[WebProcess]:
     tmp = tmp_path_factory.mktemp("staff-register")
     site = tmp / "site.toml"

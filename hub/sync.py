@@ -92,13 +92,26 @@ class CloudSync:
                         log.exception("cloud sync failed (retrying in %.0f s)", backoff)
                         error = f"{type(exc).__name__}: {exc}"
                     await self._unhealthy(error)
-                    await asyncio.sleep(backoff)
+                    await self._wait_out(backoff, error)
                     backoff = min(BACKOFF_MAX_S, backoff * 2)
                     continue
                 if more:
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.hub.changed.wait(), self.settings.interval_s)
+
+    async def _wait_out(self, backoff: float, error: str) -> None:
+        """Sleep ``backoff`` seconds without trying the cloud again, but keep the reported
+        backlog true meanwhile: tickets issued during an outage show in the hub's status at
+        once (at most once a second), not only at the next try."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + backoff
+        while (left := until - loop.time()) > 0:
+            self.hub.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.hub.changed.wait(), left)
+                await self._unhealthy(error)
+                await asyncio.sleep(min(1.0, max(0.0, until - loop.time())))
 
     def _sign(self, client: httpx.AsyncClient) -> None:
         # Read each round: a token file replaced after a revocation is used without a restart.

@@ -301,3 +301,33 @@ async def test_a_reservation_cancelled_online_reaches_the_hub_and_cannot_check_i
     assert not refused.ok and refused.error and refused.error.code == "reservation_cancelled"
     admitted = await site.check_in(kept)
     assert admitted.ok and admitted.ticket and admitted.ticket.kind == "reservation", admitted
+
+
+async def test_tickets_issued_while_the_cloud_is_away_show_in_the_backlog_at_once(site: Site):
+    """The hub's status (what reception and the technician see) counts the unsent events as
+    they are made, not only at the sync's next try, which may be a minute away."""
+    attempts = 0
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        raise httpx.ConnectError("All connection attempts failed", request=request)
+
+    reports: list[msg.SyncHealth] = []
+    sync = CloudSync(site.hub, site.settings, transport=httpx.MockTransport(unreachable))
+    sync.on_health = reports.append
+    task = asyncio.create_task(sync.run())
+    try:
+        await eventually(lambda: reports, "the outage reported")
+        assert not reports[-1].online and reports[-1].backlog == 0 and attempts == 1
+        await site.issue()
+        await eventually(lambda: reports[-1].backlog == 1, "the backlog of one", seconds=3)
+        assert attempts == 1, "the backlog waited for a retry instead of being told at once"
+        for _ in range(2):  # then at most once a second, and at every try
+            await site.issue()
+        await eventually(lambda: reports[-1].backlog == 3, "the backlog of three", seconds=5)
+        assert not reports[-1].online and "connection" in (reports[-1].last_error or "")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

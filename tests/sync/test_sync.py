@@ -36,6 +36,8 @@ class Linked:
     web_db: Path
 
     def restart_web(self) -> None:
+        if self.web.proc.poll() is None:
+            return  # still serving
         port = int(self.web.url.rsplit(":", 1)[1])
         self.web = WebProcess.start(
             self.rig.dir / "web",
@@ -227,38 +229,47 @@ def cloud_ticket_states(linked: Linked) -> dict[str, str]:
 def test_every_event_arrives_once_through_a_cloud_outage_and_a_hub_kill(linked: Linked):
     hub_db = linked.rig.dir / "hub.sqlite3"
     linked.web.stop()  # the internet is down: the site carries on alone
-    with HubClient(linked.rig.creds("dispenser-1")) as d:
-        issue(d, 250)
-    with HubClient(linked.rig.creds("terminal-2")) as t:
-        serve(t, 15, no_show_at=3)
-    health = hub_status(linked.rig)
-    assert health.sync is not None and not health.sync.online and health.sync.backlog > 0
-    linked.hub.kill9()  # and the hub dies halfway, mid-backlog
-    linked.hub.start()
-    with HubClient(linked.rig.creds("dispenser-2")) as d:
-        issue(d, 250)
-    with HubClient(linked.rig.creds("terminal-2")) as t:
-        serve(t, 15, no_show_at=7)
-        counter_op(t, Operation.CALL_NEXT)  # one left called, as the cloud comes back
-    linked.restart_web()
-    wait_until(
-        lambda: len(cloud_events(linked.web_db)) == len(hub_events(hub_db)),
-        timeout=60,
-        what="the cloud to catch up",
-    )
-    wait_until(
-        lambda: (h := hub_status(linked.rig).sync) is not None and h.online and h.backlog == 0,
-        what="the hub to report the sync healthy again",
-    )
-    # Exactly the hub's events, each once, byte for byte the same record.
-    assert [s for s, _ in cloud_events(linked.web_db)] == [s for s, _ in hub_events(hub_db)]
-    issued = [b for _, b in cloud_events(linked.web_db) if '"ticket_issued"' in b]
-    assert len(issued) >= 500
-    # And each ticket ends as the hub has it: served, skipped, called, still waiting.
-    hub_states, cloud_states = hub_ticket_states(linked), cloud_ticket_states(linked)
-    assert cloud_states == hub_states
-    counts = {s: list(hub_states.values()).count(s) for s in set(hub_states.values())}
-    assert counts["done"] >= 28 and counts["called"] == 1 and counts["waiting"] > 400, counts
+    try:
+        with HubClient(linked.rig.creds("dispenser-1")) as d:
+            issue(d, 250)
+        with HubClient(linked.rig.creds("terminal-2")) as t:
+            serve(t, 15, no_show_at=3)
+        # The hub's status tells of the outage and of what waits to be sent.
+        wait_until(
+            lambda: (
+                (h := hub_status(linked.rig).sync) is not None and not h.online and h.backlog > 0
+            ),
+            timeout=5,
+            what="the hub to report the cloud away and its backlog",
+        )
+        linked.hub.kill9()  # and the hub dies halfway, mid-backlog
+        linked.hub.start()
+        with HubClient(linked.rig.creds("dispenser-2")) as d:
+            issue(d, 250)
+        with HubClient(linked.rig.creds("terminal-2")) as t:
+            serve(t, 15, no_show_at=7)
+            counter_op(t, Operation.CALL_NEXT)  # one left called, as the cloud comes back
+        linked.restart_web()
+        wait_until(
+            lambda: len(cloud_events(linked.web_db)) == len(hub_events(hub_db)),
+            timeout=60,
+            what="the cloud to catch up",
+        )
+        wait_until(
+            lambda: (h := hub_status(linked.rig).sync) is not None and h.online and h.backlog == 0,
+            what="the hub to report the sync healthy again",
+        )
+        # Exactly the hub's events, each once, byte for byte the same record.
+        assert [s for s, _ in cloud_events(linked.web_db)] == [s for s, _ in hub_events(hub_db)]
+        issued = [b for _, b in cloud_events(linked.web_db) if '"ticket_issued"' in b]
+        assert len(issued) >= 500
+        # And each ticket ends as the hub has it: served, skipped, called, still waiting.
+        hub_states, cloud_states = hub_ticket_states(linked), cloud_ticket_states(linked)
+        assert cloud_states == hub_states
+        counts = {s: list(hub_states.values()).count(s) for s in set(hub_states.values())}
+        assert counts["done"] >= 28 and counts["called"] == 1 and counts["waiting"] > 400, counts
+    finally:
+        linked.restart_web()  # the later tests need their cloud, also after a failure here
 
 
 def book_on_the_web(linked: Linked, email: str) -> str:

@@ -105,6 +105,9 @@ def run(
 
         def build(self) -> Any:
             self._frame_log = _frame_log()
+            from appliance.common import widget_map
+
+            widget_map.install()
             presenter.subscribe(lambda model: Clock.schedule_once(lambda _dt: self._show(model)))
             Clock.schedule_interval(lambda _dt: getattr(presenter, "tick", lambda: None)(), 1.0)
             client.start_background()
@@ -115,7 +118,11 @@ def run(
             return root
 
         def _show(self, model: Any) -> None:
-            root.show(model)
+            try:
+                root.show(model)
+            except Exception:  # a drawing bug must not take the device off the counter
+                log.exception("the screen could not show the new state")
+                return
             if self._frame_log is not None:
                 self._frame_log.shown(model)
             if screenshot is not None and screenshot_after is None and ready(model):

@@ -173,20 +173,24 @@ class CounterPresenter(Presenter[CounterModel]):
                 "paused": _("Break"),
                 "closed": _("Closed"),
             }[st.status]
+            # Only what can happen next is enabled: a called visitor is recalled, started or
+            # marked absent; only a visitor whose service started can be finished (served).
             has = current is not None
             called = has and current is not None and current.state == "called"
+            serving = has and not called
             open_ = st.status == "open"
+            paused = st.status == "paused"
             buttons = (
                 Button(Operation.CALL_NEXT, _("Call next"), open_ and not called),
                 Button(Operation.RECALL, _("Call again"), called),
                 Button(Operation.START_SERVICE, _("Start"), called),
-                Button(Operation.FINISH_SERVICE, _("Finish"), has),
+                Button(Operation.FINISH_SERVICE, _("Finish"), serving),
                 Button(Operation.NO_SHOW, _("Did not come"), called),
                 Button(Operation.TRANSFER, _("Transfer"), has),
                 Button(
-                    Operation.RESUME_COUNTER if st.status == "paused" else Operation.PAUSE_COUNTER,
-                    _("Resume") if st.status == "paused" else _("Break"),
-                    signed_in,
+                    Operation.RESUME_COUNTER if paused else Operation.PAUSE_COUNTER,
+                    _("Resume") if paused else _("Break"),
+                    paused or (open_ and not has),
                 ),
                 Button(Operation.CLOSE_COUNTER, _("Sign out"), signed_in and not has),
             )

@@ -33,6 +33,8 @@ class CounterView(FloatLayout):  # type: ignore[misc]
         self.clerk: str | None = None
         self.pin = ""
         self.model: CounterModel | None = None
+        # Strong references: ``ids`` are weak, and a layer out of the tree must survive.
+        self._main, self._signin = self.ids.main.__self__, self.ids.signin.__self__
         self._build_keypad()
 
     def _build_keypad(self) -> None:
@@ -75,14 +77,21 @@ class CounterView(FloatLayout):  # type: ignore[misc]
             if model.available
             else ""
         )
-        main, signin = self.ids.main, self.ids.signin
-        main.opacity, main.disabled = (1, False) if model.signed_in else (0, True)
-        signin.opacity, signin.disabled = (0, True) if model.signed_in else (1, False)
-        if not model.available:  # no taps that go nowhere while the hub cannot answer
-            main.disabled = signin.disabled = True
+        self._show_layer(model.signed_in)
+        # No taps that go nowhere while the hub cannot answer.
+        self._main.disabled = self._signin.disabled = not model.available
         self._fill_buttons(model)
         self._fill_clerks(model)
         self._update_prompt()
+
+    def _show_layer(self, signed_in: bool) -> None:
+        """Only the layer in use stays in the widget tree: a hidden one that stayed would
+        still catch every touch (Kivy lets a disabled widget swallow touches)."""
+        shown, hidden = (self._main, self._signin) if signed_in else (self._signin, self._main)
+        if hidden.parent is not None:
+            self.remove_widget(hidden)
+        if shown.parent is None:
+            self.add_widget(shown, index=1)  # under the offline notice, which stays on top
 
     def _fill_buttons(self, model: CounterModel) -> None:
         grid: GridLayout = self.ids.buttons

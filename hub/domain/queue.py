@@ -143,6 +143,8 @@ class Queue:
                 return [ev.CounterOpened(at=now, counter=cid, clerk=clerk)]
             case cmd.PauseCounter(counter=cid):
                 self._require_status(cid, CounterStatus.OPEN)
+                if self.state.counter(cid).current is not None:
+                    raise err.CounterBusy("finish or mark the current visitor first")
                 return [ev.CounterPaused(at=now, counter=cid)]
             case cmd.ResumeCounter(counter=cid):
                 self._require_status(cid, CounterStatus.PAUSED)
@@ -207,7 +209,8 @@ class Queue:
         return events
 
     def _finish(self, cid: str, now: datetime) -> list[ev.Event]:
-        t = self._current(cid, TicketState.CALLED, TicketState.SERVING)
+        # "Served" means started: a called visitor who never came is a no-show, not a visit.
+        t = self._current(cid, TicketState.SERVING)
         events: list[ev.Event] = [ev.ServiceFinished(at=now, ticket_id=t.id, counter=cid)]
         runtime = self.state.counter(cid)
         # Seed 004: a visitor who missed the call is called again once the next one is served.

@@ -58,6 +58,9 @@ def test_counter_terminal_signs_in_calls_and_explains_refusals(hub: HubProcess, 
     assert {b.label: b.enabled for b in model.buttons}["Przywołaj ponownie"]
     counter.press(Operation.CALL_NEXT)  # the visitor is only called: the hub refuses
     assert "Najpierw" in counter.model().message
+    assert not {b.label: b.enabled for b in counter.model().buttons}["Zakończ"]
+    counter.press(Operation.START_SERVICE)
+    assert {b.label: b.enabled for b in counter.model().buttons}["Zakończ"]
     counter.press(Operation.FINISH_SERVICE)
     eventually(lambda: counter.model().ticket == "")
     assert counter.model().served_today >= 1
@@ -91,6 +94,7 @@ def test_group_display_shows_and_speaks_a_new_call(hub: HubProcess, connect: Con
     assert display.model().calls[0].counter == "3"
     eventually(lambda: any(number[1:].lstrip("0") in t for t in spoken.texts))
     assert any("stanowiska 3" in t for t in spoken.texts)
+    terminal.request(Operation.START_SERVICE, msg.CounterRequest(request_id=new_request_id()))
     terminal.request(Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id()))
 
 
@@ -108,6 +112,7 @@ def test_counter_display_shows_the_number_then_break(hub: HubProcess, connect: C
     reply = terminal.request(Operation.CALL_NEXT, msg.CounterRequest(request_id=new_request_id()))
     assert reply.ok and reply.ticket
     eventually(lambda: screen.model().number == reply.ticket.number)  # type: ignore[union-attr]
+    terminal.request(Operation.START_SERVICE, msg.CounterRequest(request_id=new_request_id()))
     terminal.request(Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id()))
     terminal.request(Operation.PAUSE_COUNTER, msg.CounterRequest(request_id=new_request_id()))
     eventually(lambda: screen.model().note == "Przerwa" and screen.model().number == "")
@@ -154,6 +159,7 @@ def test_a_call_is_spoken_in_polish_by_espeak_ng(hub: HubProcess, connect: Conne
         assert spoken and "stanowiska 1" in spoken[-1].text
         # A chime, then at least a second of speech.
         assert len(player.seconds) >= 2 and player.seconds[-1] > 1.0
+        terminal.request(Operation.START_SERVICE, msg.CounterRequest(request_id=new_request_id()))
         terminal.request(Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id()))
     finally:
         announcer.close()

@@ -18,41 +18,13 @@ from hub.contract import messages as msg
 from hub.contract.topics import Operation
 from tests.conftest import SiteRig
 from tests.support.hubproc import HubProcess
+from tests.support.screen import info_file
 from tests.support.sitefile import CLERK_PIN
 
 pytestmark = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run")
 
 HIGHLIGHT = (255, 214, 0)  # the display's colour for a fresh call / the flash
 SIZES = [(800, 480), (1024, 600), (1920, 1080)]
-
-
-def info_file(rig: SiteRig, path: Path) -> Path:
-    from hub.config import load_site
-
-    site = load_site(rig.config).site
-    devices = {
-        d.id: {
-            "role": str(d.role),
-            "username": d.id,
-            "password": rig.passwords[d.id],
-            **({"counter": d.counter} if d.counter else {}),
-        }
-        for d in site.devices
-    }
-    path.write_text(
-        json.dumps(
-            {
-                "mqtt": {
-                    "host": "127.0.0.1",
-                    "port": rig.port,
-                    "site": rig.site_id,
-                    "topic_root": f"okienko/v1/{rig.site_id}",
-                },
-                "devices": devices,
-            }
-        )
-    )
-    return path
 
 
 def screenshot(

@@ -40,7 +40,7 @@ class CounterView(FloatLayout):  # type: ignore[misc]
     def _build_keypad(self) -> None:
         pad = self.ids.keypad
         for key in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "⌫", "OK"]:
-            b = Factory.BigButton(text=key if key != "⌫" else "<")
+            b = Factory.KeyButton(text=key if key != "⌫" else "<")
             b.bind(on_release=lambda _b, k=key: self._key(k))
             pad.add_widget(b)
 
@@ -70,7 +70,9 @@ class CounterView(FloatLayout):  # type: ignore[misc]
         )
         self.ticket = model.ticket
         self.ticket_state = model.ticket_state
-        waiting = ", ".join(f"{name}: {n}" for name, n in model.waiting)
+        # No-break spaces inside an item: a line may wrap between services, never inside one
+        # ("Sprawy meldunkowe:" on one line and its "0" on the next).
+        waiting = ", ".join(f"{name}: {n}".replace(" ", "\u00a0") for name, n in model.waiting)
         served = model.texts.get("served", "")
         self.waiting_text = (
             f"{model.texts.get('waiting', '')}: {waiting}\n{served}: {model.served_today}"
@@ -105,7 +107,7 @@ class CounterView(FloatLayout):  # type: ignore[misc]
         grid: GridLayout = self.ids.clerks
         grid.clear_widgets()
         for cid, name in model.clerks:
-            w = Factory.BigButton(text=name)
+            w = Factory.ClerkButton(text=name, font_size=max(self.height * 0.045, 20))
             if cid == self.clerk:
                 w.background_color = (0.95, 0.6, 0.1, 1)
             w.bind(on_release=lambda _w, c=cid: self._choose_clerk(c))

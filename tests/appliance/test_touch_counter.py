@@ -17,7 +17,7 @@ from appliance.common.hub_client import HubClient, new_request_id
 from hub.contract import messages as msg
 from hub.contract.topics import Operation, Topics
 from tests.conftest import SiteRig, make_rig
-from tests.support.screen import NEEDS_X, ApplianceWindow, info_file
+from tests.support.screen import NEEDS_X, ApplianceWindow, info_file, ocr
 from tests.support.sitefile import CLERK_PIN
 
 pytestmark = NEEDS_X
@@ -212,15 +212,44 @@ def test_a_finish_of_a_visitor_never_started_is_refused_by_the_hub(
         ).ok
 
 
-def test_sign_in_names_are_readable_at_800x480(
-    rig: SiteRig, s1: CounterWatch, tmp_path: Path
-) -> None:
-    screen = ApplianceWindow("counter", "terminal-1", info_file(rig, tmp_path / "i.json"), tmp_path)
-    with screen:
-        name = screen.button("Ewa Testowa")
-        assert name.h >= 60 and name.w >= 150
-        # Read back from the pixels: the name is big enough for Tesseract, so for a clerk.
-        from tests.support.screen import ocr
+CLERKS = (
+    "Anna Nowak",
+    "Piotr Wiśniewski",
+    "Katarzyna Wójcik",
+    "Tomasz Kamiński",
+    "Magdalena Lewandowska",
+    "Paweł Zieliński",
+    "Joanna Szymańska",
+)
 
-        text = ocr(screen.screenshot(tmp_path / "signin.png"))
-        assert "Ewa" in text and "Testowa" in text, text
+
+@pytest.mark.parametrize("size", [(800, 480), (1024, 600)])
+def test_sign_in_names_are_readable(tmp_path: Path, size: tuple[int, int]) -> None:
+    """A location with eight clerks: every name is a finger-sized button that a person (and
+    Tesseract) can read off the screen, and the one chosen by a tap signs in."""
+    (tmp_path / "site").mkdir()
+    rig = make_rig(tmp_path / "site", more_clerks=CLERKS)
+    hub = rig.hub().start()
+    try:
+        screen = ApplianceWindow(
+            "counter", "terminal-1", info_file(rig, tmp_path / "i.json"), tmp_path, size
+        )
+        with screen:
+            for name in ("Ewa Testowa", *CLERKS[:5]):
+                button = screen.button(name)
+                assert button.h >= 56 and button.w >= 150, button
+            text = ocr(screen.screenshot(tmp_path / "signin.png"))
+            for name in ("Ewa Testowa", *CLERKS[:5]):
+                assert all(part in text for part in name.split()), (name, text)
+            watch = CounterWatch(rig, "s1")
+            try:
+                screen.tap("Tomasz Kamiński")
+                for digit in CLERK_PIN:
+                    screen.tap(digit)
+                screen.tap("OK")
+                watch.until(lambda s: s["clerk"] == "Tomasz Kamiński", "Tomasz signed in")
+            finally:
+                watch.stop()
+    finally:
+        hub.stop()
+        rig.broker.stop()

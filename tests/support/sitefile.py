@@ -21,9 +21,14 @@ def site_toml(
     mqtt_port: int,
     hub_password: str,
     pin_hash: str | None = None,
+    more_clerks: tuple[str, ...] = (),
 ) -> str:
     limit = f"building_limit = {building_limit}\n" if building_limit else ""
     pin_hash = pin_hash or hash_pin(CLERK_PIN)
+    extra = "".join(
+        f'\n[[site.clerks]]\nid = "clerk{i}"\nname = "{name}"\npin_hash = "{pin_hash}"\n'
+        for i, name in enumerate(more_clerks, 2)
+    )
     return f"""
 [site]
 id = "{site_id}"
@@ -111,7 +116,7 @@ counter = "s1"
 id = "ewa"
 name = "Ewa Testowa"
 pin_hash = "{pin_hash}"
-
+{extra}
 [hub]
 database = "{database}"
 durability = "full"

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from hub.clerks import PinChecker
 from hub.config import Device, DeviceRole, Site
+from hub.contract import access_code
 from hub.contract import messages as msg
 from hub.contract.sync import DeviceHealth, TicketLive
 from hub.contract.sync import Snapshot as SyncSnapshot
@@ -272,7 +273,7 @@ class Hub:
                 service=request.service, kind=request.kind, priority_reason=request.priority_reason
             )
         if isinstance(request, msg.CheckInRequest):
-            code = request.code.upper()
+            code = access_code.normalise(request.code)
             return check_in(
                 await self.store.reservation(code),
                 self.clock(),

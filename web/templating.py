@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from hub.contract.access_code import grouped
 from web import i18n
 from web.security import csrf_token
 
@@ -49,6 +50,7 @@ def _tz():  # type: ignore[no-untyped-def]
 
 
 env.filters["date"] = _date
+env.filters["code"] = grouped  # an access code in groups of four
 env.filters["time"] = _time
 env.filters["datetime"] = _datetime
 

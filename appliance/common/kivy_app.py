@@ -105,6 +105,7 @@ def run(
 
         def build(self) -> Any:
             self._frame_log = _frame_log()
+            self._last: Any = None
             from appliance.common import widget_map
 
             widget_map.install()
@@ -118,6 +119,9 @@ def run(
             return root
 
         def _show(self, model: Any) -> None:
+            if model == self._last:
+                return  # nothing new (the presenter's tick): redrawing would only risk taps
+            self._last = model
             try:
                 root.show(model)
             except Exception:  # a drawing bug must not take the device off the counter

@@ -182,20 +182,28 @@ class ApplianceWindow:
         self._wait(lambda: ok(self), timeout, what)
 
     def wait_text(self, fragment: str, timeout: float = 15.0) -> None:
-        self.wait_for(lambda s: fragment in s.texts(), f"{fragment!r} never shown", timeout)
+        try:
+            self.wait_for(lambda s: fragment in s.texts(), f"{fragment!r} never shown", timeout)
+        except AssertionError as exc:
+            raise AssertionError(
+                f"{fragment!r} never shown; the screen says:\n{self.texts()}"
+            ) from exc
 
     def button(self, label: str, timeout: float = 15.0, *, enabled: bool = False) -> Widget:
-        """The button whose text starts with ``label`` (its first line, for two-line tiles);
-        with ``enabled``, once it is drawn enabled, as a person waits for it to light up."""
+        """The button labelled ``label``, or else the one whose text starts with it (its
+        first line, for two-line tiles); with ``enabled``, once it is drawn enabled, as a
+        person waits for it to light up."""
         found: list[Widget] = []
 
         def present(s: ApplianceWindow) -> bool:
             if enabled and not s.settled():
                 return False
+            buttons = [w for w in s.widgets() if w.kind == "button"]
+            exact = [w for w in buttons if w.text == label]
             found[:] = [
                 w
-                for w in s.widgets()
-                if w.kind == "button" and w.text.startswith(label) and not (enabled and w.disabled)
+                for w in exact or buttons
+                if w.text.startswith(label) and not (enabled and w.disabled)
             ]
             return bool(found)
 
@@ -228,15 +236,19 @@ class ApplianceWindow:
         return w
 
     def _focus(self) -> None:
-        out = subprocess.run(
-            ["xdotool", "search", "--name", "Okienko"],
+        """Keys go to the appliance's window: the only window on this screen (there is no
+        window manager, so the X focus follows the pointer, which is moved over it)."""
+        w, h = self.size
+        self._xdotool("mousemove", str(w // 2), str(h // 2))
+        found = subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", ""],
             env={**os.environ, "DISPLAY": self.display},
             capture_output=True,
             text=True,
             timeout=10,
-        )
-        window = out.stdout.split()[0]
-        self._xdotool("windowfocus", "--sync", window)
+        ).stdout.split()
+        if found:
+            self._xdotool("windowfocus", found[0])
 
     def type(self, text: str) -> None:
         """Type as a keyboard (or a code scanner acting as one) does."""

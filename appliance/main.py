@@ -49,21 +49,19 @@ def _builder(config: ApplianceConfig) -> Any:
     if role == "display":
         from appliance.display.presenter import DisplayPresenter
         from appliance.display.view import DisplayView
+        from hub.contract import messages as msg
 
         def build(client: HubClient) -> tuple[Any, Any]:
-            speaker = None
+            presenter = DisplayPresenter(client, language=config.language)
             if config.voice.enabled:
                 try:
                     from appliance.speech.announcer import default_announcer
 
-                    speaker = default_announcer(config)
+                    presenter.speaker = default_announcer(config, presenter.report_speech)
+                    presenter.report_speech(msg.SpeechState.OK)
                 except Exception as exc:  # a display without voice still shows the calls
-                    import logging
-
-                    logging.getLogger("okienko.appliance").warning("no voice: %s", exc)
-            return DisplayPresenter(
-                client, language=config.language, speaker=speaker
-            ), DisplayView()
+                    presenter.report_speech(msg.SpeechState.FAILING, f"no voice: {exc}")
+            return presenter, DisplayView()
 
         return build
     if role == "counter-display":

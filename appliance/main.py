@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,16 +53,20 @@ def _builder(config: ApplianceConfig) -> Any:
         from hub.contract import messages as msg
 
         def build(client: HubClient) -> tuple[Any, Any]:
-            presenter = DisplayPresenter(client, language=config.language)
+            speaker = None
             if config.voice.enabled:
+                from appliance.speech.health import report_speech
+
                 try:
                     from appliance.speech.announcer import default_announcer
 
-                    presenter.speaker = default_announcer(config, presenter.report_speech)
-                    presenter.report_speech(msg.SpeechState.OK)
+                    speaker = default_announcer(config, functools.partial(report_speech, client))
+                    report_speech(client, msg.SpeechState.OK)
                 except Exception as exc:  # a display without voice still shows the calls
-                    presenter.report_speech(msg.SpeechState.FAILING, f"no voice: {exc}")
-            return presenter, DisplayView()
+                    report_speech(client, msg.SpeechState.FAILING, f"no voice: {exc}")
+            return DisplayPresenter(
+                client, language=config.language, speaker=speaker
+            ), DisplayView()
 
         return build
     if role == "counter-display":

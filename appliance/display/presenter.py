@@ -7,11 +7,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from appliance.common.hub_client import SOFTWARE, HubClient
+from appliance.common.hub_client import HubClient
 from appliance.common.presenter import Presenter
 from hub.contract import messages as msg
 
@@ -80,21 +80,6 @@ class DisplayPresenter(Presenter[DisplayModel]):
         if self.speaker is not None and voice:
             text = called.announcement.pl if self.language == "pl" else called.announcement.en
             self.speaker.announce(text)
-
-    def report_speech(self, state: msg.SpeechState, detail: str = "") -> None:
-        """The announcer's health for the fleet view (retained, and sent again on reconnect)."""
-        if state is not msg.SpeechState.OK:
-            log.warning("speech %s: %s", state, detail)
-        self.client.report_status(
-            msg.DeviceStatus(
-                device=self.client.creds.device,
-                role="display",
-                software=SOFTWARE,
-                speech=state,
-                detail=detail[:200] or None,  # the cloud keeps 200 characters
-                at=datetime.now(UTC),
-            )
-        )
 
     def tick(self) -> None:
         """Called every second by the view: the clock and the highlight's end."""

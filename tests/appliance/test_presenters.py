@@ -177,6 +177,7 @@ def test_a_display_whose_speech_fails_shows_a_speech_fault_in_the_fleet(  # type
     rig, hub: HubProcess, connect: Connect, tmp_path
 ):
     from appliance.speech.announcer import Announcer
+    from appliance.speech.health import report_speech
     from appliance.speech.tts import Pyttsx3Synthesizer
     from tests.support.observe import watching
 
@@ -186,14 +187,14 @@ def test_a_display_whose_speech_fails_shows_a_speech_fault_in_the_fleet(  # type
     (workdir / "call.wav").symlink_to("/dev/full")  # a full disk: every WAV write fails
     topic = f"okienko/v1/{rig.site_id}/status/display-1"
     with watching(rig.port, rig.passwords["hub"], topic) as seen:
-        display = DisplayPresenter(connect("display-1"))
+        client = connect("display-1")
         announcer = Announcer(
             Pyttsx3Synthesizer(timeout_s=1, attempts=2),
             player,
             workdir=workdir,
-            on_health=display.report_speech,
+            on_health=lambda state, detail: report_speech(client, state, detail),
         )
-        display.speaker = announcer
+        display = DisplayPresenter(client, speaker=announcer)
         try:
             eventually(lambda: display.model().available)
             terminal = connect("terminal-2")

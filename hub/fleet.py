@@ -1,4 +1,4 @@
-"""What the hub knows of its devices: presence (Last Will), software and printer state."""
+"""What the hub knows of its devices: presence (Last Will), software, printer and speech state."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class DeviceHealth:
     online: bool = False
     software: str | None = None
     printer: msg.PrinterState = msg.PrinterState.NONE
+    speech: msg.SpeechState = msg.SpeechState.NONE
     detail: str | None = None
     last_seen: datetime | None = None
 
@@ -53,5 +54,6 @@ class Fleet:
             return
         health.software = status.software
         health.printer = status.printer
+        health.speech = status.speech
         health.detail = status.detail
         health.last_seen = self._clock()

@@ -171,6 +171,7 @@ class Hub:
                 online=d.online,
                 software=d.software,
                 printer=d.printer,
+                speech=d.speech,
                 detail=d.detail,
                 last_seen=d.last_seen,
             )

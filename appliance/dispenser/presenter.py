@@ -340,6 +340,8 @@ class DispenserPresenter(Presenter[DispenserModel]):
 def _printed_ticket(ticket: msg.TicketInfo, site_name: str, _: Callable[[str], str]) -> Any:
     from appliance.printing.ticket import PrintedTicket
 
+    # The ticket says what kind it is, so the visitor and the clerk see why it came out of turn.
+    kinds = {TicketKind.PRIORITY: _("Priority service"), TicketKind.RESERVATION: _("Booked visit")}
     return PrintedTicket(
         site_name=site_name,
         service_name=ticket.service_name,
@@ -347,5 +349,8 @@ def _printed_ticket(ticket: msg.TicketInfo, site_name: str, _: Callable[[str], s
         people_ahead=ticket.people_ahead,
         issued_at=ticket.issued_at,
         eticket_url=ticket.eticket_url,
+        kind_label=kinds.get(ticket.kind),
         note=_("Please wait for your number on the screen."),
+        ahead_label=_("People ahead of you"),
+        qr_label=_("Scan to follow the queue on your phone"),
     )

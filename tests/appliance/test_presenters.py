@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
+
 from appliance.common.hub_client import HubClient, new_request_id
 from appliance.counter.presenter import CounterPresenter
 from appliance.counter_display.presenter import CounterDisplayPresenter
@@ -173,3 +175,53 @@ def test_an_appliance_announces_its_software_to_the_fleet(rig, hub: HubProcess):
         with HubClient(rig.creds("cdisplay-1"), role="counter-display"):
             eventually(lambda: bool(got))
     assert got[-1]["role"] == "counter-display" and got[-1]["software"].startswith("okienko")
+
+
+# pyttsx3 reports the failed write in its callback as "Exception ignored": expected here
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_display_whose_speech_fails_shows_a_speech_fault_in_the_fleet(  # type: ignore[no-untyped-def]
+    rig, hub: HubProcess, connect: Connect, tmp_path
+):
+    from appliance.speech.announcer import Announcer
+    from appliance.speech.health import report_speech
+    from appliance.speech.tts import Pyttsx3Synthesizer
+    from tests.support.observe import watching
+
+    player = WavRecorder()
+    workdir = tmp_path / "speech"
+    workdir.mkdir()
+    (workdir / "call.wav").symlink_to("/dev/full")  # a full disk: every WAV write fails
+    topic = f"okienko/v1/{rig.site_id}/status/display-1"
+    with watching(rig.port, rig.passwords["hub"], topic) as seen:
+        client = connect("display-1")
+        announcer = Announcer(
+            Pyttsx3Synthesizer(timeout_s=1, attempts=2),
+            player,
+            workdir=workdir,
+            on_health=lambda state, detail: report_speech(client, state, detail),
+        )
+        display = DisplayPresenter(client, speaker=announcer)
+        try:
+            eventually(lambda: display.model().available)
+            terminal = connect("terminal-2")
+            terminal.request(
+                Operation.SIGN_IN,
+                msg.SignInRequest(request_id=new_request_id(), clerk="ewa", pin=CLERK_PIN),
+            )
+            connect("dispenser-1").request(
+                Operation.ISSUE_TICKET,
+                msg.IssueTicketRequest(request_id=new_request_id(), service="dowody"),
+            )
+            assert terminal.request(
+                Operation.CALL_NEXT, msg.CounterRequest(request_id=new_request_id())
+            ).ok
+            eventually(lambda: any(s.get("speech") == "failing" for s in seen), timeout=20)
+            terminal.request(
+                Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id())
+            )
+        finally:
+            announcer.close()
+    status = next(s for s in seen if s.get("speech") == "failing")
+    assert status["role"] == "display" and "did not finish" in status["detail"]
+    assert announcer.played[-1].outcome == "failed"
+    assert len(player.seconds) == 1  # the chime played; there was no speech to play

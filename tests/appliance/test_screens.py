@@ -162,3 +162,24 @@ def test_dispenser_shows_service_tiles(busy_site: SiteRig, tmp_path: Path, size:
     # Blue touch tiles for the open services, a grey one for the closed service.
     assert share(img, (41, 107, 217), 30) > 0.3
     assert share(img, (51, 59, 77), 20) > 0.02
+
+
+def test_a_display_with_voice_tells_the_fleet_its_speech_works(busy_site: SiteRig, tmp_path: Path):
+    import time
+
+    from tests.support.observe import watching
+
+    topic = f"okienko/v1/{busy_site.site_id}/status/display-1"
+    screenshot(
+        info_file(busy_site, tmp_path / "i.json"),
+        "display",
+        "display-1",
+        tmp_path / "display.png",
+        (800, 480),
+    )
+    # retained: what the hub's fleet view holds for the display once it has started
+    with watching(busy_site.port, busy_site.passwords["hub"], topic) as seen:
+        deadline = time.monotonic() + 5
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert seen and seen[-1]["role"] == "display" and seen[-1]["speech"] == "ok", seen

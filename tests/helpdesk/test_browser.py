@@ -384,7 +384,7 @@ def test_sign_in_password_reset_the_full_form_and_error_states_pass_axe(rig: Rig
 
     ola = rig.page("ola@sp5.example", from_ip="10.0.0.6")
     open_form(rig, ola, "Szkolenie BHP")
-    expect(ola.locator("label[for=f1]")).to_contain_text("Liczba osób")
+    expect(ola.locator("label[for=field-f1]")).to_contain_text("Liczba osób")
     ola.check("input[name=encrypt][value=yes]")
     ola.fill("#due_on", "2030-06-30")
     ola.check("input[name=publish_later]")

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from web.helpdesk import contact, crypto, listing, notices, store
 from web.helpdesk import tables as t
 from web.helpdesk.account_routes import routes as account_routes
-from web.helpdesk.accounts import fields_of
+from web.helpdesk.accounts import field_values, fields_of
 from web.helpdesk.admin_routes import routes as admin_routes
 from web.helpdesk.domain import (
     STATUS_LABELS,
@@ -246,7 +246,7 @@ async def file_request(request: Request) -> Response:
             address_id=_int(form.get("address")) or 0,
             service_id=_int(form.get("service")) or 0,
             text=str(form.get("text", "")),
-            fields={k: str(v) for k, v in form.items() if k.startswith("f") and k[1:].isdigit()},
+            fields=field_values(form),
             due_on=_date(form.get("due_on")) if form.get("due_on") else None,
             publish_at=_publish_at(form),
             repeat=repeat,

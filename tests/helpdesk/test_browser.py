@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.support.browser import assert_accessible, chromium
 from tests.support.webproc import Smtp, WebProcess, body_text
@@ -363,6 +363,37 @@ def test_a_scheduled_request_publishes_and_a_repeating_one_repeats_on_time(rig: 
     rig.check(ola, "list-recurring")
     rows.first.locator("a").first.click()
     expect(ola.locator(".facts")).to_contain_text(f"Powtórzenie zgłoszenia{repeating}")
+
+
+def test_publish_later_without_a_day_asks_for_it_and_files_nothing(rig: Rig):
+    async def count(engine: Any) -> int:
+        async with engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(t.requests)) or 0)
+
+    def notices() -> int:
+        return sum(
+            1
+            for m in rig.smtp.inbox.messages
+            if re.match("Nowe zgłoszenie|Potwierdzenie zgłoszenia", subject_of(m))
+        )
+
+    before, notices_before = rig.db(count), notices()
+    ola = rig.page("ola@sp5.example")
+    open_form(rig, ola, "Przeglądy")
+    ola.fill("#text", "Przegląd gaśnic w przyszłym miesiącu.")
+    ola.check("input[name=publish_later]")  # and no day
+    ola.click("button:has-text('Prześlij')")
+    expect(ola.locator(".error-summary")).to_have_text("Podaj dzień i godzinę publikacji.")
+    # What was entered is still there to complete.
+    expect(ola.locator("#text")).to_have_value("Przegląd gaśnic w przyszłym miesiącu.")
+    expect(ola.locator("input[name=publish_later]")).to_be_checked()
+    rig.check(ola, "new-error-publish-day")
+    assert rig.db(count) == before
+    assert notices() == notices_before  # filing mails before it answers: none went out
+    ola.fill("#publish_day", (datetime.now(UTC) + timedelta(days=30)).date().isoformat())
+    ola.click("button:has-text('Prześlij')")
+    expect(ola.locator("p.success")).to_contain_text("Zgłoszenie zostało przesłane")
+    expect(ola.locator("h1 .hd-status")).to_have_text("Zaplanowane")
 
 
 def test_sign_in_password_reset_the_full_form_and_error_states_pass_axe(rig: Rig):

@@ -210,9 +210,12 @@ async def new_page(request: Request) -> Response:
 
 
 def _publish_at(form: Any) -> datetime | None:
-    day, at = _date(form.get("publish_day")), str(form.get("publish_time", "") or "08:00")
-    if not form.get("publish_later") or day is None:
+    if not form.get("publish_later"):
         return None
+    # "Publish later" without a day must not publish now (and notify staff): ask for it.
+    day, at = _date(form.get("publish_day")), str(form.get("publish_time", "") or "08:00")
+    if day is None:
+        raise WorkflowError("Enter the publication date and time.")
     try:
         hour, minute = (int(x) for x in at.split(":")[:2])
         return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ).astimezone(UTC)

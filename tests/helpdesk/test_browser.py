@@ -535,3 +535,47 @@ async def _attachment_ids(engine: Any, number: int) -> list[int]:
                 select(t.attachments.c.id).where(t.attachments.c.request_id == number)
             )
         )
+
+
+def test_repetition_history_and_file_sizes_read_as_people_write_them(rig: Rig):
+    ola = rig.page("ola@sp5.example")
+    note = b"Lista sal: 12, 14, 21"  # 21 bytes
+    daily = file_request(
+        rig, ola, "Przeglądy", "Wietrzenie serwerowni.", repeat=1,
+        files=[{"name": "sale.txt", "mimeType": "text/plain", "buffer": note}],
+    )  # fmt: skip
+    facts = ola.locator(".facts")
+    expect(facts).to_contain_text("codziennie")
+    expect(ola.locator("a:has-text('sale.txt')").locator("..")).to_contain_text("sale.txt (21 B)")
+
+    async def done_and_rated(engine: Any) -> None:
+        now = datetime.now(UTC)
+        staff = Actor(rig.ids["marek@cum.example"], Role.SERVICE)
+        await store.change_status(engine, staff, daily, Action.ACCEPT, "", now)
+        await store.change_status(engine, staff, daily, Action.COMPLETE, "Zrobione.", now)
+
+    rig.db(done_and_rated)
+    ola.reload()
+    ola.check("input[name=stars][value='5']")
+    ola.fill("#justification", "Szybko i sprawnie.")
+    ola.click("button:has-text('Prześlij ocenę')")
+    history = ola.locator("#history-h + .table-wrap tbody tr td:nth-child(3)")
+    expect(history).to_have_text(
+        [
+            "Przesłane → Nowe",
+            "Zaakceptowane: Nowe → W realizacji",
+            "W realizacji → Zrealizowane",
+            "Zrealizowane → Ocenione",
+        ]
+    )
+    rig.check(ola, "request-history")
+
+    for every, unit, text in [(1, "week", "co tydzień"), (2, "week", "co 2 tygodnie"),
+                              (5, "month", "co 5 miesięcy")]:  # fmt: skip
+        open_form(rig, ola, "Przeglądy")
+        ola.fill("#text", f"Przegląd {text}.")
+        ola.check("input[name=repeat]")
+        ola.fill("#repeat_every", str(every))
+        ola.select_option("#repeat_unit", unit)
+        ola.click("button:has-text('Prześlij')")
+        expect(ola.locator(".facts")).to_contain_text(f"Powtarzanie{text}; następne:")

@@ -35,7 +35,7 @@ from web.helpdesk.domain import (
     rating_open,
 )
 from web.helpdesk.session import HelpdeskUser, current_user, signed_in
-from web.i18n import _
+from web.i18n import _, ngettext
 from web.templating import render
 
 TZ = ZoneInfo("Europe/Warsaw")
@@ -49,6 +49,39 @@ EVENT_LABELS = {
     "repeated": "Created by repetition",
     "repeat_stopped": "Repetition stopped",
 }
+
+
+def repetition_text(every: int, unit: str) -> str:
+    """ "codziennie", "co tydzień", "co 2 tygodnie", "co 5 miesięcy": Polish plural forms."""
+    forms = {
+        "day": ngettext("every day", "every %(num)s days", every),
+        "week": ngettext("every week", "every %(num)s weeks", every),
+        "month": ngettext("every month", "every %(num)s months", every),
+    }
+    return forms[unit] % {"num": every}
+
+
+def history(events: list[Any]) -> list[tuple[Any, str]]:
+    """Each event with what it did: its action, and the status it changed from → to. An event
+    named like the status it sets shows the change only ("W realizacji → Zrealizowane", not
+    "Zrealizowane → Zrealizowane"); one that changed no status shows no arrow."""
+    out: list[tuple[Any, str]] = []
+    before: str | None = None
+    for e in events:
+        label = EVENT_LABELS.get(e.kind, e.kind)
+        if not e.status or e.status == before:
+            what = _(label)
+        else:
+            to = STATUS_LABELS[Status(e.status)]
+            if before is None:
+                what = f"{_(label)} → {_(to)}"
+            elif label == to:
+                what = f"{_(STATUS_LABELS[Status(before)])} → {_(to)}"
+            else:
+                what = f"{_(label)}: {_(STATUS_LABELS[Status(before)])} → {_(to)}"
+        before = e.status or before
+        out.append((e, what))
+    return out
 
 
 def page(
@@ -310,7 +343,10 @@ async def _show(
             and rating_open(status, r.completed_at, now),
             "late": is_red(status, r.published_at, now),
             "overdue": is_overdue(status, r.due_on, now.astimezone(TZ).date()),
-            "event_labels": EVENT_LABELS,
+            "history": history(d.events),
+            "repetition": repetition_text(r.repeat_every, r.repeat_unit or "day")
+            if r.repeat_every
+            else "",
             "error": error,
             "filed": request.query_params.get("filed"),
             "can_stop": r.repeat_next_at is not None

@@ -40,7 +40,7 @@ class CounterModel:
     status_text: str
     ticket: str  # current number or ""
     ticket_state: str  # "Wezwany (2. wezwanie)", "Obsługa", ""
-    waiting: tuple[tuple[str, int], ...]  # (service name, waiting)
+    waiting: tuple[tuple[str, int], ...]  # (service name, waiting), then skipped visitors
     served_today: int
     buttons: tuple[Button, ...]
     message: str  # feedback: an error, "Brak osób w kolejce", the offline text
@@ -168,6 +168,10 @@ class CounterPresenter(Presenter[CounterModel]):
             waiting = tuple(
                 (services[s].name, services[s].waiting) for s in st.services if s in services
             )
+            if st.skipped_waiting:
+                # Visitors who did not come wait for their next call: "Przywołaj" calls them
+                # when nobody else waits, so the clerk sees they are there.
+                waiting += ((_("To call again (did not come)"), st.skipped_waiting),)
             status_text = {
                 "open": _("Open"),
                 "paused": _("Break"),

@@ -129,6 +129,11 @@ class CounterState(Message):
     )
     served_today: int
     skipped: list[str] = Field(default_factory=list, description="numbers to be called again")
+    skipped_waiting: int = Field(
+        0,
+        description="how many visitors who did not come still wait here for another call "
+        "(seed 004: three calls); 'call next' calls them when nobody else waits",
+    )
     clerks: list[ClerkInfo] = Field(
         default_factory=list, description="who may sign in here (the terminal's sign-in list)"
     )

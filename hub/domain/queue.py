@@ -199,6 +199,10 @@ class Queue:
                 return events  # the no-show rule already chose who comes next
         waiting = self.state.waiting_for(cid, counter.services)
         ticket = self.policy.choose(waiting, counter, runtime, now)
+        if ticket is None and runtime.skipped:
+            # Seed 004 recalls a no-show after the next visitor; with nobody else to serve,
+            # their next call comes now rather than never.
+            ticket = self.state.tickets[runtime.skipped[0]]
         if ticket is None:
             if events:
                 return events

@@ -68,6 +68,51 @@ def test_counter_terminal_signs_in_calls_and_explains_refusals(hub: HubProcess, 
     assert counter.model().served_today >= 1
 
 
+def test_counter_terminal_calls_a_no_show_again_when_nobody_else_waits(
+    hub: HubProcess, connect: Connect
+):
+    client = connect("terminal-3")  # s3 serves "dowody" only
+    inline = lambda fn: fn()  # noqa: E731 - run commands synchronously in the test
+    counter = CounterPresenter(client, "s3", run=inline)
+    eventually(lambda: counter.model().available)
+    counter.sign_in("ewa", CLERK_PIN)
+    eventually(lambda: counter.model().signed_in)
+    # Serve whoever earlier tests left waiting, so that nobody else waits here.
+    for _ in range(20):
+        counter.press(Operation.CALL_NEXT)
+        if counter.model().ticket == "":
+            break
+        counter.press(Operation.FINISH_SERVICE)
+    assert "Nikt nie czeka" in counter.model().message
+
+    dispenser = connect("dispenser-1")
+    issued = dispenser.request(
+        Operation.ISSUE_TICKET,
+        msg.IssueTicketRequest(request_id=new_request_id(), service="dowody"),
+    )
+    assert issued.ok and issued.ticket is not None
+    number = issued.ticket.number
+    counter.press(Operation.CALL_NEXT)
+    assert counter.model().ticket == number
+    counter.press(Operation.NO_SHOW)
+    model = counter.model()
+    assert model.ticket == "" and ("Do ponownego wezwania", 1) in model.waiting
+
+    # Nobody else waits: "Przywołaj" calls the visitor again (the second of three calls).
+    counter.press(Operation.CALL_NEXT)
+    model = counter.model()
+    assert model.message == ""
+    assert model.ticket == number and model.ticket_state == "Wezwany (2. wezwanie)"
+    assert not any(name.startswith("Do ponownego") for name, _n in model.waiting)
+    counter.press(Operation.NO_SHOW)
+    counter.press(Operation.CALL_NEXT)
+    assert counter.model().ticket_state == "Wezwany (3. wezwanie)"
+    counter.press(Operation.NO_SHOW)  # the third call missed: off the queue
+    counter.press(Operation.CALL_NEXT)
+    assert counter.model().ticket == "" and "Nikt nie czeka" in counter.model().message
+    counter.press(Operation.CLOSE_COUNTER)
+
+
 def test_group_display_shows_and_speaks_a_new_call(hub: HubProcess, connect: Connect):
     spoken = Spoken()
     display = DisplayPresenter(connect("display-1"), speaker=spoken)

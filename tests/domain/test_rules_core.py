@@ -235,6 +235,35 @@ def test_no_show_is_called_again_after_the_next_visitor_then_removed_after_three
     assert call(q, minute=8) == "A004"
 
 
+def test_a_no_show_is_called_again_when_nobody_else_waits():
+    q = make_queue()
+    open_counter(q)
+    missing = issue(q)
+    assert call(q) == "A001"
+    q.handle(cmd.NoShow("s1"), at(1))
+    # Nobody else waits: "Przywołaj" calls the skipped visitor (call 2), not "queue empty".
+    (again,) = q.handle(cmd.CallNext("s1"), at(2))
+    assert isinstance(again, ev.TicketCalled)
+    assert again.ticket_id == missing.ticket_id and again.call_no == 2
+    q.handle(cmd.NoShow("s1"), at(3))
+    assert call(q, minute=4) == "A001"
+    assert q.state.tickets[missing.ticket_id].calls == 3
+    (gone,) = q.handle(cmd.NoShow("s1"), at(5))
+    assert isinstance(gone, ev.TicketNoShow) and gone.removed
+    with pytest.raises(err.QueueEmpty):
+        q.handle(cmd.CallNext("s1"), at(6))
+
+
+def test_a_waiting_visitor_still_comes_before_a_no_show():
+    q = make_queue()
+    open_counter(q)
+    issue(q)
+    call(q)
+    q.handle(cmd.NoShow("s1"), at(1))
+    issue(q, minute=2)
+    assert call(q, minute=3) == "A002"
+
+
 def test_closing_a_counter_returns_its_skipped_visitors_to_the_queue():
     q = make_queue()
     open_counter(q)

@@ -46,6 +46,7 @@ async def running_hub(site_file: SiteFile) -> AsyncIterator[tuple[Hub, MqttBridg
         try:
             yield hub, bridge
         finally:
+            await bridge.announce_offline()
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 
 def _hub(args: argparse.Namespace) -> int:
-    from hub.app import run, serve_forever
+    from hub.app import HubFailed, run, serve_forever
     from hub.config import ConfigError, load_site
     from hub.store.database import StoreError
 
@@ -23,6 +23,9 @@ def _hub(args: argparse.Namespace) -> int:
     except (ConfigError, StoreError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except HubFailed as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return 0
 
 

@@ -339,7 +339,11 @@ def _site_token(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
 
-    print(asyncio.run(act()))
+    try:
+        print(asyncio.run(act()))
+    except tokens.UnknownSite as exc:
+        print(exc, file=sys.stderr)
+        return 2
     return 0
 
 

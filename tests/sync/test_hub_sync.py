@@ -22,14 +22,14 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from hub.config import CloudSettings, load_site
+from hub.config import CloudSettings, load_site, parse_site_file
 from hub.contract import messages as msg
 from hub.contract import sync as contract
 from hub.contract.topics import Operation
 from hub.service import Hub, Inbound
 from hub.store.database import EventStore
 from hub.sync import CloudSync
-from tests.support.sitefile import site_toml
+from tests.support.sitefile import site_toml, write_site_file
 from tests.support.webproc import six_digit_code
 from tests.sync.conftest import SITE, Cloud
 from web.catalog import import_site
@@ -187,6 +187,10 @@ async def test_a_revoked_site_token_is_refused_for_push_and_pull(
 ):
     url = str(cloud.app.state.engine.url)
     token = await site_token(url, "create", "--site", SITE)
+    await import_site(
+        cloud.app.state.engine,
+        parse_site_file(write_site_file(tmp_path, "inny-urzad").read_text()).site,
+    )
     other = await site_token(url, "create", "--site", "inny-urzad")
     empty = contract.PushRequest().model_dump_json()
     async with cloud.client(token) as hub:
@@ -331,3 +335,55 @@ async def test_tickets_issued_while_the_cloud_is_away_show_in_the_backlog_at_onc
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_a_token_for_a_site_the_cloud_does_not_have_is_refused(cloud: Cloud) -> None:
+    """A typo (`--site bydgoszcz-uc`) would sync a hub into nowhere: refused in one line."""
+    url = str(cloud.app.state.engine.url)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "okienko.cli",
+        "site-token",
+        "create",
+        "--site",
+        "bydgoszcz-uc",
+        "--database-url",
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 2 and out == b""
+    assert err.decode().strip() == f"no site 'bydgoszcz-uc' in this cloud; its sites: {SITE}"
+
+
+async def test_a_hub_of_another_site_is_told_its_token_is_not_its_own(
+    site: Site, cloud: Cloud, tmp_path: Path
+) -> None:
+    """The token is the cloud's site 'urzad', the hub is configured as another site: no
+    event lands in the wrong site, and the hub's status names both."""
+    other = tmp_path / "other"
+    other.mkdir()
+    site_file = load_site(write_site_file(other, "bydgoszcz-uc"))
+    hub = Hub(site_file.site, EventStore(other / "hub.sqlite3"))
+    await hub.start()
+    replies = Replies()
+    hub.publisher = replies
+    worker = asyncio.create_task(hub.run())
+    stranger = Site(hub, replies, site.settings)
+    await stranger.issue()
+    sync = stranger.sync(cloud)
+    task = asyncio.create_task(sync.run())
+    try:
+        await eventually(lambda: "409" in (sync.health.last_error or ""), "a 409")
+        said = sync.health.last_error or ""
+        assert f"belongs to site '{SITE}'" in said and "the hub is site 'bydgoszcz-uc'" in said
+        assert not sync.health.online
+        assert await cloud_seqs(cloud) == []
+    finally:
+        for t in (task, worker):
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        await hub.store.close()

@@ -125,6 +125,7 @@ def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, A
         "notifier": Notifier(mailer, sms),
         "fault_settings": _fault_settings(args.faults_calendar),
         "helpdesk_contact": _helpdesk_contact(args),
+        "streams_per_client": args.streams_per_client,
     }
 
 
@@ -407,6 +408,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="worker processes sharing the port (default 1); any number may run on one database",
+    )
+    p.add_argument(
+        "--streams-per-client",
+        type=int,
+        default=40,
+        metavar="N",
+        help="live page streams one client address may hold open per worker (default 40)",
     )
     p.set_defaults(func=_web)
 

@@ -34,6 +34,7 @@ from web.catalog import import_site
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
 from web.eticket.routes import routes as eticket_routes
+from web.eticket.streams import PER_CLIENT_DEFAULT, OpenStreams
 from web.faults.routes import routes as faults_routes
 from web.faults.settings import FaultSettings
 from web.helpdesk.routes import routes as helpdesk_routes
@@ -114,6 +115,7 @@ def create_app(
     secure_cookies: bool = False,
     fault_settings: FaultSettings | None = None,
     helpdesk_contact: Any = None,
+    streams_per_client: int = PER_CLIENT_DEFAULT,
 ) -> Starlette:
     engine = make_engine(database_url)
 
@@ -170,6 +172,8 @@ def create_app(
     )
     app.state.engine = engine
     app.state.live = Live()
+    # Live pages' streams one client address may hold open (web/eticket/streams.py).
+    app.state.open_streams = OpenStreams(streams_per_client)
     # Every limit counts in the database: all workers and hosts see the same attempts.
     hits = app.state.rate_hits = DatabaseHits(engine, secret_key(engine))
 

@@ -37,13 +37,14 @@ from web.eticket.routes import routes as eticket_routes
 from web.eticket.streams import PER_CLIENT_DEFAULT, OpenStreams
 from web.faults.routes import routes as faults_routes
 from web.faults.settings import FaultSettings
+from web.headers import SecurityHeaders
 from web.helpdesk.routes import routes as helpdesk_routes
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
 from web.ratelimit import DatabaseHits, RateLimit
 from web.reports.routes import routes as report_routes
 from web.reservations import api as reservations_api
-from web.security import CsrfMiddleware, SecurityHeaders
+from web.security import CsrfMiddleware
 from web.staff.routes import routes as staff_routes
 from web.sync.api import routes as sync_routes
 from web.sync.live import Live

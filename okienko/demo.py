@@ -178,15 +178,12 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
 
 
 def _demo_fault_settings() -> Any:
-    """The seed's calendar, and a map on the fault form over Toruń (OpenStreetMap's tiles,
-    which the visitor's browser loads; an office points ``[map]`` at its own tile server)."""
-    from web.faults.settings import DEFAULT, FaultSettings, MapSettings
+    """The seed's calendar and no map on the fault form: a map's tiles come from a server the
+    visitor's browser contacts, which only the office may choose (RODO), by ``[map]`` in its
+    ``--faults-calendar`` file; the demo chooses none for it."""
+    from web.faults.settings import DEFAULT
 
-    tiles = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-    credit = "© OpenStreetMap contributors"
-    return FaultSettings(
-        DEFAULT.calendar, DEFAULT.sla, MapSettings(tiles, credit, (53.0103, 18.6045), 14)
-    )
+    return DEFAULT
 
 
 async def _token(database_url: str, site: Site) -> str:

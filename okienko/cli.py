@@ -36,6 +36,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _broker_config(args: argparse.Namespace) -> int:
     from hub.config import ConfigError, load_site
+    from okienko.private_files import write_private
     from provisioning.broker import generate_passwords, write_broker_files
 
     try:
@@ -46,8 +47,8 @@ def _broker_config(args: argparse.Namespace) -> int:
     passwords = generate_passwords(site)
     files = write_broker_files(site, args.out, passwords, host=args.host, port=args.port)
     secrets_file = args.out / "passwords.txt"
-    secrets_file.write_text("".join(f"{u} {p}\n" for u, p in passwords.items()), encoding="utf-8")
-    secrets_file.chmod(0o600)
+    lines = "".join(f"{u} {p}\n" for u, p in passwords.items())
+    write_private(secrets_file, lines.encode("utf-8"))
     print(f"broker configuration written to {files.conf}; passwords in {secrets_file}")
     return 0
 
@@ -140,7 +141,7 @@ def _web(args: argparse.Namespace) -> int:
         return 2
     if args.workers > 1:
         return _web_workers(args, options)
-    run(serve(args.host, args.port, args.database_url, **options))
+    run(serve(args.host, args.port, args.database_url, access_log=args.access_log, **options))
     return 0
 
 
@@ -156,6 +157,7 @@ def _web_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
     from web.catalog import import_site
     from web.db.engine import make_engine
     from web.db.migrate import upgrade
+    from web.redact import log_config
 
     async def prepare() -> None:
         engine = make_engine(args.database_url)
@@ -175,7 +177,9 @@ def _web_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
         port=args.port,
         workers=args.workers,
         lifespan="on",
-        log_level="warning",
+        log_level=None,
+        log_config=log_config(access_log=args.access_log),  # redacted, in every worker too
+        access_log=args.access_log,
     )
     return 0
 
@@ -415,6 +419,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=40,
         metavar="N",
         help="live page streams one client address may hold open per worker (default 40)",
+    )
+    p.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (tokens in paths are redacted)",
     )
     p.set_defaults(func=_web)
 

@@ -35,6 +35,7 @@ from hub.config import (
 )
 from hub.contract import messages as msg
 from hub.contract.topics import Topics
+from okienko.private_files import private_dir, write_private
 
 log = logging.getLogger("okienko.demo")
 
@@ -160,11 +161,10 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
             info["helpdesk"] = {"url": f"{web_url}/helpdesk/", "accounts": helpdesk}
             info["open311"] = await _open311(web_db, web_url)
             own_info = workdir / "demo.json"  # the appliances' credentials, also when not asked
+            text = json.dumps(info, indent=2, ensure_ascii=False).encode("utf-8")
             for path in filter(None, (info_file, own_info)):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
-                tmp.replace(path)  # readers never see half a file
+                private_dir(path.parent)
+                write_private(path, text)  # passwords: the owner's only; never half a file
             windows = [] if headless else _open_appliances(site, own_info, workdir)
             _print_banner(site, info, headless, len(windows))
             try:

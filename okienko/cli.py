@@ -224,6 +224,7 @@ def _staff_add(args: argparse.Namespace) -> int:
                 password=password,
                 location_id=args.location,
                 service_point_id=args.service_point,
+                all_locations=None if args.visits is None else args.visits == "all",
             )
         finally:
             await engine.dispose()
@@ -435,6 +436,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--location", help="location id (managers, clerks, reception)")
     p.add_argument("--service-point", help="the clerk's service point id")
+    p.add_argument(
+        "--visits",
+        choices=["location", "all"],
+        help="whose visits the account sees: its location's or all "
+        "(default: all for administrators and managers, else its location's)",
+    )
     p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
     p.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"

@@ -29,7 +29,7 @@ def web(tmp_path_factory: pytest.TempPathFactory, smtp: Smtp) -> Iterator[WebPro
     proc.add_staff(
         "clerk@um.example", "clerk", location="test-site", service_point="s1", name="Karol Klerk"
     )
-    proc.add_staff("rec@um.example", "reception", name="Renata Recepcja")
+    proc.add_staff("rec@um.example", "reception", location="test-site", name="Renata Recepcja")
     proc.add_staff("forgetful@um.example", "clerk", name="Zapominalski")
     yield proc
     proc.stop()

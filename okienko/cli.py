@@ -30,7 +30,11 @@ def _demo(args: argparse.Namespace) -> int:
     from okienko.demo import run_demo
 
     return run_demo(
-        headless=args.headless, info_file=args.info_file, workdir=args.workdir, site=args.site
+        headless=args.headless,
+        info_file=args.info_file,
+        workdir=args.workdir,
+        site=args.site,
+        faults_calendar=args.faults_calendar,
     )
 
 
@@ -349,6 +353,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--info-file", type=Path, help="write connection details as JSON here")
     p.add_argument("--workdir", type=Path, help="where the demo keeps its files")
     p.add_argument("--site", type=Path, help="site file (default: examples/torun.toml)")
+    p.add_argument(
+        "--faults-calendar",
+        type=Path,
+        metavar="TOML",
+        help="fault reports' settings; its [map] puts a map on the fault form (default: none)",
+    )
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("web", help="run the cloud service (Starlette + uvicorn)")

@@ -96,7 +96,13 @@ async def _wait_for_state(host: str, port: int, site: Site, passwords: dict[str,
                 return
 
 
-async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless: bool) -> None:
+async def _run(
+    site_path: Path,
+    workdir: Path,
+    info_file: Path | None,
+    headless: bool,
+    faults_calendar: Path | None = None,
+) -> None:
     from hub.app import running_hub, sync_with_cloud
     from provisioning.broker import Mosquitto, free_port
     from provisioning.state import BrokerAddress
@@ -118,7 +124,7 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
         own_signals=False,
         site=site,
         notifier=Notifier.outbox(workdir / "outbox"),
-        fault_settings=_demo_fault_settings(),
+        fault_settings=_demo_fault_settings(faults_calendar),
     )
     # The same provisioning an office runs (`okienko provision init`): accounts, ACLs,
     # enrolment bundles in workdir/provision/bundles.
@@ -177,13 +183,13 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
     log.info("demo stopped")
 
 
-def _demo_fault_settings() -> Any:
-    """The seed's calendar and no map on the fault form: a map's tiles come from a server the
-    visitor's browser contacts, which only the office may choose (RODO), by ``[map]`` in its
-    ``--faults-calendar`` file; the demo chooses none for it."""
-    from web.faults.settings import DEFAULT
+def _demo_fault_settings(path: Path | None) -> Any:
+    """The seed's calendar and no map on the fault form, unless ``--faults-calendar`` names a
+    file: a map's tiles come from a server the visitor's browser contacts, which only the
+    office may choose (RODO) by its ``[map]``; the demo chooses none for it."""
+    from web.faults.settings import DEFAULT, FaultSettings
 
-    return DEFAULT
+    return FaultSettings.from_file(path) if path else DEFAULT
 
 
 async def _token(database_url: str, site: Site) -> str:
@@ -300,7 +306,7 @@ def _fresh_dir(workdir: Path) -> None:
     """Every demo starts from an empty queue."""
     if workdir.exists():
         shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
+    private_dir(workdir)  # passwords, the databases: the owner's only
 
 
 def _print_banner(site: Site, info: dict[str, Any], headless: bool, windows: int) -> None:
@@ -327,13 +333,27 @@ def _print_banner(site: Site, info: dict[str, Any], headless: bool, windows: int
 
 
 def run_demo(
-    *, headless: bool, info_file: Path | None, workdir: Path | None, site: Path | None
+    *,
+    headless: bool,
+    info_file: Path | None,
+    workdir: Path | None,
+    site: Path | None,
+    faults_calendar: Path | None = None,
 ) -> int:
     from hub.config import ConfigError
+    from web.faults.workdays import CalendarError
 
     try:
-        asyncio.run(_run(site or DEFAULT_SITE, workdir or Path("var/demo"), info_file, headless))
-    except ConfigError as exc:
+        asyncio.run(
+            _run(
+                site or DEFAULT_SITE,
+                workdir or Path("var/demo"),
+                info_file,
+                headless,
+                faults_calendar,
+            )
+        )
+    except (ConfigError, CalendarError) as exc:
         print(exc)
         return 2
     return 0

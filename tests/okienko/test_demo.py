@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -156,6 +157,10 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
         with urllib.request.urlopen(request, timeout=10) as r:
             assert r.status == 201
         assert list((tmp_path / "work" / "outbox").glob("*.eml"))
+        # Passwords and visitors' data: the owner's only.
+        work = tmp_path / "work"
+        assert stat.S_IMODE(work.stat().st_mode) == 0o700
+        assert stat.S_IMODE((work / "demo.json").stat().st_mode) == 0o600
         _staff_sign_in_works(info)
         _open311_key_files_a_report(info)
         # No map on the fault form: the demo sends no visitor's browser to a tile server the

@@ -78,6 +78,9 @@ def log_config(*, access_log: bool = False) -> dict[str, Any]:
         },
         "loggers": {
             "alembic": {"level": "WARNING"},  # one line per migration is noise (every worker)
+            # Their request lines carry push services' endpoint URLs (capabilities) verbatim.
+            "urllib3": {"level": "WARNING"},
+            "httpx": {"level": "WARNING"},
             "uvicorn": {"handlers": ["default"], "level": "WARNING", "propagate": False},
             "uvicorn.error": {"level": "WARNING"},
             "uvicorn.access": {

@@ -22,6 +22,7 @@ from tests.support.browser import chromium
 from tests.support.sitefile import site_toml
 from tests.support.webproc import Smtp, WebProcess, csrf_of
 from web.app import create_app
+from web.headers import merged, policy
 
 STAFF_PASSWORD = "Haslo-testowe-1"
 HELPDESK_ADMIN = ("pomoc.admin@um.example", "Haslo-pomocy-1")
@@ -151,3 +152,13 @@ def test_no_page_makes_the_browser_contact_another_host(web: WebProcess):
         context.close()
     assert not elsewhere, elsewhere
     assert not refused, refused
+
+
+def test_the_policy_names_the_configured_tile_server_and_keeps_a_pages_own_directives():
+    assert "img-src 'self';" in policy(None)
+    tiles = "https://{s}.tiles.um.example:8443/osm/{z}/{x}/{y}.png"
+    assert "img-src 'self' https://*.tiles.um.example:8443;" in policy(tiles)
+    # The information board allows framing by the office's website; the rest still applies.
+    board = merged("frame-ancestors *", policy(None))
+    assert board.startswith("frame-ancestors *;") and "frame-ancestors 'none'" not in board
+    assert "default-src 'self'" in board

@@ -31,11 +31,12 @@ from hub.store.database import EventStore
 from hub.sync import CloudSync
 from tests.support.sitefile import site_toml, write_site_file
 from tests.support.webproc import six_digit_code
-from tests.sync.conftest import SITE, Cloud
+from tests.sync.conftest import SITE, Cloud, issued
 from web.catalog import import_site
 from web.notify.outbox import Notifier
 from web.reservations import store as reservations
 from web.reservations.booking import TZ
+from web.sync import tokens
 
 
 @dataclass
@@ -255,6 +256,40 @@ async def book(cloud: Cloud, outbox: Path, start: datetime, contact: str) -> str
         )
         assert done.status_code == 200, done.text
         return str(done.json()["access_code"])
+
+
+async def test_a_hubs_token_cannot_check_in_another_sites_reservation(
+    site: Site, cloud: Cloud, tmp_path: Path
+):
+    """The attack: a hub of another office (or its stolen token) sends a ticket that names
+    this office's access code; the visit must stay confirmed. Its own hub's event checks in."""
+    cloud.app.state.notifier = Notifier.outbox(tmp_path / "outbox")
+    start = datetime.now(TZ).replace(second=0, microsecond=0) + timedelta(hours=2)
+    start = start.replace(minute=(start.minute // 10) * 10)
+    code = await book(cloud, tmp_path / "outbox", start, "jan.obcy@example.org")
+    engine = cloud.app.state.engine
+    other = await tokens.create(engine, "inny-urzad")
+
+    def ticket(seq: int) -> contract.PushRequest:
+        body = issued(seq, f"t{seq}", f"tok-{seq}", f"R{seq:03d}").body
+        return contract.PushRequest(
+            events=[
+                contract.SyncEvent(
+                    seq=seq, body={**body, "kind": "reservation", "reservation_code": code}
+                )
+            ]
+        )
+
+    async with cloud.client(other) as foreign:
+        r = await foreign.post(contract.PUSH_PATH, content=ticket(1).model_dump_json())
+        assert r.status_code == 200, r.text
+    stays = await reservations.get(engine, code=code)
+    assert stays is not None and stays.status == "confirmed"
+    async with cloud.client() as own:
+        r = await own.post(contract.PUSH_PATH, content=ticket(1).model_dump_json())
+        assert r.status_code == 200, r.text
+    arrived = await reservations.get(engine, code=code)
+    assert arrived is not None and arrived.status == "checked_in"
 
 
 @dataclass

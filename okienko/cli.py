@@ -334,11 +334,12 @@ def _faults_mail(args: argparse.Namespace) -> int:
 def _site_token(args: argparse.Namespace) -> int:
     import asyncio
 
-    from web.db.engine import make_engine
+    from web.db.engine import DatabaseUrlError, check_reachable, make_engine
     from web.db.migrate import upgrade
     from web.sync import tokens
 
     async def act() -> str:
+        await check_reachable(args.database_url)  # a wrong URL is one line, not a traceback
         engine = make_engine(args.database_url)
         try:
             await upgrade(engine)
@@ -351,7 +352,7 @@ def _site_token(args: argparse.Namespace) -> int:
 
     try:
         print(asyncio.run(act()))
-    except tokens.UnknownSite as exc:
+    except (tokens.UnknownSite, DatabaseUrlError) as exc:
         print(exc, file=sys.stderr)
         return 2
     return 0

@@ -11,6 +11,7 @@ import email
 import email.policy
 import inspect
 import sqlite3
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -422,3 +423,31 @@ async def test_a_hub_of_another_site_is_told_its_token_is_not_its_own(
             with contextlib.suppress(asyncio.CancelledError):
                 await t
         await hub.store.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("mysql://root@127.0.0.1/okienko", "database URL"),
+        ("postgresql://okienko:s3cret@127.0.0.1:1/okienko", "cannot connect to the database"),
+    ],
+)
+def test_site_token_with_a_database_it_cannot_use_says_so_in_one_line(url: str, said: str) -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "okienko.cli",
+            "site-token",
+            "create",
+            "--site",
+            SITE,
+            "--database-url",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2 and said in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr and "s3cret" not in run.stderr

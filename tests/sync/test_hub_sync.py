@@ -269,6 +269,7 @@ async def test_a_hubs_token_cannot_check_in_another_sites_reservation(
     start = start.replace(minute=(start.minute // 10) * 10)
     code = await book(cloud, tmp_path / "outbox", start, "jan.obcy@example.org")
     engine = cloud.app.state.engine
+    await import_site(engine, load_site(write_site_file(tmp_path, "inny-urzad")).site)
     other = await tokens.create(engine, "inny-urzad")
 
     def ticket(seq: int) -> contract.PushRequest:

@@ -7,12 +7,13 @@ blinking and a long name is measured once, not on every tick.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
@@ -92,6 +93,38 @@ class FitLabel(Label):  # type: ignore[misc]
         )
 
 
+def whole_numbers(numbers: list[str], more: int, fits: Callable[[str], bool]) -> str:
+    """As many whole numbers as fit, then "+N" for the rest: never half a number."""
+    for shown in range(len(numbers), -1, -1):
+        rest = len(numbers) - shown + more
+        text = "  ".join([*numbers[:shown], *([f"+{rest}"] if rest else [])])
+        if fits(text):
+            return text
+    return ""
+
+
+class NumbersLabel(Label):  # type: ignore[misc]
+    """One service's next waiting numbers on one line, as many as the width takes."""
+
+    numbers = ListProperty([])
+    more = NumericProperty(0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name in ("numbers", "more", "size", "font_size"):
+            self.fbind(name, self._fit)
+        self._fit()
+
+    def _fit(self, *_args: Any) -> None:
+        from kivy.core.text import Label as CoreLabel
+
+        core = CoreLabel(font_size=self.font_size, bold=self.bold, font_name=self.font_name)
+        width = self.width * 0.98
+        self.text = whole_numbers(
+            list(self.numbers), int(self.more), lambda t: core.get_extents(t)[0] <= width
+        )
+
+
 class CallRowView(BoxLayout):  # type: ignore[misc]
     number = StringProperty("")
     counter = StringProperty("")
@@ -122,8 +155,8 @@ class ServiceRowView(BoxLayout):  # type: ignore[misc]
 
 
 class WaitingNumbersView(BoxLayout):  # type: ignore[misc]
-    prefix = StringProperty("")
-    numbers = StringProperty("")
+    numbers = ListProperty([])
+    more = NumericProperty(0)
 
 
 class DisplayView(FloatLayout):  # type: ignore[misc]
@@ -167,8 +200,7 @@ class DisplayView(FloatLayout):  # type: ignore[misc]
         cells = _rows(self.ids.waiting, len(model.waiting), WaitingNumbersView)
         self.ids.waiting.cols = max(1, min(3, len(model.waiting)))
         for cell, w in zip(cells, model.waiting, strict=True):
-            cell.prefix = w.prefix
-            cell.numbers = "  ".join(w.numbers) + (f"  +{w.more}" if w.more else "")
+            cell.numbers, cell.more = list(w.numbers), w.more
 
 
 def _rows(container: Widget, count: int, kind: type[Widget]) -> list[Any]:

@@ -6,7 +6,6 @@ presenter's model and on real-window screenshots under Xvfb (pixels and tesserac
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from hub.contract.topics import Operation
 from tests.appliance.test_screens import HIGHLIGHT, SIZES, info_file, screenshot
 from tests.conftest import SiteRig, make_rig
 from tests.support.hubproc import HubProcess
+from tests.support.ocr import read_words
 from tests.support.sitefile import CLERK_PIN
 
 Connect = Callable[[str], HubClient]
@@ -170,19 +170,6 @@ def highlighted_rows(img: Image.Image) -> int:
     return runs + (length >= img.height * 0.03)
 
 
-def read(img: Image.Image, box: tuple[float, float, float, float], path: Path) -> list[str]:
-    """Words tesseract reads (Polish) in a part of the screen given as fractions."""
-    w, h = img.size
-    img.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h))).save(path)
-    run = subprocess.run(
-        ["tesseract", str(path), "-", "--psm", "11", "-l", "pol"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return run.stdout.split()
-
-
 @pytest.fixture(scope="module")
 def busy_hall(rig: SiteRig, hub: HubProcess) -> Iterator[dict[str, str]]:
     """Counter 3: a recalled no-show; counter 1: a visitor recalled twice; counter 2: served.
@@ -235,9 +222,9 @@ def test_the_window_highlights_each_counters_visitor_once_and_shows_whole_names(
     )
     assert highlighted_rows(img) == 2  # counters 1 and 3; not the recalls, not the served
     # The long name is whole ("Działalność gospodarcza (CEIDG)"), never "Działalność …rcza".
-    names = read(img, (0.62, 0.12, 1.0, 0.8), tmp_path / "names.png")
+    names = read_words(img, (0.62, 0.12, 1.0, 0.8), tmp_path / "names.png")
     assert "Działalność" in names and "gospodarcza" in names, names
     # The panel lists the waiting numbers (read without its heading; tesseract may read 0 as O).
-    numbers = read(img, (0.165, 0.8, 1.0, 1.0), tmp_path / "panel.png")
+    numbers = read_words(img, (0.165, 0.8, 1.0, 1.0), tmp_path / "panel.png")
     panel = [w.replace("O", "0") for w in numbers]
     assert set(waiting[:2]) <= set(panel), panel

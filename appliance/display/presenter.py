@@ -68,13 +68,13 @@ class DisplayPresenter(Presenter[DisplayModel]):
         *,
         language: str = "pl",
         speaker: Speaker | None = None,
-        highlight_s: float = 8.0,
+        flash_s: float = 8.0,
         monotonic: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(TZ),
     ) -> None:
         super().__init__(client, language=language)
         self.speaker = speaker
-        self.highlight_s = highlight_s  # how long a call or recall flashes
+        self.flash_s = flash_s  # how long a call or recall flashes
         self._monotonic = monotonic
         self._now = now
         self.state: msg.QueueState | None = None
@@ -89,7 +89,7 @@ class DisplayPresenter(Presenter[DisplayModel]):
         """Runs under the presenter's lock (see ``watch``); speaking only enqueues."""
         now = self._monotonic()
         self._flash = {k: until for k, until in self._flash.items() if until > now}
-        self._flash[(called.number, called.counter)] = now + self.highlight_s
+        self._flash[(called.number, called.counter)] = now + self.flash_s
         voice = self.state.voice if self.state else True
         if self.speaker is not None and voice:
             text = called.announcement.pl if self.language == "pl" else called.announcement.en

@@ -103,7 +103,7 @@ class QueueState:
     waiting_by_counter: dict[str, dict[str, Ticket]] = field(default_factory=dict)
     inside_count: int = 0
     last_called: dict[str, str] = field(default_factory=dict)  # service -> number
-    served_at: dict[str, set[str]] = field(default_factory=dict)  # service -> counters today
+    served_by: dict[str, set[str]] = field(default_factory=dict)  # service -> counters today
     by_reservation: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -237,7 +237,7 @@ class QueueState:
                 t.finished_at = event.at
                 c.current = None
                 c.served += 1
-                self.served_at.setdefault(t.service, set()).add(c.id)
+                self.served_by.setdefault(t.service, set()).add(c.id)
             case ev.TicketNoShow():
                 t = self.tickets[event.ticket_id]
                 c = self.counters[event.counter]

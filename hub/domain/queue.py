@@ -350,7 +350,7 @@ class Queue:
         if counters == 0:
             # On a break or between shifts nobody serves it this minute, but today's service
             # times and the counters that served it still say how long the queue takes.
-            counters = len(self.state.served_at.get(service_id, ()))
+            counters = len(self.state.served_by.get(service_id, ()))
         if counters == 0:
             return None  # nobody has served it today and no counter is open: unknown
         return math.ceil(ahead / counters) * self.service_seconds(service_id)

@@ -90,7 +90,7 @@ def rows_of(display: DisplayPresenter, number: str, counter: str) -> list[tuple[
 
 
 def test_a_recall_flashes_the_one_row_of_its_ticket_again(hub: HubProcess, connect: Connect):
-    display = DisplayPresenter(connect("display-1"), highlight_s=1.0)
+    display = DisplayPresenter(connect("display-1"), flash_s=1.0)
     eventually(lambda: display.model().available)
     terminal = signed_in(connect("terminal-1"))
     issue(connect("dispenser-1"), "dowody")

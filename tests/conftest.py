@@ -43,7 +43,7 @@ class SiteRig:
 
 
 def make_rig(
-    tmp: Path, edit: Callable[[str], str] | None = None, **site_options: object
+    tmp: Path, *, edit: Callable[[str], str] | None = None, **site_options: object
 ) -> SiteRig:
     """``edit`` may rewrite the site file's text (a module's own names or options)."""
     port = free_port()

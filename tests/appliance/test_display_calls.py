@@ -223,8 +223,9 @@ def test_the_window_highlights_each_counters_visitor_once_and_shows_whole_names(
     assert highlighted_rows(img) == 2  # counters 1 and 3; not the recalls, not the served
     # The long name is whole ("Działalność gospodarcza (CEIDG)"), never "Działalność …rcza".
     names = read_words(img, (0.62, 0.12, 1.0, 0.8), tmp_path / "names.png")
-    assert "Działalność" in names and "gospodarcza" in names, names
-    # The panel lists the waiting numbers (read without its heading; tesseract may read 0 as O).
-    numbers = read_words(img, (0.165, 0.8, 1.0, 1.0), tmp_path / "panel.png")
-    panel = [w.replace("O", "0") for w in numbers]
-    assert set(waiting[:2]) <= set(panel), panel
+    assert "gospodarcza" in names and any(w.startswith("Działaln") for w in names), names
+    # The panel lists the waiting numbers, read without its heading. Tesseract sometimes takes
+    # the letter for a digit ("4007"), so the three digits of each number are what must match.
+    panel = read_words(img, (0.165, 0.8, 1.0, 1.0), tmp_path / "panel.png")
+    digits = {w.replace("O", "0")[-3:] for w in panel}
+    assert {n[-3:] for n in waiting[:2]} <= digits, panel

@@ -42,11 +42,16 @@ class SiteRig:
         )
 
 
-def make_rig(tmp: Path, **site_options: object) -> SiteRig:
+def make_rig(
+    tmp: Path, *, edit: Callable[[str], str] | None = None, **site_options: object
+) -> SiteRig:
+    """``edit`` may rewrite the site file's text (a module's own names or options)."""
     port = free_port()
     draft = site_toml(
         database=tmp / "hub.sqlite3", mqtt_port=port, hub_password="x", **site_options
     )  # type: ignore[arg-type]
+    if edit is not None:
+        draft = edit(draft)
     site = parse_site_file(draft).site
     passwords = generate_passwords(site)
     config = tmp / "site.toml"

@@ -114,6 +114,7 @@ def create_app(
     secure_cookies: bool = False,
     fault_settings: FaultSettings | None = None,
     helpdesk_contact: Any = None,
+    push_trusted: frozenset[str] = frozenset(),
 ) -> Starlette:
     engine = make_engine(database_url)
 
@@ -191,6 +192,8 @@ def create_app(
     app.state.fault_settings = fault_settings
     # The helpdesk's "Dane kontaktowe" (web/helpdesk/contact.py; None: from the sender).
     app.state.helpdesk_contact = helpdesk_contact
+    # Web Push origins sent to although not https to a public address (web/notify/push.py).
+    app.state.push_trusted = push_trusted
     return app
 
 

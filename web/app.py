@@ -30,6 +30,7 @@ from hub.config import Site
 from web import jobs
 from web.admin.routes import routes as admin_routes
 from web.auth.routes import routes as auth_routes
+from web.bodylimit import BodyLimit
 from web.catalog import import_site
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
@@ -156,6 +157,8 @@ def create_app(
         ],
         middleware=[
             Middleware(SecurityHeaders),
+            # Outside CSRF, which may read a form's body: every read is capped.
+            Middleware(BodyLimit),
             Middleware(
                 SessionMiddleware,
                 secret_key=secret_key(engine),

@@ -3,6 +3,7 @@ cannot multiply its tries by the number of workers. Keys are kept only as digest
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -10,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.webproc import Smtp, WebProcess
+from web.db.engine import make_engine
 from web.db.models import RateHit
-from web.ratelimit import KEEP_S, DatabaseHits, RateLimit
+from web.ratelimit import KEEP_S, DatabaseHits, MemoryHits, RateLimit
 
 
 async def test_two_workers_share_one_limit_and_keys_are_not_stored(engine: AsyncEngine):
@@ -36,6 +38,39 @@ async def test_two_workers_share_one_limit_and_keys_are_not_stored(engine: Async
     hits = DatabaseHits(engine, "sekret")
     assert await hits.sweep(now[0] + KEEP_S) == 6  # all but the newest one are a day old
     assert await hits.count() == 1
+
+
+async def test_concurrent_attempts_get_exactly_the_limit(engine: AsyncEngine):
+    """The race a script would run: 40 attempts at once through two workers' engines (each
+    its own connection pool). Exactly the limit gets through, on SQLite and PostgreSQL."""
+    other = make_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        workers = [
+            RateLimit(7, 600, "login", DatabaseHits(e, "sekret"), lambda: 1_000_000.0)
+            for e in (engine, other)
+        ]
+        answers = await asyncio.gather(*(workers[i % 2].allow("ip:203.0.113.9") for i in range(40)))
+        assert answers.count(True) == 7
+        assert await DatabaseHits(engine, "sekret").count() == 7  # refusals are not stored
+    finally:
+        await other.dispose()
+
+
+async def test_a_progressive_delay_and_an_attempt_taken_back():
+    now = [1_000_000.0]
+    limit = RateLimit(10, 900, "t", MemoryHits(), lambda: now[0], backoff=lambda n: 5.0 * n)
+    hit = await limit.take("k")
+    assert hit is not None
+    await limit.release("k", hit)  # a success: not counted
+    assert await limit.allow("k")  # first failure
+    assert not await limit.allow("k")  # 5 s after one failure
+    assert 0 < await limit.retry_after("k") <= 5
+    now[0] += 5
+    assert await limit.allow("k")
+    now[0] += 9
+    assert not await limit.allow("k")  # 10 s after two
+    now[0] += 1
+    assert await limit.allow("k")
 
 
 def test_two_cloud_processes_on_one_database_refuse_the_same_script(

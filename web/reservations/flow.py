@@ -86,22 +86,28 @@ async def hold_with_code(
     CodeNotSent (the hold is then cancelled at once, so the hour is not blocked for nothing)."""
     limit = app.state.contact_limit
     key = contact_key(contact)
-    if not await limit.open(key):
+    # Claimed before the hold (atomic: concurrent bookings cannot all see room) and given
+    # back when the hold fails: holds with a code count, not attempts.
+    hit = await limit.take(key)
+    if hit is None:
         raise ContactLimited("too many codes sent to this contact")
     code = confirmation_code()
-    reservation = await hold_at(
-        app.state.engine,
-        catalog,
-        service,
-        location,
-        start,
-        now,
-        name=name,
-        contact=contact,
-        confirm_code=code,
-        language=language,
-    )
-    await limit.count(key)  # codes sent, not attempts
+    try:
+        reservation = await hold_at(
+            app.state.engine,
+            catalog,
+            service,
+            location,
+            start,
+            now,
+            name=name,
+            contact=contact,
+            confirm_code=code,
+            language=language,
+        )
+    except Exception:
+        await limit.release(key, hit)
+        raise
     t = translations(language)
     minutes = catalog.services[service].hold_min
     text = t.gettext("Booking confirmation code: %(code)s. Valid for %(minutes)s min.") % {

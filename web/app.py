@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 from hub.config import Site
 from web import jobs
 from web.admin.routes import routes as admin_routes
+from web.auth import signin_limit
 from web.auth.routes import routes as auth_routes
 from web.bodylimit import BodyLimit
 from web.catalog import import_site
@@ -186,7 +187,9 @@ def create_app(
     app.state.contact_limit = limit("contact", 5, 3600)
     # Confirmation-code tries per IP (each reservation also locks after five wrong codes).
     app.state.confirm_limit = limit("confirm", max(30, booking_limit), 600)
-    app.state.login_limit = limit("login", 10, 900)
+    # Sign-in: failures per account and source together, with a growing delay (not per
+    # account alone, or anyone could lock an administrator out), and per source.
+    app.state.login_limit, app.state.login_source_limit = signin_limit.limits(hits)
     # With no SMTP server or SMS account configured, messages wait in an outbox folder.
     app.state.notifier = notifier or Notifier.outbox(Path("var/outbox"))
     app.state.public_url = public_url

@@ -119,6 +119,9 @@ def create_app(
     push_trusted: frozenset[str] = frozenset(),
 ) -> Starlette:
     engine = make_engine(database_url)
+    # Served over https (the public URL says so): the cookie is Secure and __Host- (never
+    # sent over http, never set by a sibling domain), and browsers are told to keep https.
+    secure = secure_cookies or (public_url or "").startswith("https://")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -157,15 +160,15 @@ def create_app(
             *public_routes,
         ],
         middleware=[
-            Middleware(SecurityHeaders),
+            Middleware(SecurityHeaders, hsts=secure),
             # Outside CSRF, which may read a form's body: every read is capped.
             Middleware(BodyLimit),
             Middleware(
                 SessionMiddleware,
                 secret_key=secret_key(engine),
-                session_cookie="okienko_session",
+                session_cookie="__Host-okienko_session" if secure else "okienko_session",
                 same_site="lax",
-                https_only=secure_cookies,
+                https_only=secure,
                 max_age=14 * 24 * 3600,
             ),
             Middleware(CsrfMiddleware),

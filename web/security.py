@@ -93,9 +93,13 @@ async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts  # only when the cloud is served over https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,6 +121,8 @@ class SecurityHeaders:
                         continue
                     if key not in names:
                         headers.append((key, value))
+                if self.hsts and HSTS[0] not in names:
+                    headers.append(HSTS)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

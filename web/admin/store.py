@@ -23,6 +23,7 @@ from web.admin.forms import (
     ServiceValues,
     StaffChange,
 )
+from web.auth import sessions
 from web.catalog import weekly_to_json
 from web.db import models as m
 
@@ -256,6 +257,7 @@ async def change_staff(engine: AsyncEngine, staff_id: int, change: StaffChange) 
         values: dict[str, object] = asdict(change)
         if was_active and not change.active:
             values["session_epoch"] = STAFF.c.session_epoch + 1
+            await sessions.end_all(conn, sessions.STAFF, staff_id)
         await conn.execute(update(STAFF).where(STAFF.c.id == staff_id).values(**values))
 
 

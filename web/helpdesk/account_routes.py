@@ -59,12 +59,12 @@ async def login(request: Request) -> Response:
         error = _("Wrong e-mail or password.")
         return render(request, "helpdesk/login.html", {**context, "error": error}, status_code=400)
     await signin_limit.succeeded(request, attempt)
-    sign_in(request, row)
+    await sign_in(request, row)
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request) -> Response:
-    sign_out(request)
+    await sign_out(request)
     return RedirectResponse("/helpdesk/login", status_code=303)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from web.auth import sessions
 from web.auth.passwords import hash_password, password_problem, verify_password
 from web.helpdesk import tables as t
 from web.helpdesk.domain import MAX_UNIT_USERS, Actor, Role, UnitFull
@@ -196,6 +197,7 @@ async def deactivate_user(engine: AsyncEngine, user_id: int) -> None:
                 .returning(t.users.c.unit_id)
             )
         ).first()
+        await sessions.end_all(conn, sessions.HELPDESK, user_id)
         if row is not None and row.unit_id is not None:
             await conn.execute(
                 update(t.units)
@@ -284,6 +286,7 @@ async def use_link(engine: AsyncEngine, token: str, password: str, now: datetime
             .where(t.users.c.id == claimed.user_id)
             .values(password_hash=hashed, session_epoch=t.users.c.session_epoch + 1)
         )
+        await sessions.end_all(conn, sessions.HELPDESK, claimed.user_id)
     return int(claimed.user_id)
 
 

@@ -176,3 +176,27 @@ def test_over_plain_http_no_hsts(web: WebProcess):
     r = httpx.get(f"{web.url}/staff/login")
     assert "strict-transport-security" not in r.headers
     assert r.headers["set-cookie"].startswith("okienko_session=")
+
+
+async def test_a_deactivated_staff_accounts_password_link_dies(tmp_path: Path):
+    from web.admin.forms import StaffChange
+    from web.admin.store import change_staff
+    from web.auth.accounts import create_staff
+    from web.db.engine import make_engine
+    from web.db.migrate import upgrade
+    from web.staff import reset_tokens
+
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}")
+    await upgrade(engine)
+    try:
+        staff_id = await create_staff(
+            engine, email="odchodzi@um.example", name="Odchodzi", role="clerk", password=PASSWORD
+        )
+        now = reset_tokens.utcnow()
+        link = await reset_tokens.create(engine, "odchodzi@um.example", now)
+        assert link is not None
+        await change_staff(engine, staff_id, StaffChange("Odchodzi", "clerk", None, None, False))
+        assert not await reset_tokens.is_valid(engine, link.token, now)
+        assert not await reset_tokens.use(engine, link.token, "Nowe-haslo-123", now)
+    finally:
+        await engine.dispose()

@@ -45,7 +45,8 @@ KEYS = ("staff_sid", "epoch")
 async def sign_in(request: Request, row: object) -> None:
     session = request.session
     csrf = session.get("csrf")
-    await sessions.end(request.app.state.engine, session.get("staff_sid"))
+    for key in ("staff_sid", "hd_sid"):  # both end on the server too, not only here
+        await sessions.end(request.app.state.engine, session.get(key))
     session.clear()  # a fresh session: nothing from before the sign-in carries over
     if csrf:
         session["csrf"] = csrf

@@ -8,11 +8,13 @@ from __future__ import annotations
 import re
 
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.faults import store as faults_store
 from web.helpdesk import store as helpdesk_store
+from web.i18n import N_, language_of, translations
 
 DEFAULT_CAP = 1024 * 1024
 FORM_SLACK = 1024 * 1024  # the form's other fields and the multipart framing
@@ -41,14 +43,18 @@ def cap_for(path: str) -> int:
     return DEFAULT_CAP
 
 
+TOO_LARGE = N_("The request is too large. Send smaller files, or fewer at a time.")
+
+
 class BodyTooLarge(Exception):
     """The body went past its cap while being read."""
 
 
-def too_large(path: str) -> Response:
-    if path.startswith("/api/"):
+def too_large(scope: Scope) -> Response:
+    if scope["path"].startswith("/api/"):
         return JSONResponse({"error": "body_too_large"}, status_code=413)
-    return PlainTextResponse("Za duże żądanie (413).", status_code=413)
+    text = translations(language_of(Request(scope))).gettext(TOO_LARGE)
+    return PlainTextResponse(text, status_code=413)
 
 
 class BodyLimit:
@@ -62,7 +68,7 @@ class BodyLimit:
         cap = cap_for(scope["path"])
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > cap):
-            await too_large(scope["path"])(scope, receive, send)
+            await too_large(scope)(scope, receive, send)
             return
         seen = 0
         started = False
@@ -86,4 +92,4 @@ class BodyLimit:
         except BodyTooLarge:
             if started:
                 raise
-            await too_large(scope["path"])(scope, receive, send)
+            await too_large(scope)(scope, receive, send)

@@ -179,10 +179,19 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.AsyncNetworkStream:
-        address = host
-        if (host.lower(), port) not in self._trusted:
-            address = (await public_addresses(host, port))[0]
-        return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+        if (host.lower(), port) in self._trusted:
+            addresses = [host]
+        else:
+            addresses = await public_addresses(host, port)
+        failure: Exception = PushError("no address")
+        for address in addresses:  # e.g. IPv6 first, then IPv4: every one of them checked
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
 
     async def connect_unix_socket(
         self,

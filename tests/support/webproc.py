@@ -205,6 +205,24 @@ class WebProcess:
             self.proc.wait()
 
 
+def okienko(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """``okienko ARGS`` as an administrator runs it, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "okienko.cli", *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
+    )
+
+
+def site_token(database_url: str, site: str) -> str:
+    """A hub's token for ``site``, made with ``okienko site-token create``."""
+    return okienko(
+        "site-token", "create", "--site", site, "--database-url", database_url
+    ).stdout.strip()
+
+
 def csrf_of(html: str) -> str:
     m = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert m, "no CSRF token in the form"

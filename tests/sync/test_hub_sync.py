@@ -11,7 +11,6 @@ import email
 import email.policy
 import inspect
 import sqlite3
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from hub.service import Hub, Inbound
 from hub.store.database import EventStore
 from hub.sync import CloudSync
 from tests.support.sitefile import site_toml, write_site_file
-from tests.support.webproc import six_digit_code
+from tests.support.webproc import okienko, six_digit_code
 from tests.sync.conftest import SITE, Cloud, issued
 from web.catalog import import_site
 from web.notify.outbox import Notifier
@@ -377,22 +376,11 @@ async def test_tickets_issued_while_the_cloud_is_away_show_in_the_backlog_at_onc
 async def test_a_token_for_a_site_the_cloud_does_not_have_is_refused(cloud: Cloud) -> None:
     """A typo (`--site bydgoszcz-uc`) would sync a hub into nowhere: refused in one line."""
     url = str(cloud.app.state.engine.url)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "okienko.cli",
-        "site-token",
-        "create",
-        "--site",
-        "bydgoszcz-uc",
-        "--database-url",
-        url,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    run = okienko(
+        "site-token", "create", "--site", "bydgoszcz-uc", "--database-url", url, check=False
     )
-    out, err = await proc.communicate()
-    assert proc.returncode == 2 and out == b""
-    assert err.decode().strip() == f"no site 'bydgoszcz-uc' in this cloud; its sites: {SITE}"
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.strip() == f"no site 'bydgoszcz-uc' in this cloud; its sites: {SITE}"
 
 
 async def test_a_hub_of_another_site_is_told_its_token_is_not_its_own(
@@ -434,21 +422,6 @@ async def test_a_hub_of_another_site_is_told_its_token_is_not_its_own(
     ],
 )
 def test_site_token_with_a_database_it_cannot_use_says_so_in_one_line(url: str, said: str) -> None:
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "okienko.cli",
-            "site-token",
-            "create",
-            "--site",
-            SITE,
-            "--database-url",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    run = okienko("site-token", "create", "--site", SITE, "--database-url", url, check=False)
     assert run.returncode == 2 and said in run.stderr, run.stderr
     assert "Traceback" not in run.stderr and "s3cret" not in run.stderr

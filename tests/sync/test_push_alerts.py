@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -19,7 +17,7 @@ import httpx
 
 from hub.contract import sync as contract
 from tests.support.sitefile import write_site_file
-from tests.support.webproc import Smtp, WebProcess, body_text
+from tests.support.webproc import Smtp, WebProcess, body_text, site_token
 from tests.web.test_push import PushService, browser_subscription, verify_vapid
 
 
@@ -28,22 +26,7 @@ def event(seq: int, body: dict[str, object]) -> dict[str, object]:
 
 
 def site_auth(web: WebProcess) -> dict[str, str]:
-    token = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "okienko.cli",
-            "site-token",
-            "create",
-            "--site",
-            "urzad",
-            "--database-url",
-            web.database_url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    token = site_token(web.database_url, "urzad")
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -6,8 +6,6 @@ e-ticket page follows the counter's call live."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from hub.contract.topics import Operation
 from tests.conftest import SiteRig, make_rig
 from tests.support.hubproc import HubProcess
 from tests.support.sitefile import CLERK_PIN
-from tests.support.webproc import Smtp, WebProcess, six_digit_code
+from tests.support.webproc import Smtp, WebProcess, site_token, six_digit_code
 from web.reservations.booking import TZ
 
 
@@ -99,22 +97,7 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Linked]:
     (rig.dir / "web").mkdir()
     web_db = rig.dir / "web" / "web.sqlite3"
     web = WebProcess.start(rig.dir / "web", smtp_port=smtp.port, site=rig.config)
-    token = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "okienko.cli",
-            "site-token",
-            "create",
-            "--site",
-            rig.site_id,
-            "--database-url",
-            web.database_url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    token = site_token(web.database_url, rig.site_id)
     # Bookings are taken an hour ahead at the earliest: let visitors check in 3 hours early.
     text = rig.config.read_text(encoding="utf-8")
     rig.config.write_text(

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,7 +17,7 @@ import pytest
 
 from hub.contract import sync as contract
 from tests.support.sitefile import write_site_file
-from tests.support.webproc import Smtp, WebProcess
+from tests.support.webproc import Smtp, WebProcess, site_token
 from tests.web.conftest import PG_ADMIN
 
 
@@ -58,22 +56,7 @@ def test_a_page_on_one_worker_updates_from_an_event_ingested_by_another(
     )
     b = WebProcess.start(tmp_path / "b", smtp_port=smtp.port, database_url=pg_url)
     try:
-        token = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "okienko.cli",
-                "site-token",
-                "create",
-                "--site",
-                "urzad",
-                "--database-url",
-                pg_url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        token = site_token(pg_url, "urzad")
         auth = {"Authorization": f"Bearer {token}"}
         issued = event(
             1,

@@ -579,3 +579,47 @@ def test_repetition_history_and_file_sizes_read_as_people_write_them(rig: Rig):
         ola.select_option("#repeat_unit", unit)
         ola.click("button:has-text('Prześlij')")
         expect(ola.locator(".facts")).to_contain_text(f"Powtarzanie{text}; następne:")
+
+
+def test_a_rejection_needs_its_reason_and_the_unit_reads_it(rig: Rig):
+    """Seed 000: a request filed by mistake cannot be deleted or edited by anyone; the unit
+    finds it by its number ("Pokaż zgłoszenie numer"), the service worker rejects it, only with
+    a reason, and the unit reads that reason on the request."""
+    here = "10.0.0.8"  # its sign-ins are counted apart from the other tests'
+    ola = rig.page("ola@sp5.example", from_ip=here)
+    text = "Zgłoszenie wysłane omyłkowo do złej usługi."
+    number = file_request(rig, ola, "Wsparcie IT", text)
+
+    # Nobody deletes or edits it: the page offers neither, and no address does it.
+    expect(ola.locator("main").get_by_role("button", name=re.compile("Usuń|Edytuj"))).to_have_count(
+        0
+    )
+    expect(ola.locator("main").get_by_role("link", name=re.compile("Usuń|Edytuj"))).to_have_count(0)
+    for path in ("edit", "delete"):
+        assert ola.request.get(f"{rig.web.url}/helpdesk/r/{number}/{path}").status == 404
+        assert ola.request.post(f"{rig.web.url}/helpdesk/r/{number}/{path}").status >= 400
+
+    # The unit finds its own request by its number, as people write it.
+    ola.goto(f"{rig.web.url}/helpdesk/")
+    ola.get_by_role("textbox", name="Pokaż zgłoszenie numer").fill(f"#{number}")
+    ola.click(".hd-go button")
+    expect(ola.locator("h1")).to_contain_text(f"Zgłoszenie nr {number}")
+    expect(ola.locator(".hd-body")).to_have_text(text)
+
+    staff = rig.page("marek@cum.example", from_ip=here)
+    staff.goto(f"{rig.web.url}/helpdesk/r/{number}")
+    staff.click("button[name=action][value=reject]")  # no reason given
+    expect(staff.locator(".error-summary")).to_contain_text("Podaj powód odrzucenia zgłoszenia.")
+    expect(staff.locator("h1 .hd-status")).to_have_text("Nowe")
+    rig.check(staff, "request-reject-error")
+    reason = "Dotyczy drukarki: proszę o zgłoszenie w usłudze Serwis drukarek."
+    staff.fill("#comment", reason)
+    staff.click("button[name=action][value=reject]")
+    expect(staff.locator("h1 .hd-status")).to_have_text("Odrzucone")
+
+    ola.goto(f"{rig.web.url}/helpdesk/r/{number}")
+    expect(ola.locator("h1 .hd-status")).to_have_text("Odrzucone")
+    expect(ola.locator("p.warning")).to_contain_text(f"Powód odrzucenia: {reason}")
+    expect(ola.locator(".hd-body")).to_have_text(text)  # the text as it was filed
+    expect(ola.locator("button[name=action]")).to_have_count(0)  # the unit changes no status
+    rig.check(ola, "request-rejected-unit")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -155,3 +156,123 @@ def test_the_subject_shows_on_the_list_the_report_and_the_residents_page(rig: Ri
         phone.reload()
         expect(phone.locator(".facts dd").first).to_have_text("Dziura przed bramą Wólczańska 20")
         assert_accessible(phone, SHOTS, "11-status-subject")
+
+
+def test_the_chain_from_operator_to_contractor_by_each_roles_pages(rig: Rig):  # noqa: F811
+    """Seed 001 as its people do it, each in their own browser: the operator registers a phone
+    report (§ 8: channel, subject, the sign's kind, precinct and parcel, RPW id) and forwards it
+    to the coordinator group (§ 13); the coordinator takes it up and hands it to the realizer
+    group (§ 19); the supervisor reads it without acting (Instr. § 4); the realizer enters the
+    RPW id (§ 6 ust. 2), orders a contractor and accepts the work, which resolves the report
+    (§ 21 ust. 2 pkt 3–4). Each list holds the report only once it is in that person's scope
+    (§ 24)."""
+    today = datetime.now(UTC).date()
+    with chromium() as browser:
+        pages = {}
+
+        def desk(who: str, ip: str) -> Any:
+            if who not in pages:
+                # Its own computer: its sign-in is counted apart from the other tests'.
+                context = browser.new_context(
+                    viewport={"width": 1280, "height": 900},
+                    extra_http_headers={"X-Forwarded-For": ip},
+                )
+                page = context.new_page()
+                page.goto(f"{rig.web.url}/usterki/")
+                page.fill("#email", rig.people.emails[who])
+                page.fill("#password", PASSWORD)
+                page.click("button.primary")
+                expect(page).to_have_url(f"{rig.web.url}/usterki/")
+                pages[who] = page
+            return pages[who]
+
+        def act(page: Any, action: str, **fields: str) -> None:
+            form = page.locator(f"form:has(input[name=action][value={action}])")
+            for name, value in fields.items():
+                form.locator(f"[name={name}]").fill(value)
+            form.locator("button[type=submit]").click()
+            expect(page.locator(".error-summary")).to_have_count(0)
+
+        op = desk("operator", "10.0.1.1")
+        op.goto(f"{rig.web.url}/usterki/new")
+        op.select_option("#channel", "phone")
+        op.select_option("#sub", label="Uszkodzony znak drogowy")
+        op.fill("#attr_sign", "B-20")
+        op.fill("#title", "Przewrócony znak STOP")
+        op.fill("#description", "Znak leży na chodniku po kolizji.")
+        op.fill("#address", "al. Kościuszki 1")
+        op.fill("#precinct", "S-3")
+        op.fill("#parcel", "112/4")
+        op.fill("#rpw_id", "RPW/2026/5")
+        op.click("button.primary")
+        found = re.search(r"/usterki/r/(\d+)", op.url)
+        assert found, op.url
+        number = int(found.group(1))
+        url = f"{rig.web.url}/usterki/r/{number}"
+        facts = op.locator("dl.facts")
+        expect(op.locator("h1")).to_contain_text("Przewrócony znak STOP")
+        for shown in ("B-20", "S-3 / 112/4", "Telefon", "RPW/2026/5"):
+            expect(facts).to_contain_text(shown)
+        group = op.locator("form:has(input[name=action][value=forward]) select[name=group]")
+        expect(group.locator("option:checked")).to_have_text("ZDiT – koordynatorzy dróg")
+        assert_accessible(op, SHOTS, "12-operator-report")
+
+        def listed(who: str, ip: str) -> bool:
+            page = desk(who, ip)
+            page.goto(f"{rig.web.url}/usterki/?status=all")
+            return page.locator(f'a[href="/usterki/r/{number}"]').count() > 0
+
+        people = {
+            "coord_roads": "10.0.1.2",
+            "supervisor_zdit": "10.0.1.3",
+            "real_signs": "10.0.1.4",
+            "coord_zzm": "10.0.1.5",
+        }
+        assert {who: listed(who, ip) for who, ip in people.items()} == dict.fromkeys(people, False)
+
+        act(op, "forward")
+        expect(facts).to_contain_text("ZDiT – koordynatorzy dróg")
+        assert {who: listed(who, ip) for who, ip in people.items()} == {
+            "coord_roads": True,
+            "supervisor_zdit": True,
+            "real_signs": False,
+            "coord_zzm": False,
+        }
+        outsider = pages["coord_zzm"].goto(url)
+        assert outsider is not None and outsider.status == 404
+
+        coord = pages["coord_roads"]
+        coord.goto(url)
+        act(coord, "take")
+        form = coord.locator("form:has(input[name=action][value=assign])")
+        form.locator("select[name=group]").select_option(label="ZDiT – oznakowanie i sygnalizacja")
+        form.locator("button[type=submit]").click()
+        expect(coord.locator("dl.facts")).to_contain_text("ZDiT – oznakowanie i sygnalizacja")
+        assert listed("real_signs", people["real_signs"])
+
+        boss = pages["supervisor_zdit"]
+        boss.goto(url)
+        expect(boss.locator("h1")).to_contain_text("Przewrócony znak STOP")
+        expect(boss.locator("input[name=action]")).to_have_count(0)  # reads, never acts
+
+        real = pages["real_signs"]
+        real.goto(url)
+        act(real, "take")
+        expect(real.locator("dl.facts")).to_contain_text("Realizuje")
+        real.fill("#d-rpw", "RPW/2026/77")
+        real.click("form[action$='/details'] button")
+        expect(real.locator("dl.facts")).to_contain_text("RPW/2026/77")
+        act(
+            real,
+            "contractor",
+            firm="Znakpol",
+            ordered_on=today.isoformat(),
+            until=(today + timedelta(days=5)).isoformat(),
+        )
+        expect(real.locator("dl.facts")).to_contain_text("Znakpol")
+        assert_accessible(real, SHOTS, "13-realizer-contractor")
+        act(real, "accept_work", done_on=today.isoformat())
+        expect(real.locator("main")).to_contain_text("Rozwiązane")
+        expect(real.locator("dl.facts")).to_contain_text("Zrealizował(a)")
+        expect(real.locator("input[name=action]")).to_have_count(0)
+        assert_accessible(real, SHOTS, "14-realizer-resolved")

@@ -623,3 +623,75 @@ def test_a_rejection_needs_its_reason_and_the_unit_reads_it(rig: Rig):
     expect(ola.locator(".hd-body")).to_have_text(text)  # the text as it was filed
     expect(ola.locator("button[name=action]")).to_have_count(0)  # the unit changes no status
     rig.check(ola, "request-rejected-unit")
+
+
+def test_a_units_users_share_its_requests_filter_them_and_sign_out(rig: Rig):
+    """Seed 000: every user of a unit sees all the unit's requests, not only their own; the list
+    filters by status, service, unit and period; a service the unit lacks is offered disabled
+    and cannot be reached by its address; "Wyloguj" ends the session."""
+    here = "10.0.0.9"  # its sign-ins are counted apart from the other tests'
+
+    async def colleague(engine: Any) -> None:
+        await accounts.create_user(
+            engine, email="ewa@sp5.example", name="Ewa", role=Role.UNIT, unit_id=rig.ids["a"],
+            phone="41 367 67 58", password=PASSWORD, now=datetime.now(UTC),
+        )  # fmt: skip
+
+    rig.db(colleague)
+    ola = rig.page("ola@sp5.example", from_ip=here)
+    text = "Projektor w sali 12 nie włącza się."
+    number = file_request(rig, ola, "Wsparcie IT", text)
+    row = f"tr[data-href='/helpdesk/r/{number}']"
+
+    ewa = rig.page("ewa@sp5.example", from_ip=here)
+    expect(ewa.locator(row)).to_have_count(1)  # her colleague's request, on her list
+    today = datetime.now(UTC).date()
+
+    def filtered(page: Page = ewa, **choices: str) -> int:
+        page.goto(f"{rig.web.url}/helpdesk/")
+        for field, value in choices.items():
+            if field in ("status", "service", "unit"):
+                page.select_option(f"#{field}", label=value)
+            else:
+                page.fill(f"#{field}", value)
+        page.click("button:has-text('Filtruj')")
+        return page.locator(row).count()
+
+    assert filtered(status="Nowe", service="Wsparcie IT") == 1
+    assert filtered(created_from=today.isoformat(), created_to=today.isoformat()) == 1
+    assert filtered(service="Przeglądy") == 0
+    assert filtered(status="Zrealizowane") == 0
+    assert filtered(created_to=(today - timedelta(days=2)).isoformat()) == 0
+    staff = rig.page("marek@cum.example", from_ip=here)  # the staff see every unit's
+    assert filtered(staff, unit="Szkoła Podstawowa nr 5", text="Projektor") == 1
+    assert filtered(staff, unit="Żłobek nr 2") == 0
+    ewa.goto(f"{rig.web.url}/helpdesk/r/{number}")
+    expect(ewa.locator(".hd-body")).to_have_text(text)
+    rig.check(ewa, "request-colleague")
+
+    piotr = rig.page("piotr@zlobek2.example", from_ip=here)
+    piotr.goto(f"{rig.web.url}/helpdesk/new")
+    if piotr.locator("#service").count() == 0:
+        piotr.click("text=Dalej")
+    missing = piotr.locator("#service option", has_text="Przeglądy")
+    expect(missing).to_be_disabled()
+    expect(missing).to_contain_text("nieprzydzielona")
+    rig.check(piotr, "new-unassigned-service")
+
+    async def address_of_b(engine: Any) -> int:
+        async with engine.connect() as conn:
+            query = select(t.addresses.c.id).where(t.addresses.c.unit_id == rig.ids["b"])
+            return int((await conn.execute(query)).scalar_one())
+
+    forged = f"unit={rig.ids['b']}&address={rig.db(address_of_b)}"
+    piotr.goto(f"{rig.web.url}/helpdesk/new?{forged}&service={rig.ids['it']}")
+    expect(piotr.locator("#text")).to_be_visible()  # the control: its own service opens
+    piotr.goto(f"{rig.web.url}/helpdesk/new?{forged}&service={rig.ids['przeglady']}")
+    expect(piotr.locator("#text")).to_have_count(0)  # no form for a service not assigned
+
+    ewa.goto(f"{rig.web.url}/helpdesk/")
+    ewa.get_by_role("button", name="Wyloguj").click()
+    expect(ewa.locator("#password")).to_be_visible()
+    ewa.goto(f"{rig.web.url}/helpdesk/r/{number}")
+    expect(ewa.locator("#password")).to_be_visible()  # signed out: the sign-in page again
+    expect(ewa.locator(".hd-body")).to_have_count(0)

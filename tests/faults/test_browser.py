@@ -276,3 +276,126 @@ def test_the_chain_from_operator_to_contractor_by_each_roles_pages(rig: Rig):  #
         expect(real.locator("dl.facts")).to_contain_text("Zrealizował(a)")
         expect(real.locator("input[name=action]")).to_have_count(0)
         assert_accessible(real, SHOTS, "14-realizer-resolved")
+
+
+def test_returns_suspension_and_a_report_of_two_events_by_each_roles_pages(rig: Rig):  # noqa: F811
+    """Seed 001 as its people do it: a resident's report of two events becomes two reports that
+    name each other, each with its own scope and coordinator (§ 11, § 13 ust. 2); a coordinator
+    returns a report to the operator with the reason (§ 19 ust. 4 pkt 1), who sends it on again
+    (§ 20); the realizer returns it to the coordinator with a reason and a date (§ 21 ust. 2
+    pkt 2), who suspends it with a reason and a date, and resumes it (§ 19 ust. 3)."""
+    today = datetime.now(UTC).date()
+    later = (today + timedelta(days=14)).isoformat()
+    with chromium() as browser:
+        phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        phone.goto(f"{rig.web.url}/usterka")
+        phone.select_option("#sub", label="Dziura w jezdni")
+        phone.click("form[method=get] button")
+        phone.fill("#address", "ul. Rzgowska 17, przystanek")
+        phone.fill("#description", "Dziura w jezdni, a obok złamane drzewo na chodniku.")
+        phone.click("button.primary")
+        expect(phone.locator(".success")).to_contain_text("Zgłoszenie zarejestrowano")
+        found = re.search(r"nr (\d+)", phone.locator("h1").inner_text())
+        assert found
+        number = int(found.group(1))
+
+        pages = {}
+
+        def desk(who: str, ip: str) -> Any:
+            if who not in pages:
+                context = browser.new_context(
+                    viewport={"width": 1280, "height": 900},
+                    extra_http_headers={"X-Forwarded-For": ip},
+                )
+                page = context.new_page()
+                page.goto(f"{rig.web.url}/usterki/")
+                page.fill("#email", rig.people.emails[who])
+                page.fill("#password", PASSWORD)
+                page.click("button.primary")
+                expect(page).to_have_url(f"{rig.web.url}/usterki/")
+                pages[who] = page
+            return pages[who]
+
+        def act(page: Any, action: str, then: str, **fields: str) -> None:
+            form = page.locator(f"form:has(input[name=action][value={action}])")
+            for name, value in fields.items():
+                if name == "group":
+                    form.locator("select[name=group]").select_option(label=value)
+                else:
+                    form.locator(f"[name={name}]").fill(value)
+            form.locator("button[type=submit]").click()
+            if then == "passed on":  # out of this person's scope: back to their list, told so
+                expect(page).to_have_url(re.compile(r"/usterki/\?passed="))
+                expect(page.locator("p.success")).to_have_text(
+                    f"Zgłoszenie nr {number} przekazano dalej; nie jest już w Twoim zakresie."
+                )
+            else:
+                expect(page.locator("p.status")).to_have_text(then)
+
+        op = desk("operator", "10.0.2.1")
+        op.goto(f"{rig.web.url}/usterki/r/{number}")
+        op.fill("#scope-0", "Dziura w jezdni przy przystanku")
+        op.fill("#scope-1", "Złamane drzewo na chodniku")
+        op.select_option("#psub-1", label="Złamane drzewo lub gałąź")
+        op.click("form[action$='/duplicate'] button")
+        family = op.locator("h2:has-text('Pozostałe zgłoszenia') + ul")
+        expect(family).to_contain_text("Złamane drzewo na chodniku")
+        copied = re.search(r"(\d+): Złamane drzewo na chodniku", family.inner_text())
+        assert copied, family.inner_text()
+        copy = int(copied.group(1))
+        assert copy != number
+        expect(op.locator("dl.facts")).to_contain_text("Dziura w jezdni przy przystanku")
+        assert_accessible(op, SHOTS, "15-duplicated")
+
+        # The copy goes to the greenery's coordinators, who see its scope and the original.
+        op.goto(f"{rig.web.url}/usterki/r/{copy}")
+        expect(op.locator("dl.facts")).to_contain_text("Złamane drzewo lub gałąź")
+        act(op, "forward", "U koordynatora", group="ZZM – koordynatorzy")
+        zzm = desk("coord_zzm", "10.0.2.2")
+        zzm.goto(f"{rig.web.url}/usterki/r/{copy}")
+        expect(zzm.locator("dl.facts")).to_contain_text("Złamane drzewo na chodniku")
+        expect(zzm.locator("h2:has-text('Pozostałe zgłoszenia') + ul")).to_contain_text(
+            "Dziura w jezdni przy przystanku"
+        )
+
+        # The original: sent to transport by mistake, returned with the right addressee.
+        op.goto(f"{rig.web.url}/usterki/r/{number}")
+        act(op, "forward", "U koordynatora", group="ZDiT – koordynatorzy transportu")
+        transport = desk("coord_transport", "10.0.2.3")
+        transport.goto(f"{rig.web.url}/usterki/r/{number}")
+        act(transport, "take", "U koordynatora")
+        act(
+            transport,
+            "return_to_operator",
+            "passed on",
+            reason="Jezdnia należy do koordynatorów dróg ZDiT.",
+        )
+        op.goto(f"{rig.web.url}/usterki/?status=all")
+        expect(op.locator(f'a[href="/usterki/r/{number}"]')).to_have_count(1)
+        assert_accessible(transport, SHOTS, "16-passed-on")
+        op.goto(f"{rig.web.url}/usterki/r/{number}")
+        expect(op.locator("p.status")).to_have_text("Zwrócone do operatora")
+        expect(op.locator("table")).to_contain_text("Jezdnia należy do koordynatorów dróg ZDiT.")
+        act(op, "forward", "U koordynatora", group="ZDiT – koordynatorzy dróg")
+
+        roads = desk("coord_roads", "10.0.2.4")
+        roads.goto(f"{rig.web.url}/usterki/r/{number}")
+        act(roads, "take", "U koordynatora")
+        act(roads, "assign", "U realizatora", group="ZDiT – utrzymanie dróg")
+        real = desk("real_roads", "10.0.2.5")
+        real.goto(f"{rig.web.url}/usterki/r/{number}")
+        act(real, "take", "W realizacji")
+        act(
+            real,
+            "return_to_coordinator",
+            "passed on",
+            reason="Najpierw remont sieci wodociągowej.",
+            until=later,
+        )
+        roads.goto(f"{rig.web.url}/usterki/r/{number}")
+        expect(roads.locator("table")).to_contain_text("Najpierw remont sieci wodociągowej.")
+        act(roads, "suspend", "Zawieszone", reason="Remont sieci wodociągowej.", until=later)
+        expect(roads.locator("dl.facts")).to_contain_text("Zawieszone do")
+        assert_accessible(roads, SHOTS, "17-suspended")
+        act(roads, "resume", "U koordynatora")
+        expect(roads.locator("dl.facts")).not_to_contain_text("Zawieszone do")

@@ -399,3 +399,137 @@ def test_returns_suspension_and_a_report_of_two_events_by_each_roles_pages(rig: 
         assert_accessible(roads, SHOTS, "17-suspended")
         act(roads, "resume", "U koordynatora")
         expect(roads.locator("dl.facts")).not_to_contain_text("Zawieszone do")
+
+
+def test_a_late_report_and_an_out_of_scope_one_are_closed_as_the_procedure_says(rig: Rig):  # noqa: F811
+    """Seed 001 as its people do it: the operator enters a call taken during an outage with its
+    real time (§ 31 ust. 2) and the reporter's wish for a reply (§ 8 ust. 1 pkt 2); the realizer
+    records a site visit and the reply (§ 16 ust. 3, § 17), may resolve the long-late report
+    only once the delay's reason and planned date are given (§ 18 ust. 2), then resolves it
+    (§ 21 ust. 2 pkt 5). A report beyond every city unit's scope is closed by the operator with
+    the RPW id and where it went (§ 14 ust. 3)."""
+    today = datetime.now(UTC).date()
+    received = (datetime.now(UTC) - timedelta(days=30)).astimezone()
+    with chromium() as browser:
+        pages = {}
+
+        def desk(who: str, ip: str) -> Any:
+            if who not in pages:
+                context = browser.new_context(
+                    viewport={"width": 1280, "height": 900},
+                    extra_http_headers={"X-Forwarded-For": ip},
+                )
+                page = context.new_page()
+                page.goto(f"{rig.web.url}/usterki/")
+                page.fill("#email", rig.people.emails[who])
+                page.fill("#password", PASSWORD)
+                page.click("button.primary")
+                expect(page).to_have_url(f"{rig.web.url}/usterki/")
+                pages[who] = page
+            return pages[who]
+
+        def act(page: Any, action: str, then: str, **fields: str) -> None:
+            form = page.locator(f"form:has(input[name=action][value={action}])")
+            for name, value in fields.items():
+                if name == "group":
+                    form.locator("select[name=group]").select_option(label=value)
+                elif name == "closure":
+                    form.locator(f"input[name=closure][value={value}]").check()
+                else:
+                    form.locator(f"[name={name}]").fill(value)
+            form.locator("button[type=submit]").click()
+            expect(page.locator("p.status")).to_have_text(then)
+
+        def register(page: Any, title: str, **extra: str) -> int:
+            page.goto(f"{rig.web.url}/usterki/new")
+            page.select_option("#channel", "phone")
+            page.select_option("#sub", label="Dziura w jezdni")
+            page.fill("#title", title)
+            page.fill("#description", f"{title}: zgłoszenie telefoniczne.")
+            page.fill("#address", "ul. Pomorska 100")
+            for field, value in extra.items():
+                if field == "reply":
+                    page.check(f"input[name=reply][value={value}]")
+                else:
+                    page.fill(f"#{field}", value)
+            page.click("button.primary")
+            found = re.search(r"/usterki/r/(\d+)", page.url)
+            assert found, page.url
+            return int(found.group(1))
+
+        op = desk("operator", "10.0.3.1")
+        late = register(
+            op,
+            "Dziura zgłoszona w czasie awarii",
+            received_at=received.strftime("%Y-%m-%dT%H:%M"),
+            source_message="Rozmowa z mieszkanką: dziura na pasie do skrętu.",
+            reply="yes",
+            name="Alicja Nowak",
+            email="alicja@example.com",
+        )
+        facts = op.locator("dl.facts")
+        # Its real time, as entered, not the time it was typed in.
+        expect(facts).to_contain_text(
+            re.compile(rf"{received.day} \w+ {received.year}, {received:%H:%M}")
+        )
+        expect(facts).to_contain_text("alicja@example.com")
+        expect(op.locator("details:has-text('Wiadomość źródłowa')")).to_contain_text(
+            "dziura na pasie do skrętu"
+        )
+        act(op, "forward", "U koordynatora", group="ZDiT – koordynatorzy dróg")
+        coord = desk("coord_roads", "10.0.3.2")
+        coord.goto(f"{rig.web.url}/usterki/r/{late}")
+        act(coord, "take", "U koordynatora")
+        act(coord, "assign", "U realizatora", group="ZDiT – utrzymanie dróg")
+
+        real = desk("real_roads", "10.0.3.3")
+        real.goto(f"{rig.web.url}/usterki/r/{late}")
+        act(real, "take", "W realizacji")
+        real.fill("#note", "Wizja lokalna: ubytek 15 cm.")
+        real.click("form[action$='/note'] button")
+        real.fill("#replied_on", today.isoformat())
+        real.fill("#how", "e-mail")
+        real.fill("#reply-text", "Naprawa w przyszłym tygodniu.")
+        real.click("form[action$='/reply'] button")
+        history = real.locator("table").last
+        expect(history).to_contain_text("Wizja lokalna: ubytek 15 cm.")
+        replies = real.locator("h2:has-text('Odpowiedzi dla zgłaszającego') + ul")
+        expect(replies).to_contain_text("e-mail: Naprawa w przyszłym tygodniu.")
+
+        resolve = real.locator("form:has(input[name=action][value=resolve])")
+        resolve.locator("[name=reason]").fill("Załatane")
+        resolve.locator("button[type=submit]").click()
+        expect(real.locator(".error-summary")).to_contain_text(
+            "najpierw podaj przyczynę opóźnienia i planowany termin"
+        )
+        expect(real.locator("p.status")).to_have_text("W realizacji")
+        assert_accessible(real, SHOTS, "18-late-refused")
+        real.fill("#delay_reason", "Brak asfaltu w wytwórni.")
+        real.fill("#planned_on", (today + timedelta(days=3)).isoformat())
+        real.click("form[action$='/delay'] button")
+        expect(real.locator("dl.facts")).to_contain_text("Brak asfaltu w wytwórni.")
+        act(real, "resolve", "Rozwiązane", reason="Załatane masą na gorąco.")
+        expect(real.locator("dl.facts")).to_contain_text("Zrealizował(a)")
+
+        # Beyond every city unit: closed by the operator with the RPW id and the addressee.
+        railway = register(op, "Uszkodzony wiadukt kolejowy")
+        close = op.locator("form:has(input[name=action][value=close_by_operator])")
+        close.locator("input[name=closure][value=out_of_scope]").check()
+        close.locator("[name=reason]").fill("Przekazano do PKP PLK, zarządcy wiaduktu.")
+        close.locator("button[type=submit]").click()
+        expect(op.locator(".error-summary")).to_be_visible()  # § 14 ust. 3: the RPW id too
+        expect(op.locator("p.status")).to_have_text("Nowe")
+        act(
+            op,
+            "close_by_operator",
+            "Zamknięte",
+            closure="out_of_scope",
+            reason="Przekazano do PKP PLK, zarządcy wiaduktu.",
+            rpw_id="RPW/2026/9",
+        )
+        facts = op.locator("dl.facts")
+        expect(facts).to_contain_text("Poza zakresem komórek i jednostek miasta")
+        expect(facts).to_contain_text("PKP PLK")
+        expect(facts).to_contain_text("RPW/2026/9")
+        assert_accessible(op, SHOTS, "19-out-of-scope")
+        assert railway != late

@@ -695,3 +695,78 @@ def test_a_units_users_share_its_requests_filter_them_and_sign_out(rig: Rig):
     ewa.goto(f"{rig.web.url}/helpdesk/r/{number}")
     expect(ewa.locator("#password")).to_be_visible()  # signed out: the sign-in page again
     expect(ewa.locator(".hd-body")).to_have_count(0)
+
+
+def test_the_lists_marks_and_order_and_a_rating_link_past_30_days(rig: Rig):
+    """Seed 000: the "Filtracja" marks ⏰ (due date set), ⚠️ (due date passed), 🧷 (files) and
+    🗓️ (scheduled publication) each find their request; the list is ordered by the last change;
+    a rating link past its 30 days says why the form is gone, and the request page offers no
+    rating any more."""
+    here = "10.0.0.10"  # its sign-ins are counted apart from the other tests'
+    ola = rig.page("ola@sp5.example", from_ip=here)
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    open_form(rig, ola, "Przeglądy")
+    ola.fill("#text", "Przegląd hydrantów przed terminem.")
+    ola.fill("#due_on", tomorrow.isoformat())
+    ola.click("button:has-text('Prześlij')")
+    expect(ola.locator("p.success")).to_contain_text("Zgłoszenie zostało przesłane")
+    found = re.search(r"/helpdesk/r/(\d+)", ola.url)
+    assert found
+    due = int(found.group(1))
+    files = file_request(
+        rig, ola, "Wsparcie IT", "Zrzut ekranu błędu w załączniku.",
+        files=[{"name": "blad.txt", "mimeType": "text/plain", "buffer": b"Blad 0x80070005"}],
+    )  # fmt: skip
+    scheduled = file_request(
+        rig, ola, "Przeglądy", "Przegląd kotłowni po sezonie.",
+        publish=(datetime.now(UTC) + timedelta(days=20)).astimezone(),
+    )  # fmt: skip
+
+    def flagged(flag: str) -> set[int]:
+        ola.goto(f"{rig.web.url}/helpdesk/?flag={flag}")
+        hrefs = ola.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.href)")
+        return {int(h.rsplit("/", 1)[1]) for h in hrefs if h}
+
+    assert due in flagged("due") and files not in flagged("due")
+    assert files in flagged("files") and due not in flagged("files")
+    assert scheduled in flagged("scheduled") and due not in flagged("scheduled")
+    assert due not in flagged("overdue")
+    rig.sql(
+        "UPDATE hd_requests SET due_on = :day WHERE id = :id",
+        day=datetime.now(UTC).date() - timedelta(days=1),
+        id=due,
+    )
+    assert due in flagged("overdue")
+    rig.check(ola, "list-overdue")
+
+    # The last change first: a message on the oldest of the three lifts it to the top.
+    ola.goto(f"{rig.web.url}/helpdesk/r/{due}")
+    ola.fill("#body", "Czy termin jest aktualny?")
+    ola.click("button:has-text('Wyślij wiadomość')")
+    expect(ola.locator(".hd-chat")).to_contain_text("Czy termin jest aktualny?")
+    ola.goto(f"{rig.web.url}/helpdesk/")
+    assert ola.locator("tbody tr").first.get_attribute("data-href") == f"/helpdesk/r/{due}"
+
+    staff = rig.page("marek@cum.example", from_ip=here)
+    staff.goto(f"{rig.web.url}/helpdesk/r/{files}")
+    staff.click("button:has-text('Zaakceptuj')")
+    expect(staff.locator("h1 .hd-status")).to_have_text("W realizacji")
+    staff.fill("#comment", "Uprawnienia poprawione.")
+    staff.click("button:has-text('Oznacz jako zrealizowane')")
+    expect(staff.locator("h1 .hd-status")).to_have_text("Zrealizowane")
+    (rating_mail,) = mails(rig, "ola@sp5.example", f"Oceń obsługę zgłoszenia nr {files}")
+    link = rig.link(rating_mail, "/helpdesk/rate/")
+    rig.sql(
+        "UPDATE hd_requests SET completed_at = :at WHERE id = :id",
+        at=datetime.now(UTC) - timedelta(days=30, minutes=1),
+        id=files,
+    )
+    anonymous = rig.page()
+    anonymous.goto(link)
+    expect(anonymous.locator("p.warning")).to_have_text(
+        "Ten link do oceny jest już nieważny: zgłoszenie zostało ocenione albo minęło 30 dni."
+    )
+    expect(anonymous.locator("input[name=stars]")).to_have_count(0)
+    rig.check(anonymous, "rate-link-expired")
+    ola.goto(f"{rig.web.url}/helpdesk/r/{files}")
+    expect(ola.locator("button:has-text('Prześlij ocenę')")).to_have_count(0)

@@ -533,3 +533,45 @@ def test_a_late_report_and_an_out_of_scope_one_are_closed_as_the_procedure_says(
         expect(facts).to_contain_text("RPW/2026/9")
         assert_accessible(op, SHOTS, "19-out-of-scope")
         assert railway != late
+
+
+def test_a_resident_withdraws_consent_on_the_status_page_and_the_data_are_gone(rig: Rig):  # noqa: F811
+    """Seed 001 § 26–27: a resident who wants a reply gives a contact only with consent; on the
+    status page they withdraw it, and the operator's page no longer holds the contact."""
+    with chromium() as browser:
+        phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        phone.goto(f"{rig.web.url}/usterka")
+        phone.select_option("#sub", label="Dziura w jezdni")
+        phone.click("form[method=get] button")
+        phone.fill("#address", "ul. Gdańska 80")
+        phone.fill("#description", "Dziura przy wjeździe na parking.")
+        phone.check("input[name=reply][value=yes]")
+        phone.fill("#email", "mieszkaniec@example.com")
+        phone.click("button.primary")
+        expect(phone.locator(".error-summary")).to_be_visible()  # no consent: refused
+        phone.check("input[name=consent]")
+        phone.click("button.primary")
+        expect(phone.locator(".success")).to_contain_text("Zgłoszenie zarejestrowano")
+        found = re.search(r"nr (\d+)", phone.locator("h1").inner_text())
+        assert found
+        number = int(found.group(1))
+
+        desk = browser.new_context(
+            viewport={"width": 1280, "height": 900},
+            extra_http_headers={"X-Forwarded-For": "10.0.4.1"},
+        ).new_page()
+        desk.goto(f"{rig.web.url}/usterki/")
+        desk.fill("#email", rig.people.emails["operator"])
+        desk.fill("#password", PASSWORD)
+        desk.click("button.primary")
+        desk.goto(f"{rig.web.url}/usterki/r/{number}")
+        expect(desk.locator("dl.facts")).to_contain_text("mieszkaniec@example.com")
+
+        phone.click("button:has-text('Cofnij zgodę i usuń moje dane')")
+        expect(phone.locator("p.success")).to_contain_text(
+            "Twoje dane kontaktowe zostały usunięte."
+        )
+        expect(phone.locator("button:has-text('Cofnij zgodę')")).to_have_count(0)
+        assert_accessible(phone, SHOTS, "20-consent-withdrawn")
+        desk.reload()
+        expect(desk.locator("dl.facts")).not_to_contain_text("mieszkaniec@example.com")

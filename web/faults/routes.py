@@ -216,6 +216,10 @@ async def _then(
         await work()
     except FaultError as exc:
         return await _show(request, _(exc.message), 400)
+    if await _visible(request) is None:
+        # The step passed the report out of this person's scope (a return to the operator or
+        # the coordinator): its page would say "not found", as if the step had failed.
+        return RedirectResponse(f"/usterki/?passed={report_id}", status_code=303)
     return RedirectResponse(f"/usterki/r/{report_id}?done=1", status_code=303)
 
 

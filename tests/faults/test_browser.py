@@ -8,14 +8,14 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.faults.conftest import PASSWORD
+from tests.faults.conftest import PASSWORD, People
 from tests.faults.rig import Rig, rig  # noqa: F401  (the module fixture)
 from tests.support.browser import assert_accessible, chromium
-from web.faults import store
+from web.faults import mailbox, store
 from web.faults import tables as t
 from web.faults.domain import Channel
 
@@ -155,3 +155,96 @@ def test_the_subject_shows_on_the_list_the_report_and_the_residents_page(rig: Ri
         phone.reload()
         expect(phone.locator(".facts dd").first).to_have_text("Dziura przed bramą Wólczańska 20")
         assert_accessible(phone, SHOTS, "11-status-subject")
+
+
+def sign_in(page: Page, rig: Rig, who: str) -> None:  # noqa: F811
+    page.goto(f"{rig.web.url}/usterki/")
+    page.fill("#email", rig.people.emails[who])
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    expect(page).to_have_url(f"{rig.web.url}/usterki/")
+
+
+async def a_mailed_report(engine: AsyncEngine) -> int:
+    """A mail as the mailbox files it: "Inne / Do sklasyfikowania", no address."""
+    raw = (
+        b"From: Jan Kowalski <jan.kowalski@example.com>\r\nTo: awaria@uml.example\r\n"
+        b"Subject: Dziura na Zgierskiej\r\n\r\nPrzy przystanku na Zgierskiej jest dziura.\r\n"
+    )
+    return await mailbox.file_message(engine, raw, datetime.now(UTC))
+
+
+async def at_the_realizer(engine: AsyncEngine, people: People) -> int:
+    """A report handed to the road realizers (ZDiT) that is really an investment."""
+    async with engine.connect() as conn:
+        sub = await conn.scalar(
+            select(t.subcategories.c.id).where(t.subcategories.c.code == "dziura")
+        )
+    now = datetime.now(UTC)
+    draft = store.Draft(
+        int(sub or 0), "Brak chodnika wzdłuż ul. Rydla", Channel.PHONE, address="ul. Rydla"
+    )
+    number, _ = await store.file_report(engine, draft, now)
+    async with engine.begin() as conn:
+        await conn.execute(
+            t.reports.update()
+            .where(t.reports.c.id == number)
+            .values(
+                status="realizer",
+                department_id=people.departments["ZDIT"],
+                coordinator_group_id=people.groups["ZDIT-K-DROGI"],
+                realizer_group_id=people.groups["ZDIT-R-DROGI"],
+            )
+        )
+    return number
+
+
+def test_the_operator_completes_and_reclassifies_a_mailed_report(rig: Rig, tmp_path: Path):  # noqa: F811
+    # § 9 pkt 2-4: the operator classifies the mail, moves its data into their fields (the
+    # address and the map point) and adds the files that came with it.
+    number = rig.db(a_mailed_report)
+    investment = rig.db(lambda engine: at_the_realizer(engine, rig.people))
+    letter = tmp_path / "pismo.pdf"
+    letter.write_bytes(b"%PDF-1.4\n% pismo przewodnie\n")
+    with chromium() as browser:
+        desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        sign_in(desk, rig, "operator")
+        desk.goto(f"{rig.web.url}/usterki/r/{number}")
+        facts = desk.locator(".facts")
+        expect(facts).to_contain_text("Inne / Do sklasyfikowania")
+        desk.select_option("#d-sub", label="Drogi / Dziura w jezdni")
+        desk.fill("#d-address", "ul. Zgierska 71, przystanek Bałucki Rynek")
+        desk.fill("#lat", "51.7901")
+        desk.fill("#lon", "19.4510")
+        desk.set_input_files("#d-files", str(letter))
+        desk.click("form[action$='/details'] button[type=submit]")
+        expect(desk.locator("p.success")).to_have_text("Zapisano.")
+        expect(facts).to_contain_text("Drogi / Dziura w jezdni")
+        expect(facts).to_contain_text(
+            "ul. Zgierska 71, przystanek Bałucki Rynek (51.79010, 19.45100)"
+        )
+        expect(desk.locator("a", has_text="pismo.pdf")).to_be_visible()
+        history = desk.locator("table tbody")
+        expect(history).to_contain_text("Dodano pliki")
+        expect(history).to_contain_text("pismo.pdf")
+        # The forward form now offers the subcategory's coordinator group.
+        expect(desk.locator("#forward-group option:checked")).to_have_text(
+            "ZDiT – koordynatorzy dróg"
+        )
+        assert_accessible(desk, SHOTS, "12-report-completed")
+        file_link = desk.locator("a", has_text="pismo.pdf").get_attribute("href")
+        got = desk.request.get(f"{rig.web.url}{file_link}")
+        assert got.body() == letter.read_bytes()
+
+        # § 21 ust. 2 pkt 1: the realizer moves an investment to the investment tasks.
+        real = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        sign_in(real, rig, "real_roads")
+        real.goto(f"{rig.web.url}/usterki/r/{investment}")
+        expect(real.locator("#d-address")).to_have_count(0)  # the place is the operator's
+        real.select_option("#d-sub", label="Zadania inwestycyjne / Zadanie inwestycyjne")
+        real.click("form[action$='/details'] button[type=submit]")
+        expect(real.locator("p.success")).to_have_text("Zapisano.")
+        expect(real.locator(".facts")).to_contain_text(
+            "Zadania inwestycyjne / Zadanie inwestycyjne"
+        )
+        assert_accessible(real, SHOTS, "13-report-investment")

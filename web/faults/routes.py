@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -197,6 +198,7 @@ async def _show(request: Request, error: str | None = None, status_code: int = 2
             "editable": can_edit(actor, place_of(row)),
             "details": store.details_for(actor) if can_edit(actor, place_of(row)) else (),
             "deletable": can_delete(actor),
+            "map": settings_of(request.app).map,
             "error": error,
             "done": request.query_params.get("done") == "1",
             "Action": Action,
@@ -310,6 +312,17 @@ async def record_reply(request: Request) -> Response:
     )
 
 
+async def _files(form: Any) -> list[store.File]:
+    found = []
+    for item in form.getlist("files"):
+        if isinstance(item, UploadFile) and item.filename:
+            data = await item.read(store.MAX_FILE + 1)
+            found.append(
+                store.File(item.filename, item.content_type or "application/octet-stream", data)
+            )
+    return found
+
+
 @faults_staff
 async def update_details(request: Request) -> Response:
     row = await _visible(request)
@@ -321,15 +334,23 @@ async def update_details(request: Request) -> Response:
         for k in ("rpw_id", "precinct", "parcel", "title", "address")
         if k in form
     }
+    if "lat" in form and "lon" in form:
+        changes["lat"], changes["lon"] = _float(form.get("lat")), _float(form.get("lon"))
     if str(form.get("channel", "")) in set(Channel):
         changes["channel"] = str(form.get("channel"))
     if sub := _int(form.get("subcategory")):
         changes["subcategory_id"] = sub
+    files = await _files(form)
     return await _then(
         request,
         row.id,
         lambda: store.update_details(
-            request.app.state.engine, actor_of(request), row.id, changes, datetime.now(UTC)
+            request.app.state.engine,
+            actor_of(request),
+            row.id,
+            changes,
+            datetime.now(UTC),
+            files,
         ),
     )
 

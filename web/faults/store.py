@@ -502,26 +502,68 @@ async def record_reply(
         await _event(conn, report_id, now, now, actor.id, "reply", Status(row.status), channel)
 
 
-DETAIL_FIELDS = ("rpw_id", "precinct", "parcel", "title", "address", "channel", "subcategory_id")
+DETAIL_FIELDS = (
+    "rpw_id",
+    "precinct",
+    "parcel",
+    "title",
+    "address",
+    "lat",
+    "lon",
+    "channel",
+    "subcategory_id",
+)
 FIELD_LENGTHS = {"title": 200, "address": 300}  # the others: 60
+MAX_STAFF_FILES = 20  # per report: the source message's attachments, letters, photos
 
 
 def details_for(actor: Actor) -> tuple[str, ...]:
     """The report fields a person may change besides the workflow."""
     if actor.sees_all:
         return DETAIL_FIELDS
-    return ("rpw_id",) if actor.role == Role.REALIZER else ()
+    # § 6 ust. 2: the RPW id; § 21 ust. 2 pkt 1: the final classification (an investment
+    # report goes to the investment group).
+    return ("rpw_id", "subcategory_id") if actor.role == Role.REALIZER else ()
+
+
+def check_file(f: File) -> None:
+    """A file the staff add (§ 8 ust. 1 pkt 5, § 9 pkt 4): any kind, 5 MB at most."""
+    if not f.content:
+        raise Missing("The file is empty.")
+    if len(f.content) > MAX_FILE:
+        raise Missing("A file may have at most 5 MB.")
+
+
+def _coordinates(clean: dict[str, Any]) -> None:
+    lat, lon = clean.get("lat"), clean.get("lon")
+    if (lat is None) != (lon is None) or any(v != v for v in (lat, lon) if v is not None):
+        raise Missing("Give both coordinates as numbers, or neither.")
+    if lat is not None and not (-90 <= lat <= 90):
+        raise Missing("The latitude must be between -90 and 90.")
+    if lon is not None and not (-180 <= lon <= 180):
+        raise Missing("The longitude must be between -180 and 180.")
 
 
 async def update_details(
-    engine: AsyncEngine, actor: Actor, report_id: int, changes: dict[str, Any], now: datetime
+    engine: AsyncEngine,
+    actor: Actor,
+    report_id: int,
+    changes: dict[str, Any],
+    now: datetime,
+    files: list[File] | None = None,
 ) -> None:
-    """The operator moves data into their fields (§ 9): RPW id, precinct, parcel, subject,
-    address, channel, subcategory. The realizer enters the RPW id of the case registered in
-    EZD (§ 6 ust. 2), and nothing else."""
+    """The operator completes and reclassifies the report (§ 9 pkt 2-4): RPW id, precinct,
+    parcel, subject, address and map point, channel, subcategory, files. The realizer enters
+    the RPW id of the case registered in EZD (§ 6 ust. 2) and makes the final classification
+    (§ 21 ust. 2 pkt 1). Only what really changed goes into the history."""
+    files = files or []
     clean = {k: v for k, v in changes.items() if k in details_for(actor)}
-    if not clean:
+    if not clean and not files:
         raise NotAllowed()
+    if "lat" in clean or "lon" in clean:
+        _coordinates(clean)
+    for f in files:
+        check_file(f)
     async with engine.begin() as conn:
         row = await _editable(conn, actor, report_id)
         if "subcategory_id" in clean:
@@ -536,11 +578,40 @@ async def update_details(
                 clean[key] = str(clean[key]).strip()[: FIELD_LENGTHS.get(key, 60)]
         if clean.get("rpw_id") == "":
             clean["rpw_id"] = None
-        await conn.execute(
-            update(t.reports).where(t.reports.c.id == report_id).values(**clean, last_change_at=now)
-        )
-        note = ", ".join(sorted(k for k in clean if k != "category_id"))
-        await _event(conn, report_id, now, now, actor.id, "details", Status(row.status), note)
+        changed = {k: v for k, v in clean.items() if getattr(row, k) != v}
+        if changed:
+            await conn.execute(
+                update(t.reports)
+                .where(t.reports.c.id == report_id)
+                .values(**changed, last_change_at=now)
+            )
+            note = ", ".join(sorted(k for k in changed if k != "category_id"))
+            await _event(conn, report_id, now, now, actor.id, "details", Status(row.status), note)
+        if files:
+            held = await conn.scalar(
+                select(func.count())
+                .select_from(t.attachments)
+                .where(t.attachments.c.report_id == report_id)
+            )
+            if int(held or 0) + len(files) > MAX_STAFF_FILES:
+                raise Missing("A report may have at most 20 files.")
+            for f in files:
+                await conn.execute(
+                    insert(t.attachments).values(
+                        report_id=report_id,
+                        filename=f.filename[:200],
+                        mime=f.mime[:100],
+                        size=len(f.content),
+                        content=f.content,
+                        uploaded_by=actor.id,
+                        created_at=now,
+                    )
+                )
+            await conn.execute(
+                update(t.reports).where(t.reports.c.id == report_id).values(last_change_at=now)
+            )
+            names = ", ".join(f.filename[:200] for f in files)
+            await _event(conn, report_id, now, now, actor.id, "files", Status(row.status), names)
 
 
 async def duplicate(

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.faults import admin, dictionary, listing, store
+from web.faults import admin, dictionary, listing, notices, store
 from web.faults import tables as t
 from web.faults.domain import (
     ACTION_LABELS,
@@ -166,6 +166,21 @@ def _not_found(request: Request) -> Response:
     return page(request, "faults/not_found.html", {}, status_code=404)
 
 
+NOTICE_FORM_LABELS = {"phone": "by phone", "email": "by e-mail"}
+
+
+def note_of(event: Any) -> str:
+    """A history entry's note as people read it (some kinds keep theirs as JSON)."""
+    if event.kind == "part_elsewhere":
+        try:
+            data = json.loads(event.note)
+        except ValueError:
+            return str(event.note)
+        how = _(NOTICE_FORM_LABELS.get(data.get("form", ""), ""))
+        return f"{_('The operator was told')} {how}: {data.get('part', '')}"
+    return str(event.note or "")
+
+
 async def _show(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     row = await _visible(request)
     if row is None:
@@ -199,6 +214,8 @@ async def _show(request: Request, error: str | None = None, status_code: int = 2
             "details": store.details_for(actor) if can_edit(actor, place_of(row)) else (),
             "deletable": can_delete(actor),
             "map": settings_of(request.app).map,
+            "note_of": note_of,
+            "notice_forms": NOTICE_FORM_LABELS,
             "error": error,
             "done": request.query_params.get("done") == "1",
             "Action": Action,
@@ -245,10 +262,9 @@ async def act(request: Request) -> Response:
         rpw_id=v.get("rpw_id", ""),
     )
     at = _moment(v.get("at"))
-    return await _then(
-        request,
-        row.id,
-        lambda: store.act(
+
+    async def work() -> None:
+        await store.act(
             request.app.state.engine,
             actor_of(request),
             row.id,
@@ -256,8 +272,35 @@ async def act(request: Request) -> Response:
             datetime.now(UTC),
             at=at,
             settings=settings_of(request.app),
-        ),
-    )
+        )
+        if step.closure in notices.ELSEWHERE:
+            await notices.closed_elsewhere(request.app, row.id)
+
+    return await _then(request, row.id, work)
+
+
+@faults_staff
+async def part_elsewhere(request: Request) -> Response:
+    """§ 19 ust. 4 pkt 2: the coordinator tells the operator a part belongs elsewhere."""
+    row = await _visible(request)
+    if row is None:
+        return _not_found(request)
+    form = await request.form()
+    part, how = str(form.get("part", "")), str(form.get("form", ""))
+    told = _moment(form.get("told_at")) if form.get("told_at") else None
+    if form.get("told_at") and told is None:
+        return await _show(request, _("Give the time of the notice as a date and time."), 400)
+    actor = actor_of(request)
+
+    async def work() -> None:
+        await store.part_elsewhere(
+            request.app.state.engine, actor, row.id, part, how, told, datetime.now(UTC)
+        )
+        if how == "email":
+            user = request.scope.get("hd_user")
+            await notices.part_elsewhere(request.app, row.id, part, user.name if user else "")
+
+    return await _then(request, row.id, work)
 
 
 @faults_staff
@@ -496,6 +539,7 @@ routes = [
     Route("/usterki/r/{id}/reply", record_reply, methods=["POST"]),
     Route("/usterki/r/{id}/details", update_details, methods=["POST"]),
     Route("/usterki/r/{id}/duplicate", duplicate, methods=["POST"]),
+    Route("/usterki/r/{id}/part-elsewhere", part_elsewhere, methods=["POST"]),
     Route("/usterki/r/{id}/delete", delete, methods=["POST"]),
     Route("/usterki/r/{id}/f/{file}", attachment),
     *admin.routes(faults_staff, page),

@@ -502,6 +502,63 @@ async def record_reply(
         await _event(conn, report_id, now, now, actor.id, "reply", Status(row.status), channel)
 
 
+async def reply_sent(
+    engine: AsyncEngine, report_id: int, channel: str, note: str, now: datetime
+) -> None:
+    """The system told the reporter (§ 14 ust. 2): recorded as a reply (§ 17 ust. 2 pkt 8)."""
+    async with engine.begin() as conn:
+        row = (await conn.execute(select(t.reports).where(t.reports.c.id == report_id))).first()
+        if row is None:
+            return
+        await conn.execute(
+            insert(t.replies).values(
+                report_id=report_id,
+                replied_on=aware(now).astimezone(WARSAW).date(),
+                channel=channel[:20],
+                note=note[:2000],
+                actor_id=None,
+                recorded_at=now,
+            )
+        )
+        await conn.execute(
+            update(t.reports).where(t.reports.c.id == report_id).values(replied_at=now)
+        )
+        await _event(conn, report_id, now, now, None, "reply", Status(row.status), channel)
+
+
+NOTICE_FORMS = ("phone", "email")  # § 19 ust. 4 pkt 2: "telefonicznie lub pocztą elektroniczną"
+
+
+async def part_elsewhere(
+    engine: AsyncEngine,
+    actor: Actor,
+    report_id: int,
+    part: str,
+    form: str,
+    told_at: datetime | None,
+    now: datetime,
+) -> None:
+    """§ 19 ust. 4 pkt 2: the coordinator told the operator that part of the report belongs
+    to another unit; the report keeps the part, the form and the time of the notice, so the
+    operator duplicates it (§ 20 ust. 2)."""
+    if not part.strip() or form not in NOTICE_FORMS:
+        raise Missing("Say which part belongs elsewhere and how the operator was told.")
+    when = utc(told_at or now)
+    if when > utc(now):
+        raise Missing("The time of the notice cannot be in the future.")
+    async with engine.begin() as conn:
+        row = await _editable(conn, actor, report_id)
+        if actor.role != Role.COORDINATOR and not actor.sees_all:
+            raise NotAllowed()
+        await conn.execute(
+            update(t.reports).where(t.reports.c.id == report_id).values(last_change_at=now)
+        )
+        note = json.dumps({"form": form, "part": part.strip()[:2000]}, ensure_ascii=False)
+        await _event(
+            conn, report_id, when, now, actor.id, "part_elsewhere", Status(row.status), note
+        )
+
+
 DETAIL_FIELDS = (
     "rpw_id",
     "precinct",

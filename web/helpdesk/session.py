@@ -76,9 +76,13 @@ async def current_user(request: Request) -> HelpdeskUser | None:
         if row is not None and row.active and row.session_epoch == session.get("hd_epoch"):
             user = HelpdeskUser(row.id, row.email, row.name, Role(row.role), row.unit_id)
             session["hd_seen"] = now
+        elif row is None or not row.active:
+            # Not idle: the administrator deactivated the account (the sign-in page says so).
+            request.scope["hd_signed_out_deactivated"] = True
     if user is None and "hd_user" in session:
         sign_out(request)
-        request.scope["hd_signed_out_idle"] = True
+        if not request.scope.get("hd_signed_out_deactivated"):
+            request.scope["hd_signed_out_idle"] = True
     request.scope["hd_user"] = user
     return user
 
@@ -96,9 +100,13 @@ def signed_in(*, admin: bool = False) -> Callable[[Endpoint], Endpoint]:
             if user is None:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 # The sign-in page says why: this request is the one that found the session idle.
-                idle = "&idle=1" if request.scope.get("hd_signed_out_idle") else ""
+                why = ""
+                if request.scope.get("hd_signed_out_deactivated"):
+                    why = "&deactivated=1"
+                elif request.scope.get("hd_signed_out_idle"):
+                    why = "&idle=1"
                 return RedirectResponse(
-                    f"/helpdesk/login?next={quote(target)}{idle}", status_code=303
+                    f"/helpdesk/login?next={quote(target)}{why}", status_code=303
                 )
             if admin and not user.is_admin:
                 from web.templating import render

@@ -138,3 +138,36 @@ def test_the_administrator_maintains_the_demos_units_services_and_accounts(demo:
     expect(admin.locator("tr", has_text="Ola Sekretariat")).not_to_contain_text("dezaktywowane")
     assert_accessible(admin, SHOTS, "8-admin-reactivated")
     demo.page("unit")
+
+
+@pytest.mark.parametrize("width,height", [(1366, 768), (1920, 1080)])
+def test_the_request_list_fits_the_screen_with_every_column(demo: Demo, width: int, height: int):
+    ola = demo.page("unit")
+    open_form(demo, ola, "Wsparcie IT")
+    ola.fill(
+        "#text",
+        "Skaner zapisuje pliki w \\\\serwer-plikow.sp5.torun.local\\skany\\sekretariat-2026 "
+        "zamiast w folderze dyrekcji; prosimy też o sprawdzenie kabla w pokoju nauczycielskim.",
+    )
+    ola.fill("#due_on", "2027-01-15")
+    ola.click("button:has-text('Prześlij')")
+    expect(ola.locator("p.success")).to_contain_text("Zgłoszenie zostało przesłane")
+
+    staff = demo.browser.new_context(viewport={"width": width, "height": height}).new_page()
+    staff.goto(f"{demo.web.url}/helpdesk/login")
+    staff.fill("#email", demo.people["service"]["email"])
+    staff.fill("#password", demo.people["service"]["password"])
+    staff.click("button.primary")
+    expect(staff.locator("table.hd-list")).to_be_visible()
+    last = staff.locator("table.hd-list thead th").last
+    expect(last).to_have_text("Oznaczenia")
+    # Every column inside the page's box, and no sideways scrolling of the page or the table.
+    box = staff.locator("main").bounding_box()
+    right = last.bounding_box()
+    assert box and right and right["x"] + right["width"] <= box["x"] + box["width"], (box, right)
+    overflow = staff.evaluate(
+        "() => [document.documentElement.scrollWidth - document.documentElement.clientWidth,"
+        " (w => w.scrollWidth - w.clientWidth)(document.querySelector('.table-wrap'))]"
+    )
+    assert overflow == [0, 0], overflow
+    assert_accessible(staff, SHOTS, f"9-list-{width}")

@@ -248,3 +248,58 @@ def test_the_operator_completes_and_reclassifies_a_mailed_report(rig: Rig, tmp_p
             "Zadania inwestycyjne / Zadanie inwestycyjne"
         )
         assert_accessible(real, SHOTS, "13-report-investment")
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def test_the_history_says_what_changed_dates_read_one_way_and_withdrawn_consent_shows(
+    rig: Rig,  # noqa: F811
+):
+    with chromium() as browser:
+        phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        phone.goto(f"{rig.web.url}/usterka")
+        phone.select_option("#sub", label="Zniszczona ławka")
+        phone.click("form[method=get] button")
+        phone.fill("#address", "Park Poniatowskiego, przy fontannie")
+        phone.fill("#description", "Połamana ławka")
+        phone.check("input[name=reply][value=yes]")
+        phone.fill("#name", "Alicja Kos")
+        phone.fill("#email", "alicja.kos@example.com")
+        phone.check("input[name=consent]")
+        phone.click("button.primary")
+        expect(phone.locator(".success")).to_contain_text("Zgłoszenie zarejestrowano")
+        found = re.search(r"nr (\d+)", phone.locator("h1").inner_text())
+        assert found
+        number = found.group(1)
+        expect(phone.locator("main")).to_contain_text(re.compile(r"\d{1,2}\.\d{2}\.\d{4}, \d"))
+        phone.click("button:has-text('Cofnij zgodę')")
+        expect(phone.locator(".success")).to_contain_text("Twoje dane kontaktowe zostały usunięte")
+
+        desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        sign_in(desk, rig, "operator")
+        desk.goto(f"{rig.web.url}/usterki/r/{number}")
+        facts = desk.locator(".facts")
+        expect(facts).to_contain_text(
+            "tak, ale dane kontaktowe usunięto (cofnięta zgoda lub upływ okresu przechowywania)"
+        )
+        expect(facts).not_to_contain_text("tak:")
+        desk.fill("#d-rpw", "RPW/15/2026")
+        desk.fill("#d-precinct", "S-7")
+        desk.click("form[action$='/details'] button[type=submit]")
+        expect(desk.locator("p.success")).to_have_text("Zapisano.")
+        planned = (datetime.now(UTC) + timedelta(days=20)).date()
+        desk.fill("#delay_reason", "Czekamy na dostawę desek")
+        desk.fill("#planned_on", planned.isoformat())
+        desk.click("form[action$='/delay'] button[type=submit]")
+        expect(desk.locator("p.success")).to_have_text("Zapisano.")
+        history = desk.locator("table tbody")
+        expect(history).to_contain_text("Identyfikator RPW: RPW/15/2026; Obręb geodezyjny: S-7")
+        expect(history).not_to_contain_text("rpw_id")
+        expect(history).to_contain_text(
+            f"Czekamy na dostawę desek → {planned.day}.{planned.month:02d}.{planned.year}"
+        )
+        main = desk.locator("main").inner_text()
+        assert not ISO_DATE.search(main), ISO_DATE.findall(main)
+        assert "Wpłynęło" in main
+        assert_accessible(desk, SHOTS, "17-history-readable")

@@ -83,7 +83,7 @@ async def watch(
         sub = subs.get(SUBCATEGORY[problem])
         if key in open_reports or sub is None:
             continue
-        since = store.aware(d.changed_at).astimezone(store.WARSAW).strftime("%Y-%m-%d %H:%M")
+        since = store.aware(d.changed_at).astimezone(store.WARSAW).strftime("%-d.%m.%Y, %H:%M")
         try:
             report_id, _ = await store.file_report(
                 engine,

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.faults import admin, dictionary, listing, notices, store
+from web.faults import admin, dictionary, history, listing, notices, store
 from web.faults import tables as t
 from web.faults.domain import (
     ACTION_LABELS,
@@ -166,21 +166,6 @@ def _not_found(request: Request) -> Response:
     return page(request, "faults/not_found.html", {}, status_code=404)
 
 
-NOTICE_FORM_LABELS = {"phone": "by phone", "email": "by e-mail"}
-
-
-def note_of(event: Any) -> str:
-    """A history entry's note as people read it (some kinds keep theirs as JSON)."""
-    if event.kind == "part_elsewhere":
-        try:
-            data = json.loads(event.note)
-        except ValueError:
-            return str(event.note)
-        how = _(NOTICE_FORM_LABELS.get(data.get("form", ""), ""))
-        return f"{_('The operator was told')} {how}: {data.get('part', '')}"
-    return str(event.note or "")
-
-
 async def _show(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     row = await _visible(request)
     if row is None:
@@ -214,8 +199,7 @@ async def _show(request: Request, error: str | None = None, status_code: int = 2
             "details": store.details_for(actor) if can_edit(actor, place_of(row)) else (),
             "deletable": can_delete(actor),
             "map": settings_of(request.app).map,
-            "note_of": note_of,
-            "notice_forms": NOTICE_FORM_LABELS,
+            "note_of": functools.partial(history.note_text, d=d),
             "error": error,
             "done": request.query_params.get("done") == "1",
             "Action": Action,

@@ -642,7 +642,10 @@ async def update_details(
                 .where(t.reports.c.id == report_id)
                 .values(**changed, last_change_at=now)
             )
-            note = ", ".join(sorted(k for k in changed if k != "category_id"))
+            # The new values, so the history says what each became (web/faults/history.py).
+            note = json.dumps(
+                {k: v for k, v in changed.items() if k != "category_id"}, ensure_ascii=False
+            )
             await _event(conn, report_id, now, now, actor.id, "details", Status(row.status), note)
         if files:
             held = await conn.scalar(

@@ -7,17 +7,20 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.faults.conftest import PASSWORD, People
 from tests.faults.rig import Rig, rig  # noqa: F401  (the module fixture)
 from tests.support.browser import assert_accessible, chromium
-from web.faults import mailbox, store
+from web.db.models import Device, Location
+from web.faults import devices, mailbox, store
 from web.faults import tables as t
 from web.faults.domain import Channel
+from web.faults.settings import DEFAULT
 
 SHOTS = Path("/tmp/okienko-shots/faults")
 
@@ -303,3 +306,50 @@ def test_the_history_says_what_changed_dates_read_one_way_and_withdrawn_consent_
         assert not ISO_DATE.search(main), ISO_DATE.findall(main)
         assert "Wpłynęło" in main
         assert_accessible(desk, SHOTS, "17-history-readable")
+
+
+async def a_dispenser_out_of_paper(engine: AsyncEngine, now: datetime) -> int:
+    """The Toruń site as its site file imports it, and its dispenser reporting no paper."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(Location.__table__).values(  # type: ignore[arg-type]
+                id="torun-um",
+                name="Urząd Miasta Torunia – Wydział Spraw Administracyjnych",
+                address="ul. Batorego 38/40, 87-100 Toruń",
+            )
+        )
+        await conn.execute(
+            insert(Device.__table__).values(  # type: ignore[arg-type]
+                location_id="torun-um",
+                device_id="dispenser-1",
+                role="dispenser",
+                online=True,
+                printer="paper_out",
+                changed_at=now - timedelta(minutes=1),
+            )
+        )
+    assert await devices.watch(engine, now) == (1, 0)
+    async with engine.connect() as conn:
+        key = "torun-um/dispenser-1/paper"
+        return int(await conn.scalar(select(t.reports.c.id).where(t.reports.c.device_key == key)))
+
+
+def test_a_dispenser_without_paper_has_hours_to_be_fixed_at_its_named_site(rig: Rig):  # noqa: F811
+    now = datetime.now(UTC)
+    number = rig.db(lambda engine: a_dispenser_out_of_paper(engine, now))
+    due = DEFAULT.calendar.add(now, timedelta(hours=4)).astimezone(ZoneInfo("Europe/Warsaw"))
+    with chromium() as browser:
+        desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        sign_in(desk, rig, "operator")
+        desk.goto(f"{rig.web.url}/usterki/r/{number}")
+        facts = desk.locator(".facts")
+        expect(facts).to_contain_text(
+            "Urząd Miasta Torunia – Wydział Spraw Administracyjnych, ul. Batorego 38/40, "
+            "87-100 Toruń"
+        )
+        expect(facts).not_to_contain_text("torun-um")
+        # Four working hours (the settings' [sla.hours]), not the residents' ten working days.
+        expect(desk.locator(".counts")).to_contain_text(
+            f"Termin realizacji: {due.day}.{due.month:02d}.{due.year}, {due:%H:%M}"
+        )
+        assert_accessible(desk, SHOTS, "18-device-report")

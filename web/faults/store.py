@@ -204,7 +204,12 @@ async def file_report(
             created_at=now,
             created_by=draft.created_by,
             taken=False,
-            realise_due=utc(settings.calendar.add_days(received, settings.sla.realise_days)),
+            realise_hours=settings.sla.hours.get(sub.code),
+            realise_due=utc(
+                settings.sla.realise_due(
+                    settings.calendar, received, settings.sla.hours.get(sub.code)
+                )
+            ),
             device_key=draft.device_key,
             forget_on=forget_on(received),
             last_change_at=now,
@@ -381,6 +386,7 @@ async def act(
             received_at=aware(row.received_at),
             delay_reason=row.delay_reason,
             planned_on=row.planned_on,
+            realise_hours=row.realise_hours,
         )
         p = move.place
         values: dict[str, Any] = {

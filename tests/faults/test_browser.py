@@ -553,6 +553,7 @@ def test_a_resident_withdraws_consent_on_the_status_page_and_the_data_are_gone(r
         phone.click("button.primary")
         expect(phone.locator(".error-summary")).to_be_visible()  # no consent: refused
 
+
 def sign_in(page: Page, rig: Rig, who: str) -> None:  # noqa: F811
     page.goto(f"{rig.web.url}/usterki/")
     page.fill("#email", rig.people.emails[who])

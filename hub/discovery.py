@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import threading
 from dataclasses import dataclass
 from types import TracebackType
@@ -16,6 +17,7 @@ from zeroconf import IPVersion, ServiceBrowser, ServiceInfo, ServiceListener, Ze
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from hub.contract.topics import VERSION, Topics
+from hub.tls import BrokerNotTrusted, prove_broker
 
 log = logging.getLogger("okienko.discovery")
 
@@ -183,3 +185,23 @@ def find_hub(site: str | None, timeout: float = 5.0) -> HubAnnouncement | None:
     """The first compatible hub (of ``site`` when given); returns as soon as one answers."""
     found = _browse(site, timeout, first=True)
     return found[0] if found else None
+
+
+def find_trusted_hub(
+    site: str | None, context: ssl.SSLContext, timeout: float = 5.0
+) -> HubAnnouncement | None:
+    """The first announced hub whose broker proves itself with a certificate of the pinned
+    site CA for its announced address. An announcement is only a hint: one that fails the
+    proof is logged and skipped; nothing (no password) is ever sent to it."""
+    for found in browse_hubs(timeout, site=site):
+        try:
+            prove_broker(found.host, found.port, context)
+        except BrokerNotTrusted as exc:
+            log.warning(
+                "skipping the broker announced as %s: not proved by the site CA: %s",
+                found.server,
+                exc,
+            )
+            continue
+        return found
+    return None

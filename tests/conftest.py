@@ -13,6 +13,7 @@ import pytest
 from appliance.common.hub_client import Credentials, HubClient
 from hub.config import parse_site_file
 from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
+from tests.support.broker import site_tls
 from tests.support.hubproc import HubProcess
 from tests.support.sitefile import site_toml
 from tests.support.webproc import Smtp
@@ -20,7 +21,7 @@ from tests.support.webproc import Smtp
 
 @dataclass
 class SiteRig:
-    """A running test site: broker, site file, device passwords."""
+    """A running test site: broker (TLS only), site file, device passwords, the site CA."""
 
     dir: Path
     site_id: str
@@ -28,9 +29,13 @@ class SiteRig:
     passwords: dict[str, str]
     config: Path
     broker: Mosquitto
+    ca_file: Path
 
     def creds(self, device: str) -> Credentials:
-        return Credentials("127.0.0.1", self.port, self.site_id, device, self.passwords[device])
+        ca_pem = self.ca_file.read_text(encoding="utf-8")
+        return Credentials(
+            "127.0.0.1", self.port, self.site_id, device, self.passwords[device], ca_pem
+        )
 
     def hub(self, name: str = "hub") -> HubProcess:
         return HubProcess(
@@ -38,15 +43,21 @@ class SiteRig:
             site=self.site_id,
             port=self.port,
             hub_password=self.passwords["hub"],
+            ca_file=self.ca_file,
             log=self.dir / f"{name}.log",
         )
 
 
 def make_rig(tmp: Path, **site_options: object) -> SiteRig:
     port = free_port()
+    tls = site_tls(tmp / "pki")
     draft = site_toml(
-        database=tmp / "hub.sqlite3", mqtt_port=port, hub_password="x", **site_options
-    )  # type: ignore[arg-type]
+        database=tmp / "hub.sqlite3",
+        mqtt_port=port,
+        hub_password="x",
+        tls_ca=tls.ca_file,
+        **site_options,  # type: ignore[arg-type]
+    )
     site = parse_site_file(draft).site
     passwords = generate_passwords(site)
     config = tmp / "site.toml"
@@ -54,10 +65,12 @@ def make_rig(tmp: Path, **site_options: object) -> SiteRig:
         draft.replace('password = "x"', f'password = "{passwords["hub"]}"'), encoding="utf-8"
     )
     assert tomllib.loads(config.read_text())["hub"]["mqtt"]["password"] == passwords["hub"]
-    files = write_broker_files(site, tmp / "broker", passwords, host="127.0.0.1", port=port)
-    broker = Mosquitto(files.conf, host="127.0.0.1", port=port)
+    files = write_broker_files(
+        site, tmp / "broker", passwords, host="127.0.0.1", port=port, tls=tls.files
+    )
+    broker = Mosquitto.for_files(files)
     broker.start()
-    return SiteRig(tmp, site.id, port, passwords, config, broker)
+    return SiteRig(tmp, site.id, port, passwords, config, broker, tls.ca_file)
 
 
 @pytest.fixture(scope="module")

@@ -163,7 +163,7 @@ def test_an_appliance_announces_its_software_to_the_fleet(rig, hub: HubProcess):
     from tests.support.observe import watching
 
     topic = f"okienko/v1/{rig.site_id}/status/cdisplay-1"
-    with watching(rig.port, rig.passwords["hub"], topic) as got:
+    with watching(rig.port, rig.passwords["hub"], topic, rig.ca_file) as got:
         with HubClient(rig.creds("cdisplay-1"), role="counter-display"):
             eventually(lambda: bool(got))
     assert got[-1]["role"] == "counter-display" and got[-1]["software"].startswith("okienko")

@@ -20,6 +20,7 @@ def site_toml(
     database: Path,
     mqtt_port: int,
     hub_password: str,
+    tls_ca: Path,
     pin_hash: str | None = None,
 ) -> str:
     limit = f"building_limit = {building_limit}\n" if building_limit else ""
@@ -122,4 +123,5 @@ host = "127.0.0.1"
 port = {mqtt_port}
 username = "hub"
 password = "{hub_password}"
+tls_ca = "{tls_ca}"
 """

@@ -107,7 +107,7 @@ def from_info_file(path: Path, device: str, **overrides: Any) -> ApplianceConfig
             "host": mqtt["host"],
             "port": mqtt["port"],
             "site": mqtt["site"],
-            "ca_file": mqtt["ca_file"],
+            "ca_file": mqtt.get("ca_file"),
         },
         **overrides,
     }

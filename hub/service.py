@@ -173,7 +173,7 @@ class Hub:
                 detail=d.detail,
                 last_seen=d.last_seen,
             )
-            for d in self.fleet.devices.values()
+            for d in (*self.fleet.devices.values(), self.fleet.broker)
         ]
         return SyncSnapshot(queue=self.views.queue_state(now), tickets=tickets, devices=devices)
 

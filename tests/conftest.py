@@ -48,9 +48,11 @@ class SiteRig:
         )
 
 
-def make_rig(tmp: Path, **site_options: object) -> SiteRig:
+def make_rig(tmp: Path, *, cert_days: int | None = None, **site_options: object) -> SiteRig:
+    """A site on a real broker (TLS only, its own site CA; the broker's certificate valid
+    ``cert_days`` when given), with a site file for the hub."""
     port = free_port()
-    tls = site_tls(tmp / "pki")
+    tls = site_tls(tmp / "pki", **({"days": cert_days} if cert_days else {}))
     draft = site_toml(
         database=tmp / "hub.sqlite3",
         mqtt_port=port,

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import socket
 import ssl
+from datetime import UTC, datetime
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -26,6 +27,18 @@ log = logging.getLogger("okienko.hub.mqtt")
 
 SESSION_EXPIRY_S = 3600
 BACKOFF_MAX_S = 10.0
+
+
+def _certificate_expires(client: aiomqtt.Client) -> datetime | None:
+    """When the certificate the broker proved itself with expires (fleet health warns)."""
+    sock = client._client.socket()  # aiomqtt keeps paho's client; its socket is the TLS one
+    if not isinstance(sock, ssl.SSLSocket):
+        return None
+    cert = sock.getpeercert()
+    not_after = cert.get("notAfter") if cert else None
+    if not isinstance(not_after, str):
+        return None
+    return datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), UTC)
 
 
 class MqttBridge:
@@ -97,6 +110,7 @@ class MqttBridge:
             finally:
                 self._client = None
                 self.connected.clear()
+                self.hub.fleet.broker_lost()
             await asyncio.sleep(delay)
             delay = min(delay * 2, BACKOFF_MAX_S)
 
@@ -107,6 +121,7 @@ class MqttBridge:
         online = msg.Presence(state=msg.PresenceState.ONLINE).dump()
         await client.publish(self.topics.presence(HUB_DEVICE_ID), online, qos=1, retain=True)
         await self.hub.publish_state(force=True)
+        self.hub.fleet.broker_connected(_certificate_expires(client))
         self.connected.set()
         log.info(
             "connected to %s:%d as %s",

@@ -40,11 +40,14 @@ class SiteTls:
         return self.ca_file.read_text(encoding="utf-8")
 
 
-def site_tls(directory: Path, names: tuple[str, ...] = LOOPBACK_NAMES) -> SiteTls:
-    """A fresh site CA in ``directory`` and a broker certificate for ``names``."""
+def site_tls(
+    directory: Path, names: tuple[str, ...] = LOOPBACK_NAMES, *, days: int = pki.SERVER_DAYS
+) -> SiteTls:
+    """A fresh site CA in ``directory`` and a broker certificate for ``names``, valid for
+    ``days``."""
     now = pki.now_utc()
     ca = pki.create_ca("test", now)
-    server = pki.issue_server(ca, names, now)
+    server = pki.issue_server(ca, names, now, days=days)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {n: directory / n for n in ("ca.crt", "server.crt", "server.key")}
     paths["ca.crt"].write_bytes(ca.cert_pem)

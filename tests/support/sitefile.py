@@ -20,9 +20,11 @@ def site_toml(
     database: Path,
     mqtt_port: int,
     hub_password: str,
-    tls_ca: Path,
+    tls_ca: Path | None = None,
     pin_hash: str | None = None,
 ) -> str:
+    """The test site; ``tls_ca`` (the site CA) for a hub that connects to a broker."""
+    tls = f'tls_ca = "{tls_ca}"\n' if tls_ca is not None else ""
     limit = f"building_limit = {building_limit}\n" if building_limit else ""
     pin_hash = pin_hash or hash_pin(CLERK_PIN)
     return f"""
@@ -123,5 +125,4 @@ host = "127.0.0.1"
 port = {mqtt_port}
 username = "hub"
 password = "{hub_password}"
-tls_ca = "{tls_ca}"
-"""
+{tls}"""

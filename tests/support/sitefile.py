@@ -22,11 +22,16 @@ def site_toml(
     hub_password: str,
     tls_ca: Path | None = None,
     pin_hash: str | None = None,
+    more_clerks: tuple[str, ...] = (),
 ) -> str:
     """The test site; ``tls_ca`` (the site CA) for a hub that connects to a broker."""
     tls = f'tls_ca = "{tls_ca}"\n' if tls_ca is not None else ""
     limit = f"building_limit = {building_limit}\n" if building_limit else ""
     pin_hash = pin_hash or hash_pin(CLERK_PIN)
+    clerks = "".join(
+        f'\n[[site.clerks]]\nid = "{c}"\nname = "Pracownik {c}"\npin_hash = "{pin_hash}"\n'
+        for c in more_clerks
+    )
     return f"""
 [site]
 id = "{site_id}"
@@ -114,7 +119,7 @@ counter = "s1"
 id = "ewa"
 name = "Ewa Testowa"
 pin_hash = "{pin_hash}"
-
+{clerks}
 [hub]
 database = "{database}"
 durability = "full"

@@ -127,7 +127,10 @@ class StateDir:
 
     def write_pki(self, ca: pki.KeyPair | None, ca_cert: bytes, server: pki.KeyPair) -> None:
         """The CA (its key only when it is ours) and the server pair; keys 0600."""
-        self.pki_dir.mkdir(mode=0o700, exist_ok=True)
+        # 0711 like the state directory: the hub's service user reads ca.crt (its tls_ca) by
+        # name, but cannot list the directory; the keys are 0600 root.
+        self.pki_dir.mkdir(exist_ok=True)
+        self.pki_dir.chmod(0o711)
         write_atomic(self.ca_cert, ca_cert.decode("ascii"), 0o644)
         if ca is not None:
             write_atomic(self.ca_key, ca.key_pem.decode("ascii"))
@@ -501,6 +504,11 @@ def install(bundle: Path, target: Path, name: str = "appliance") -> Path:
         raise ProvisionError(str(exc)) from None
     if config.password is None and config.password_file is None:
         raise ProvisionError(f"{bundle}: holds no password; is it an enrolment bundle?")
+    if config.hub.ca_cert is None and config.hub.ca_file is None:
+        raise ProvisionError(
+            f"{bundle}: holds no site CA (a bundle from before TLS?); on the hub run "
+            "`okienko provision init --upgrade-tls` and install the refreshed bundle"
+        )
     text = bundle.read_text(encoding="utf-8")
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{name}.toml"

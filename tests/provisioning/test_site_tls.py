@@ -46,6 +46,9 @@ def test_init_makes_a_site_ca_and_a_certificate_for_the_hubs_names(
     assert provision("init", "--site", site_file, "--state", state, "--host", "10.0.0.5") == 0
     ca_key = state / "pki" / "ca.key"
     assert ca_key.stat().st_mode & 0o777 == 0o600
+    # The hub's service user reads the CA certificate by name; nobody else lists pki/.
+    assert (state / "pki").stat().st_mode & 0o777 == 0o711
+    assert (state / "pki" / "ca.crt").stat().st_mode & 0o777 == 0o644
     assert (state / "pki" / "server.key").stat().st_mode & 0o777 == 0o600
     ca = x509.load_pem_x509_certificate((state / "pki" / "ca.crt").read_bytes())
     assert isinstance(ca.public_key(), ec.EllipticCurvePublicKey)
@@ -170,6 +173,10 @@ def test_an_existing_site_upgrades_to_tls_without_re_enrolment(
     capsys.readouterr()
     assert provision("renew-cert", "--state", state) == 2
     assert "--upgrade-tls" in capsys.readouterr().err
+    device_etc = workdir / "device-etc"
+    old_bundle = state / "bundles" / "display-1.toml"
+    assert provision("install", old_bundle, "--target", device_etc) == 2
+    assert "--upgrade-tls" in capsys.readouterr().err and not device_etc.exists()
 
     assert provision("init", "--upgrade-tls", "--state", state, "--port", str(port)) == 0
     out = capsys.readouterr().out
@@ -184,4 +191,7 @@ def test_an_existing_site_upgrades_to_tls_without_re_enrolment(
             probe = Probe(broker, device, config.secret())
             assert not probe.connect().is_failure
             probe.close()
+    # On the device, the refreshed bundle installs over nothing but its config: same password.
+    assert provision("install", old_bundle, "--target", device_etc) == 0
+    assert load_config(device_etc / "appliance.toml").secret() == passwords["display-1"]
     assert provision("init", "--upgrade-tls", "--state", state) == 2  # once is enough

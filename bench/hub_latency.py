@@ -137,6 +137,20 @@ def call_next_latency(creds: dict[str, Credentials], topics: Topics, n: int) -> 
             c.stop()
 
 
+def wait_for_hub(creds: Credentials, timeout: float = 60.0) -> None:
+    """Until the hub's presence says online: commands sent before it has subscribed (its first
+    session) would be lost, and a fixed sleep is too short on a busy machine."""
+    probe = HubClient(creds).start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not probe.hub_online:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the hub did not come online")
+            time.sleep(0.05)
+    finally:
+        probe.stop()
+
+
 def durable_throughput(creds: dict[str, Credentials], total: int, window: int = 100) -> float:
     """Two dispensers each keep ``window`` requests in flight until ``total`` are answered."""
     clients = [HubClient(creds[d]).start() for d in ("dispenser-1", "dispenser-2")]
@@ -210,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                     d.id: Credentials("127.0.0.1", port, site.id, d.id, passwords[d.id], tls.ca_pem)
                     for d in site.devices
                 }
-                time.sleep(2.0)  # the hub process imports, migrates and connects
+                wait_for_hub(creds["display-hall"])  # it imports, migrates and connects
                 raw = raw_round_trip(port, passwords["hub"], topics.root, n_raw, tls.ca_file)
                 calls = call_next_latency(creds, topics, n_calls)
                 tps = durable_throughput(creds, n_tickets)

@@ -101,7 +101,7 @@ class PinChecker:
         clerk or the terminal is locked, without checking the PIN)."""
         until = self.locked_until(clerk=clerk)
         if until is not None:
-            raise PinRefused("clerk_locked", f"clerk '{clerk}' is locked until {until:%H:%M} UTC")
+            raise PinRefused("clerk_locked", f"this clerk is locked until {until:%H:%M} UTC")
         until = self.locked_until(device=device)
         if until is not None:
             raise PinRefused("terminal_locked", f"this terminal is locked until {until:%H:%M} UTC")
@@ -126,7 +126,7 @@ class PinChecker:
             )
             raise PinRefused(
                 "clerk_locked",
-                f"{MAX_FAILURES} wrong PINs: clerk '{clerk}' is locked until {until:%H:%M} UTC",
+                f"{MAX_FAILURES} wrong PINs: this clerk is locked until {until:%H:%M} UTC",
                 locked,
             )
         if self.locked_until(device=device) is not None:

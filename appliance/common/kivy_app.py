@@ -27,7 +27,9 @@ def on_a_pi() -> bool:
         return False
 
 
-def credentials_for(config: ApplianceConfig, *, timeout: float = 10.0) -> Credentials:
+def credentials_for(
+    config: ApplianceConfig, *, timeout: float = 10.0, interfaces: list[str] | None = None
+) -> Credentials:
     """The broker to use: the configured one, or one found by zeroconf that proves itself
     with a certificate of the site CA the device holds (see ``find_trusted_hub``)."""
     host, site = config.hub.host, config.hub.site
@@ -37,7 +39,8 @@ def credentials_for(config: ApplianceConfig, *, timeout: float = 10.0) -> Creden
         from hub.discovery import find_trusted_hub
         from hub.tls import client_context
 
-        found = find_trusted_hub(site, client_context(ca_pem=ca_pem), timeout=timeout)
+        context = client_context(ca_pem=ca_pem)
+        found = find_trusted_hub(site, context, timeout=timeout, interfaces=interfaces)
         if found is None:
             raise SystemExit(
                 "no Okienko hub with a certificate of this site's CA found on this network "

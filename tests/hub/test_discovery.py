@@ -24,6 +24,8 @@ from hub.discovery import SERVICE_TYPE, HubAdvertiser, browse_hubs, find_hub
 from provisioning.broker import Mosquitto
 from tests.conftest import SiteRig, make_rig
 
+LOOPBACK = ["127.0.0.1"]  # tests browse on loopback only
+
 
 def _site() -> str:
     return f"t-{secrets.token_hex(4)}"
@@ -32,18 +34,18 @@ def _site() -> str:
 async def test_an_advertised_hub_is_found_with_its_broker_and_site():
     site = _site()
     async with HubAdvertiser(site, "0.0.0.0", 18883, address="127.0.0.1"):
-        found = await asyncio.to_thread(find_hub, site, 5.0)
+        found = await asyncio.to_thread(find_hub, site, 5.0, interfaces=LOOPBACK)
         assert found is not None
         assert (found.site, found.host, found.port) == (site, "127.0.0.1", 18883)
         assert found.topic_root == Topics(site).root and not found.tls
-        assert await asyncio.to_thread(browse_hubs, 1.5, site=_site()) == []
-    gone = await asyncio.to_thread(browse_hubs, 1.5, site=site)
+        assert await asyncio.to_thread(browse_hubs, 1.5, site=_site(), interfaces=LOOPBACK) == []
+    gone = await asyncio.to_thread(browse_hubs, 1.5, site=site, interfaces=LOOPBACK)
     assert gone == []
 
 
 async def test_an_incompatible_protocol_version_is_ignored():
     site = _site()
-    zc = AsyncZeroconf(ip_version=IPVersion.V4Only)
+    zc = AsyncZeroconf(ip_version=IPVersion.V4Only, interfaces=LOOPBACK)
     info = AsyncServiceInfo(
         SERVICE_TYPE,
         f"okienko-{site}.{SERVICE_TYPE}",
@@ -54,7 +56,7 @@ async def test_an_incompatible_protocol_version_is_ignored():
     )
     await zc.async_register_service(info)
     try:
-        assert await asyncio.to_thread(browse_hubs, 1.5, site=site) == []
+        assert await asyncio.to_thread(browse_hubs, 1.5, site=site, interfaces=LOOPBACK) == []
     finally:
         await zc.async_unregister_service(info)
         await zc.async_close()
@@ -124,7 +126,7 @@ async def test_an_impostor_broker_announced_on_zeroconf_gets_no_password(
         # Only the impostor is announced for our site: the appliance finds no hub at all.
         async with HubAdvertiser(rig.site_id, "127.0.0.1", impostor.port, address="127.0.0.1"):
             with pytest.raises(SystemExit, match="no Okienko hub"):
-                await asyncio.to_thread(credentials_for, config, timeout=2.0)
+                await asyncio.to_thread(credentials_for, config, timeout=2.0, interfaces=LOOPBACK)
         assert "not proved by the site CA" in caplog.text
         # The impostor saw a TLS handshake fail, never an MQTT CONNECT: no user, no password.
         impostor_log = impostor.log.read_text(errors="replace")
@@ -135,7 +137,9 @@ async def test_an_impostor_broker_announced_on_zeroconf_gets_no_password(
             HubAdvertiser(rig.site_id, "127.0.0.1", impostor.port, address="127.0.0.1"),
             HubAdvertiser(rig.site_id, "127.0.0.1", rig.port, address="127.0.0.1"),
         ):
-            creds = await asyncio.to_thread(credentials_for, config, timeout=2.0)
+            creds = await asyncio.to_thread(
+                credentials_for, config, timeout=2.0, interfaces=LOOPBACK
+            )
         assert (creds.host, creds.port) == ("127.0.0.1", rig.port)
         with HubClient(creds) as client:
             assert client.connected.is_set()

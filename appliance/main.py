@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,18 +50,20 @@ def _builder(config: ApplianceConfig) -> Any:
     if role == "display":
         from appliance.display.presenter import DisplayPresenter
         from appliance.display.view import DisplayView
+        from hub.contract import messages as msg
 
         def build(client: HubClient) -> tuple[Any, Any]:
             speaker = None
             if config.voice.enabled:
+                from appliance.speech.health import report_speech
+
                 try:
                     from appliance.speech.announcer import default_announcer
 
-                    speaker = default_announcer(config)
+                    speaker = default_announcer(config, functools.partial(report_speech, client))
+                    report_speech(client, msg.SpeechState.OK)
                 except Exception as exc:  # a display without voice still shows the calls
-                    import logging
-
-                    logging.getLogger("okienko.appliance").warning("no voice: %s", exc)
+                    report_speech(client, msg.SpeechState.FAILING, f"no voice: {exc}")
             return DisplayPresenter(
                 client, language=config.language, speaker=speaker
             ), DisplayView()

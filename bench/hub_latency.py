@@ -127,6 +127,9 @@ def call_next_latency(creds: dict[str, Credentials], topics: Topics, n: int) -> 
                 if not arrived.wait_for(lambda number=number: number in seen, timeout=5):
                     raise RuntimeError(f"the display never saw {number} called")
             samples.append((seen[number] - t0) * 1000)
+            terminal.request(
+                Operation.START_SERVICE, msg.CounterRequest(request_id=new_request_id())
+            )
             done = terminal.request(
                 Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id())
             )

@@ -1,5 +1,5 @@
-"""What the hub knows of its devices: presence (Last Will), software and printer state; and of
-its broker: connected, and when the certificate it proved itself with runs out."""
+"""What the hub knows of its devices: presence (Last Will), software, printer and speech state;
+and of its broker: connected, and when the certificate it proved itself with runs out."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class DeviceHealth:
     online: bool = False
     software: str | None = None
     printer: msg.PrinterState = msg.PrinterState.NONE
+    speech: msg.SpeechState = msg.SpeechState.NONE
     detail: str | None = None
     last_seen: datetime | None = None
 
@@ -75,5 +76,6 @@ class Fleet:
             return
         health.software = status.software
         health.printer = status.printer
+        health.speech = status.speech
         health.detail = status.detail
         health.last_seen = self._clock()

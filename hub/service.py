@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from hub.clerks import PinChecker, PinRefused
 from hub.config import Device, DeviceRole, Site
+from hub.contract import access_code
 from hub.contract import messages as msg
 from hub.contract.sync import DeviceHealth, TicketLive
 from hub.contract.sync import Snapshot as SyncSnapshot
@@ -171,6 +172,7 @@ class Hub:
                 online=d.online,
                 software=d.software,
                 printer=d.printer,
+                speech=d.speech,
                 detail=d.detail,
                 last_seen=d.last_seen,
             )
@@ -275,7 +277,7 @@ class Hub:
                 service=request.service, kind=request.kind, priority_reason=request.priority_reason
             )
         if isinstance(request, msg.CheckInRequest):
-            code = request.code.upper()
+            code = access_code.normalise(request.code)
             return check_in(
                 await self.store.reservation(code),
                 self.clock(),

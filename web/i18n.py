@@ -35,7 +35,11 @@ def translations(language: str) -> Translations:
         buffer = io.BytesIO()
         write_mo(buffer, catalog)
         buffer.seek(0)
-        merged.merge(Translations(buffer))
+        part = Translations(buffer)
+        merged.merge(part)
+        # The language's plural rule (Polish has three forms) comes with its catalogs; the
+        # empty catalog merged into has only the English "one or many".
+        merged.plural = part.plural
     return merged
 
 

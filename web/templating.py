@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from hub.contract.access_code import grouped
 from web import i18n
 from web.security import csrf_token
 
@@ -48,7 +50,22 @@ def _tz():  # type: ignore[no-untyped-def]
     return ZoneInfo(TZ_NAME)
 
 
+def _filesize(size: int) -> str:
+    """A file's size as people read it: "20 B", "1,5 kB", "2,3 MB" (not "0.0 kB")."""
+    locale = i18n.current_language.get()
+    if size < 1024:
+        return f"{format_decimal(size, locale=locale)} B"
+    value, unit = size / 1024, "kB"
+    for bigger in ("MB", "GB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{format_decimal(round(value, 1), '#,##0.#', locale=locale)} {unit}"
+
+
 env.filters["date"] = _date
+env.filters["code"] = grouped  # an access code in groups of four
+env.filters["filesize"] = _filesize
 env.filters["time"] = _time
 env.filters["datetime"] = _datetime
 

@@ -117,6 +117,10 @@ def run(
 
         def build(self) -> Any:
             self._frame_log = _frame_log()
+            self._last: Any = None
+            from appliance.common import widget_map
+
+            widget_map.install()
             presenter.subscribe(lambda model: Clock.schedule_once(lambda _dt: self._show(model)))
             Clock.schedule_interval(lambda _dt: getattr(presenter, "tick", lambda: None)(), 1.0)
             client.start_background()
@@ -127,7 +131,14 @@ def run(
             return root
 
         def _show(self, model: Any) -> None:
-            root.show(model)
+            if model == self._last:
+                return  # nothing new (the presenter's tick): redrawing would only risk taps
+            self._last = model
+            try:
+                root.show(model)
+            except Exception:  # a drawing bug must not take the device off the counter
+                log.exception("the screen could not show the new state")
+                return
             if self._frame_log is not None:
                 self._frame_log.shown(model)
             if screenshot is not None and screenshot_after is None and ready(model):

@@ -40,7 +40,7 @@ class CounterModel:
     status_text: str
     ticket: str  # current number or ""
     ticket_state: str  # "Wezwany (2. wezwanie)", "Obsługa", ""
-    waiting: tuple[tuple[str, int], ...]  # (service name, waiting)
+    waiting: tuple[tuple[str, int], ...]  # (service name, waiting), then skipped visitors
     served_today: int
     buttons: tuple[Button, ...]
     message: str  # feedback: an error, "Brak osób w kolejce", the offline text
@@ -168,25 +168,33 @@ class CounterPresenter(Presenter[CounterModel]):
             waiting = tuple(
                 (services[s].name, services[s].waiting) for s in st.services if s in services
             )
+            if st.skipped_waiting:
+                # Visitors who did not come wait for their next call: "Przywołaj" calls them
+                # when nobody else waits, so the clerk sees they are there.
+                waiting += ((_("To call again (did not come)"), st.skipped_waiting),)
             status_text = {
                 "open": _("Open"),
                 "paused": _("Break"),
                 "closed": _("Closed"),
             }[st.status]
+            # Only what can happen next is enabled: a called visitor is recalled, started or
+            # marked absent; only a visitor whose service started can be finished (served).
             has = current is not None
             called = has and current is not None and current.state == "called"
+            serving = has and not called
             open_ = st.status == "open"
+            paused = st.status == "paused"
             buttons = (
                 Button(Operation.CALL_NEXT, _("Call next"), open_ and not called),
                 Button(Operation.RECALL, _("Call again"), called),
                 Button(Operation.START_SERVICE, _("Start"), called),
-                Button(Operation.FINISH_SERVICE, _("Finish"), has),
+                Button(Operation.FINISH_SERVICE, _("Finish"), serving),
                 Button(Operation.NO_SHOW, _("Did not come"), called),
                 Button(Operation.TRANSFER, _("Transfer"), has),
                 Button(
-                    Operation.RESUME_COUNTER if st.status == "paused" else Operation.PAUSE_COUNTER,
-                    _("Resume") if st.status == "paused" else _("Break"),
-                    signed_in,
+                    Operation.RESUME_COUNTER if paused else Operation.PAUSE_COUNTER,
+                    _("Resume") if paused else _("Break"),
+                    paused or (open_ and not has),
                 ),
                 Button(Operation.CLOSE_COUNTER, _("Sign out"), signed_in and not has),
             )

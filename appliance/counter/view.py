@@ -33,12 +33,14 @@ class CounterView(FloatLayout):  # type: ignore[misc]
         self.clerk: str | None = None
         self.pin = ""
         self.model: CounterModel | None = None
+        # Strong references: ``ids`` are weak, and a layer out of the tree must survive.
+        self._main, self._signin = self.ids.main.__self__, self.ids.signin.__self__
         self._build_keypad()
 
     def _build_keypad(self) -> None:
         pad = self.ids.keypad
         for key in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "⌫", "OK"]:
-            b = Factory.BigButton(text=key if key != "⌫" else "<")
+            b = Factory.KeyButton(text=key if key != "⌫" else "<")
             b.bind(on_release=lambda _b, k=key: self._key(k))
             pad.add_widget(b)
 
@@ -68,21 +70,30 @@ class CounterView(FloatLayout):  # type: ignore[misc]
         )
         self.ticket = model.ticket
         self.ticket_state = model.ticket_state
-        waiting = ", ".join(f"{name}: {n}" for name, n in model.waiting)
+        # No-break spaces inside an item: a line may wrap between services, never inside one
+        # ("Sprawy meldunkowe:" on one line and its "0" on the next).
+        waiting = ", ".join(f"{name}: {n}".replace(" ", "\u00a0") for name, n in model.waiting)
         served = model.texts.get("served", "")
         self.waiting_text = (
             f"{model.texts.get('waiting', '')}: {waiting}\n{served}: {model.served_today}"
             if model.available
             else ""
         )
-        main, signin = self.ids.main, self.ids.signin
-        main.opacity, main.disabled = (1, False) if model.signed_in else (0, True)
-        signin.opacity, signin.disabled = (0, True) if model.signed_in else (1, False)
-        if not model.available:  # no taps that go nowhere while the hub cannot answer
-            main.disabled = signin.disabled = True
+        self._show_layer(model.signed_in)
+        # No taps that go nowhere while the hub cannot answer.
+        self._main.disabled = self._signin.disabled = not model.available
         self._fill_buttons(model)
         self._fill_clerks(model)
         self._update_prompt()
+
+    def _show_layer(self, signed_in: bool) -> None:
+        """Only the layer in use stays in the widget tree: a hidden one that stayed would
+        still catch every touch (Kivy lets a disabled widget swallow touches)."""
+        shown, hidden = (self._main, self._signin) if signed_in else (self._signin, self._main)
+        if hidden.parent is not None:
+            self.remove_widget(hidden)
+        if shown.parent is None:
+            self.add_widget(shown, index=1)  # under the offline notice, which stays on top
 
     def _fill_buttons(self, model: CounterModel) -> None:
         grid: GridLayout = self.ids.buttons
@@ -96,7 +107,7 @@ class CounterView(FloatLayout):  # type: ignore[misc]
         grid: GridLayout = self.ids.clerks
         grid.clear_widgets()
         for cid, name in model.clerks:
-            w = Factory.BigButton(text=name)
+            w = Factory.ClerkButton(text=name, font_size=max(self.height * 0.045, 20))
             if cid == self.clerk:
                 w.background_color = (0.95, 0.6, 0.1, 1)
             w.bind(on_release=lambda _w, c=cid: self._choose_clerk(c))

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from appliance.common.errors import describe
 from appliance.common.hub_client import SOFTWARE, HubClient, HubUnavailable, new_request_id
 from appliance.common.presenter import Presenter
+from hub.contract import access_code
 from hub.contract import messages as msg
 from hub.contract.topics import Operation
 from hub.domain.events import PriorityReason, TicketKind
@@ -55,7 +56,7 @@ class DispenserModel:
     tiles: tuple[Tile, ...] = ()
     priority_reason: str | None = None
     reasons: tuple[tuple[str, str], ...] = ()
-    code: str = ""
+    code: str = ""  # as typed, without spaces
     ticket: msg.TicketInfo | None = None
     busy: bool = False
     site_name: str = ""
@@ -140,14 +141,14 @@ class DispenserPresenter(Presenter[DispenserModel]):
         self.changed()
 
     def key(self, key: str) -> None:
-        """Keypad of the access code: letters/digits, "back", "ok"."""
+        """Keypad of the access code: a sign of the code's alphabet, "back", "ok"."""
         self._touch()
         with self._lock:
             if key == "back":
                 self.code = self.code[:-1]
             elif key == "ok":
                 code = self.code
-            elif len(self.code) < 16 and key.isalnum():
+            elif len(self.code) < access_code.MAX_LENGTH and access_code.is_code_sign(key):
                 self.code += key.upper()
         if key == "ok":
             try:
@@ -160,6 +161,27 @@ class DispenserPresenter(Presenter[DispenserModel]):
             self._request(Operation.CHECK_IN, request)
             return
         self.changed()
+
+    def typed(self, text: str) -> None:
+        """Keyboard input: an attached keyboard, or a code scanner reading the confirmation's
+        QR code (it types the code, then Enter). On the first screen a code sign opens the
+        check-in, so a visitor can scan without touching anything first."""
+        with self._lock:
+            screen, busy = self.screen, self.busy
+        if busy or screen not in ("services", "code"):
+            return
+        signs = [c for c in text if access_code.is_code_sign(c)]
+        if not signs:
+            return
+        if screen == "services":
+            self.start_code()
+        for sign in signs:
+            self.key(sign)
+
+    def enter(self) -> None:
+        """Enter on a keyboard (a scanner ends each code with it)."""
+        if self.screen == "code" and not self.busy:
+            self.key("ok")
 
     def cancel(self) -> None:
         self._touch()
@@ -280,6 +302,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
             "priority": _("Priority service"),
             "check_in": _("Confirm a booked visit"),
             "code_prompt": _("Enter the access code"),
+            "code_hint": _("From your confirmation, or hold its QR code to the scanner"),
             "cancel": _("Back"),
             "reprint": _("Print again"),
             "waiting": _("waiting"),
@@ -317,6 +340,8 @@ class DispenserPresenter(Presenter[DispenserModel]):
 def _printed_ticket(ticket: msg.TicketInfo, site_name: str, _: Callable[[str], str]) -> Any:
     from appliance.printing.ticket import PrintedTicket
 
+    # The ticket says what kind it is, so the visitor and the clerk see why it came out of turn.
+    kinds = {TicketKind.PRIORITY: _("Priority service"), TicketKind.RESERVATION: _("Booked visit")}
     return PrintedTicket(
         site_name=site_name,
         service_name=ticket.service_name,
@@ -324,5 +349,8 @@ def _printed_ticket(ticket: msg.TicketInfo, site_name: str, _: Callable[[str], s
         people_ahead=ticket.people_ahead,
         issued_at=ticket.issued_at,
         eticket_url=ticket.eticket_url,
+        kind_label=kinds.get(ticket.kind),
         note=_("Please wait for your number on the screen."),
+        ahead_label=_("People ahead of you"),
+        qr_label=_("Scan to follow the queue on your phone"),
     )

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from escpos.escpos import Escpos
 from pydantic import BaseModel, ConfigDict, Field
 
-from appliance.printing.layout import write_ticket
+from appliance.printing.layout import COLUMNS, write_ticket
 from appliance.printing.preview import render
 from appliance.printing.ticket import PrintedTicket
 from hub.contract.messages import PrinterState
@@ -33,6 +33,12 @@ class PrinterError(Exception):
 class _Conf(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     as_image: bool = Field(False, description="print text as a bitmap (no CP852 in the printer)")
+    columns: int = Field(
+        COLUMNS,
+        ge=24,
+        le=64,
+        description="characters per line in the printer's normal font (48 on 576-dot printers)",
+    )
 
 
 class UsbConf(_Conf):
@@ -77,11 +83,17 @@ class EscposPrinter:
     and on again needs nothing from us."""
 
     def __init__(
-        self, connect: Callable[[], Escpos], *, as_image: bool = False, reports_status: bool = True
+        self,
+        connect: Callable[[], Escpos],
+        *,
+        as_image: bool = False,
+        reports_status: bool = True,
+        columns: int = COLUMNS,
     ) -> None:
         self._connect = connect
         self.as_image = as_image
         self.reports_status = reports_status
+        self.columns = columns
 
     def _open(self) -> Escpos:
         try:
@@ -110,7 +122,7 @@ class EscposPrinter:
             raise PrinterError(state, "paper out")
         p = self._open()
         try:
-            write_ticket(p, ticket, as_image=self.as_image)
+            write_ticket(p, ticket, as_image=self.as_image, columns=self.columns)
         except Exception as exc:
             raise PrinterError(PrinterState.ERROR, f"printing failed: {exc}") from exc
         finally:
@@ -145,18 +157,26 @@ def open_printer(
             return EscposPrinter(
                 lambda: printer.Network(conf.host, conf.port, timeout=conf.timeout),
                 as_image=conf.as_image,
+                columns=conf.columns,
             )
         case UsbConf():
             return EscposPrinter(
-                lambda: printer.Usb(conf.vendor_id, conf.product_id), as_image=conf.as_image
+                lambda: printer.Usb(conf.vendor_id, conf.product_id),
+                as_image=conf.as_image,
+                columns=conf.columns,
             )
         case SerialConf():
             return EscposPrinter(
-                lambda: printer.Serial(conf.device, baudrate=conf.baudrate), as_image=conf.as_image
+                lambda: printer.Serial(conf.device, baudrate=conf.baudrate),
+                as_image=conf.as_image,
+                columns=conf.columns,
             )
         case FileConf():
             # A character device cannot answer status queries.
             return EscposPrinter(
-                lambda: printer.File(conf.device), as_image=conf.as_image, reports_status=False
+                lambda: printer.File(conf.device),
+                as_image=conf.as_image,
+                reports_status=False,
+                columns=conf.columns,
             )
     raise ValueError(f"unknown printer kind {conf!r}")

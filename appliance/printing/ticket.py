@@ -1,4 +1,5 @@
-"""What a paper ticket says (seed 002: service, number, people waiting, date and time)."""
+"""What a paper ticket says (seed 002: service, number, people waiting, date and time), and
+its kind when it is not a plain walk-in one (priority, booked visit)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ class PrintedTicket:
     people_ahead: int
     issued_at: datetime
     eticket_url: str | None = None
+    # e.g. "Obsługa poza kolejnością", "Rezerwacja"; None for a walk-in ticket
+    kind_label: str | None = None
     note: str = "Prosimy czekać na wywołanie numeru na monitorze."
     ahead_label: str = "Osób przed Tobą"
     qr_label: str = "Zeskanuj, aby śledzić kolejkę w telefonie"

@@ -1,5 +1,7 @@
 """The announcer: calls are queued and spoken one after another (chime, then speech) by one
-worker thread, so they never cut each other off and the display's UI never waits for speech."""
+worker thread, so they never cut each other off and the display's UI never waits for speech.
+A call whose speech cannot be made still gets its chime, is logged as an error and turns the
+speech health to "failing" (the display reports it to the fleet) until a call is spoken again."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from appliance.speech.tts import (
     SpeechEngineUnavailable,
     Synthesizer,
 )
+from hub.contract.messages import SpeechState
 
 if TYPE_CHECKING:
     from appliance.common.config import ApplianceConfig
@@ -55,7 +58,8 @@ class Announcer:
 
     Every call is spoken, recalls included (a recall is the clerk asking again); only calls that
     waited longer than `max_age_s` behind others are dropped, since by then the number on the
-    screen has moved on. `played` (and `on_played`) tell what happened, in order.
+    screen has moved on. `played` (and `on_played`) tell what happened, in order; `on_health`
+    hears each change of `health` with a detail (the last error).
     """
 
     def __init__(
@@ -70,7 +74,9 @@ class Announcer:
         max_pending: int = 100,
         clock: Callable[[], float] = time.monotonic,
         on_played: Callable[[Played], None] | None = None,
+        on_health: Callable[[SpeechState, str], None] | None = None,
         history: int = 100,
+        workdir: Path | None = None,
     ) -> None:
         self.synth = synth
         self.player = player
@@ -80,6 +86,8 @@ class Announcer:
         self.max_pending = max_pending
         self._clock = clock
         self._on_played = on_played
+        self._on_health = on_health
+        self.health = SpeechState.NONE  # until the first call is made
         self._queue: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._history: deque[Played] = deque(maxlen=history)
         self._cond = threading.Condition()
@@ -87,10 +95,12 @@ class Announcer:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._workdir: Path | None = None
+        self._own_workdir = workdir is None  # a temporary one, removed on close
         self.chime: Path | None = None
         if not enabled:
             return
-        self._workdir = Path(tempfile.mkdtemp(prefix="okienko-speech-"))
+        # Where each call's WAV is made; by default a fresh temporary directory.
+        self._workdir = workdir or Path(tempfile.mkdtemp(prefix="okienko-speech-"))
         self.chime = self._chime_path(chime)
         self._thread = threading.Thread(target=self._run, name="okienko-speech", daemon=True)
         self._thread.start()
@@ -128,7 +138,7 @@ class Announcer:
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout)
-        if self._workdir is not None:
+        if self._workdir is not None and self._own_workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> Announcer:
@@ -173,16 +183,38 @@ class Announcer:
             return Played(call.text, "dropped", call.queued_at, started, started, "too old")
         assert self._workdir is not None
         wav = self._workdir / "call.wav"
+        error: Exception | None = None
         try:
             # Synthesise first, so the speech follows the chime without a gap.
             self.synth.to_wav(call.text, wav, language=self.language)
+        except Exception as exc:  # one bad call must not silence the ones after it
+            error = exc
+            # A missed call makes a no-show: never silently. The chime still draws eyes
+            # to the screen.
+            log.error("speech: call %r NOT spoken: %s: %s", call.text, type(exc).__name__, exc)
+        try:
             if self.chime is not None:
                 self.player.play(self.chime)
-            self.player.play(wav)
-        except Exception as exc:  # one bad call must not silence the ones after it
-            log.warning("speech: %r not spoken: %s: %s", call.text, type(exc).__name__, exc)
-            return Played(call.text, "failed", call.queued_at, started, self._clock(), str(exc))
+            if error is None:
+                self.player.play(wav)
+        except Exception as exc:
+            log.error("speech: call %r not played: %s: %s", call.text, type(exc).__name__, exc)
+            error = error or exc
+        if error is not None:
+            self._set_health(SpeechState.FAILING, f"{type(error).__name__}: {error}")
+            return Played(call.text, "failed", call.queued_at, started, self._clock(), str(error))
+        self._set_health(SpeechState.OK, "")
         return Played(call.text, "spoken", call.queued_at, started, self._clock())
+
+    def _set_health(self, state: SpeechState, detail: str) -> None:
+        if state is self.health:
+            return
+        self.health = state
+        if self._on_health is not None:
+            try:
+                self._on_health(state, detail)
+            except Exception:
+                log.exception("speech: on_health callback failed")
 
     def _record(self, played: Played) -> None:
         with self._cond:
@@ -208,9 +240,15 @@ def default_synthesizer(rate: int, language: str) -> Synthesizer:
         return fallback
 
 
-def default_announcer(config: ApplianceConfig) -> Announcer:
+def default_announcer(
+    config: ApplianceConfig, on_health: Callable[[SpeechState, str], None] | None = None
+) -> Announcer:
     """The group display's announcer from its configuration (`[voice]` enabled, rate)."""
     synth = default_synthesizer(config.voice.rate, config.language)
     return Announcer(
-        synth, default_player(), enabled=config.voice.enabled, language=config.language
+        synth,
+        default_player(),
+        enabled=config.voice.enabled,
+        language=config.language,
+        on_health=on_health,
     )

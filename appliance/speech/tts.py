@@ -8,12 +8,22 @@ Why the pyttsx3 adapter looks the way it does (pyttsx3 2.99, espeak driver, Linu
 - `setProperty` may be queued until `runAndWait`, and its failures (an unknown voice) are never
   raised but sent to the engine's "error" callback while speech goes on in the previous voice.
   We choose voices from the installed list and treat any reported error as a failure.
+- An engine's first `runAndWait` returns before the speech is written: the queued commands
+  (our `endLoop` among them) run as the loop starts, and only then does the driver start
+  espeak's (asynchronous) synthesis, so the loop ends ~10 ms later while espeak's thread still
+  works; "Audio saved to …" comes after. A first call longer than that came out empty (the
+  display's first call after start, on a busy CPU). So we wait for the engine's
+  "finished-utterance", which the driver sends once the WAV is written and closed.
 - From the second `runAndWait` on, the queued commands run at once (the driver is idle), so
   the loop ends only when espeak's C callback says the utterance is done. If writing the file
   fails in that callback, the error is swallowed and `runAndWait` never returns. So we check the
   target can be written before; a watchdog ends a loop that overruns `timeout_s` (the loop
   polls every 10 ms, so the driver proxy's `endLoop` from another thread stops it; the engine's
   own `endLoop` refuses, believing no loop runs); and the file is checked after.
+- A failed attempt is retried on a fresh engine (the old one's state is unknown after a loop
+  was cut short). The old driver is detached first: its `__del__`, whenever the garbage
+  collector runs it, would otherwise unset espeak's callback, which is process-wide and by
+  then the new driver's.
 - `save_to_file` prints "Audio saved to …" on stdout; harmless, left alone (silencing it would
   mean swapping sys.stdout under every other thread).
 """
@@ -24,7 +34,11 @@ import contextlib
 import logging
 import shutil
 import subprocess
+import sys
 import threading
+import time
+import wave
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -98,10 +112,25 @@ def _check_text(text: str) -> None:
         raise ValueError("nothing to say: the text is empty")
 
 
+# Peak of 16-bit samples below which a "call" is silence; speech peaks near 20000.
+SILENCE_PEAK = 500
+
+
 def _check_output(path: Path) -> None:
-    # 44 bytes is a WAV header with no samples.
-    if not path.is_file() or path.stat().st_size <= 44:
+    """The WAV is whole (readable to its last frame) and holds sound, not silence."""
+    try:
+        with wave.open(str(path), "rb") as f:
+            width, data = f.getsampwidth(), f.readframes(f.getnframes())
+    except (OSError, EOFError, wave.Error) as exc:  # missing, empty or cut short
+        raise SynthesisFailed(f"no speech was written to {path} ({exc})") from exc
+    if not data:
         raise SynthesisFailed(f"no speech was written to {path}")
+    if width == 2:
+        samples = array("h", data)
+        if sys.byteorder == "big":  # WAV is little-endian
+            samples.byteswap()
+        if max(samples) < SILENCE_PEAK and -min(samples) < SILENCE_PEAK:
+            raise SynthesisFailed(f"only silence was written to {path}")
 
 
 class _SharedEngine:
@@ -110,14 +139,16 @@ class _SharedEngine:
 
     engine: ClassVar[Any] = None
     errors: ClassVar[list[Exception]] = []
+    finished: ClassVar[threading.Event] = threading.Event()  # the utterance's WAV is written
 
     @classmethod
     def get(cls) -> Any:
         if cls.engine is None:
             try:
-                import pyttsx3
+                from pyttsx3.engine import Engine
 
-                engine = pyttsx3.init("espeak")
+                # Not pyttsx3.init(): its cache would hand back a retired engine (see renew).
+                engine = Engine("espeak")
             except ImportError as exc:
                 raise SpeechEngineUnavailable(
                     f"pyttsx3 is not installed ({exc}); install the 'appliance' extra"
@@ -129,12 +160,29 @@ class _SharedEngine:
                     f"apt-get install {APT_PACKAGE}"
                 ) from exc
             engine.connect("error", cls._on_error)
+            engine.connect("finished-utterance", cls._on_finished)
             cls.engine = engine
         return cls.engine
 
     @classmethod
+    def renew(cls) -> None:
+        """Retire the engine; the next `get` makes a fresh one (see the module's docstring)."""
+        old, cls.engine = cls.engine, None
+        if old is None:
+            return
+        with contextlib.suppress(Exception):
+            old.proxy._driver.stop()  # cancels espeak's synthesis if it still runs
+        with contextlib.suppress(Exception):
+            old.proxy._driver = None  # its __del__ then finds nothing to destroy
+
+    @classmethod
     def _on_error(cls, name: object = None, exception: Exception | None = None) -> None:
         cls.errors.append(exception or SpeechError("unknown pyttsx3 error"))
+
+    @classmethod
+    def _on_finished(cls, name: object = None, completed: bool = True) -> None:
+        if completed:
+            cls.finished.set()
 
 
 class Pyttsx3Synthesizer:
@@ -142,11 +190,17 @@ class Pyttsx3Synthesizer:
     (in the announcer's worker thread); `check()` starts it early to fail at start-up."""
 
     def __init__(
-        self, *, rate: int = DEFAULT_RATE, volume: float = 1.0, timeout_s: float = 10.0
+        self,
+        *,
+        rate: int = DEFAULT_RATE,
+        volume: float = 1.0,
+        timeout_s: float = 10.0,
+        attempts: int = 3,
     ) -> None:
         self.rate = rate
         self.volume = volume
-        self.timeout_s = timeout_s
+        self.timeout_s = timeout_s  # per attempt
+        self.attempts = max(1, attempts)
         self._voices: dict[str, str] = {}  # language -> voice id
 
     def check(self, languages: tuple[str, ...] = ("pl",)) -> None:
@@ -157,28 +211,51 @@ class Pyttsx3Synthesizer:
 
     def to_wav(self, text: str, path: Path, *, language: str) -> None:
         _check_text(text)
-        try:
-            path.open("wb").close()  # fails here, cleanly, rather than inside pyttsx3 (see above)
-        except OSError as exc:
-            raise SynthesisFailed(f"cannot write {path}: {exc}") from exc
+        for attempt in range(1, self.attempts + 1):
+            try:
+                # Fails here, cleanly, rather than inside pyttsx3 (see above); and empties
+                # the file, so nothing of an earlier attempt passes for this one's speech.
+                path.open("wb").close()
+            except OSError as exc:
+                raise SynthesisFailed(f"cannot write {path}: {exc}") from exc
+            try:
+                self._attempt(text, path, language)
+                return
+            except SynthesisFailed as exc:
+                if attempt == self.attempts:
+                    raise
+                log.warning(
+                    "speech: attempt %d of %d failed (%s); trying again on a fresh engine",
+                    attempt,
+                    self.attempts,
+                    exc,
+                )
+                with _ESPEAK_LOCK:
+                    _SharedEngine.renew()
+
+    def _attempt(self, text: str, path: Path, language: str) -> None:
         with _ESPEAK_LOCK:
             voice = self._voice_for(language)
             engine = _SharedEngine.get()
             _SharedEngine.errors.clear()
+            _SharedEngine.finished.clear()
             # Set every time: the engine is shared by the whole process.
             engine.setProperty("voice", voice)
             engine.setProperty("rate", self.rate)
             engine.setProperty("volume", self.volume)
             engine.save_to_file(text, str(path))
             overran = threading.Event()
+            deadline = time.monotonic() + self.timeout_s
             watchdog = threading.Timer(self.timeout_s, _end_loop, (engine, overran))
             watchdog.start()
             try:
                 engine.runAndWait()
             finally:
                 watchdog.cancel()
+            # A fresh engine's loop ends before the WAV is written (see above): wait for it.
+            finished = _SharedEngine.finished.wait(max(0.0, deadline - time.monotonic()))
             errors = list(_SharedEngine.errors)
-        if overran.is_set():
+        if overran.is_set() or not finished:
             raise SynthesisFailed(f"pyttsx3 did not finish within {self.timeout_s} s")
         if errors:
             raise SynthesisFailed(f"pyttsx3 reported: {errors[0]}") from errors[0]

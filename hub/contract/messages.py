@@ -129,6 +129,11 @@ class CounterState(Message):
     )
     served_today: int
     skipped: list[str] = Field(default_factory=list, description="numbers to be called again")
+    skipped_waiting: int = Field(
+        0,
+        description="how many visitors who did not come still wait here for another call "
+        "(seed 004: three calls); 'call next' calls them when nobody else waits",
+    )
     clerks: list[ClerkInfo] = Field(
         default_factory=list, description="who may sign in here (the terminal's sign-in list)"
     )
@@ -222,6 +227,15 @@ class PrinterState(StrEnum):
     NONE = "none"
 
 
+class SpeechState(StrEnum):
+    """The hall display's spoken calls: "failing" once a call went unspoken after retries,
+    until a call is spoken again; "none" where the device does not speak."""
+
+    OK = "ok"
+    FAILING = "failing"
+    NONE = "none"
+
+
 class SyncHealth(BaseModel):
     """How the hub's sync with the cloud is doing."""
 
@@ -233,13 +247,14 @@ class SyncHealth(BaseModel):
 
 
 class DeviceStatus(Message):
-    """Retained health of a device (for fleet health and the dispenser's printer); the hub
-    publishes its own on status/hub, with its sync health."""
+    """Retained health of a device (for fleet health: the dispenser's printer, the hall
+    display's speech); the hub publishes its own on status/hub, with its sync health."""
 
     device: str
     role: str
     software: str
     printer: PrinterState = PrinterState.NONE
+    speech: SpeechState = SpeechState.NONE
     detail: str | None = None
     at: datetime
     sync: SyncHealth | None = None

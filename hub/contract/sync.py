@@ -37,13 +37,14 @@ class TicketLive(_Strict):
 
 
 class DeviceHealth(_Strict):
-    """One enrolled device as the hub sees it (presence, software, printer)."""
+    """One enrolled device as the hub sees it (presence, software, printer, speech)."""
 
     id: str = Field(max_length=40)
     role: str = Field(max_length=20)
     online: bool
     software: str | None = Field(None, max_length=80)
     printer: msg.PrinterState = msg.PrinterState.NONE
+    speech: msg.SpeechState = msg.SpeechState.NONE
     detail: str | None = Field(None, max_length=200)
     last_seen: datetime | None = None
 

@@ -76,6 +76,7 @@ class Views:
             waiting_here=waiting_here,
             served_today=runtime.served,
             skipped=[self.queue.state.tickets[t].number for t in runtime.skipped],
+            skipped_waiting=len(runtime.skipped),
             clerks=[msg.ClerkInfo(id=c.id, name=c.name) for c in self.site.clerks],
         )
 

@@ -143,6 +143,8 @@ class Queue:
                 return [ev.CounterOpened(at=now, counter=cid, clerk=clerk)]
             case cmd.PauseCounter(counter=cid):
                 self._require_status(cid, CounterStatus.OPEN)
+                if self.state.counter(cid).current is not None:
+                    raise err.CounterBusy("finish or mark the current visitor first")
                 return [ev.CounterPaused(at=now, counter=cid)]
             case cmd.ResumeCounter(counter=cid):
                 self._require_status(cid, CounterStatus.PAUSED)
@@ -197,6 +199,10 @@ class Queue:
                 return events  # the no-show rule already chose who comes next
         waiting = self.state.waiting_for(cid, counter.services)
         ticket = self.policy.choose(waiting, counter, runtime, now)
+        if ticket is None and runtime.skipped:
+            # Seed 004 recalls a no-show after the next visitor; with nobody else to serve,
+            # their next call comes now rather than never.
+            ticket = self.state.tickets[runtime.skipped[0]]
         if ticket is None:
             if events:
                 return events
@@ -207,7 +213,8 @@ class Queue:
         return events
 
     def _finish(self, cid: str, now: datetime) -> list[ev.Event]:
-        t = self._current(cid, TicketState.CALLED, TicketState.SERVING)
+        # "Served" means started: a called visitor who never came is a no-show, not a visit.
+        t = self._current(cid, TicketState.SERVING)
         events: list[ev.Event] = [ev.ServiceFinished(at=now, ticket_id=t.id, counter=cid)]
         runtime = self.state.counter(cid)
         # Seed 004: a visitor who missed the call is called again once the next one is served.

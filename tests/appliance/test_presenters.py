@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import pytest
+
 from appliance.common.hub_client import HubClient, new_request_id
 from appliance.counter.presenter import CounterPresenter
 from appliance.counter_display.presenter import CounterDisplayPresenter
@@ -58,9 +60,57 @@ def test_counter_terminal_signs_in_calls_and_explains_refusals(hub: HubProcess, 
     assert {b.label: b.enabled for b in model.buttons}["Przywołaj ponownie"]
     counter.press(Operation.CALL_NEXT)  # the visitor is only called: the hub refuses
     assert "Najpierw" in counter.model().message
+    assert not {b.label: b.enabled for b in counter.model().buttons}["Zakończ"]
+    counter.press(Operation.START_SERVICE)
+    assert {b.label: b.enabled for b in counter.model().buttons}["Zakończ"]
     counter.press(Operation.FINISH_SERVICE)
     eventually(lambda: counter.model().ticket == "")
     assert counter.model().served_today >= 1
+
+
+def test_counter_terminal_calls_a_no_show_again_when_nobody_else_waits(
+    hub: HubProcess, connect: Connect
+):
+    client = connect("terminal-3")  # s3 serves "dowody" only
+    inline = lambda fn: fn()  # noqa: E731 - run commands synchronously in the test
+    counter = CounterPresenter(client, "s3", run=inline)
+    eventually(lambda: counter.model().available)
+    counter.sign_in("ewa", CLERK_PIN)
+    eventually(lambda: counter.model().signed_in)
+    # Serve whoever earlier tests left waiting, so that nobody else waits here.
+    for _ in range(20):
+        counter.press(Operation.CALL_NEXT)
+        if counter.model().ticket == "":
+            break
+        counter.press(Operation.FINISH_SERVICE)
+    assert "Nikt nie czeka" in counter.model().message
+
+    dispenser = connect("dispenser-1")
+    issued = dispenser.request(
+        Operation.ISSUE_TICKET,
+        msg.IssueTicketRequest(request_id=new_request_id(), service="dowody"),
+    )
+    assert issued.ok and issued.ticket is not None
+    number = issued.ticket.number
+    counter.press(Operation.CALL_NEXT)
+    assert counter.model().ticket == number
+    counter.press(Operation.NO_SHOW)
+    model = counter.model()
+    assert model.ticket == "" and ("Do ponownego wezwania", 1) in model.waiting
+
+    # Nobody else waits: "Przywołaj" calls the visitor again (the second of three calls).
+    counter.press(Operation.CALL_NEXT)
+    model = counter.model()
+    assert model.message == ""
+    assert model.ticket == number and model.ticket_state == "Wezwany (2. wezwanie)"
+    assert not any(name.startswith("Do ponownego") for name, _n in model.waiting)
+    counter.press(Operation.NO_SHOW)
+    counter.press(Operation.CALL_NEXT)
+    assert counter.model().ticket_state == "Wezwany (3. wezwanie)"
+    counter.press(Operation.NO_SHOW)  # the third call missed: off the queue
+    counter.press(Operation.CALL_NEXT)
+    assert counter.model().ticket == "" and "Nikt nie czeka" in counter.model().message
+    counter.press(Operation.CLOSE_COUNTER)
 
 
 def test_group_display_shows_and_speaks_a_new_call(hub: HubProcess, connect: Connect):
@@ -91,6 +141,7 @@ def test_group_display_shows_and_speaks_a_new_call(hub: HubProcess, connect: Con
     assert display.model().calls[0].counter == "3"
     eventually(lambda: any(number[1:].lstrip("0") in t for t in spoken.texts))
     assert any("stanowiska 3" in t for t in spoken.texts)
+    terminal.request(Operation.START_SERVICE, msg.CounterRequest(request_id=new_request_id()))
     terminal.request(Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id()))
 
 
@@ -108,6 +159,7 @@ def test_counter_display_shows_the_number_then_break(hub: HubProcess, connect: C
     reply = terminal.request(Operation.CALL_NEXT, msg.CounterRequest(request_id=new_request_id()))
     assert reply.ok and reply.ticket
     eventually(lambda: screen.model().number == reply.ticket.number)  # type: ignore[union-attr]
+    terminal.request(Operation.START_SERVICE, msg.CounterRequest(request_id=new_request_id()))
     terminal.request(Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id()))
     terminal.request(Operation.PAUSE_COUNTER, msg.CounterRequest(request_id=new_request_id()))
     eventually(lambda: screen.model().note == "Przerwa" and screen.model().number == "")
@@ -154,6 +206,7 @@ def test_a_call_is_spoken_in_polish_by_espeak_ng(hub: HubProcess, connect: Conne
         assert spoken and "stanowiska 1" in spoken[-1].text
         # A chime, then at least a second of speech.
         assert len(player.seconds) >= 2 and player.seconds[-1] > 1.0
+        terminal.request(Operation.START_SERVICE, msg.CounterRequest(request_id=new_request_id()))
         terminal.request(Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id()))
     finally:
         announcer.close()
@@ -167,3 +220,53 @@ def test_an_appliance_announces_its_software_to_the_fleet(rig, hub: HubProcess):
         with HubClient(rig.creds("cdisplay-1"), role="counter-display"):
             eventually(lambda: bool(got))
     assert got[-1]["role"] == "counter-display" and got[-1]["software"].startswith("okienko")
+
+
+# pyttsx3 reports the failed write in its callback as "Exception ignored": expected here
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_display_whose_speech_fails_shows_a_speech_fault_in_the_fleet(  # type: ignore[no-untyped-def]
+    rig, hub: HubProcess, connect: Connect, tmp_path
+):
+    from appliance.speech.announcer import Announcer
+    from appliance.speech.health import report_speech
+    from appliance.speech.tts import Pyttsx3Synthesizer
+    from tests.support.observe import watching
+
+    player = WavRecorder()
+    workdir = tmp_path / "speech"
+    workdir.mkdir()
+    (workdir / "call.wav").symlink_to("/dev/full")  # a full disk: every WAV write fails
+    topic = f"okienko/v1/{rig.site_id}/status/display-1"
+    with watching(rig.port, rig.passwords["hub"], topic, rig.ca_file) as seen:
+        client = connect("display-1")
+        announcer = Announcer(
+            Pyttsx3Synthesizer(timeout_s=1, attempts=2),
+            player,
+            workdir=workdir,
+            on_health=lambda state, detail: report_speech(client, state, detail),
+        )
+        display = DisplayPresenter(client, speaker=announcer)
+        try:
+            eventually(lambda: display.model().available)
+            terminal = connect("terminal-2")
+            terminal.request(
+                Operation.SIGN_IN,
+                msg.SignInRequest(request_id=new_request_id(), clerk="ewa", pin=CLERK_PIN),
+            )
+            connect("dispenser-1").request(
+                Operation.ISSUE_TICKET,
+                msg.IssueTicketRequest(request_id=new_request_id(), service="dowody"),
+            )
+            assert terminal.request(
+                Operation.CALL_NEXT, msg.CounterRequest(request_id=new_request_id())
+            ).ok
+            eventually(lambda: any(s.get("speech") == "failing" for s in seen), timeout=20)
+            terminal.request(
+                Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id())
+            )
+        finally:
+            announcer.close()
+    status = next(s for s in seen if s.get("speech") == "failing")
+    assert status["role"] == "display" and "did not finish" in status["detail"]
+    assert announcer.played[-1].outcome == "failed"
+    assert len(player.seconds) == 1  # the chime played; there was no speech to play

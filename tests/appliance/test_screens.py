@@ -18,42 +18,13 @@ from hub.contract import messages as msg
 from hub.contract.topics import Operation
 from tests.conftest import SiteRig
 from tests.support.hubproc import HubProcess
+from tests.support.screen import info_file
 from tests.support.sitefile import CLERK_PIN
 
 pytestmark = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run")
 
 HIGHLIGHT = (255, 214, 0)  # the display's colour for a fresh call / the flash
 SIZES = [(800, 480), (1024, 600), (1920, 1080)]
-
-
-def info_file(rig: SiteRig, path: Path) -> Path:
-    from hub.config import load_site
-
-    site = load_site(rig.config).site
-    devices = {
-        d.id: {
-            "role": str(d.role),
-            "username": d.id,
-            "password": rig.passwords[d.id],
-            **({"counter": d.counter} if d.counter else {}),
-        }
-        for d in site.devices
-    }
-    path.write_text(
-        json.dumps(
-            {
-                "mqtt": {
-                    "host": "127.0.0.1",
-                    "port": rig.port,
-                    "ca_file": str(rig.ca_file),
-                    "site": rig.site_id,
-                    "topic_root": f"okienko/v1/{rig.site_id}",
-                },
-                "devices": devices,
-            }
-        )
-    )
-    return path
 
 
 def screenshot(
@@ -191,3 +162,24 @@ def test_dispenser_shows_service_tiles(busy_site: SiteRig, tmp_path: Path, size:
     # Blue touch tiles for the open services, a grey one for the closed service.
     assert share(img, (41, 107, 217), 30) > 0.3
     assert share(img, (51, 59, 77), 20) > 0.02
+
+
+def test_a_display_with_voice_tells_the_fleet_its_speech_works(busy_site: SiteRig, tmp_path: Path):
+    import time
+
+    from tests.support.observe import watching
+
+    topic = f"okienko/v1/{busy_site.site_id}/status/display-1"
+    screenshot(
+        info_file(busy_site, tmp_path / "i.json"),
+        "display",
+        "display-1",
+        tmp_path / "display.png",
+        (800, 480),
+    )
+    # retained: what the hub's fleet view holds for the display once it has started
+    with watching(busy_site.port, busy_site.passwords["hub"], topic, busy_site.ca_file) as seen:
+        deadline = time.monotonic() + 5
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert seen and seen[-1]["role"] == "display" and seen[-1]["speech"] == "ok", seen

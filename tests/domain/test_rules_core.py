@@ -68,6 +68,14 @@ def call(q: Queue, counter: str = "s1", minute: float = 0) -> str:
     return q.state.tickets[called[-1].ticket_id].number
 
 
+def serve(q: Queue, when: datetime) -> list[ev.Event]:
+    """The clerk starts (if only called) and finishes the current visitor at ``when``."""
+    current = q.state.current_ticket("s1")
+    if current is not None and current.state is TicketState.CALLED:
+        q.handle(cmd.StartService("s1"), when)
+    return q.handle(cmd.FinishService("s1"), when)
+
+
 def open_counter(q: Queue, counter: str = "s1") -> None:
     q.handle(cmd.OpenCounter(counter, "ewa"), at(0))
 
@@ -141,10 +149,10 @@ def test_building_limit_pauses_issuing_and_resumes_by_itself():
     # A reservation that checks in is not turned away at the door.
     issue(q, "a", kind=TicketKind.RESERVATION, not_before=at(30), reservation_code="ABC123")
     call(q)
-    q.handle(cmd.FinishService("s1"), at(5))
+    serve(q, at(5))
     assert q.availability("a", at(5)) == "building_full"  # two inside still (one reservation)
     q.handle(cmd.CallNext("s1"), at(6))
-    q.handle(cmd.FinishService("s1"), at(7))
+    serve(q, at(7))
     assert q.availability("a", at(7)) == "open"
     assert issue(q, "a", 8).number == "A004"
 
@@ -160,7 +168,7 @@ def test_ticket_goes_waiting_called_serving_done():
     assert q.state.tickets[t.ticket_id].state is TicketState.CALLED
     q.handle(cmd.StartService("s1"), at(1))
     assert q.state.tickets[t.ticket_id].state is TicketState.SERVING
-    q.handle(cmd.FinishService("s1"), at(9))
+    serve(q, at(9))
     assert q.state.tickets[t.ticket_id].state is TicketState.DONE
     assert q.state.counter("s1").served == 1
 
@@ -209,7 +217,7 @@ def test_no_show_is_called_again_after_the_next_visitor_then_removed_after_three
     q.handle(cmd.NoShow("s1"), at(1))
     assert q.state.tickets[missing.ticket_id].state is TicketState.SKIPPED
     assert call(q, minute=2) == "A002"  # skipped: the next visitor comes first
-    events = q.handle(cmd.FinishService("s1"), at(3))
+    events = serve(q, at(3))
     again = [e for e in events if isinstance(e, ev.TicketCalled)]
     assert len(again) == 1 and again[0].auto and again[0].call_no == 2
     assert again[0].ticket_id == missing.ticket_id
@@ -218,13 +226,42 @@ def test_no_show_is_called_again_after_the_next_visitor_then_removed_after_three
     assert isinstance(recall, ev.TicketCalled) and recall.recall and recall.call_no == 2
     q.handle(cmd.NoShow("s1"), at(4))
     assert call(q, minute=5) == "A003"
-    events = q.handle(cmd.FinishService("s1"), at(6))
+    events = serve(q, at(6))
     third = [e for e in events if isinstance(e, ev.TicketCalled)]
     assert third and third[0].call_no == 3
     (gone,) = q.handle(cmd.NoShow("s1"), at(7))
     assert isinstance(gone, ev.TicketNoShow) and gone.removed
     assert q.state.tickets[missing.ticket_id].state is TicketState.REMOVED
     assert call(q, minute=8) == "A004"
+
+
+def test_a_no_show_is_called_again_when_nobody_else_waits():
+    q = make_queue()
+    open_counter(q)
+    missing = issue(q)
+    assert call(q) == "A001"
+    q.handle(cmd.NoShow("s1"), at(1))
+    # Nobody else waits: "Przywołaj" calls the skipped visitor (call 2), not "queue empty".
+    (again,) = q.handle(cmd.CallNext("s1"), at(2))
+    assert isinstance(again, ev.TicketCalled)
+    assert again.ticket_id == missing.ticket_id and again.call_no == 2
+    q.handle(cmd.NoShow("s1"), at(3))
+    assert call(q, minute=4) == "A001"
+    assert q.state.tickets[missing.ticket_id].calls == 3
+    (gone,) = q.handle(cmd.NoShow("s1"), at(5))
+    assert isinstance(gone, ev.TicketNoShow) and gone.removed
+    with pytest.raises(err.QueueEmpty):
+        q.handle(cmd.CallNext("s1"), at(6))
+
+
+def test_a_waiting_visitor_still_comes_before_a_no_show():
+    q = make_queue()
+    open_counter(q)
+    issue(q)
+    call(q)
+    q.handle(cmd.NoShow("s1"), at(1))
+    issue(q, minute=2)
+    assert call(q, minute=3) == "A002"
 
 
 def test_closing_a_counter_returns_its_skipped_visitors_to_the_queue():
@@ -275,7 +312,7 @@ def test_priority_first_but_never_more_than_k_in_a_row_while_others_wait():
     order = []
     for m in range(4):
         order.append(call(q, minute=10 + 2 * m))
-        q.handle(cmd.FinishService("s1"), at(11 + 2 * m))
+        serve(q, at(11 + 2 * m))
     assert order == ["A002", "A003", "A001", "A004"]
 
 
@@ -285,7 +322,7 @@ def test_priority_continues_when_nobody_else_waits():
     for m in (0, 1):
         issue(q, "a", m, kind=TicketKind.PRIORITY, priority_reason=PriorityReason.DISABILITY)
     assert call(q, minute=2) == "A001"
-    q.handle(cmd.FinishService("s1"), at(3))
+    serve(q, at(3))
     assert call(q, minute=4) == "A002"
 
 
@@ -296,9 +333,9 @@ def test_due_reservations_come_first_and_early_ones_wait_for_their_hour():
     issue(q, "a", 1, kind=TicketKind.RESERVATION, not_before=at(30), reservation_code="LATER1")
     issue(q, "a", 2, kind=TicketKind.RESERVATION, not_before=at(5), reservation_code="NOW123")
     assert call(q, minute=10) == "A003"  # its hour has come
-    q.handle(cmd.FinishService("s1"), at(11))
+    serve(q, at(11))
     assert call(q, minute=12) == "A001"  # A002's hour has not
-    q.handle(cmd.FinishService("s1"), at(13))
+    serve(q, at(13))
     with pytest.raises(err.QueueEmpty):
         q.handle(cmd.CallNext("s1"), at(14))
     assert call(q, minute=31) == "A002"
@@ -311,7 +348,7 @@ def test_longest_wait_is_weighted_by_the_counters_order_of_services():
     issue(q, "a", 2)  # A001 at 2: first service (weight 1)
     # At minute 10: A waited 8 × 1 = 8, B waited 10 × 0.75 = 7.5 → A first.
     assert call(q, minute=10) == "A001"
-    q.handle(cmd.FinishService("s1"), at(10.5))
+    serve(q, at(10.5))
     issue(q, "a", 40)
     # At minute 41: B waited 41 × 0.75 ≈ 31, A002 1 → B first.
     assert call(q, minute=41) == "B001"
@@ -340,7 +377,7 @@ def test_estimates_use_recent_service_times_and_open_counters():
         issue(q, "a", m)
     call(q, minute=5)
     q.handle(cmd.StartService("s1"), at(5))
-    q.handle(cmd.FinishService("s1"), at(9))  # a 4-minute service
+    serve(q, at(9))  # a 4-minute service
     assert q.service_seconds("a") == 240
     assert q.estimated_wait("a", 2) == 480
     open_counter(q, "s2")
@@ -356,3 +393,19 @@ def test_people_ahead_counts_priority_before_walk_ins():
     assert q.people_ahead(tickets[prio.ticket_id], at(3)) == 0
     assert q.people_ahead(tickets[walk.ticket_id], at(3)) == 1
     assert q.people_ahead(tickets[late.ticket_id], at(3)) == 2
+
+
+def test_only_a_started_visit_can_be_finished_and_counted_as_served() -> None:
+    q = make_queue()
+    q.handle(cmd.OpenCounter("s1", clerk="ewa"), at(0))
+    issue(q, "a")
+    call(q, minute=1)
+    with pytest.raises(err.NothingToDo):
+        q.handle(cmd.FinishService("s1"), at(2))  # called, never came to the counter
+    with pytest.raises(err.CounterBusy):
+        q.handle(cmd.PauseCounter("s1"), at(2))  # a break leaves nobody standing called
+    assert q.state.counter("s1").served == 0
+    q.handle(cmd.StartService("s1"), at(3))
+    q.handle(cmd.FinishService("s1"), at(8))
+    assert q.state.counter("s1").served == 1
+    q.handle(cmd.PauseCounter("s1"), at(9))

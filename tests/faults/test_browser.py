@@ -76,3 +76,82 @@ def test_the_report_form_and_the_staff_pages_are_accessible(rig: Rig, tmp_path: 
         assert_accessible(desk, SHOTS, "7-stats")
         desk.goto(f"{rig.web.url}/usterka?lang=en")
         expect(desk.locator("h1")).to_have_text("Report a fault")
+
+
+def test_a_deleted_reports_number_is_not_given_to_the_next_report(rig: Rig):  # noqa: F811
+    with chromium() as browser:
+        phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+
+        def report(description: str) -> int:
+            phone.goto(f"{rig.web.url}/usterka")
+            phone.select_option("#sub", label="Dziura w jezdni")
+            phone.click("form[method=get] button")
+            phone.fill("#address", "ul. Zgierska 12")
+            phone.fill("#description", description)
+            phone.click("button.primary")
+            expect(phone.locator(".success")).to_contain_text("Zgłoszenie zarejestrowano")
+            found = re.search(r"nr (\d+)", phone.locator("h1").inner_text())
+            assert found
+            return int(found.group(1))
+
+        deleted = report("Dziura przy krawężniku")
+        desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        desk.goto(f"{rig.web.url}/usterki/")
+        desk.fill("#email", rig.people.emails["super"])
+        desk.fill("#password", PASSWORD)
+        desk.click("button.primary")
+        desk.goto(f"{rig.web.url}/usterki/r/{deleted}")
+        desk.click("button:has-text('Usuń zgłoszenie')")
+        expect(desk.locator("p.success")).to_have_text("Zgłoszenie zostało usunięte.")
+        assert_accessible(desk, SHOTS, "8-deleted")
+        # The next report gets a new number: the deleted one's stays unused.
+        again = report("Dziura na przejściu")
+        assert again == deleted + 1
+        expect(phone.locator("h1")).to_contain_text(f"nr {again}")
+        gone = desk.goto(f"{rig.web.url}/usterki/r/{deleted}")
+        assert gone is not None and gone.status == 404
+
+
+def test_the_subject_shows_on_the_list_the_report_and_the_residents_page(rig: Rig):  # noqa: F811
+    with chromium() as browser:
+        desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        desk.goto(f"{rig.web.url}/usterki/")
+        desk.fill("#email", rig.people.emails["operator"])
+        desk.fill("#password", PASSWORD)
+        desk.click("button.primary")
+        # § 8 ust. 1 pkt 1: the operator registers a call and gives it a subject.
+        desk.goto(f"{rig.web.url}/usterki/new")
+        desk.select_option("#sub", label="Dziura w jezdni")
+        desk.fill("#title", "Zapadnięta studzienka na skrzyżowaniu")
+        desk.fill("#description", "Studzienka zapadła się o kilka centymetrów.")
+        desk.fill("#address", "ul. Narutowicza / ul. Kilińskiego")
+        desk.click("button.primary")
+        expect(desk.locator("h1")).to_contain_text("Zapadnięta studzienka na skrzyżowaniu")
+        called = re.search(r"/usterki/r/(\d+)", desk.url)
+        assert called
+        desk.goto(f"{rig.web.url}/usterki/?number={called.group(1)}&status=all")
+        row = desk.locator("tbody tr").first
+        expect(row.locator("td").nth(1)).to_contain_text("Zapadnięta studzienka na skrzyżowaniu")
+        expect(row.locator("td").nth(1)).to_contain_text("Dziura w jezdni")
+        assert_accessible(desk, SHOTS, "9-list-subject")
+
+        # A resident's web report has none; the operator gives it one (§ 9 pkt 3), and the
+        # resident's status page shows it.
+        phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        phone.goto(f"{rig.web.url}/usterka")
+        phone.select_option("#sub", label="Dziura w jezdni")
+        phone.click("form[method=get] button")
+        phone.fill("#address", "ul. Wólczańska 20")
+        phone.fill("#description", "Dziura przed bramą")
+        phone.click("button.primary")
+        expect(phone.locator(".facts")).to_contain_text("Dziura w jezdni")
+        found = re.search(r"nr (\d+)", phone.locator("h1").inner_text())
+        assert found
+        desk.goto(f"{rig.web.url}/usterki/r/{found.group(1)}")
+        desk.fill("#d-title", "Dziura przed bramą Wólczańska 20")
+        desk.click("form[action$='/details'] button")
+        expect(desk.locator("h1")).to_contain_text("Dziura przed bramą Wólczańska 20")
+        assert_accessible(desk, SHOTS, "10-report-subject")
+        phone.reload()
+        expect(phone.locator(".facts dd").first).to_have_text("Dziura przed bramą Wólczańska 20")
+        assert_accessible(phone, SHOTS, "11-status-subject")

@@ -292,6 +292,23 @@ async def test_only_the_super_supervisor_deletes_and_the_counts_stay(
     ]
 
 
+async def test_a_deleted_reports_number_is_never_given_again(engine: AsyncEngine, people: People):
+    p = people
+
+    async def register(text: str) -> int:
+        draft = store.Draft(p.subs["lawka"], text, Channel.WEB, address="Park")
+        return (await store.file_report(engine, draft, NOW))[0]
+
+    first = await register("Ławka złamana")
+    newest = await register("Ławka bez oparcia")
+    await store.delete_report(engine, p.super, newest)
+    again = await register("Ławka pomalowana sprayem")
+    assert again > newest > first  # not the deleted one's number again
+    await store.delete_report(engine, p.super, again)
+    await store.delete_report(engine, p.super, first)  # none left at all
+    assert await register("Ławka przewrócona") > again
+
+
 async def test_the_realizer_returns_to_the_coordinator_who_suspends_and_resumes(
     engine: AsyncEngine, people: People
 ):

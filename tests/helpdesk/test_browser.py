@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.support.browser import assert_accessible, chromium
 from tests.support.webproc import Smtp, WebProcess, body_text
@@ -365,6 +365,37 @@ def test_a_scheduled_request_publishes_and_a_repeating_one_repeats_on_time(rig: 
     expect(ola.locator(".facts")).to_contain_text(f"Powtórzenie zgłoszenia{repeating}")
 
 
+def test_publish_later_without_a_day_asks_for_it_and_files_nothing(rig: Rig):
+    async def count(engine: Any) -> int:
+        async with engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(t.requests)) or 0)
+
+    def notices() -> int:
+        return sum(
+            1
+            for m in rig.smtp.inbox.messages
+            if re.match("Nowe zgłoszenie|Potwierdzenie zgłoszenia", subject_of(m))
+        )
+
+    before, notices_before = rig.db(count), notices()
+    ola = rig.page("ola@sp5.example")
+    open_form(rig, ola, "Przeglądy")
+    ola.fill("#text", "Przegląd gaśnic w przyszłym miesiącu.")
+    ola.check("input[name=publish_later]")  # and no day
+    ola.click("button:has-text('Prześlij')")
+    expect(ola.locator(".error-summary")).to_have_text("Podaj dzień i godzinę publikacji.")
+    # What was entered is still there to complete.
+    expect(ola.locator("#text")).to_have_value("Przegląd gaśnic w przyszłym miesiącu.")
+    expect(ola.locator("input[name=publish_later]")).to_be_checked()
+    rig.check(ola, "new-error-publish-day")
+    assert rig.db(count) == before
+    assert notices() == notices_before  # filing mails before it answers: none went out
+    ola.fill("#publish_day", (datetime.now(UTC) + timedelta(days=30)).date().isoformat())
+    ola.click("button:has-text('Prześlij')")
+    expect(ola.locator("p.success")).to_contain_text("Zgłoszenie zostało przesłane")
+    expect(ola.locator("h1 .hd-status")).to_have_text("Zaplanowane")
+
+
 def test_sign_in_password_reset_the_full_form_and_error_states_pass_axe(rig: Rig):
     visitor = rig.page(from_ip="10.0.0.6")  # its wrong password is not counted against the others
     visitor.goto(f"{rig.web.url}/helpdesk/login")
@@ -384,7 +415,7 @@ def test_sign_in_password_reset_the_full_form_and_error_states_pass_axe(rig: Rig
 
     ola = rig.page("ola@sp5.example", from_ip="10.0.0.6")
     open_form(rig, ola, "Szkolenie BHP")
-    expect(ola.locator("label[for=f1]")).to_contain_text("Liczba osób")
+    expect(ola.locator("label[for=field-f1]")).to_contain_text("Liczba osób")
     ola.check("input[name=encrypt][value=yes]")
     ola.fill("#due_on", "2030-06-30")
     ola.check("input[name=publish_later]")
@@ -504,3 +535,47 @@ async def _attachment_ids(engine: Any, number: int) -> list[int]:
                 select(t.attachments.c.id).where(t.attachments.c.request_id == number)
             )
         )
+
+
+def test_repetition_history_and_file_sizes_read_as_people_write_them(rig: Rig):
+    ola = rig.page("ola@sp5.example")
+    note = b"Lista sal: 12, 14, 21"  # 21 bytes
+    daily = file_request(
+        rig, ola, "Przeglądy", "Wietrzenie serwerowni.", repeat=1,
+        files=[{"name": "sale.txt", "mimeType": "text/plain", "buffer": note}],
+    )  # fmt: skip
+    facts = ola.locator(".facts")
+    expect(facts).to_contain_text("codziennie")
+    expect(ola.locator("a:has-text('sale.txt')").locator("..")).to_contain_text("sale.txt (21 B)")
+
+    async def done_and_rated(engine: Any) -> None:
+        now = datetime.now(UTC)
+        staff = Actor(rig.ids["marek@cum.example"], Role.SERVICE)
+        await store.change_status(engine, staff, daily, Action.ACCEPT, "", now)
+        await store.change_status(engine, staff, daily, Action.COMPLETE, "Zrobione.", now)
+
+    rig.db(done_and_rated)
+    ola.reload()
+    ola.check("input[name=stars][value='5']")
+    ola.fill("#justification", "Szybko i sprawnie.")
+    ola.click("button:has-text('Prześlij ocenę')")
+    history = ola.locator("#history-h + .table-wrap tbody tr td:nth-child(3)")
+    expect(history).to_have_text(
+        [
+            "Przesłane → Nowe",
+            "Zaakceptowane: Nowe → W realizacji",
+            "W realizacji → Zrealizowane",
+            "Zrealizowane → Ocenione",
+        ]
+    )
+    rig.check(ola, "request-history")
+
+    for every, unit, text in [(1, "week", "co tydzień"), (2, "week", "co 2 tygodnie"),
+                              (5, "month", "co 5 miesięcy")]:  # fmt: skip
+        open_form(rig, ola, "Przeglądy")
+        ola.fill("#text", f"Przegląd {text}.")
+        ola.check("input[name=repeat]")
+        ola.fill("#repeat_every", str(every))
+        ola.select_option("#repeat_unit", unit)
+        ola.click("button:has-text('Prześlij')")
+        expect(ola.locator(".facts")).to_contain_text(f"Powtarzanie{text}; następne:")

@@ -21,11 +21,12 @@ from tests.conftest import SiteRig, make_rig
 from tests.support.sitefile import CLERK_PIN
 
 WRONG = "0000"
+JAN = "clerk2"  # the second clerk of the test site
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteRig]:
-    rig = make_rig(tmp_path_factory.mktemp("clerks"), more_clerks=("jan",))
+    rig = make_rig(tmp_path_factory.mktemp("clerks"), more_clerks=("Jan Testowy",))
     yield rig
     rig.broker.stop()
 
@@ -73,14 +74,14 @@ def test_five_wrong_pins_lock_the_clerk_across_restarts_and_other_clerks(
         hub.stop()
         hub = site.hub("hub-again").start()
         # Another clerk's success, on the same terminal, resets nothing of Ewa's count.
-        assert code(sign_in(t1, "jan", CLERK_PIN)) == "ok"
+        assert code(sign_in(t1, JAN, CLERK_PIN)) == "ok"
         assert code(sign_in(t1, "ewa", WRONG)) == "bad_pin"
         assert code(sign_in(t1, "ewa", WRONG)) == "clerk_locked"  # the fifth
         # Locked: even her right PIN, on any terminal, is refused without being checked.
         t3 = client("terminal-3")
         assert code(sign_in(t3, "ewa", CLERK_PIN)) == "clerk_locked"
         # Only Ewa is locked: Jan signs in at another terminal.
-        assert code(sign_in(client("terminal-2"), "jan", CLERK_PIN)) == "ok"
+        assert code(sign_in(client("terminal-2"), JAN, CLERK_PIN)) == "ok"
         # The terminal says so, in Polish, through the counter screen's presenter.
         screen = CounterPresenter(t3, "s3", run=lambda fn: fn())
         screen.sign_in("ewa", CLERK_PIN)
@@ -108,7 +109,7 @@ def test_guessing_across_clerk_names_locks_the_terminal(
         t = client("terminal-2")
         guesses = [code(sign_in(t, f"nobody-{i}", WRONG)) for i in range(MAX_FAILURES)]
         assert guesses == ["bad_pin"] * (MAX_FAILURES - 1) + ["terminal_locked"]
-        assert code(sign_in(t, "jan", CLERK_PIN)) == "terminal_locked"
-        assert code(sign_in(client("terminal-3"), "jan", CLERK_PIN)) == "ok"
+        assert code(sign_in(t, JAN, CLERK_PIN)) == "terminal_locked"
+        assert code(sign_in(client("terminal-3"), JAN, CLERK_PIN)) == "ok"
     finally:
         hub.stop()

@@ -100,6 +100,7 @@ def test_call_reaches_displays_with_announcement(hub: HubProcess, connect: Conne
         assert r.ticket
         if r.ticket.number == ticket.number:
             break
+        assert counter_op(t, Operation.START_SERVICE).ok
         assert counter_op(t, Operation.FINISH_SERVICE).ok
     called = calls.wait_for(lambda m: m["number"] == ticket.number)
     assert called["counter"] == "s3"

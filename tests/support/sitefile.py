@@ -28,9 +28,9 @@ def site_toml(
     tls = f'tls_ca = "{tls_ca}"\n' if tls_ca is not None else ""
     limit = f"building_limit = {building_limit}\n" if building_limit else ""
     pin_hash = pin_hash or hash_pin(CLERK_PIN)
-    clerks = "".join(
-        f'\n[[site.clerks]]\nid = "{c}"\nname = "Pracownik {c}"\npin_hash = "{pin_hash}"\n'
-        for c in more_clerks
+    extra = "".join(
+        f'\n[[site.clerks]]\nid = "clerk{i}"\nname = "{name}"\npin_hash = "{pin_hash}"\n'
+        for i, name in enumerate(more_clerks, 2)
     )
     return f"""
 [site]
@@ -119,7 +119,7 @@ counter = "s1"
 id = "ewa"
 name = "Ewa Testowa"
 pin_hash = "{pin_hash}"
-{clerks}
+{extra}
 [hub]
 database = "{database}"
 durability = "full"

@@ -646,6 +646,9 @@ class FaultReport(Base):
             sqlite_where=text("NOT finished"),
             postgresql_where=text("NOT finished"),
         ),
+        # The id is the report's public number: never given twice, even after a deletion
+        # (SQLite would reuse the largest; PostgreSQL's sequence never goes back).
+        {"sqlite_autoincrement": True},
     )
 
 

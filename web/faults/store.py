@@ -182,7 +182,9 @@ async def file_report(
             channel=str(draft.channel),
             category_id=sub.category_id,
             subcategory_id=sub.id,
-            title=(draft.title.strip() or sub.name)[:200],
+            # The subject the operator or the mail gave (§ 8 ust. 1 pkt 1); pages show the
+            # subcategory when there is none, so a later reclassification shows too.
+            title=draft.title.strip()[:200],
             description=draft.description.strip()[:5000],
             scope="",
             address=draft.address.strip()[:300],
@@ -501,6 +503,7 @@ async def record_reply(
 
 
 DETAIL_FIELDS = ("rpw_id", "precinct", "parcel", "title", "address", "channel", "subcategory_id")
+FIELD_LENGTHS = {"title": 200, "address": 300}  # the others: 60
 
 
 def details_for(actor: Actor) -> tuple[str, ...]:
@@ -530,7 +533,7 @@ async def update_details(
             clean["channel"] = str(Channel(clean["channel"]))
         for key in ("rpw_id", "precinct", "parcel", "title", "address"):
             if key in clean:
-                clean[key] = str(clean[key]).strip()[: 60 if key != "address" else 300]
+                clean[key] = str(clean[key]).strip()[: FIELD_LENGTHS.get(key, 60)]
         if clean.get("rpw_id") == "":
             clean["rpw_id"] = None
         await conn.execute(

@@ -29,6 +29,13 @@ class AccountError(ValueError):
     """Why an account or catalogue entry cannot be saved (English msgid)."""
 
 
+# A service's own field: its key names its value in the request (stored JSON), and the form
+# names its input FIELD_INPUT + key, so a key never clashes with the form's other inputs and
+# the filing route takes every field, whatever the admin page or the demo called it.
+FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
+FIELD_INPUT = "field-"
+
+
 @dataclass(frozen=True)
 class Field:
     """A service's own field on the request form (e.g. the number of people for BHP)."""
@@ -37,6 +44,24 @@ class Field:
     label: str
     number: bool = False
     required: bool = False
+
+    def __post_init__(self) -> None:
+        if not FIELD_KEY.fullmatch(self.key):
+            raise ValueError(f"a field's key is lower-case letters, digits and _: {self.key!r}")
+
+    @property
+    def input_name(self) -> str:
+        """The name (and id) of its input on the request form."""
+        return FIELD_INPUT + self.key
+
+
+def field_values(form: Any) -> dict[str, str]:
+    """The service's own fields from a submitted request form, by key."""
+    return {
+        k.removeprefix(FIELD_INPUT): str(v)
+        for k, v in form.multi_items()
+        if k.startswith(FIELD_INPUT) and isinstance(v, str)
+    }
 
 
 def parse_fields(spec: str) -> list[Field]:

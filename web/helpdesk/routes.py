@@ -20,7 +20,7 @@ from starlette.routing import Route
 from web.helpdesk import contact, crypto, listing, notices, store
 from web.helpdesk import tables as t
 from web.helpdesk.account_routes import routes as account_routes
-from web.helpdesk.accounts import fields_of
+from web.helpdesk.accounts import field_values, fields_of
 from web.helpdesk.admin_routes import routes as admin_routes
 from web.helpdesk.domain import (
     STATUS_LABELS,
@@ -35,7 +35,7 @@ from web.helpdesk.domain import (
     rating_open,
 )
 from web.helpdesk.session import HelpdeskUser, current_user, signed_in
-from web.i18n import _
+from web.i18n import _, ngettext
 from web.templating import render
 
 TZ = ZoneInfo("Europe/Warsaw")
@@ -49,6 +49,39 @@ EVENT_LABELS = {
     "repeated": "Created by repetition",
     "repeat_stopped": "Repetition stopped",
 }
+
+
+def repetition_text(every: int, unit: str) -> str:
+    """ "codziennie", "co tydzień", "co 2 tygodnie", "co 5 miesięcy": Polish plural forms."""
+    forms = {
+        "day": ngettext("every day", "every %(num)s days", every),
+        "week": ngettext("every week", "every %(num)s weeks", every),
+        "month": ngettext("every month", "every %(num)s months", every),
+    }
+    return forms[unit] % {"num": every}
+
+
+def history(events: list[Any]) -> list[tuple[Any, str]]:
+    """Each event with what it did: its action, and the status it changed from → to. An event
+    named like the status it sets shows the change only ("W realizacji → Zrealizowane", not
+    "Zrealizowane → Zrealizowane"); one that changed no status shows no arrow."""
+    out: list[tuple[Any, str]] = []
+    before: str | None = None
+    for e in events:
+        label = EVENT_LABELS.get(e.kind, e.kind)
+        if not e.status or e.status == before:
+            what = _(label)
+        else:
+            to = STATUS_LABELS[Status(e.status)]
+            if before is None:
+                what = f"{_(label)} → {_(to)}"
+            elif label == to:
+                what = f"{_(STATUS_LABELS[Status(before)])} → {_(to)}"
+            else:
+                what = f"{_(label)}: {_(STATUS_LABELS[Status(before)])} → {_(to)}"
+        before = e.status or before
+        out.append((e, what))
+    return out
 
 
 def page(
@@ -210,9 +243,12 @@ async def new_page(request: Request) -> Response:
 
 
 def _publish_at(form: Any) -> datetime | None:
-    day, at = _date(form.get("publish_day")), str(form.get("publish_time", "") or "08:00")
-    if not form.get("publish_later") or day is None:
+    if not form.get("publish_later"):
         return None
+    # "Publish later" without a day must not publish now (and notify staff): ask for it.
+    day, at = _date(form.get("publish_day")), str(form.get("publish_time", "") or "08:00")
+    if day is None:
+        raise WorkflowError("Enter the publication date and time.")
     try:
         hour, minute = (int(x) for x in at.split(":")[:2])
         return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ).astimezone(UTC)
@@ -246,7 +282,7 @@ async def file_request(request: Request) -> Response:
             address_id=_int(form.get("address")) or 0,
             service_id=_int(form.get("service")) or 0,
             text=str(form.get("text", "")),
-            fields={k: str(v) for k, v in form.items() if k.startswith("f") and k[1:].isdigit()},
+            fields=field_values(form),
             due_on=_date(form.get("due_on")) if form.get("due_on") else None,
             publish_at=_publish_at(form),
             repeat=repeat,
@@ -307,7 +343,10 @@ async def _show(
             and rating_open(status, r.completed_at, now),
             "late": is_red(status, r.published_at, now),
             "overdue": is_overdue(status, r.due_on, now.astimezone(TZ).date()),
-            "event_labels": EVENT_LABELS,
+            "history": history(d.events),
+            "repetition": repetition_text(r.repeat_every, r.repeat_unit or "day")
+            if r.repeat_every
+            else "",
             "error": error,
             "filed": request.query_params.get("filed"),
             "can_stop": r.repeat_next_at is not None

@@ -15,11 +15,12 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from hub.contract import access_code as access_code_format
 from web.reservations.calendar import Calendar
 
 TZ = ZoneInfo("Europe/Warsaw")
 # No 0/O, 1/I/L: an access code is read aloud at reception and typed on a dispenser.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_ALPHABET = access_code_format.ALPHABET
 
 
 class Status(StrEnum):

@@ -15,6 +15,7 @@ from typing import Any
 
 from babel.dates import format_date, format_time
 
+from hub.contract.access_code import grouped
 from web.catalog import Catalog
 from web.db.models import Reservation
 from web.i18n import translations
@@ -171,7 +172,7 @@ def ics_of(facts: VisitFacts, link: str, language: str) -> bytes:
     r = facts.reservation
     description = "\n".join(
         (
-            t.gettext("Access code: %(code)s") % {"code": r.access_code},
+            t.gettext("Access code: %(code)s") % {"code": grouped(r.access_code)},
             t.gettext("Visit number: %(number)s") % {"number": store.ticket_label(r.number)},
             t.gettext("Change or cancel: %(link)s") % {"link": link},
         )
@@ -190,7 +191,7 @@ def confirmation_text(facts: VisitFacts, link: str, language: str, *, sms: bool)
     t = translations(language)
     r = facts.reservation
     values = {
-        "code": r.access_code,
+        "code": grouped(r.access_code),  # read aloud in two halves; typed back either way
         "number": store.ticket_label(r.number),
         "when": when_text(r.start, language),
         "place": facts.place,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
+from hub.contract import access_code
 from web.reservations.booking import Status
 from web.staff.texts import KIND, N_
 
@@ -30,9 +31,7 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 400
 
 
-def normalise_code(text: str) -> str:
-    """An access code as typed or scanned: any case, spaces and dashes ignored."""
-    return re.sub(r"[\s\-]", "", text).upper()[:16]
+normalise_code = access_code.normalise
 
 
 def fold_text(text: str) -> str:

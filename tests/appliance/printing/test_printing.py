@@ -3,8 +3,10 @@ real TCP "printer" on port 9100's protocol, paper status, and the PNG preview.""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -59,9 +61,59 @@ def test_number_is_large_qr_holds_the_eticket_link_and_paper_is_cut():
 
 
 def test_no_qr_without_an_eticket_link():
-    from dataclasses import replace
-
     assert QR_STORE not in escpos_bytes(replace(TICKET, eticket_url=None))
+
+
+LONG = replace(
+    TICKET,
+    site_name=(
+        "Miejski Ośrodek Pomocy Rodzinie w Starachowicach, "
+        "Dział Świadczeń Rodzinnych i Alimentacyjnych"
+    ),
+    service_name="Świadczenia wychowawcze, zasiłki rodzinne i fundusz alimentacyjny",
+    eticket_url=None,  # its QR commands are not text lines
+)
+INVERT_ON = b"\x1dB\x01"
+
+
+def printed_lines(out: bytes) -> list[tuple[bytes, str]]:
+    """Each line the printer prints: its leading commands (ESC or GS, a letter, one parameter)
+    and its text."""
+    lines = []
+    for raw in out.split(b"\n"):
+        commands = re.match(rb"(?:[\x1b\x1d].[\x00-\xff])*", raw, re.S)
+        assert commands is not None
+        lines.append((commands.group(0), raw[commands.end() :].decode("cp852")))
+    return lines
+
+
+@pytest.mark.parametrize("columns", [42, 48])
+def test_long_names_wrap_between_words_within_the_printers_columns(columns: int):
+    d = Dummy()
+    write_ticket(d, LONG, columns=columns)
+    texts = [text for _, text in printed_lines(bytes(d.output))]
+    # a longer line the printer itself would break mid-word, and centre the rest askew
+    assert max(len(t) for t in texts) <= columns
+    joined = " ".join(t for t in texts if t)
+    assert LONG.site_name in joined and LONG.service_name in joined
+    assert len([t for t in texts if t]) > 6  # names took more than a line each
+
+
+@pytest.mark.parametrize("label", ["Obsługa poza kolejnością", "Rezerwacja"])
+def test_a_priority_or_booked_ticket_prints_its_kind_white_on_black(label: str):
+    lines = printed_lines(escpos_bytes(replace(LONG, kind_label=label)))
+    (commands,) = [c for c, text in lines if text.strip() == label]
+    assert INVERT_ON in commands
+    after = [c for c, text in lines if text == LONG.number]
+    assert after and INVERT_ON not in after[0]  # the number is printed normally again
+
+
+def test_a_walk_in_ticket_has_no_kind_mark():
+    out = escpos_bytes(LONG)
+    assert INVERT_ON not in out
+    assert not any(
+        t.strip() in ("Obsługa poza kolejnością", "Rezerwacja") for _, t in printed_lines(out)
+    )
 
 
 class FakeNetworkPrinter:

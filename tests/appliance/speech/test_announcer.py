@@ -16,6 +16,8 @@ from appliance.speech.announcer import Announcer, Played
 from appliance.speech.chime import ensure_chime
 from appliance.speech.player import wav_seconds
 from appliance.speech.tts import Pyttsx3Synthesizer
+from hub.contract.messages import SpeechState
+from tests.support.audio import assert_is_speech
 
 
 class FakeSynth:
@@ -183,20 +185,34 @@ def test_calls_waiting_too_long_behind_others_are_dropped_and_logged(
     assert announcer.played[-1].outcome == "spoken"
 
 
-def test_a_failed_call_does_not_silence_the_next(
-    player: RecordingPlayer, chime: Path, announcers: list[Announcer]
+def test_a_failed_call_still_chimes_and_does_not_silence_the_next(
+    player: RecordingPlayer,
+    chime: Path,
+    announcers: list[Announcer],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     seen: list[Played] = []
-    announcer = Announcer(FakeSynth(fail_on="bad"), player, chime=chime, on_played=seen.append)
+    health: list[SpeechState] = []
+    announcer = Announcer(
+        FakeSynth(fail_on="bad"),
+        player,
+        chime=chime,
+        on_played=seen.append,
+        on_health=lambda state, _detail: health.append(state),
+    )
     announcers.append(announcer)
-    announcer.announce("bad")
-    announcer.announce("Numer A 1, stanowisko 1.")
-    assert announcer.wait_idle(5)
+    with caplog.at_level(logging.ERROR, logger="okienko.appliance.speech"):
+        announcer.announce("bad")
+        announcer.announce("Numer A 1, stanowisko 1.")
+        assert announcer.wait_idle(5)
     assert [(p.outcome, p.detail) for p in seen] == [
         ("failed", "synthesis broke"),
         ("spoken", ""),
     ]
-    assert [s.what for s in player.sounds] == ["chime", "Numer A 1, stanowisko 1."]
+    # the chime calls eyes to the screen even when the voice fails
+    assert [s.what for s in player.sounds] == ["chime", "chime", "Numer A 1, stanowisko 1."]
+    assert "'bad' NOT spoken: RuntimeError: synthesis broke" in caplog.text
+    assert health == [SpeechState.FAILING, SpeechState.OK]
 
 
 def test_close_stops_the_worker_and_later_calls_are_ignored(
@@ -258,3 +274,103 @@ def test_default_announcer_follows_the_appliance_config(
         assert announcer.chime is not None and announcer.chime.parent == tmp_path / "okienko"
     finally:
         announcer.close()
+
+
+# What a hall display does when it has just started: a fresh process, so a fresh pyttsx3 engine.
+FRESH_DISPLAY = """
+import json, shutil, sys
+from pathlib import Path
+from appliance.speech.announcer import Announcer
+from appliance.speech.tts import Pyttsx3Synthesizer
+
+out, texts = Path(sys.argv[1]), json.loads(sys.argv[2])
+played = []
+
+class KeepingPlayer:  # no sound card: keep each WAV it is given
+    def play(self, path):
+        played.append(path.name)
+        shutil.copy(path, out / f"{len(played):02d}.wav")
+
+announcer = Announcer(Pyttsx3Synthesizer(), KeepingPlayer(), chime=False)
+for text in texts:
+    announcer.announce(text)
+assert announcer.wait_idle(120)
+outcomes = [(p.outcome, p.detail) for p in announcer.played]
+(out / "result.json").write_text(json.dumps({"outcomes": outcomes, "played": played}))
+announcer.close()
+"""
+
+
+def test_every_call_right_after_a_display_starts_is_spoken(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    # A site's longer template first: pyttsx3's first run used to return before espeak had
+    # written the WAV, so the first call after start came out empty ("no speech was written").
+    texts = [
+        "Numer A 1. Zapraszamy do stanowiska numer 3. "
+        "Stanowisko jest na pierwszym piętrze, po prawej stronie.",
+        *(f"Numer B {n}, zapraszamy do stanowiska {n % 4 + 1}." for n in range(2, 12)),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_DISPLAY, str(tmp_path), json.dumps(texts)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=Path(__file__).parents[3],
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["outcomes"] == [["spoken", ""]] * len(texts), done.stderr[-2000:]
+    assert result["played"] == ["call.wav"] * len(texts)
+    assert_is_speech(tmp_path / "01.wav", min_s=4, max_s=15)
+    for n in range(2, len(texts) + 1):
+        assert_is_speech(tmp_path / f"{n:02d}.wav")
+
+
+# pyttsx3 reports the failed write in its callback as "Exception ignored": expected here
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_when_speech_cannot_be_written_the_chime_still_plays_and_the_fault_is_reported(
+    tmp_path: Path, chime: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    played: list[str] = []
+
+    class MeasuringPlayer:
+        def play(self, path: Path) -> None:
+            played.append(path.name)
+            if path.name == "call.wav":
+                assert_is_speech(path)
+
+    health: list[tuple[SpeechState, str]] = []
+    workdir = tmp_path / "speech"
+    workdir.mkdir()
+    # A full disk, for real: espeak's WAV goes to /dev/full and every write fails.
+    (workdir / "call.wav").symlink_to("/dev/full")
+    synth = Pyttsx3Synthesizer(timeout_s=1, attempts=2)
+    with (
+        caplog.at_level(logging.WARNING, logger="okienko.appliance.speech"),
+        Announcer(
+            synth,
+            MeasuringPlayer(),
+            chime=chime,
+            workdir=workdir,
+            on_health=lambda state, detail: health.append((state, detail)),
+        ) as announcer,
+    ):
+        announcer.announce("Numer A 12, stanowisko 3.")
+        announcer.announce("Numer A 13, stanowisko 3.")
+        assert announcer.wait_idle(30)
+        assert [p.outcome for p in announcer.played] == ["failed", "failed"]
+        assert played == [chime.name, chime.name]  # a chime for each call, no speech
+        assert [state for state, _ in health] == [SpeechState.FAILING]  # reported once
+        assert "did not finish" in health[0][1]
+        assert "attempt 1 of 2 failed" in caplog.text  # retried on a fresh engine
+        assert "'Numer A 13, stanowisko 3.' NOT spoken" in caplog.text
+
+        (workdir / "call.wav").unlink()  # space again
+        announcer.announce("Numer A 14, stanowisko 3.")
+        assert announcer.wait_idle(30)
+    assert announcer.played[-1].outcome == "spoken"
+    assert played[2:] == [chime.name, "call.wav"]
+    assert health[-1] == (SpeechState.OK, "")

@@ -3,12 +3,9 @@ in the voice of the language asked for. Needs `apt-get install espeak-ng` and py
 
 from __future__ import annotations
 
-import math
 import shutil
 import time
 import types
-import wave
-from array import array
 from pathlib import Path
 
 import pytest
@@ -23,6 +20,7 @@ from appliance.speech.tts import (
     VoiceNotInstalled,
     choose_voice,
 )
+from tests.support.audio import assert_is_speech
 
 POLISH = spoken_text(POLISH_TEMPLATE, "A012", "3")  # "Numer A 12, stanowisko 3."
 ENGLISH = spoken_text(ENGLISH_TEMPLATE, "A012", "3")
@@ -33,33 +31,6 @@ def synth() -> Pyttsx3Synthesizer:
     synth = Pyttsx3Synthesizer(rate=150)
     synth.check(("pl", "en"))  # fails, naming the apt package, where espeak-ng is missing
     return synth
-
-
-def read_wav(path: Path) -> tuple[float, array[int]]:
-    with wave.open(str(path), "rb") as f:  # raises on anything but a valid WAV
-        assert (f.getnchannels(), f.getsampwidth()) == (1, 2)
-        samples = array("h")
-        samples.frombytes(f.readframes(f.getnframes()))
-        return f.getnframes() / f.getframerate(), samples
-
-
-def rms(samples: array[int]) -> float:
-    return math.sqrt(sum(s * s for s in samples) / max(1, len(samples))) / 32768
-
-
-def voiced_share(samples: array[int], rate: int = 22050) -> float:
-    """The share of 20 ms windows loud enough to be speech rather than a pause."""
-    n = rate // 50
-    windows = [samples[i : i + n] for i in range(0, len(samples) - n + 1, n)]
-    return sum(1 for w in windows if rms(w) > 0.02) / max(1, len(windows))
-
-
-def assert_is_speech(path: Path, *, min_s: float = 1.2, max_s: float = 6.0) -> float:
-    seconds, samples = read_wav(path)
-    assert min_s <= seconds <= max_s, f"{seconds:.2f} s is not a spoken call"
-    assert rms(samples) > 0.03, "silence"
-    assert voiced_share(samples) > 0.4, "mostly silence"
-    return seconds
 
 
 def test_polish_call_is_written_as_speech(synth: Pyttsx3Synthesizer, tmp_path: Path) -> None:

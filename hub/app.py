@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Coroutine
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 
-from hub.config import CloudSettings, SiteFile
+from hub.config import CloudSettings, ConfigError, SiteFile
 from hub.contract import messages as msg
 from hub.mqtt.bridge import MqttBridge
 from hub.service import Hub
@@ -22,9 +22,47 @@ T = TypeVar("T")
 TICK_S = 15.0
 
 
+class HubFailed(Exception):
+    """A task the hub cannot work without stopped; the message says which and why."""
+
+
+def check_secrets(site_file: SiteFile) -> None:
+    """Read every secret file now: a missing password file is a clear refusal at start, not
+    a connection task that dies unseen while the service looks active."""
+    settings = site_file.hub
+    named = [("[hub.mqtt] password_file", settings.mqtt.secret)]
+    if settings.cloud is not None:
+        named.append(("[hub.cloud] token_file", settings.cloud.secret))
+    for key, read in named:
+        try:
+            read()
+        except OSError as exc:
+            raise ConfigError(f"{key}: {exc.filename}: {exc.strerror}") from None
+
+
+def _supervise(tasks: list[asyncio.Task[Any]], failed: asyncio.Future[str]) -> None:
+    """No task dies quietly: its failure is logged and ends the hub with that message (a
+    supervisor such as systemd then restarts it), instead of a process that looks alive."""
+
+    def done(task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or failed.done():
+            return
+        exc = task.exception()
+        reason = f"{task.get_name()} stopped: {exc!r}" if exc else f"{task.get_name()} ended"
+        log.error("%s", reason, exc_info=exc)
+        failed.set_result(reason)
+
+    for t in tasks:
+        t.add_done_callback(done)
+
+
 @contextlib.asynccontextmanager
-async def running_hub(site_file: SiteFile) -> AsyncIterator[tuple[Hub, MqttBridge]]:
-    """A started hub with its tasks; everything stops when the block exits."""
+async def running_hub(
+    site_file: SiteFile, failed: asyncio.Future[str] | None = None
+) -> AsyncIterator[tuple[Hub, MqttBridge]]:
+    """A started hub with its tasks; everything stops when the block exits. A task that
+    fails resolves ``failed`` with the reason."""
+    check_secrets(site_file)
     settings = site_file.hub
     store = EventStore(settings.database, durability=settings.durability)
     hub = Hub(site_file.site, store)
@@ -40,12 +78,14 @@ async def running_hub(site_file: SiteFile) -> AsyncIterator[tuple[Hub, MqttBridg
         tasks.append(
             asyncio.create_task(sync_with_cloud(hub, bridge, settings.cloud), name="hub-sync")
         )
+    _supervise(tasks, failed if failed is not None else asyncio.get_running_loop().create_future())
     async with contextlib.AsyncExitStack() as stack:
         if settings.advertise:
             await stack.enter_async_context(_advertised(site_file))
         try:
             yield hub, bridge
         finally:
+            await bridge.announce_offline()
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -122,7 +162,13 @@ async def serve_forever(site_file: SiteFile) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    async with running_hub(site_file):
+    failed: asyncio.Future[str] = loop.create_future()
+    async with running_hub(site_file, failed):
         log.info("hub of site %s running", site_file.site.id)
-        await stop.wait()
+        stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+        either: list[asyncio.Future[Any]] = [stopping, failed]
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+    if failed.done():
+        raise HubFailed(f"the hub stopped: {failed.result()}")
     log.info("hub stopped")

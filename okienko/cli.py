@@ -13,7 +13,7 @@ from typing import Any
 
 
 def _hub(args: argparse.Namespace) -> int:
-    from hub.app import run, serve_forever
+    from hub.app import HubFailed, run, serve_forever
     from hub.config import ConfigError, load_site
     from hub.store.database import StoreError
 
@@ -23,6 +23,9 @@ def _hub(args: argparse.Namespace) -> int:
     except (ConfigError, StoreError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except HubFailed as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return 0
 
 
@@ -138,10 +141,27 @@ def _web(args: argparse.Namespace) -> int:
     except _Refused as exc:
         print(exc, file=sys.stderr)
         return 2
+    _log_web_start(args, options)
     if args.workers > 1:
         return _web_workers(args, options)
     run(serve(args.host, args.port, args.database_url, **options))
     return 0
+
+
+def _log_web_start(args: argparse.Namespace, options: dict[str, Any]) -> None:
+    """The one line an admin looks for: where it listens, which database (never its
+    password), and the public address links in mail will carry."""
+    from web.db.engine import database_url, masked
+
+    logging.getLogger("okienko.web").info(
+        "cloud on http://%s:%d (%d worker%s), database %s, public address %s",
+        args.host,
+        args.port,
+        args.workers,
+        "" if args.workers == 1 else "s",
+        masked(args.database_url or database_url()),
+        options["public_url"],
+    )
 
 
 def _web_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
@@ -494,6 +514,10 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
+    # The hub's sync talks to the cloud every few seconds: a line per request (35,000 a day)
+    # would bury what an admin needs. Failures are logged by the sync itself.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return int(args.func(args))
 
 

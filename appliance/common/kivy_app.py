@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -164,5 +165,9 @@ def run(
             client.stop()
 
     log.info("starting %s %s on %s", config.role, config.device, platform.node())
-    ApplianceApp().run()
+    app = ApplianceApp()
+    # SIGTERM (systemctl stop, a kiosk session ending) stops the app the normal way, so
+    # on_stop tells the hub this device went offline instead of leaving "online" retained.
+    signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: app.stop()))
+    app.run()
     return result["code"]

@@ -96,6 +96,22 @@ class MqttBridge:
             socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
         )
 
+    async def announce_offline(self) -> None:
+        """A normal stop (SIGTERM from ``systemctl stop``) says so before it disconnects: the
+        Last Will covers only a crash, and a retained "online" left behind would keep every
+        screen showing numbers nobody updates."""
+        client = self._client
+        if client is None:
+            return
+        offline = msg.Presence(state=msg.PresenceState.OFFLINE).dump()
+        try:
+            async with asyncio.timeout(2.0):  # a stop never hangs on a broker that is gone
+                await client.publish(
+                    self.topics.presence(HUB_DEVICE_ID), offline, qos=1, retain=True
+                )
+        except (aiomqtt.MqttError, TimeoutError) as exc:
+            log.warning("could not announce going offline: %s", exc)
+
     async def run(self) -> None:
         """Connect, serve, and reconnect with backoff until cancelled."""
         delay = 0.5

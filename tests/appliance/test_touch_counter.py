@@ -251,3 +251,40 @@ def test_sign_in_names_are_readable(tmp_path: Path, size: tuple[int, int]) -> No
     finally:
         hub.stop()
         rig.broker.stop()
+
+
+def test_the_offline_notice_and_popups_never_block_the_buttons(tmp_path: Path) -> None:
+    """Layers that come and go: a wrong PIN corrected with "<", the transfer popup closed
+    with "Anuluj", and the hub gone and back (the offline notice covers the screen, then
+    must let every tap through again)."""
+    (tmp_path / "site").mkdir()
+    rig = make_rig(tmp_path / "site")
+    hub = rig.hub().start()
+    watch = CounterWatch(rig, "s1")
+    try:
+        number = issue(rig)
+        info = info_file(rig, tmp_path / "i.json")
+        with ApplianceWindow("counter", "terminal-1", info, tmp_path) as screen:
+            screen.tap("Ewa Testowa")
+            for key in ("9", "<", *CLERK_PIN):
+                screen.tap(key)
+            screen.wait_text("Ewa Testowa  PIN: ••••")
+            screen.tap("OK")
+            watch.until(lambda s: s["status"] == "open", "signed in")
+            screen.tap("Przywołaj")
+            watch.until(lambda s: s["current"] and s["current"]["number"] == number, "called")
+            screen.tap("Przekaż")
+            screen.tap("Anuluj")
+            screen.tap("Rozpocznij")  # the popup is gone, and took no tap with it
+            watch.until(lambda s: s["current"]["state"] == "serving", "started")
+
+            hub.stop()
+            screen.wait_text("Brak połączenia z serwerem")
+            hub = rig.hub().start()
+            screen.wait_for(lambda s: "Brak połączenia" not in s.texts(), "still offline", 30)
+            screen.tap("Zakończ")
+            watch.until(lambda s: s["current"] is None and s["served_today"] == 1, "finished")
+    finally:
+        watch.stop()
+        hub.stop()
+        rig.broker.stop()

@@ -137,3 +137,53 @@ def test_a_code_scanner_checks_in_from_the_first_screen(
         screen.key("Escape")
         screen.button("Potwierdzenie wizyty")
         take_walk_in(screen, issued)
+
+
+@pytest.mark.parametrize("size", [(800, 480), (1024, 600)])
+def test_a_priority_ticket_by_touch(
+    booked: SiteRig, issued: Issued, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    info = info_file(booked, tmp_path / "i.json")
+    with ApplianceWindow("dispenser", "dispenser-1", info, tmp_path, size) as screen:
+        take_walk_in(screen, issued)
+        # "Wróć" from the reasons leaves no priority behind.
+        screen.tap("Obsługa poza kolejnością")
+        screen.tap("Wróć")
+        screen.wait_text("Wybierz sprawę")
+        assert "Obsługa poza kolejnością: Ciąża" not in screen.texts()
+        screen.tap("Obsługa poza kolejnością")
+        screen.tap("Ciąża")
+        screen.wait_text("Obsługa poza kolejnością: Ciąża")  # the chosen reason stays in view
+        before = issued.waiting["dowody"]
+        screen.tap("Dowody osobiste")
+        issued.until("dowody", before + 1)
+        screen.wait_text("Twój bilet")
+        tickets = sorted((tmp_path / "var" / "tickets").glob("*.png"))
+        assert tickets, "no ticket was printed"
+
+
+def test_printer_trouble_offers_a_reprint_that_prints_once_fixed(
+    booked: SiteRig, issued: Issued, tmp_path: Path
+) -> None:
+    """The paper path fails (here the ticket folder cannot be made): the visitor is told
+    where to get the ticket, and "Drukuj ponownie" prints the same ticket once it works."""
+    (tmp_path / "var").mkdir()
+    blocked = tmp_path / "var" / "tickets"
+    blocked.write_text("not a folder")  # a real failure of the preview printer's writes
+    info = info_file(booked, tmp_path / "i.json")
+    with ApplianceWindow("dispenser", "dispenser-1", info, tmp_path) as screen:
+        issued.until("dowody", issued.waiting.get("dowody", 0))
+        before = issued.waiting["dowody"]
+        screen.tap("Dowody osobiste")
+        issued.until("dowody", before + 1)
+        screen.wait_text("Proszę pobrać bilet w punkcie informacyjnym.")
+        blocked.unlink()
+        screen.tap("Drukuj ponownie")
+        screen.wait_for(
+            lambda s: (
+                "punkcie informacyjnym" not in s.texts() and "Drukuj ponownie" not in s.texts()
+            ),
+            "the trouble notice never went away",
+        )
+        assert len(list(blocked.glob("*.png"))) == 1
+        assert issued.waiting["dowody"] == before + 1  # a reprint is not a second ticket

@@ -29,7 +29,7 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL", DEFAULT_URL)
 
 
-def _masked(url: str) -> str:
+def masked(url: str) -> str:
     # The message goes to a terminal or a log: never the password.
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
@@ -40,19 +40,19 @@ def async_url(url: str) -> URL:
         parsed = make_url(url.strip())
     except ArgumentError:
         raise DatabaseUrlError(
-            f"database URL '{_masked(url)}' cannot be read; write it like {EXAMPLES}"
+            f"database URL '{masked(url)}' cannot be read; write it like {EXAMPLES}"
         ) from None
     backend, _, driver = parsed.drivername.partition("+")
     wanted = DRIVERS.get(backend)
     if wanted is None:
         raise DatabaseUrlError(
-            f"database URL '{_masked(url)}': '{backend}' is not supported, only PostgreSQL "
+            f"database URL '{masked(url)}': '{backend}' is not supported, only PostgreSQL "
             f"and SQLite; write it like {EXAMPLES}"
         )
     backend = "postgresql" if backend == "postgres" else backend
     if driver and driver != wanted:
         raise DatabaseUrlError(
-            f"database URL '{_masked(url)}': the driver '{driver}' is not used here; write "
+            f"database URL '{masked(url)}': the driver '{driver}' is not used here; write "
             f"{backend}://… (or {backend}+{wanted}://…)"
         )
     return parsed.set(drivername=f"{backend}+{wanted}")

@@ -95,6 +95,7 @@ def test_the_hub_refuses_to_start_without_the_site_ca(
     text = _broken(tmp_path, 'database = "../var/torun-hub.sqlite3"', f'database = "{database}"')
     site = text.read_text(encoding="utf-8")
     site = site.replace('tls_ca = "../var/torun-state/pki/ca.crt"', "")
+    site = site.replace('password_file = "../var/torun-state/hub.password"', 'password = "x"')
     if tls_ca is not None:
         site = site.replace('username = "hub"', f'username = "hub"\ntls_ca = "{tls_ca}"')
     text.write_text(site, encoding="utf-8")

@@ -160,6 +160,9 @@ class Site(_Strict):
         2, ge=1, description="most priority calls in a row at a counter while others wait"
     )
     voice: bool = Field(True, description="spoken calls on the group displays")
+    display_waiting_numbers: bool = Field(
+        False, description="group displays also list the numbers of waiting tickets (seed 004)"
+    )
     announcement_pl: str = Field(
         "Numer {letters} {number}, zapraszamy do stanowiska {counter}.",
         description="spoken/shown call; placeholders {letters} {number} {counter} {ticket}",

@@ -128,6 +128,7 @@ class CloudSync:
         rows = await store.events_since(pushed, contract.MAX_BATCH)
         backlog = await store.count_events_after(rows[-1][0]) if rows else 0
         request = contract.PushRequest(
+            site=self.hub.site.id,
             events=[contract.SyncEvent(seq=seq, body=json.loads(body)) for seq, body in rows],
             # Only a caught-up snapshot: it must not show tickets the cloud has no event of.
             snapshot=self.hub.snapshot() if backlog == 0 else None,
@@ -150,7 +151,9 @@ class CloudSync:
         store = self.hub.store
         cursor = await store.sync_value(RESERVATIONS)
         while True:
-            answer = await client.get(contract.PULL_PATH, params={"after": cursor})
+            answer = await client.get(
+                contract.PULL_PATH, params={"after": cursor, "site": self.hub.site.id}
+            )
             if answer.status_code != 200:
                 raise CloudRefused(f"pull answered {answer.status_code}: {answer.text[:200]}")
             page = contract.PullReply.model_validate_json(answer.content)

@@ -33,12 +33,17 @@ def _demo(args: argparse.Namespace) -> int:
     from okienko.demo import run_demo
 
     return run_demo(
-        headless=args.headless, info_file=args.info_file, workdir=args.workdir, site=args.site
+        headless=args.headless,
+        info_file=args.info_file,
+        workdir=args.workdir,
+        site=args.site,
+        faults_calendar=args.faults_calendar,
     )
 
 
 def _broker_config(args: argparse.Namespace) -> int:
     from hub.config import ConfigError, load_site
+    from okienko.private_files import write_private
     from provisioning.broker import TlsFiles, generate_passwords, write_broker_files
 
     try:
@@ -50,8 +55,8 @@ def _broker_config(args: argparse.Namespace) -> int:
     tls = TlsFiles(args.cafile, args.certfile, args.keyfile)
     files = write_broker_files(site, args.out, passwords, host=args.host, port=args.port, tls=tls)
     secrets_file = args.out / "passwords.txt"
-    secrets_file.write_text("".join(f"{u} {p}\n" for u, p in passwords.items()), encoding="utf-8")
-    secrets_file.chmod(0o600)
+    lines = "".join(f"{u} {p}\n" for u, p in passwords.items())
+    write_private(secrets_file, lines.encode("utf-8"))
     print(f"broker configuration written to {files.conf}; passwords in {secrets_file}")
     return 0
 
@@ -129,6 +134,7 @@ def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, A
         "notifier": Notifier(mailer, sms),
         "fault_settings": _fault_settings(args.faults_calendar),
         "helpdesk_contact": _helpdesk_contact(args),
+        "streams_per_client": args.streams_per_client,
     }
 
 
@@ -144,7 +150,7 @@ def _web(args: argparse.Namespace) -> int:
     _log_web_start(args, options)
     if args.workers > 1:
         return _web_workers(args, options)
-    run(serve(args.host, args.port, args.database_url, **options))
+    run(serve(args.host, args.port, args.database_url, access_log=args.access_log, **options))
     return 0
 
 
@@ -176,6 +182,7 @@ def _web_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
     from web.catalog import import_site
     from web.db.engine import make_engine
     from web.db.migrate import upgrade
+    from web.redact import log_config
 
     async def prepare() -> None:
         engine = make_engine(args.database_url)
@@ -195,7 +202,9 @@ def _web_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
         port=args.port,
         workers=args.workers,
         lifespan="on",
-        log_level="warning",
+        log_level=None,
+        log_config=log_config(access_log=args.access_log),  # redacted, in every worker too
+        access_log=args.access_log,
     )
     return 0
 
@@ -240,6 +249,7 @@ def _staff_add(args: argparse.Namespace) -> int:
                 password=password,
                 location_id=args.location,
                 service_point_id=args.service_point,
+                all_locations=None if args.visits is None else args.visits == "all",
             )
         finally:
             await engine.dispose()
@@ -325,11 +335,12 @@ def _faults_mail(args: argparse.Namespace) -> int:
 def _site_token(args: argparse.Namespace) -> int:
     import asyncio
 
-    from web.db.engine import make_engine
+    from web.db.engine import DatabaseUrlError, check_reachable, make_engine
     from web.db.migrate import upgrade
     from web.sync import tokens
 
     async def act() -> str:
+        await check_reachable(args.database_url)  # a wrong URL is one line, not a traceback
         engine = make_engine(args.database_url)
         try:
             await upgrade(engine)
@@ -340,7 +351,11 @@ def _site_token(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
 
-    print(asyncio.run(act()))
+    try:
+        print(asyncio.run(act()))
+    except (tokens.UnknownSite, DatabaseUrlError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
     return 0
 
 
@@ -364,6 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--info-file", type=Path, help="write connection details as JSON here")
     p.add_argument("--workdir", type=Path, help="where the demo keeps its files")
     p.add_argument("--site", type=Path, help="site file (default: examples/torun.toml)")
+    p.add_argument(
+        "--faults-calendar",
+        type=Path,
+        metavar="TOML",
+        help="fault reports' settings; its [map] puts a map on the fault form (default: none)",
+    )
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("web", help="run the cloud service (Starlette + uvicorn)")
@@ -429,6 +450,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="worker processes sharing the port (default 1); any number may run on one database",
     )
+    p.add_argument(
+        "--streams-per-client",
+        type=int,
+        default=40,
+        metavar="N",
+        help="live page streams one client address may hold open per worker (default 40)",
+    )
+    p.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (tokens in paths are redacted)",
+    )
     p.set_defaults(func=_web)
 
     p = sub.add_parser("staff-add", help="create a staff account of the cloud service")
@@ -439,6 +472,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--location", help="location id (managers, clerks, reception)")
     p.add_argument("--service-point", help="the clerk's service point id")
+    p.add_argument(
+        "--visits",
+        choices=["location", "all"],
+        help="whose visits the account sees: its location's or all "
+        "(default: all for administrators and managers, else its location's)",
+    )
     p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
     p.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"

@@ -35,6 +35,7 @@ from hub.config import (
 )
 from hub.contract import messages as msg
 from hub.contract.topics import Topics
+from okienko.private_files import private_dir, write_private
 
 log = logging.getLogger("okienko.demo")
 
@@ -113,7 +114,13 @@ async def _wait_for_state(
                 return
 
 
-async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless: bool) -> None:
+async def _run(
+    site_path: Path,
+    workdir: Path,
+    info_file: Path | None,
+    headless: bool,
+    faults_calendar: Path | None = None,
+) -> None:
     from hub.app import running_hub, sync_with_cloud
     from provisioning.broker import Mosquitto, free_port
     from provisioning.state import BrokerAddress
@@ -135,7 +142,7 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
         own_signals=False,
         site=site,
         notifier=Notifier.outbox(workdir / "outbox"),
-        fault_settings=_demo_fault_settings(),
+        fault_settings=_demo_fault_settings(faults_calendar),
     )
     # The same provisioning an office runs (`okienko provision init`): accounts, ACLs,
     # enrolment bundles in workdir/provision/bundles.
@@ -186,11 +193,10 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
             info["helpdesk"] = {"url": f"{web_url}/helpdesk/", "accounts": helpdesk}
             info["open311"] = await _open311(web_db, web_url)
             own_info = workdir / "demo.json"  # the appliances' credentials, also when not asked
+            text = json.dumps(info, indent=2, ensure_ascii=False).encode("utf-8")
             for path in filter(None, (info_file, own_info)):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
-                tmp.replace(path)  # readers never see half a file
+                private_dir(path.parent)
+                write_private(path, text)  # passwords: the owner's only; never half a file
             windows = [] if headless else _open_appliances(site, own_info, workdir)
             _print_banner(site, info, headless, len(windows))
             try:
@@ -203,16 +209,13 @@ async def _run(site_path: Path, workdir: Path, info_file: Path | None, headless:
     log.info("demo stopped")
 
 
-def _demo_fault_settings() -> Any:
-    """The seed's calendar, and a map on the fault form over Toruń (OpenStreetMap's tiles,
-    which the visitor's browser loads; an office points ``[map]`` at its own tile server)."""
-    from web.faults.settings import DEFAULT, FaultSettings, MapSettings
+def _demo_fault_settings(path: Path | None) -> Any:
+    """The seed's calendar and no map on the fault form, unless ``--faults-calendar`` names a
+    file: a map's tiles come from a server the visitor's browser contacts, which only the
+    office may choose (RODO) by its ``[map]``; the demo chooses none for it."""
+    from web.faults.settings import DEFAULT, FaultSettings
 
-    tiles = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-    credit = "© OpenStreetMap contributors"
-    return FaultSettings(
-        DEFAULT.calendar, DEFAULT.sla, MapSettings(tiles, credit, (53.0103, 18.6045), 14)
-    )
+    return FaultSettings.from_file(path) if path else DEFAULT
 
 
 async def _token(database_url: str, site: Site) -> str:
@@ -329,7 +332,7 @@ def _fresh_dir(workdir: Path) -> None:
     """Every demo starts from an empty queue."""
     if workdir.exists():
         shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
+    private_dir(workdir)  # passwords, the databases: the owner's only
 
 
 def _print_banner(site: Site, info: dict[str, Any], headless: bool, windows: int) -> None:
@@ -357,13 +360,27 @@ def _print_banner(site: Site, info: dict[str, Any], headless: bool, windows: int
 
 
 def run_demo(
-    *, headless: bool, info_file: Path | None, workdir: Path | None, site: Path | None
+    *,
+    headless: bool,
+    info_file: Path | None,
+    workdir: Path | None,
+    site: Path | None,
+    faults_calendar: Path | None = None,
 ) -> int:
     from hub.config import ConfigError
+    from web.faults.workdays import CalendarError
 
     try:
-        asyncio.run(_run(site or DEFAULT_SITE, workdir or Path("var/demo"), info_file, headless))
-    except ConfigError as exc:
+        asyncio.run(
+            _run(
+                site or DEFAULT_SITE,
+                workdir or Path("var/demo"),
+                info_file,
+                headless,
+                faults_calendar,
+            )
+        )
+    except (ConfigError, CalendarError) as exc:
         print(exc)
         return 2
     return 0

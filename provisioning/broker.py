@@ -8,6 +8,7 @@ the topics its role needs (see ``acl_rules``); only the hub may read commands or
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import logging
 import os
@@ -29,6 +30,7 @@ from hub.contract.topics import (
     HUB_DEVICE_ID,
     Topics,
 )
+from okienko.private_files import create_private
 
 log = logging.getLogger("okienko.provisioning.broker")
 
@@ -297,9 +299,12 @@ def _chown(path: Path, owner: pwd.struct_passwd | None) -> None:
 
 def _write(path: Path, text: str, mode: int, owner: pwd.struct_passwd | None) -> None:
     # Replaced whole, so a broker reloading (SIGHUP) mid-write never reads half a passwd.
+    # Created with its mode (a passwd or a key is never readable by others, not for a moment).
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.chmod(mode)
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    create_private(tmp, text.encode("utf-8"), mode)
+    os.chmod(tmp, mode)  # the umask may have taken bits a public file needs (0644)
     _chown(tmp, owner)
     os.replace(tmp, path)
 

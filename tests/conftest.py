@@ -48,9 +48,16 @@ class SiteRig:
         )
 
 
-def make_rig(tmp: Path, *, cert_days: int | None = None, **site_options: object) -> SiteRig:
+def make_rig(
+    tmp: Path,
+    *,
+    edit: Callable[[str], str] | None = None,
+    cert_days: int | None = None,
+    **site_options: object,
+) -> SiteRig:
     """A site on a real broker (TLS only, its own site CA; the broker's certificate valid
-    ``cert_days`` when given), with a site file for the hub."""
+    ``cert_days`` when given), with a site file for the hub. ``edit`` may rewrite the site
+    file's text (a module's own names or options)."""
     port = free_port()
     tls = site_tls(tmp / "pki", **({"days": cert_days} if cert_days else {}))
     draft = site_toml(
@@ -60,6 +67,8 @@ def make_rig(tmp: Path, *, cert_days: int | None = None, **site_options: object)
         tls_ca=tls.ca_file,
         **site_options,  # type: ignore[arg-type]
     )
+    if edit is not None:
+        draft = edit(draft)
     site = parse_site_file(draft).site
     passwords = generate_passwords(site)
     config = tmp / "site.toml"

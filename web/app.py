@@ -27,6 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hub.config import Site
+from okienko.private_files import create_private, private_dir
 from web import jobs
 from web.admin.routes import routes as admin_routes
 from web.auth.routes import routes as auth_routes
@@ -34,15 +35,18 @@ from web.catalog import import_site
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
 from web.eticket.routes import routes as eticket_routes
+from web.eticket.streams import PER_CLIENT_DEFAULT, OpenStreams
 from web.faults.routes import routes as faults_routes
 from web.faults.settings import FaultSettings
+from web.headers import SecurityHeaders
 from web.helpdesk.routes import routes as helpdesk_routes
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
 from web.ratelimit import DatabaseHits, RateLimit
+from web.redact import log_config
 from web.reports.routes import routes as report_routes
 from web.reservations import api as reservations_api
-from web.security import CsrfMiddleware, SecurityHeaders
+from web.security import CsrfMiddleware
 from web.staff.routes import routes as staff_routes
 from web.sync.api import routes as sync_routes
 from web.sync.live import Live
@@ -70,10 +74,9 @@ def secret_key(engine: AsyncEngine) -> str:
     db = engine.url.database if engine.dialect.name == "sqlite" else None
     path = (Path(db).parent if db else Path("var")) / "web.secret"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         tmp = path.with_suffix(f".{os.getpid()}")
-        tmp.write_text(secrets.token_urlsafe(48))
-        tmp.chmod(0o600)
+        create_private(tmp, secrets.token_urlsafe(48).encode())  # 0600 from its first moment
         with contextlib.suppress(FileExistsError):
             os.link(tmp, path)  # atomic: two workers starting together agree on one key
         tmp.unlink()
@@ -114,6 +117,7 @@ def create_app(
     secure_cookies: bool = False,
     fault_settings: FaultSettings | None = None,
     helpdesk_contact: Any = None,
+    streams_per_client: int = PER_CLIENT_DEFAULT,
 ) -> Starlette:
     engine = make_engine(database_url)
 
@@ -122,7 +126,7 @@ def create_app(
         if engine.dialect.name == "sqlite":
             path = engine.url.database
             if path:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                private_dir(Path(path).parent)
         await upgrade(engine)
         if site is not None:
             await import_site(engine, site)
@@ -135,7 +139,7 @@ def create_app(
             await engine.dispose()
 
     if engine.dialect.name == "sqlite" and engine.url.database:
-        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(engine.url.database).parent)  # the visitors' data: the owner's only
     app = Starlette(
         routes=[
             Route("/healthz", health),
@@ -170,6 +174,8 @@ def create_app(
     )
     app.state.engine = engine
     app.state.live = Live()
+    # Live pages' streams one client address may hold open (web/eticket/streams.py).
+    app.state.open_streams = OpenStreams(streams_per_client)
     # Every limit counts in the database: all workers and hosts see the same attempts.
     hits = app.state.rate_hits = DatabaseHits(engine, secret_key(engine))
 
@@ -200,10 +206,12 @@ def server(
     database_url: str | None = None,
     *,
     own_signals: bool = True,
+    access_log: bool = False,
     **app_options: Any,
 ) -> Any:
     """A uvicorn server for the app; ``own_signals=False`` when it shares a process (the demo)
-    whose own Ctrl-C handling stops it through ``should_exit``."""
+    whose own Ctrl-C handling stops it through ``should_exit``. Its logs are redacted
+    (web/redact.py); ``access_log`` writes a line per request."""
     import uvicorn
 
     if not app_options.get("public_url"):  # links in mail need an address people can open
@@ -212,8 +220,10 @@ def server(
         create_app(database_url, **app_options),
         host=host,
         port=port,
-        log_level="warning",
         lifespan="on",
+        log_level=None,
+        log_config=log_config(access_log=access_log),
+        access_log=access_log,
     )
     srv = uvicorn.Server(config)
     if not own_signals:

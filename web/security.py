@@ -1,4 +1,4 @@
-"""CSRF protection for every form, and security headers for every page.
+"""CSRF protection for every form (the security headers: web/headers.py).
 
 A per-session random token goes into each form (``{{ csrf_token() }}``); the middleware refuses
 any POST/PUT/PATCH/DELETE outside ``/api/`` whose form field ``csrf_token`` (or header
@@ -80,32 +80,3 @@ async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
     except Exception:
         response = HTMLResponse("Formularz wygasł. Wróć i wyślij go ponownie.", status_code=403)
     await response(scope, receive, send)
-
-
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.setdefault("headers", [])
-                names = {k.lower() for k, _ in headers}
-                for key, value in (
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"same-origin"),
-                ):
-                    # A page that sets its own frame-ancestors (the information board, meant
-                    # for the office's website too) is not denied framing.
-                    if key == b"x-frame-options" and b"content-security-policy" in names:
-                        continue
-                    if key not in names:
-                        headers.append((key, value))
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

@@ -1,5 +1,6 @@
-"""The hall's group display: the latest calls (the newest highlighted for a while), waiting
-counts per service, site name and clock; each call is also spoken when the site has voice."""
+"""The hall's group display: one row per ticket and counter (the counter's visitor now
+highlighted, a fresh call or recall flashing for a while), waiting counts per service, optionally
+the waiting numbers, site name and clock; each call is also spoken when the site has voice."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ class Speaker(Protocol):
 class CallRow:
     number: str
     counter: str  # the counter's short number, e.g. "3"
-    highlighted: bool
+    highlighted: bool  # the counter's visitor now
+    flashing: bool = False  # called or recalled a moment ago
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,13 @@ class ServiceRow:
     name: str
     prefix: str
     waiting: int
+
+
+@dataclass(frozen=True)
+class WaitingNumbers:
+    prefix: str
+    numbers: tuple[str, ...]  # the next ones in queue order
+    more: int  # waiting beyond those listed
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,9 @@ class DisplayModel:
     services: tuple[ServiceRow, ...] = ()
     clock: str = ""
     headings: dict[str, str] = field(default_factory=dict)
+    # The panel of waiting numbers, when the site switches it on (display_waiting_numbers).
+    waiting_panel: bool = False
+    waiting: tuple[WaitingNumbers, ...] = ()
 
 
 class DisplayPresenter(Presenter[DisplayModel]):
@@ -56,17 +68,17 @@ class DisplayPresenter(Presenter[DisplayModel]):
         *,
         language: str = "pl",
         speaker: Speaker | None = None,
-        highlight_s: float = 8.0,
+        flash_s: float = 8.0,
         monotonic: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(TZ),
     ) -> None:
         super().__init__(client, language=language)
         self.speaker = speaker
-        self.highlight_s = highlight_s
+        self.flash_s = flash_s  # how long a call or recall flashes
         self._monotonic = monotonic
         self._now = now
         self.state: msg.QueueState | None = None
-        self._highlight: dict[str, float] = {}  # number -> until (monotonic)
+        self._flash: dict[tuple[str, str], float] = {}  # (number, counter id) -> until
         self.watch(client.topics.queue_state, msg.QueueState, self._set_state)
         self.watch(client.topics.all_called, msg.TicketCalled, self._on_called)
 
@@ -75,15 +87,34 @@ class DisplayPresenter(Presenter[DisplayModel]):
 
     def _on_called(self, called: msg.TicketCalled) -> None:
         """Runs under the presenter's lock (see ``watch``); speaking only enqueues."""
-        self._highlight[called.number] = self._monotonic() + self.highlight_s
+        now = self._monotonic()
+        self._flash = {k: until for k, until in self._flash.items() if until > now}
+        self._flash[(called.number, called.counter)] = now + self.flash_s
         voice = self.state.voice if self.state else True
         if self.speaker is not None and voice:
             text = called.announcement.pl if self.language == "pl" else called.announcement.en
             self.speaker.announce(text)
 
     def tick(self) -> None:
-        """Called every second by the view: the clock and the highlight's end."""
+        """Called every second by the view: the clock and the end of a flash."""
         self.changed()
+
+    def _calls(self, state: msg.QueueState) -> tuple[CallRow, ...]:
+        now = self._monotonic()
+        rows: list[CallRow] = []
+        seen: set[tuple[str, str]] = set()
+        for c in state.recent_calls:
+            key = (c.number, c.counter)
+            if key in seen:  # the hub lists a ticket once per counter; stay safe if not
+                continue
+            seen.add(key)
+            # Only the counter's visitor now is highlighted: a finished, transferred or missed
+            # ticket goes back to a plain row even while its flash would last.
+            flashing = c.current and self._flash.get(key, 0) > now
+            rows.append(CallRow(c.number, c.counter_number, c.current, flashing))
+            if len(rows) == SHOWN_CALLS:
+                break
+        return tuple(rows)
 
     def model(self) -> DisplayModel:
         _ = self._
@@ -92,6 +123,8 @@ class DisplayPresenter(Presenter[DisplayModel]):
                 "ticket": _("Ticket"),
                 "counter": _("Counter"),
                 "waiting": _("Waiting"),
+                "numbers": _("Waiting numbers"),
+                "nobody": _("Nobody is waiting"),
             }
             if not self.available or self.state is None:
                 return DisplayModel(
@@ -100,11 +133,6 @@ class DisplayPresenter(Presenter[DisplayModel]):
                     headings=headings,
                     clock=self._now().strftime("%H:%M"),
                 )
-            now = self._monotonic()
-            calls = tuple(
-                CallRow(c.number, c.counter_number, self._highlight.get(c.number, 0) > now)
-                for c in self.state.recent_calls[:SHOWN_CALLS]
-            )
             services = tuple(
                 ServiceRow(
                     s.name if self.language == "pl" else (s.name_en or s.name),
@@ -113,12 +141,24 @@ class DisplayPresenter(Presenter[DisplayModel]):
                 )
                 for s in self.state.services
             )
+            listed = [s for s in self.state.services if s.waiting_numbers is not None]
+            waiting = tuple(
+                WaitingNumbers(
+                    s.prefix,
+                    tuple(s.waiting_numbers or ()),
+                    max(0, s.waiting - len(s.waiting_numbers or ())),
+                )
+                for s in listed
+                if s.waiting_numbers
+            )
             return DisplayModel(
                 available=True,
                 message=None,
                 site_name=self.state.site_name,
-                calls=calls,
+                calls=self._calls(self.state),
                 services=services,
                 clock=self._now().strftime("%H:%M"),
                 headings=headings,
+                waiting_panel=bool(listed),
+                waiting=waiting,
             )

@@ -179,6 +179,9 @@ def _examples(site: Site) -> dict[str, BaseModel]:
                     availability="open",  # type: ignore[arg-type]
                     open_counters=1,
                     last_called=f"{s.prefix}008",
+                    waiting_numbers=[f"{s.prefix}{n:03d}" for n in range(9, 13)]
+                    if site.display_waiting_numbers
+                    else None,
                 )
                 for s in site.services[:2]
             ],
@@ -189,6 +192,7 @@ def _examples(site: Site) -> dict[str, BaseModel]:
                     counter_name=counter.name,
                     counter_number=counter.number,
                     at=AT,
+                    current=True,
                 )
             ],
             counters=[

@@ -154,19 +154,34 @@ class ServiceState(BaseModel):
     name_en: str | None
     prefix: str
     waiting: int
-    estimated_wait_s: float | None = Field(description="for a ticket taken now; null: unknown")
+    estimated_wait_s: float | None = Field(
+        description="for a ticket taken now; null: unknown (no counter open and none has "
+        "served this service today)"
+    )
     availability: Availability
     open_counters: int
     last_called: str | None
+    waiting_numbers: list[str] | None = Field(
+        None,
+        description="the next waiting numbers in call order (at most 12) when the site lists "
+        "them on its group displays (site option display_waiting_numbers); null: not listed",
+    )
 
 
 class CallInfo(BaseModel):
+    """One row of the hall display: a ticket at a counter (a recall moves its row to the top)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     number: str
     counter: str
     counter_name: str
     counter_number: str
-    at: datetime
+    at: datetime = Field(description="the latest call or recall of this ticket here")
+    current: bool = Field(
+        False,
+        description="the counter's visitor now (called or being served); false once finished, "
+        "transferred, missed or cancelled. Displays highlight only these rows",
+    )
 
 
 class Building(BaseModel):

@@ -56,6 +56,12 @@ class Snapshot(_Strict):
 
 
 class PushRequest(_Strict):
+    site: str | None = Field(
+        None,
+        max_length=64,
+        description="the hub's own site id: the cloud refuses a token of another site (409) "
+        "instead of storing a typo'd site's events where nobody sees them",
+    )
     events: list[SyncEvent] = Field(default_factory=list, max_length=MAX_BATCH)
     snapshot: Snapshot | None = None
     backlog: int = Field(0, ge=0, description="events still waiting in the hub after these")

@@ -11,6 +11,8 @@ from hub.domain import events as ev
 from hub.domain.model import Ticket, TicketState
 from hub.domain.queue import Queue
 
+WAITING_NUMBERS = 12  # numbers per service listed on the group displays (when switched on)
+
 
 class Views:
     def __init__(self, site: Site, queue: Queue) -> None:
@@ -82,6 +84,7 @@ class Views:
 
     def queue_state(self, now: datetime) -> msg.QueueState:
         services = []
+        listed = self.site.display_waiting_numbers
         for s in self.site.services:
             view = self.queue.service_view(s.id, now)
             services.append(
@@ -95,10 +98,14 @@ class Views:
                     availability=view.availability,
                     open_counters=view.open_counters,
                     last_called=view.last_called,
+                    waiting_numbers=(
+                        self.queue.waiting_numbers(s.id, now, WAITING_NUMBERS) if listed else None
+                    ),
                 )
             )
         calls = []
-        for r in self.queue.state.recent_calls:
+        state = self.queue.state
+        for r in state.recent_calls:
             c = self._counters[r.counter]
             calls.append(
                 msg.CallInfo(
@@ -107,6 +114,7 @@ class Views:
                     counter_name=c.name,
                     counter_number=c.number,
                     at=r.at,
+                    current=state.counter(r.counter).current == r.ticket_id,
                 )
             )
         return msg.QueueState(

@@ -81,6 +81,7 @@ class CounterRuntime:
 
 @dataclass(frozen=True)
 class CallRecord:
+    ticket_id: str
     number: str
     counter: str
     at: datetime
@@ -102,6 +103,7 @@ class QueueState:
     waiting_by_counter: dict[str, dict[str, Ticket]] = field(default_factory=dict)
     inside_count: int = 0
     last_called: dict[str, str] = field(default_factory=dict)  # service -> number
+    served_by: dict[str, set[str]] = field(default_factory=dict)  # service -> counters today
     by_reservation: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -158,6 +160,14 @@ class QueueState:
             else:
                 self.waiting_by_service.get(t.service, {}).pop(t.id, None)
 
+    def _record_call(self, call: CallRecord) -> None:
+        # One row per ticket and counter: a recall moves the ticket's row to the top instead
+        # of listing the same number twice.
+        key = (call.ticket_id, call.counter)
+        for old in [r for r in self.recent_calls if (r.ticket_id, r.counter) == key]:
+            self.recent_calls.remove(old)
+        self.recent_calls.appendleft(call)
+
     def seq_for(self, service: str) -> int:
         return self.next_seq.get(service, 1)
 
@@ -211,7 +221,7 @@ class QueueState:
                 c.current = t.id
                 c.last_number = t.number
                 self.last_called[t.service] = t.number
-                self.recent_calls.appendleft(CallRecord(t.number, event.counter, event.at))
+                self._record_call(CallRecord(t.id, t.number, event.counter, event.at))
             case ev.ServiceStarted():
                 t = self.tickets[event.ticket_id]
                 t.state = TicketState.SERVING
@@ -227,6 +237,7 @@ class QueueState:
                 t.finished_at = event.at
                 c.current = None
                 c.served += 1
+                self.served_by.setdefault(t.service, set()).add(c.id)
             case ev.TicketNoShow():
                 t = self.tickets[event.ticket_id]
                 c = self.counters[event.counter]

@@ -5,6 +5,7 @@ and ids from an injectable source, so every rule is tested in microseconds.
 
 from __future__ import annotations
 
+import heapq
 import math
 import secrets
 import uuid
@@ -48,7 +49,7 @@ class ServiceView:
     id: str
     waiting: int
     availability: Availability
-    estimated_wait_s: float | None  # None when no open counter serves it
+    estimated_wait_s: float | None  # None: no counter open and none has served it today
     open_counters: int
     last_called: str | None
 
@@ -339,10 +340,26 @@ class Queue:
             and self._rank(t, now) < mine
         )
 
+    def waiting_numbers(self, service_id: str, now: datetime, limit: int) -> list[str]:
+        """The first ``limit`` waiting numbers of a service in queue order (bookings whose hour
+        has come, then priority, then walk-ins by issue time); like the waiting count, without
+        visitors sent to one counter in person."""
+        due = (
+            t
+            for t in self.state.waiting_in(service_id)
+            if t.not_before is None or t.not_before <= now
+        )
+        first = heapq.nsmallest(limit, due, key=lambda t: (self._rank(t, now), t.seq))
+        return [t.number for t in first]
+
     def estimated_wait(self, service_id: str, ahead: int) -> float | None:
         counters = self.open_counters(service_id)
         if counters == 0:
-            return None
+            # On a break or between shifts nobody serves it this minute, but today's service
+            # times and the counters that served it still say how long the queue takes.
+            counters = len(self.state.served_by.get(service_id, ()))
+        if counters == 0:
+            return None  # nobody has served it today and no counter is open: unknown
         return math.ceil(ahead / counters) * self.service_seconds(service_id)
 
     def service_view(self, service_id: str, now: datetime) -> ServiceView:

@@ -18,6 +18,7 @@ from hub.contract import messages as msg
 from hub.contract.topics import Operation
 from tests.conftest import SiteRig
 from tests.support.hubproc import HubProcess
+from tests.support.ocr import read_words
 from tests.support.screen import info_file
 from tests.support.sitefile import CLERK_PIN
 
@@ -107,6 +108,11 @@ def test_group_display_shows_calls_and_waiting_at_every_size(
     assert share(img, (15, 23, 41)) > 0.3
     assert share(img, (255, 255, 255), 60) > 0.005
     assert share(img, HIGHLIGHT, 60) > 0.0005
+    # The whole board fits the screen, top bar included; the waiting-numbers panel is a site
+    # option, off here, and takes no room.
+    words = read_words(img, (0, 0, 1, 1), tmp_path / "ocr.png")
+    assert {"Urząd", "testowy", "Stanowisko"} <= set(words), words
+    assert "oczekujące" not in words
 
 
 def test_counter_display_shows_the_called_number_large(busy_site: SiteRig, tmp_path: Path):

@@ -55,6 +55,12 @@ def check_invariants(q) -> None:  # type: ignore[no-untyped-def]
     assert sorted(t.id for t in state.waiting()) == sorted(
         t.id for t in state.tickets.values() if t.state is TicketState.WAITING
     )
+    # The hall display: one row per ticket and counter, each counter's visitor now on top of
+    # its rows (a call or recall moves the row up), so at most one current row per counter.
+    rows = [(r.ticket_id, r.counter) for r in state.recent_calls]
+    assert len(rows) == len(set(rows)), "a ticket is listed twice for one counter"
+    current_rows = [c for t, c in rows if state.counters[c].current == t]
+    assert len(current_rows) == len(set(current_rows))
 
 
 @settings(max_examples=200, deadline=None)

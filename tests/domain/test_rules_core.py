@@ -409,3 +409,61 @@ def test_only_a_started_visit_can_be_finished_and_counted_as_served() -> None:
     q.handle(cmd.FinishService("s1"), at(8))
     assert q.state.counter("s1").served == 1
     q.handle(cmd.PauseCounter("s1"), at(9))
+
+
+def test_the_wait_stays_known_on_a_break_and_after_sign_out_once_served():
+    q = make_queue()
+    issue(q, "a", 0), issue(q, "a", 1)
+    assert q.estimated_wait("a", 2) is None  # nobody serves it yet: unknown
+    open_counter(q)
+    call(q, minute=5)
+    q.handle(cmd.StartService("s1"), at(5))
+    q.handle(cmd.FinishService("s1"), at(11))  # a 6-minute service
+    q.handle(cmd.PauseCounter("s1"), at(11))
+    assert q.open_counters("a") == 0
+    assert q.estimated_wait("a", 1) == 360  # the break ends; the service times still hold
+    assert q.service_view("a", at(12)).estimated_wait_s == 360
+    q.handle(cmd.ResumeCounter("s1"), at(20))
+    q.handle(cmd.CloseCounter("s1"), at(20))
+    assert q.estimated_wait("a", 1) == 360
+    assert q.estimated_wait("c", 1) is None  # never served today, no counter open
+
+
+def test_the_hall_lists_a_ticket_once_per_counter_and_its_recall_on_top():
+    q = make_queue()
+    open_counter(q), open_counter(q, "s2")
+    issue(q, "a", 0), issue(q, "a", 1), issue(q, "a", 2)
+    call(q, "s1", 3)  # A001
+    q.handle(cmd.NoShow("s1"), at(4))
+    call(q, "s2", 4)  # A002
+    call(q, "s1", 5)  # A003
+    q.handle(cmd.Recall("s2"), at(6))
+    q.handle(cmd.Recall("s2"), at(6.5))
+    # Finishing A003 calls A001 again by the no-show rule.
+    serve(q, at(7))
+    rows = [(r.number, r.counter) for r in q.state.recent_calls]
+    assert rows == [("A001", "s1"), ("A002", "s2"), ("A003", "s1")]
+    current = {c: r.current for c, r in q.state.counters.items()}
+    assert [q.state.tickets[t].number for t in current.values() if t] == ["A001", "A002"]
+    q.handle(cmd.Transfer("s2", to_counter="s1"), at(8))
+    issue(q, "b", 8)
+    call(q, "s2", 9)  # B001: A002 keeps its (now plain) row at counter 2
+    assert [(r.number, r.counter) for r in q.state.recent_calls][:2] == [
+        ("B001", "s2"),
+        ("A001", "s1"),
+    ]
+    assert ("A002", "s2") in [(r.number, r.counter) for r in q.state.recent_calls]
+
+
+def test_waiting_numbers_are_listed_in_queue_order():
+    q = make_queue()
+    walk = issue(q, "a", 0)
+    prio = issue(q, "a", 1, kind=TicketKind.PRIORITY, priority_reason=PriorityReason.SENIOR)
+    issue(q, "a", 2)
+    booked = issue(
+        q, "a", 3, kind=TicketKind.RESERVATION, reservation_code="K7M2", not_before=at(60)
+    )
+    assert q.waiting_numbers("a", at(4), 10) == [prio.number, walk.number, "A003"]
+    assert q.waiting_numbers("a", at(4), 2) == [prio.number, walk.number]
+    # The booked visitor enters the queue at their hour, first.
+    assert q.waiting_numbers("a", at(61), 10)[0] == booked.number

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -164,3 +165,26 @@ def test_without_a_map_setting_the_form_loads_no_map(mapped: Rig) -> None:
         assert 'id="lat"' in html and 'id="map"' not in html and "leaflet" not in html
     finally:
         web.stop()
+
+
+def test_the_map_loads_tiles_only_from_the_configured_server(
+    mapped: Rig, tiles: tuple[str, list[str]]
+) -> None:
+    """The office chose its tile server: the form's CSP allows exactly that host besides its
+    own, and the browser contacts nobody else. The form says reports are published."""
+    own, tile_host = urlsplit(mapped.web.url).netloc, urlsplit(tiles[0]).netloc
+    with chromium() as browser:
+        page = browser.new_page()
+        hosts: set[str] = set()
+        page.on("request", lambda r: hosts.add(urlsplit(r.url).netloc))
+        page.goto(f"{mapped.web.url}/usterka")
+        page.select_option("#sub", label="Dziura w jezdni")
+        with page.expect_navigation() as navigation:
+            page.click("form[method=get] button")
+        response = navigation.value
+        expect(page.locator(".leaflet-tile-loaded").first).to_be_visible()
+        expect(page.locator("#published")).to_contain_text("Zgłoszenia są publikowane")
+    assert response is not None
+    csp = response.headers["content-security-policy"]
+    assert f"img-src 'self' {tiles[0]};" in csp, csp
+    assert hosts == {own, tile_host}, hosts

@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -177,13 +178,19 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
         with urllib.request.urlopen(request, timeout=10) as r:
             assert r.status == 201
         assert list((tmp_path / "work" / "outbox").glob("*.eml"))
+        # Passwords and visitors' data: the owner's only.
+        work = tmp_path / "work"
+        assert stat.S_IMODE(work.stat().st_mode) == 0o700
+        assert stat.S_IMODE((work / "demo.json").stat().st_mode) == 0o600
         _staff_sign_in_works(info)
         _open311_key_files_a_report(info)
-        # The fault form has its map (tiles the visitor's browser loads from OpenStreetMap).
+        # No map on the fault form: the demo sends no visitor's browser to a tile server the
+        # office did not choose (RODO); its pages allow only themselves.
         first = re.search(r'<option value="(\d+)"', httpx.get(info["web"]["url"] + "/usterka").text)
         assert first is not None
-        form = httpx.get(info["web"]["url"] + "/usterka", params={"sub": first.group(1)}).text
-        assert 'data-tiles="https://tile.openstreetmap.org/' in form
+        form = httpx.get(info["web"]["url"] + "/usterka", params={"sub": first.group(1)})
+        assert "data-tiles" not in form.text and "openstreetmap" not in form.text
+        assert "img-src 'self';" in form.headers["content-security-policy"]
         _bundles_hold_the_info_files_accounts(info, tmp_path / "work")
         # The demo's helpdesk: its unit user signs in and sees the request list.
         unit = info["helpdesk"]["accounts"]["unit"]

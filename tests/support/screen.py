@@ -300,12 +300,7 @@ def info_file(rig: SiteRig, path: Path) -> Path:
 
 
 def ocr(image: Path, language: str = "pol") -> str:
-    """The words Tesseract reads off ``image`` (sparse text: screens are not pages)."""
-    out = subprocess.run(
-        ["tesseract", str(image), "stdout", "-l", language, "--psm", "11"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return out.stdout
+    """The words Tesseract reads off a screenshot (sparse text: screens are not pages)."""
+    from tests.support.ocr import read_text
+
+    return read_text(image, psm=11, language=language)

@@ -131,3 +131,15 @@ port = {mqtt_port}
 username = "hub"
 password = "{hub_password}"
 {tls}"""
+
+
+def write_site_file(directory: Path, site_id: str = "test-site") -> Path:
+    """A site file for the cloud alone (``okienko web --site``): its hub settings unused."""
+    path = directory / f"{site_id}.toml"
+    path.write_text(
+        site_toml(
+            site_id=site_id, database=directory / "hub.sqlite3", mqtt_port=1, hub_password="x"
+        ),
+        encoding="utf-8",
+    )
+    return path

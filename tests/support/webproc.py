@@ -106,6 +106,7 @@ class WebProcess:
         extra: list[str] | None = None,
         port: int | None = None,
         env: dict[str, str] | None = None,
+        umask: int = -1,
     ) -> WebProcess:
         port = port or free_port()
         database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}"
@@ -129,7 +130,11 @@ class WebProcess:
         ]
         log = workdir / "web.log"
         proc = subprocess.Popen(
-            args, stdout=log.open("wb"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+            args,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            umask=umask,  # -1: the test's own
         )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 40

@@ -16,13 +16,17 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from hub.config import parse_site_file
 from hub.contract import sync as contract
+from tests.support.sitefile import site_toml
 from tests.web.conftest import PG_ADMIN
 from web.app import create_app
+from web.catalog import import_site
 from web.db.migrate import upgrade
 from web.sync import tokens
 
 SITE = "urzad"
+CLOUD_SITE = site_toml(site_id=SITE, database=Path("hub.sqlite3"), mqtt_port=1, hub_password="x")
 
 
 def event(seq: int, body: dict[str, Any]) -> contract.SyncEvent:
@@ -126,6 +130,8 @@ class Cloud:
 async def running_cloud(database_url: str) -> AsyncIterator[Cloud]:
     app = create_app(database_url)
     await upgrade(app.state.engine)
+    # The site exists in the cloud before its token, as `okienko web --site` makes it.
+    await import_site(app.state.engine, parse_site_file(CLOUD_SITE).site)
     try:
         yield Cloud(app, await tokens.create(app.state.engine, SITE))
     finally:

@@ -12,6 +12,7 @@ import email.policy
 import inspect
 import json
 import sqlite3
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -23,20 +24,21 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from hub.config import CloudSettings, load_site
+from hub.config import CloudSettings, load_site, parse_site_file
 from hub.contract import messages as msg
 from hub.contract import sync as contract
 from hub.contract.topics import Operation
 from hub.service import Hub, Inbound
 from hub.store.database import EventStore
 from hub.sync import CloudSync
-from tests.support.sitefile import site_toml
+from tests.support.sitefile import site_toml, write_site_file
 from tests.support.webproc import six_digit_code
-from tests.sync.conftest import SITE, Cloud
+from tests.sync.conftest import SITE, Cloud, issued
 from web.catalog import import_site
 from web.notify.outbox import Notifier
 from web.reservations import store as reservations
 from web.reservations.booking import TZ
+from web.sync import tokens
 
 
 @dataclass
@@ -188,6 +190,10 @@ async def test_a_revoked_site_token_is_refused_for_push_and_pull(
 ):
     url = str(cloud.app.state.engine.url)
     token = await site_token(url, "create", "--site", SITE)
+    await import_site(
+        cloud.app.state.engine,
+        parse_site_file(write_site_file(tmp_path, "inny-urzad").read_text()).site,
+    )
     other = await site_token(url, "create", "--site", "inny-urzad")
     empty = contract.PushRequest().model_dump_json()
     async with cloud.client(token) as hub:
@@ -252,6 +258,41 @@ async def book(cloud: Cloud, outbox: Path, start: datetime, contact: str) -> str
         )
         assert done.status_code == 200, done.text
         return str(done.json()["access_code"])
+
+
+async def test_a_hubs_token_cannot_check_in_another_sites_reservation(
+    site: Site, cloud: Cloud, tmp_path: Path
+):
+    """The attack: a hub of another office (or its stolen token) sends a ticket that names
+    this office's access code; the visit must stay confirmed. Its own hub's event checks in."""
+    cloud.app.state.notifier = Notifier.outbox(tmp_path / "outbox")
+    start = datetime.now(TZ).replace(second=0, microsecond=0) + timedelta(hours=2)
+    start = start.replace(minute=(start.minute // 10) * 10)
+    code = await book(cloud, tmp_path / "outbox", start, "jan.obcy@example.org")
+    engine = cloud.app.state.engine
+    await import_site(engine, load_site(write_site_file(tmp_path, "inny-urzad")).site)
+    other = await tokens.create(engine, "inny-urzad")
+
+    def ticket(seq: int) -> contract.PushRequest:
+        body = issued(seq, f"t{seq}", f"tok-{seq}", f"R{seq:03d}").body
+        return contract.PushRequest(
+            events=[
+                contract.SyncEvent(
+                    seq=seq, body={**body, "kind": "reservation", "reservation_code": code}
+                )
+            ]
+        )
+
+    async with cloud.client(other) as foreign:
+        r = await foreign.post(contract.PUSH_PATH, content=ticket(1).model_dump_json())
+        assert r.status_code == 200, r.text
+    stays = await reservations.get(engine, code=code)
+    assert stays is not None and stays.status == "confirmed"
+    async with cloud.client() as own:
+        r = await own.post(contract.PUSH_PATH, content=ticket(1).model_dump_json())
+        assert r.status_code == 200, r.text
+    arrived = await reservations.get(engine, code=code)
+    assert arrived is not None and arrived.status == "checked_in"
 
 
 @dataclass
@@ -332,6 +373,86 @@ async def test_tickets_issued_while_the_cloud_is_away_show_in_the_backlog_at_onc
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_a_token_for_a_site_the_cloud_does_not_have_is_refused(cloud: Cloud) -> None:
+    """A typo (`--site bydgoszcz-uc`) would sync a hub into nowhere: refused in one line."""
+    url = str(cloud.app.state.engine.url)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "okienko.cli",
+        "site-token",
+        "create",
+        "--site",
+        "bydgoszcz-uc",
+        "--database-url",
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 2 and out == b""
+    assert err.decode().strip() == f"no site 'bydgoszcz-uc' in this cloud; its sites: {SITE}"
+
+
+async def test_a_hub_of_another_site_is_told_its_token_is_not_its_own(
+    site: Site, cloud: Cloud, tmp_path: Path
+) -> None:
+    """The token is the cloud's site 'urzad', the hub is configured as another site: no
+    event lands in the wrong site, and the hub's status names both."""
+    other = tmp_path / "other"
+    other.mkdir()
+    site_file = load_site(write_site_file(other, "bydgoszcz-uc"))
+    hub = Hub(site_file.site, EventStore(other / "hub.sqlite3"))
+    await hub.start()
+    replies = Replies()
+    hub.publisher = replies
+    worker = asyncio.create_task(hub.run())
+    stranger = Site(hub, replies, site.settings)
+    await stranger.issue()
+    sync = stranger.sync(cloud)
+    task = asyncio.create_task(sync.run())
+    try:
+        await eventually(lambda: "409" in (sync.health.last_error or ""), "a 409")
+        said = sync.health.last_error or ""
+        assert f"belongs to site '{SITE}'" in said and "the hub is site 'bydgoszcz-uc'" in said
+        assert not sync.health.online
+        assert await cloud_seqs(cloud) == []
+    finally:
+        for t in (task, worker):
+            t.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        await hub.store.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("mysql://root@127.0.0.1/okienko", "database URL"),
+        ("postgresql://okienko:s3cret@127.0.0.1:1/okienko", "cannot connect to the database"),
+    ],
+)
+def test_site_token_with_a_database_it_cannot_use_says_so_in_one_line(url: str, said: str) -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "okienko.cli",
+            "site-token",
+            "create",
+            "--site",
+            SITE,
+            "--database-url",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2 and said in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr and "s3cret" not in run.stderr
 
 
 async def test_a_clerk_lockout_reaches_the_cloud_as_an_event(site: Site, cloud: Cloud):

@@ -6,6 +6,7 @@ streams are the routes' own server-sent events, read chunk by chunk."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -165,3 +166,37 @@ async def test_a_finished_ticket_says_so_and_its_stream_ends(cloud: Cloud):
     assert "Powiadom mnie" not in page  # no alerts for a finished ticket
     # Even if the office is offline, a finished ticket is not told to wait for it.
     assert "bez połączenia" not in page
+
+
+async def test_an_unknown_sites_stream_is_refused_and_leaves_nothing_behind(cloud: Cloud):
+    """The attack: streams opened for made-up sites, each of which the process would keep a
+    waiting entry for (and hold a connection open for ever)."""
+    live = cloud.app.state.live
+    for n in range(20):
+        scope = {"type": "http", "app": cloud.app, "method": "GET", "path": "/", "headers": []}
+        response = await routes.board_stream(
+            Request({**scope, "query_string": b"", "path_params": {"site": f"nie-ma-{n}"}})
+        )
+        assert response.status_code == 404
+    assert not live._events and not live._waiting
+
+
+async def test_a_closed_stream_leaves_nothing_behind(cloud: Cloud):
+    await cloud.push(issued(1, "t1", "tok-gone-1", "A001"), snap=snapshot())
+    stream = await open_stream(cloud, routes.board_stream, site=SITE)
+    assert "A001" not in await next_html(stream, 5)
+    waiting = asyncio.ensure_future(anext(aiter(stream)))
+    await eventually_waiting(cloud)
+    waiting.cancel()  # the browser went away while the stream waited for a change
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    live = cloud.app.state.live
+    assert not live._events and not live._waiting
+
+
+async def eventually_waiting(cloud: Cloud) -> None:
+    for _ in range(500):
+        if cloud.app.state.live._waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the stream never waited")

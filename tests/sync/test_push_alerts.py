@@ -18,6 +18,7 @@ import http_ece
 import httpx
 
 from hub.contract import sync as contract
+from tests.support.sitefile import write_site_file
 from tests.support.webproc import Smtp, WebProcess, body_text
 from tests.web.test_push import PushService, browser_subscription, verify_vapid
 
@@ -31,7 +32,7 @@ def test_a_visitor_is_told_by_push_and_by_mail(tmp_path: Path):
     service = ThreadingHTTPServer(("127.0.0.1", 0), PushService)
     threading.Thread(target=service.serve_forever, daemon=True).start()
     smtp = Smtp.start()
-    web = WebProcess.start(tmp_path, smtp_port=smtp.port)
+    web = WebProcess.start(tmp_path, smtp_port=smtp.port, site=write_site_file(tmp_path, "urzad"))
     try:
         token = subprocess.run(
             [

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from hub.contract import sync as contract
+from tests.support.sitefile import write_site_file
 from tests.support.webproc import Smtp, WebProcess
 from tests.web.conftest import PG_ADMIN
 
@@ -49,7 +50,12 @@ def test_a_page_on_one_worker_updates_from_an_event_ingested_by_another(
     smtp = Smtp.start()
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    a = WebProcess.start(tmp_path / "a", smtp_port=smtp.port, database_url=pg_url)
+    a = WebProcess.start(
+        tmp_path / "a",
+        smtp_port=smtp.port,
+        database_url=pg_url,
+        site=write_site_file(tmp_path, "urzad"),
+    )
     b = WebProcess.start(tmp_path / "b", smtp_port=smtp.port, database_url=pg_url)
     try:
         token = subprocess.run(

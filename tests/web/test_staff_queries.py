@@ -81,3 +81,13 @@ async def test_a_desks_day_leaves_out_other_desks_days_and_statuses(engine: Asyn
         engine, "s1", DAY + timedelta(days=1), queries.PLAN_STATUSES
     )
     assert other_day == []
+
+
+async def test_a_location_scoped_search_finds_only_that_locations_visits(engine: AsyncEngine):
+    await _book(engine)
+    f = parse_filter({}, NOW.astimezone(TZ).date())
+    assert (await queries.search(engine, f)).total == 3
+    assert (await queries.search(engine, f, location="loc")).total == 3
+    assert (await queries.search(engine, f, location="nowhere")).total == 0
+    # An account with no location ("") sees nothing either, not everything.
+    assert (await queries.search(engine, f, location="")).total == 0

@@ -15,7 +15,7 @@ from datetime import date, time, timedelta
 from itertools import pairwise
 
 from web.auth.passwords import password_problem
-from web.auth.roles import Role
+from web.auth.roles import Role, sees_all_locations_by_default
 from web.i18n import gettext
 from web.reservations.booking import Offer, slots_of_day
 from web.reservations.calendar import WEEKDAYS, Calendar, Span
@@ -463,6 +463,7 @@ class NewStaff:
     password: str
     location_id: str | None
     service_point_id: str | None
+    all_locations: bool
 
 
 @dataclass(frozen=True)
@@ -471,7 +472,21 @@ class StaffChange:
     role: str
     location_id: str | None
     service_point_id: str | None
+    all_locations: bool
     active: bool
+
+
+VISITS = ("location", "all")
+
+
+def _visits(form: Form, errors: Errors, role: str) -> bool:
+    """Whether the account sees every location's visits: as chosen, else the role's default.
+    (Only its location's without a location is none: the register says so to its user.)"""
+    chosen = _text(form, "visits")
+    if chosen and chosen not in VISITS:
+        errors["visits"] = Problem(N_("Choose from the list."))
+        return False
+    return chosen == "all" if chosen else sees_all_locations_by_default(role)
 
 
 def _placement(
@@ -510,7 +525,8 @@ def parse_new_staff(
     if problem := password_problem(password):
         errors["password"] = Problem(problem)
     location, point = _placement(form, errors, locations, points)
-    values = NewStaff(email, name, role, password, location, point)
+    everywhere = _visits(form, errors, role)
+    values = NewStaff(email, name, role, password, location, point, everywhere)
     return (None if errors else values), errors
 
 
@@ -521,5 +537,6 @@ def parse_staff_change(
     name = _required(form, "name", errors, 200, N_("Enter the name."))
     role = _role(form, errors)
     location, point = _placement(form, errors, locations, points)
-    values = StaffChange(name, role, location, point, _flag(form, "active"))
+    everywhere = _visits(form, errors, role)
+    values = StaffChange(name, role, location, point, everywhere, _flag(form, "active"))
     return (None if errors else values), errors

@@ -24,6 +24,10 @@ def _choices(catalog: Catalog) -> dict[str, Any]:
     return {
         "catalog": catalog,
         "roles_options": [(str(r), str(r)) for r in Role],
+        "visits_options": [
+            ("location", forms.N_("only its location's")),
+            ("all", forms.N_("all locations'")),
+        ],
         "point_options": sorted(
             (
                 (p.id, f"{catalog.locations[p.location].name} – {p.name}")
@@ -74,6 +78,7 @@ async def create(request: Request) -> Response:
                 password=values.password,
                 location_id=values.location_id,
                 service_point_id=values.service_point_id,
+                all_locations=values.all_locations,
             )
         except AccountError as exc:  # a race with another admin on the same e-mail
             errors["email"], status = forms.Problem(str(exc)), 409
@@ -107,6 +112,7 @@ async def edit_form(request: Request) -> Response:
         "role": person.role,
         "location": person.location_id or "",
         "service_point": person.service_point_id or "",
+        "visits": "all" if person.all_locations else "location",
     }
     if person.active:
         data["active"] = "on"

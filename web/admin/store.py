@@ -223,6 +223,7 @@ class StaffRow:
     location_id: str | None
     service_point_id: str | None
     active: bool
+    all_locations: bool
 
 
 async def staff_list(engine: AsyncEngine) -> list[StaffRow]:
@@ -246,6 +247,7 @@ def _staff(r: object) -> StaffRow:
         r.location_id,  # type: ignore[attr-defined]
         r.service_point_id,  # type: ignore[attr-defined]
         bool(r.active),  # type: ignore[attr-defined]
+        bool(r.all_locations),  # type: ignore[attr-defined]
     )
 
 

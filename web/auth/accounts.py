@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.auth.passwords import hash_password, password_problem
-from web.auth.roles import Role
+from web.auth.roles import Role, sees_all_locations_by_default
 from web.auth.session import T
 
 
@@ -26,7 +26,9 @@ async def create_staff(
     password: str,
     location_id: str | None = None,
     service_point_id: str | None = None,
+    all_locations: bool | None = None,
 ) -> int:
+    """A new account; ``all_locations`` None: the role's default (web/auth/roles.py)."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 200:
         raise AccountError("Enter a valid e-mail address.")
@@ -48,6 +50,9 @@ async def create_staff(
                 password_hash=hashed,
                 location_id=location_id or None,
                 service_point_id=service_point_id or None,
+                all_locations=(
+                    sees_all_locations_by_default(role) if all_locations is None else all_locations
+                ),
                 active=True,
                 created_at=datetime.now(UTC),
                 session_epoch=0,

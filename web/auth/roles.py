@@ -34,5 +34,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 
 
+# Whose visits an account sees and changes, unless the administrator set it otherwise: these
+# roles every location's, the others only their own location's (web/staff/scope.py).
+ALL_LOCATIONS_BY_DEFAULT = frozenset({Role.ADMINISTRATOR, Role.MANAGER})
+
+
+def sees_all_locations_by_default(role: str) -> bool:
+    return role in ALL_LOCATIONS_BY_DEFAULT
+
+
 def allowed(role: str, permission: str) -> bool:
     return role in PERMISSIONS[permission]

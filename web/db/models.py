@@ -187,6 +187,9 @@ class Staff(Base):
     service_point_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Whose visits the account sees and changes: every location's, or only its own location's
+    # (web/staff/scope.py); each role's default in web/auth/roles.py.
+    all_locations: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on password change or deactivation: older sessions stop working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
 

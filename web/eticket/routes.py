@@ -22,7 +22,8 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from web.db.models import TicketAlert
-from web.eticket.state import site_state, ticket_view
+from web.eticket.state import site_known, site_state, ticket_view
+from web.eticket.streams import Bounded
 from web.i18n import _, language_of
 from web.notify.push import application_server_key, valid_subscription, vapid_key
 from web.notify.sms import SmsError, normalise_phone
@@ -202,6 +203,8 @@ async def board_stream(request: Request) -> Response:
     site = request.path_params["site"]
     engine = request.app.state.engine
     live = request.app.state.live
+    if not await site_known(engine, site):  # no stream, and nothing kept, for a stranger
+        return Response(status_code=404)
 
     async def events() -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
@@ -228,10 +231,10 @@ async def board_stream(request: Request) -> Response:
 
 routes = [
     Route("/e/{token}", ticket_page, methods=["GET"]),
-    Route("/e/{token}/live", ticket_stream, methods=["GET"]),
+    Route("/e/{token}/live", Bounded(ticket_stream), methods=["GET"]),
     Route("/e/{token}/alert", ticket_alert, methods=["POST"]),
     Route("/e/{token}/push", ticket_push, methods=["POST"]),
     Route("/sw.js", service_worker, methods=["GET"]),
     Route("/board/{site}", board_page, methods=["GET"]),
-    Route("/board/{site}/live", board_stream, methods=["GET"]),
+    Route("/board/{site}/live", Bounded(board_stream), methods=["GET"]),
 ]

@@ -55,6 +55,13 @@ async def site_state(engine: AsyncEngine, site: str) -> tuple[dict[str, Any], bo
     return snapshot, offline, str(name or snapshot.get("site_name") or site)
 
 
+async def site_known(engine: AsyncEngine, site: str) -> bool:
+    """Whether the site's hub has ever reported (what the board needs to show anything)."""
+    async with engine.connect() as conn:
+        found = await conn.scalar(select(SS.c.location_id).where(SS.c.location_id == site))
+    return found is not None
+
+
 async def ticket_view(engine: AsyncEngine, token: str, language: str = "pl") -> TicketView | None:
     async with engine.connect() as conn:
         row = (await conn.execute(select(TK).where(TK.c.token == token))).first()

@@ -178,10 +178,18 @@ def _request_row(row: Any, sub: dictionary.Subcategory | None, agency: str) -> d
         "address": row.address,
         "address_id": "",
         "zipcode": "",
-        "lat": row.lat,
-        "long": row.lon,
+        # Published to anyone: the place to about 100 m, not a resident's doorstep.
+        "lat": _rounded(row.lat),
+        "long": _rounded(row.lon),
         "media_url": "",
     }
+
+
+PUBLISHED_DECIMALS = 3  # 0.001° is 111 m of latitude, about 70 m of longitude in Poland
+
+
+def _rounded(degrees: float | None) -> float | None:
+    return None if degrees is None else round(degrees, PUBLISHED_DECIMALS)
 
 
 def _float(value: Any) -> float | None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
+from okienko.private_files import create_private, private_dir
 from web.notify.mail import Mailer, SmtpSettings
 from web.notify.sms import FileGateway, SmsGateway
 
@@ -29,8 +30,9 @@ class OutboxMailer(Mailer):
         await asyncio.to_thread(self._write, path, message.as_bytes())
 
     def _write(self, path: Path, data: bytes) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        # Codes and links in these messages are secrets: private folder, private files.
+        private_dir(self.directory)
+        create_private(path, data)
 
 
 @dataclass

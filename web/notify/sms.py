@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from okienko.private_files import append_private, private_dir
+
 PHONE = re.compile(r"^(?:\+?48)?\s*(\d{3})[\s-]?(\d{3})[\s-]?(\d{3})$")
 
 
@@ -45,9 +47,8 @@ class FileGateway:
         await asyncio.to_thread(self._append, line)
 
     def _append(self, line: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(line)
+        private_dir(self.path.parent)
+        append_private(self.path, line.encode("utf-8"))
 
     def sent(self) -> list[dict[str, str]]:
         if not self.path.exists():

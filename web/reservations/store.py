@@ -553,9 +553,14 @@ async def reschedule(
     return _entity(fresh)
 
 
-async def checked_in_at_site(conn: AsyncConnection, code: str, at: datetime) -> None:
-    """The site's dispenser turned the reservation into a ticket (from the hub's events)."""
-    row = (await conn.execute(select(R.c.id, R.c.status).where(R.c.access_code == code))).first()
+async def checked_in_at_site(conn: AsyncConnection, location: str, code: str, at: datetime) -> None:
+    """The site's dispenser turned the reservation into a ticket (from the hub's events).
+    Only a reservation at that site: a hub's token speaks for its own site alone."""
+    row = (
+        await conn.execute(
+            select(R.c.id, R.c.status).where((R.c.access_code == code) & (R.c.location == location))
+        )
+    ).first()
     if row is None or Status(row.status) is not Status.CONFIRMED:
         return
     await conn.execute(

@@ -20,6 +20,7 @@ from web.reservations.booking import TZ, BookingError, Status
 from web.reservations.flow import send_confirmation
 from web.reservations.slots import free_hours, hold_at
 from web.staff.common import base_url, now, page, parse_day
+from web.staff.scope import scope_of
 from web.staff.texts import N_, refusal
 
 NAME_MAX = 120
@@ -53,6 +54,8 @@ async def _context(
     services = sorted(catalog.bookable_services(), key=lambda s: s.label(language))
     service = values.get("service", "")
     locations = catalog.locations_for(service) if service in catalog.services else []
+    scope = await scope_of(request)  # one books a visit only where one may see it
+    locations = [loc for loc in locations if scope.allows(loc.id)]
     location = values.get("location", "")
     if not location and len(locations) == 1:
         location = locations[0].id

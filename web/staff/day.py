@@ -16,7 +16,8 @@ from web.i18n import language_of
 from web.reservations import store
 from web.reservations.booking import BookingError, Status
 from web.staff import queries
-from web.staff.common import now, page, parse_day, points_for_staff
+from web.staff.common import now, page, parse_day
+from web.staff.scope import points_in_scope, scope_of, visit_in_scope
 from web.staff.texts import DONE, N_, refusal
 
 
@@ -48,7 +49,10 @@ async def _day_page(
     user = await current_staff(request)
     assert user is not None
     catalog = await get_catalog(request.app)
+    points = points_in_scope(catalog, await scope_of(request), user.location_id)
     point, day = _choice(params, catalog, user.service_point_id)
+    if point is not None and point not in points:
+        point = None  # another location's desk: as if none was chosen
     visits = []
     if point is not None and day is not None:
         visits = await queries.day_of_point(request.app.state.engine, point.id, day, statuses)
@@ -63,7 +67,7 @@ async def _day_page(
             "location": catalog.locations.get(point.location) if point else None,
             "day": day,
             "typed_day": params.get("day", "")[:20],
-            "points": points_for_staff(catalog, user.location_id),
+            "points": points,
             "visits": visits,
             "services": {s.id: s.label(language) for s in catalog.services.values()},
             "short_name": short_name,
@@ -96,7 +100,7 @@ async def plan_action(request: Request) -> Response:
     target = PLAN_ACTIONS.get(request.path_params["action"])
     form = await request.form()
     back = {"point": str(form.get("point", ""))[:40], "day": str(form.get("day", ""))[:20]}
-    if target is None:
+    if target is None or await visit_in_scope(request, request.path_params["id"]) is None:
         return page(request, "staff/not_found.html", {}, status_code=404)
     try:
         await store.set_status(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, func, select
+from sqlalchemy import ColumnElement, Table, and_, false, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.db.models import Reservation
@@ -83,8 +83,17 @@ class Page:
     pages: int
 
 
-async def search(engine: AsyncEngine, f: RegisterFilter, page_size: int = PAGE_SIZE) -> Page:
+async def search(
+    engine: AsyncEngine,
+    f: RegisterFilter,
+    page_size: int = PAGE_SIZE,
+    *,
+    location: str | None = None,
+) -> Page:
+    """One page of the register; ``location``: only that location's visits (None: all)."""
     where = and_(True, *_conditions(f))
+    if location is not None:  # "": an account without a location sees none
+        where = and_(where, R.c.location == location if location else false())
     order = R.c.start.desc() if f.newest_first else R.c.start.asc()
     async with engine.connect() as conn:
         total = int(await conn.scalar(select(func.count()).select_from(R).where(where)) or 0)

@@ -16,6 +16,7 @@ from web.reservations import store
 from web.reservations.flow import visit_facts
 from web.staff.common import limiter, page
 from web.staff.filters import normalise_code
+from web.staff.scope import scope_of
 from web.staff.texts import N_
 
 LOOKUPS_PER_10_MIN = 120
@@ -35,7 +36,9 @@ async def reception(request: Request) -> Response:
         ):
             context["problem"] = N_("Too many look-ups. Wait a few minutes and try again.")
             status_code = 429
-        elif (r := await store.get(request.app.state.engine, code=code)) is None:
+        elif (r := await store.get(request.app.state.engine, code=code)) is None or not (
+            await scope_of(request)
+        ).allows(r.location):
             context["problem"] = N_(
                 "No reservation has this access code. Check the code with the visitor."
             )

@@ -18,8 +18,9 @@ from web.reservations import store
 from web.reservations.booking import BookingError, Status
 from web.reservations.flow import manage_url, visit_facts
 from web.staff import queries
-from web.staff.common import base_url, now, page, points_for_staff, today
+from web.staff.common import base_url, now, page, today
 from web.staff.filters import parse_filter
+from web.staff.scope import points_in_scope, scope_of, visit_in_scope
 from web.staff.texts import DONE, N_, refusal
 
 NOTE_MAX = 1000
@@ -31,7 +32,10 @@ async def register(request: Request) -> Response:
     assert user is not None
     catalog = await get_catalog(request.app)
     f = parse_filter(request.query_params, today())
-    result = None if f.errors else await queries.search(request.app.state.engine, f)
+    scope = await scope_of(request)
+    result = None
+    if not f.errors:
+        result = await queries.search(request.app.state.engine, f, location=scope.location)
     language = language_of(request)
     return page(
         request,
@@ -40,8 +44,10 @@ async def register(request: Request) -> Response:
             "f": f,
             "result": result,
             "services": sorted(catalog.services.values(), key=lambda s: s.label(language)),
-            "points": points_for_staff(catalog, None),
+            "points": points_in_scope(catalog, scope),
             "catalog": catalog,
+            "scope": scope,
+            "scope_location": catalog.locations.get(scope.location or ""),
             "language": language,
         },
         status_code=400 if f.errors else 200,
@@ -73,7 +79,7 @@ async def detail_page(
     status_code: int = 200,
 ) -> Response:
     engine = request.app.state.engine
-    r = await store.get(engine, reservation_id=reservation_id)
+    r = await visit_in_scope(request, reservation_id)
     if r is None:
         return page(request, "staff/not_found.html", {}, status_code=404)
     user = await current_staff(request)
@@ -111,6 +117,8 @@ async def act(request: Request) -> Response:
     assert user is not None
     form = await request.form()
     engine = request.app.state.engine
+    if await visit_in_scope(request, reservation_id) is None:
+        return page(request, "staff/not_found.html", {}, status_code=404)
     if action == "note":
         text = str(form.get("note", "")).strip()[:NOTE_MAX]
         if not text:

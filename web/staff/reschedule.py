@@ -11,12 +11,12 @@ from starlette.responses import RedirectResponse, Response
 from web.auth.session import current_staff, requires
 from web.catalog import get_catalog
 from web.i18n import language_of
-from web.reservations import store
 from web.reservations.booking import TZ, BookingError, Status
 from web.reservations.flow import visit_facts
 from web.reservations.slots import free_hours
 from web.staff.common import base_url, now, page, parse_day, today
 from web.staff.moving import move, tell_moved
+from web.staff.scope import visit_in_scope
 from web.staff.texts import N_, refusal
 
 MOVABLE = (Status.PENDING, Status.CONFIRMED)
@@ -32,7 +32,7 @@ async def _page(
     status_code: int = 200,
 ) -> Response:
     engine = request.app.state.engine
-    r = await store.get(engine, reservation_id=reservation_id)
+    r = await visit_in_scope(request, reservation_id)
     if r is None:
         return page(request, "staff/not_found.html", {}, status_code=404)
     catalog = await get_catalog(request.app)
@@ -86,7 +86,7 @@ async def reschedule(request: Request) -> Response:
             status_code=400,
         )
     engine = request.app.state.engine
-    r = await store.get(engine, reservation_id=reservation_id)
+    r = await visit_in_scope(request, reservation_id)
     if r is None:
         return page(request, "staff/not_found.html", {}, status_code=404)
     catalog = await get_catalog(request.app)

@@ -43,6 +43,8 @@ async def push(request: Request) -> Response:
         return JSONResponse({"error": "too_large"}, status_code=413)
     try:
         batch = contract.PushRequest.model_validate_json(body)
+        if (wrong := _wrong_site(site, batch.site)) is not None:
+            return wrong
         acked = await ingest(request.app.state.engine, site, batch)
     except ValidationError as exc:
         return JSONResponse({"error": "invalid", "detail": str(exc)[:2000]}, status_code=422)
@@ -52,10 +54,26 @@ async def push(request: Request) -> Response:
     return JSONResponse(contract.PushReply(acked=acked).model_dump())
 
 
+def _wrong_site(token_site: str, hub_site: str | None) -> Response | None:
+    """A hub configured for one site with another site's token: refused with both names,
+    which the hub logs and shows in its status, rather than accepted into the wrong site."""
+    if hub_site is None or hub_site == token_site:
+        return None
+    return JSONResponse(
+        {
+            "error": "wrong_site",
+            "detail": f"this token belongs to site {token_site!r}, the hub is site {hub_site!r}",
+        },
+        status_code=409,
+    )
+
+
 async def pull(request: Request) -> Response:
     site = await _site(request)
     if site is None:
         return _refused()
+    if (wrong := _wrong_site(site, request.query_params.get("site"))) is not None:
+        return wrong
     try:
         after = int(request.query_params.get("after", "0"))
     except ValueError:

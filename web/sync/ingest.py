@@ -110,7 +110,7 @@ async def _issue(
     )
     for e in issued:
         if e.reservation_code:
-            await store.checked_in_at_site(conn, e.reservation_code, e.at)
+            await store.checked_in_at_site(conn, location, e.reservation_code, e.at)
 
 
 async def _apply(conn: AsyncConnection, location: str, event: ev.Event, now: datetime) -> None:

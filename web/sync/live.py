@@ -27,6 +27,7 @@ log = logging.getLogger("okienko.web.live")
 class Live:
     def __init__(self) -> None:
         self._events: dict[str, asyncio.Event] = {}
+        self._waiting: dict[str, int] = {}  # a site's entries go with its last waiter
         self._generations: dict[str, int] = {}
         self._conn: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -46,11 +47,18 @@ class Live:
         if since is not None and self.generation(site) != since:
             return True
         event = self._events.setdefault(site, asyncio.Event())
+        self._waiting[site] = self._waiting.get(site, 0) + 1
         try:
             await asyncio.wait_for(event.wait(), seconds)
             return True
         except TimeoutError:
             return False
+        finally:
+            self._waiting[site] -= 1
+            if not self._waiting[site]:
+                del self._waiting[site]
+                if self._events.get(site) is event:
+                    del self._events[site]
 
     async def start(self, engine: AsyncEngine) -> None:
         if engine.dialect.name != "postgresql":

@@ -11,7 +11,7 @@ from typing import cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from web.db.models import SiteToken
+from web.db.models import Location, SiteToken
 
 T = cast(Table, SiteToken.__table__)
 
@@ -20,9 +20,17 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class UnknownSite(Exception):
+    """A token asked for a site this cloud does not have (a typo would sync into nowhere)."""
+
+
 async def create(engine: AsyncEngine, location: str) -> str:
     token = f"okn_{secrets.token_urlsafe(32)}"
     async with engine.begin() as conn:
+        known = list(await conn.scalars(select(Location.id).order_by(Location.id)))
+        if location not in known:
+            listed = ", ".join(known) or "none yet: start okienko web with --site FILE first"
+            raise UnknownSite(f"no site {location!r} in this cloud; its sites: {listed}")
         await conn.execute(
             T.insert().values(
                 location_id=location, token_digest=_digest(token), created_at=datetime.now(UTC)

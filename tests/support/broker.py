@@ -16,6 +16,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from hub.config import Site
 from hub.tls import client_context
+from okienko.private_files import write_private
 from provisioning import pki
 from provisioning.broker import (
     Mosquitto,
@@ -52,8 +53,7 @@ def site_tls(
     paths = {n: directory / n for n in ("ca.crt", "server.crt", "server.key")}
     paths["ca.crt"].write_bytes(ca.cert_pem)
     paths["server.crt"].write_bytes(server.cert_pem)
-    paths["server.key"].write_bytes(server.key_pem)
-    paths["server.key"].chmod(0o600)
+    write_private(paths["server.key"], server.key_pem)  # 0600 from its first moment
     return SiteTls(
         paths["ca.crt"], TlsFiles(paths["ca.crt"], paths["server.crt"], paths["server.key"])
     )

@@ -135,7 +135,20 @@ def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, A
         "fault_settings": _fault_settings(args.faults_calendar),
         "helpdesk_contact": _helpdesk_contact(args),
         "streams_per_client": args.streams_per_client,
+        "push_trusted": _push_trusted(args.push_allow),
     }
+
+
+def _push_trusted(origins: list[str]) -> frozenset[str]:
+    from web.notify.push import origin
+
+    found = set()
+    for text in origins:
+        o = origin(text)
+        if o is None:
+            raise _Refused(f"--push-allow {text!r}: write an origin like http://127.0.0.1:8090")
+        found.add(o)
+    return frozenset(found)
 
 
 def _web(args: argparse.Namespace) -> int:
@@ -442,6 +455,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--helpdesk-phone", default="", help="helpdesk's contact phone")
     p.add_argument(
         "--helpdesk-hours", default="", help="helpdesk's hours, e.g. 'pon.–pt. 7:30–15:30'"
+    )
+    p.add_argument(
+        "--push-allow",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a Web Push service trusted although not https to a public address (a development "
+        "one on this machine, e.g. http://127.0.0.1:8090); production needs none",
     )
     p.add_argument(
         "--workers",

@@ -30,7 +30,9 @@ from hub.config import Site
 from okienko.private_files import create_private, private_dir
 from web import jobs
 from web.admin.routes import routes as admin_routes
+from web.auth import signin_limit
 from web.auth.routes import routes as auth_routes
+from web.bodylimit import BodyLimit
 from web.catalog import import_site
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
@@ -118,8 +120,12 @@ def create_app(
     fault_settings: FaultSettings | None = None,
     helpdesk_contact: Any = None,
     streams_per_client: int = PER_CLIENT_DEFAULT,
+    push_trusted: frozenset[str] = frozenset(),
 ) -> Starlette:
     engine = make_engine(database_url)
+    # Served over https (the public URL says so): the cookie is Secure and __Host- (never
+    # sent over http, never set by a sibling domain), and browsers are told to keep https.
+    secure = secure_cookies or (public_url or "").startswith("https://")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -158,13 +164,15 @@ def create_app(
             *public_routes,
         ],
         middleware=[
-            Middleware(SecurityHeaders),
+            Middleware(SecurityHeaders, hsts=secure),
+            # Outside CSRF, which may read a form's body: every read is capped.
+            Middleware(BodyLimit),
             Middleware(
                 SessionMiddleware,
                 secret_key=secret_key(engine),
-                session_cookie="okienko_session",
+                session_cookie="__Host-okienko_session" if secure else "okienko_session",
                 same_site="lax",
-                https_only=secure_cookies,
+                https_only=secure,
                 max_age=14 * 24 * 3600,
             ),
             Middleware(CsrfMiddleware),
@@ -188,7 +196,9 @@ def create_app(
     app.state.contact_limit = limit("contact", 5, 3600)
     # Confirmation-code tries per IP (each reservation also locks after five wrong codes).
     app.state.confirm_limit = limit("confirm", max(30, booking_limit), 600)
-    app.state.login_limit = limit("login", 10, 900)
+    # Sign-in: failures per account and source together, with a growing delay (not per
+    # account alone, or anyone could lock an administrator out), and per source.
+    app.state.login_limit, app.state.login_source_limit = signin_limit.limits(hits)
     # With no SMTP server or SMS account configured, messages wait in an outbox folder.
     app.state.notifier = notifier or Notifier.outbox(Path("var/outbox"))
     app.state.public_url = public_url
@@ -197,6 +207,8 @@ def create_app(
     app.state.fault_settings = fault_settings
     # The helpdesk's "Dane kontaktowe" (web/helpdesk/contact.py; None: from the sender).
     app.state.helpdesk_contact = helpdesk_contact
+    # Web Push origins sent to although not https to a public address (web/notify/push.py).
+    app.state.push_trusted = push_trusted
     return app
 
 

@@ -51,9 +51,13 @@ def merged(own: str, ours: str) -> str:
     return "; ".join([own.strip().rstrip(";"), *extra])
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts  # only when the cloud is served over https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,6 +81,8 @@ class SecurityHeaders:
                     headers.setdefault("x-frame-options", "DENY")
                 if not static:
                     headers.setdefault("cache-control", "no-store")
+                if self.hsts:
+                    headers.setdefault("strict-transport-security", HSTS)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from starlette.applications import Starlette
 
 from web import ratelimit
+from web.auth import sessions
 from web.reservations import store
 
 log = logging.getLogger("okienko.web.jobs")
@@ -49,6 +50,7 @@ JOBS: list[tuple[Job, float]] = [
     (visit_reminders, 300.0),
     (personal_data_retention, 3600.0),
     (ratelimit.sweep, 3600.0),
+    (sessions.sweep, 3600.0),
 ]
 
 # The helpdesk: scheduled publication, repetition, rating links' expiry.

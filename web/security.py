@@ -32,7 +32,9 @@ def csrf_token(request: Request) -> str:
 
 
 class CsrfMiddleware:
-    """Sits inside SessionMiddleware; reads the body once and replays it to the app."""
+    """Sits inside SessionMiddleware. A session without a token is refused at once; a token
+    in the header lets the body stream; a form's token means reading the body once and
+    replaying it to the app."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -45,6 +47,18 @@ class CsrfMiddleware:
         ):
             await self.app(scope, receive, send)
             return
+        expected = scope.get("session", {}).get("csrf")
+        if not expected:  # no form of ours was ever shown to this session: the body is not read
+            await _refuse(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-csrf-token")
+        if given is not None:  # the header says it all: the body streams on to the app
+            if not hmac.compare_digest(str(expected), given):
+                await _refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        # A form's token is in its body: read once (BodyLimit caps it) and replayed to the app.
         chunks = []
         more = True
         while more:
@@ -56,16 +70,13 @@ class CsrfMiddleware:
         async def replay() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
 
-        expected = scope.get("session", {}).get("csrf")
-        given = Headers(scope=scope).get("x-csrf-token")
-        if given is None:
-            try:
-                form = await Request(scope, replay).form()
-                value = form.get(FIELD)
-                given = value if isinstance(value, str) else None
-            except Exception:  # a body that is no form is no token either
-                given = None
-        if not expected or not given or not hmac.compare_digest(str(expected), given):
+        try:
+            form = await Request(scope, replay).form()
+            value = form.get(FIELD)
+            given = value if isinstance(value, str) else None
+        except Exception:  # a body that is no form is no token either
+            given = None
+        if not given or not hmac.compare_digest(str(expected), given):
             await _refuse(scope, replay, send)
             return
         await self.app(scope, replay, send)

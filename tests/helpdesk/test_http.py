@@ -198,6 +198,17 @@ def test_a_helpdesk_session_ends_after_the_configured_idle_time(
         idle.web.stop()
 
 
+def test_wrong_passwords_from_elsewhere_do_not_lock_a_helpdesk_user_out(site: Site):
+    transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=site.web.url, transport=transport) as stranger:
+        codes = [
+            sign_in(stranger, "admin@cum.example", f"zgaduje-{i}").status_code for i in range(12)
+        ]
+    assert codes[:3] == [400, 400, 400] and 429 in codes, codes
+    with site.client("admin@cum.example") as owner:  # from 127.0.0.1: signed in
+        assert owner.get("/helpdesk/").status_code == 200
+
+
 def test_a_forgotten_password_is_set_again_through_the_mailed_link(site: Site):
     person = "zapominalska@sp5.example"
     with site.client() as anonymous:

@@ -4,7 +4,7 @@ status changes, rating, encrypted files, scheduled publication, repetition and t
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -263,3 +263,42 @@ async def test_a_chosen_closed_status_or_a_number_finds_closed_requests(
     # With "show inactive too" ticked, its period still holds.
     ticked = listing.ListFilter(statuses=["rated"], inactive_days=30)
     assert await rows(engine, cat.staff, ticked, now) == []
+
+
+async def test_a_password_link_dies_on_use_and_takes_the_accounts_other_links(
+    engine: AsyncEngine, cat: Catalogue
+):
+    now = datetime.now(UTC)
+    user_id, welcome = await accounts.create_user(
+        engine, email="linki@sp1.example", name="Linki", role=Role.SERVICE, now=now
+    )
+    found = await accounts.reset_link(engine, "linki@sp1.example", now)
+    assert found is not None
+    reset = found[1]
+    assert await accounts.use_link(engine, reset, "Nowe-haslo-123", now) == user_id
+    for token in (reset, welcome):  # used, and the other one mailed before
+        assert await accounts.link_user(engine, token, now) is None
+        with pytest.raises(accounts.AccountError):
+            await accounts.use_link(engine, token, "Cudze-haslo-456", now)
+
+
+async def test_a_password_link_dies_on_an_email_change_and_on_deactivation(
+    engine: AsyncEngine, cat: Catalogue
+):
+    now = datetime.now(UTC)
+    moved, to_old_address = await accounts.create_user(
+        engine, email="stary@sp1.example", name="Stary", role=Role.SERVICE, now=now
+    )
+    await accounts.change_email(engine, moved, "nowy@sp1.example")
+    gone, before_leaving = await accounts.create_user(
+        engine, email="odchodzi@sp1.example", name="Odchodzi", role=Role.SERVICE, now=now
+    )
+    await accounts.deactivate_user(engine, gone)
+    for token in (to_old_address, before_leaving):
+        assert await accounts.link_user(engine, token, now) is None
+        with pytest.raises(accounts.AccountError):
+            await accounts.use_link(engine, token, "Cudze-haslo-456", now)
+    # A link asked for at the new address works.
+    found = await accounts.reset_link(engine, "nowy@sp1.example", now)
+    assert found is not None
+    assert await accounts.use_link(engine, found[1], "Nowe-haslo-123", now) == moved

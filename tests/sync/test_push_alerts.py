@@ -27,43 +27,105 @@ def event(seq: int, body: dict[str, object]) -> dict[str, object]:
     return {"seq": seq, "body": {"at": datetime.now(UTC).isoformat(), **body}}
 
 
+def site_auth(web: WebProcess) -> dict[str, str]:
+    token = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "okienko.cli",
+            "site-token",
+            "create",
+            "--site",
+            "urzad",
+            "--database-url",
+            web.database_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def issue_ticket(web: WebProcess, auth: dict[str, str], token: str, seq: int = 1) -> None:
+    issued = {
+        "type": "ticket_issued",
+        "ticket_id": f"t{seq}",
+        "token": token,
+        "service": "dowody",
+        "seq": seq,
+        "number": "A007",
+        "kind": "walk_in",
+    }
+    r = httpx.post(
+        f"{web.url}{contract.PUSH_PATH}", json={"events": [event(seq, issued)]}, headers=auth
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_a_push_sign_up_into_our_own_network_is_refused(tmp_path: Path):
+    """The SSRF as an attacker tries it: endpoints on loopback, by address and by name, over
+    https and http. Every one is refused at sign-up (nothing is ever sent), and a ticket
+    takes three sign-ups at most."""
+    smtp = Smtp.start()
+    # Trusted: one loopback origin nobody listens on, so the cap can be reached.
+    web = WebProcess.start(
+        tmp_path,
+        smtp_port=smtp.port,
+        site=write_site_file(tmp_path, "urzad"),
+        extra=["--push-allow", "http://127.0.0.1:9"],
+    )
+    try:
+        issue_ticket(web, site_auth(web), "tok-ssrf-1234567")
+        with httpx.Client(base_url=web.url) as client:
+            page = client.get("/e/tok-ssrf-1234567").text
+            csrf = re.search(r'data-csrf="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            for endpoint in (
+                f"http://127.0.0.1:{smtp.port}/",
+                f"https://127.0.0.1:{smtp.port}/",
+                "https://127.0.0.2/push",
+                "https://localhost/push",
+                "https://[::1]:443/push",
+                "https://[::ffff:127.0.0.1]/push",
+                "http://127.0.0.1:9.evil/push",
+            ):
+                subscription, _private, _secret = browser_subscription(endpoint)
+                r = client.post(
+                    "/e/tok-ssrf-1234567/push", json=subscription, headers={"X-CSRF-Token": csrf}
+                )
+                assert r.status_code == 422, (endpoint, r.status_code)
+            answers = []
+            for n in range(4):
+                subscription, _private, _secret = browser_subscription(
+                    f"http://127.0.0.1:9/push/{n}"
+                )
+                answers.append(
+                    client.post(
+                        "/e/tok-ssrf-1234567/push",
+                        json=subscription,
+                        headers={"X-CSRF-Token": csrf},
+                    ).status_code
+                )
+            assert answers == [201, 201, 201, 429]
+    finally:
+        web.stop()
+        smtp.stop()
+
+
 def test_a_visitor_is_told_by_push_and_by_mail(tmp_path: Path):
     PushService.received = []
     service = ThreadingHTTPServer(("127.0.0.1", 0), PushService)
     threading.Thread(target=service.serve_forever, daemon=True).start()
     smtp = Smtp.start()
-    web = WebProcess.start(tmp_path, smtp_port=smtp.port, site=write_site_file(tmp_path, "urzad"))
+    web = WebProcess.start(
+        tmp_path,
+        smtp_port=smtp.port,
+        site=write_site_file(tmp_path, "urzad"),
+        extra=["--push-allow", f"http://127.0.0.1:{service.server_port}"],
+    )
     try:
-        token = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "okienko.cli",
-                "site-token",
-                "create",
-                "--site",
-                "urzad",
-                "--database-url",
-                web.database_url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        auth = {"Authorization": f"Bearer {token}"}
-        issued = {
-            "type": "ticket_issued",
-            "ticket_id": "t1",
-            "token": "tok-push-123456",
-            "service": "dowody",
-            "seq": 1,
-            "number": "A007",
-            "kind": "walk_in",
-        }
-        r = httpx.post(
-            f"{web.url}{contract.PUSH_PATH}", json={"events": [event(1, issued)]}, headers=auth
-        )
-        assert r.status_code == 200
+        auth = site_auth(web)
+        issue_ticket(web, auth, "tok-push-123456")
         with httpx.Client(base_url=web.url) as client:
             page = client.get("/e/tok-push-123456").text
             key = re.search(r'data-key="([^"]+)"', page).group(1)  # type: ignore[union-attr]

@@ -22,9 +22,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
 from web.notify.push import (
+    PushError,
     PushGone,
+    PushRefused,
     WebPushSender,
     application_server_key,
+    is_public,
+    origin,
+    public_endpoint,
     valid_subscription,
     vapid_key,
 )
@@ -38,10 +43,16 @@ class PushService(BaseHTTPRequestHandler):
     received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
     gone: ClassVar[set[str]] = set()
 
+    moved: ClassVar[dict[str, str]] = {}
+
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-        self.send_response(410 if self.path in self.gone else 201)
+        if self.path in self.moved:
+            self.send_response(307)
+            self.send_header("Location", self.moved[self.path])
+        else:
+            self.send_response(410 if self.path in self.gone else 201)
         self.end_headers()
 
     def log_message(self, *args: object) -> None:
@@ -94,9 +105,12 @@ async def test_a_push_reaches_the_subscriber_signed_and_encrypted(service: str, 
     key = await vapid_key(engine)
     assert application_server_key(await vapid_key(engine)) == application_server_key(key)
     subscription, private, auth = browser_subscription(f"{service}/push/abc")
-    checked = valid_subscription(subscription)
+    assert valid_subscription(subscription) is None  # plain http: only when trusted
+    checked = valid_subscription(subscription, frozenset({str(origin(service))}))
     assert checked is not None
-    sender = WebPushSender(key, subject="mailto:no-reply@um.example")
+    sender = WebPushSender(
+        key, subject="mailto:no-reply@um.example", trusted=frozenset({str(origin(service))})
+    )
     await sender.send(checked, {"title": "Bilet A012", "body": "Zapraszamy do stanowiska 3"})
     (headers, body) = PushService.received[-1]
     claims = verify_vapid(headers["authorization"], application_server_key(key))
@@ -110,9 +124,103 @@ async def test_a_push_reaches_the_subscriber_signed_and_encrypted(service: str, 
     await engine.dispose()
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.8.9.10",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",  # the cloud's metadata service
+        "100.64.0.1",  # shared (CGNAT)
+        "0.0.0.0",
+        "224.0.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "192.0.2.1",  # documentation
+        "198.18.0.1",  # benchmarking
+        "::1",
+        "::",
+        "fe80::1",
+        "fe80::1%eth0",
+        "fc00::1",
+        "fd12:3456::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",  # IPv4-mapped loopback
+        "::ffff:10.0.0.1",
+        "2002:7f00:1::",  # 6to4 around 127.0.0.1
+        "2001:db8::1",
+        "not an address",
+    ],
+)
+def test_a_private_link_local_or_reserved_address_is_not_public(address: str):
+    assert not is_public(address)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "142.250.74.110", "2001:4860:4860::8888"])
+def test_a_public_unicast_address_is_public(address: str):
+    assert is_public(address)
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://127.0.0.1/push",
+        "https://10.0.0.1/push",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]:8443/push",
+        "https://[fe80::1]/push",
+        "https://localhost/push",
+        "http://8.8.8.8/push",  # public, but not https
+    ],
+)
+async def test_a_sign_up_into_a_private_network_is_refused(endpoint: str):
+    # Literal addresses and /etc/hosts only: nothing is resolved through the network.
+    assert not await public_endpoint(endpoint)
+    assert await public_endpoint("https://8.8.8.8/push")
+
+
 def test_only_a_well_formed_subscription_is_kept():
     good = {"endpoint": "https://push.example/x", "keys": {"p256dh": "a", "auth": "b"}}
     assert valid_subscription(good) == good
     assert valid_subscription({"endpoint": "javascript:alert(1)", "keys": good["keys"]}) is None
+    assert valid_subscription({"endpoint": "http://push.example/x", "keys": good["keys"]}) is None
     assert valid_subscription({"endpoint": "https://x"}) is None
     assert valid_subscription("nonsense") is None
+
+
+async def test_a_send_to_a_private_address_is_refused_without_connecting(
+    service: str, tmp_path: Path
+):
+    """DNS rebinding: the sign-up's check passed, the name now leads to loopback. The send
+    resolves again and refuses before any connection (the service hears nothing)."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}")
+    await upgrade(engine)
+    sender = WebPushSender(await vapid_key(engine))
+    port = service.rsplit(":", 1)[1]
+    for endpoint in (f"https://127.0.0.1:{port}/push/x", f"https://localhost:{port}/push/x"):
+        subscription, _private, _auth = browser_subscription(endpoint)
+        with pytest.raises(PushRefused):
+            await sender.send(subscription, {"title": "x", "body": "y"})
+    plain, _private, _auth = browser_subscription(f"{service}/push/x")
+    with pytest.raises(PushRefused):  # plain http, not trusted
+        await sender.send(plain, {"title": "x", "body": "y"})
+    assert PushService.received == []
+    await engine.dispose()
+
+
+async def test_a_redirect_from_the_push_service_is_not_followed(service: str, tmp_path: Path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}")
+    await upgrade(engine)
+    trusted = frozenset({str(origin(service))})
+    sender = WebPushSender(await vapid_key(engine), trusted=trusted)
+    PushService.moved = {"/push/away": f"{service}/push/elsewhere"}
+    try:
+        subscription, _private, _auth = browser_subscription(f"{service}/push/away")
+        with pytest.raises(PushError):
+            await sender.send(subscription, {"title": "x", "body": "y"})
+    finally:
+        PushService.moved = {}
+    assert [h.get("host") for h, _b in PushService.received] == [service.split("//")[1]]
+    await engine.dispose()

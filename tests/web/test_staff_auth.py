@@ -90,3 +90,32 @@ def test_a_wrong_password_is_explained_in_the_pages_language(web: WebProcess):
             data={"email": "admin@um.example", "password": "nope-nope-1", "csrf_token": token},
         )
         assert r.status_code == 400 and "Wrong e-mail or password." in r.text
+
+
+def from_address(web: WebProcess, address: str) -> httpx.Client:
+    """A client whose connections come from ``address`` (any of 127.0.0.0/8)."""
+    return httpx.Client(base_url=web.url, transport=httpx.HTTPTransport(local_address=address))
+
+
+def test_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(web: WebProcess):
+    """The lockout as a weapon: a stranger at 127.0.0.2 tries fifteen wrong passwords for
+    the administrator. The stranger is slowed (after three, each try must wait, and Retry-After
+    says how long); the administrator at 127.0.0.1 signs in at once."""
+    web.add_staff("szef@um.example", "administrator")
+    with from_address(web, "127.0.0.2") as stranger:
+        answers = [sign_in(stranger, "szef@um.example", f"zgaduje-{i}") for i in range(15)]
+    codes = [r.status_code for r in answers]
+    assert codes[:3] == [400, 400, 400], codes
+    assert 429 in codes and set(codes) <= {400, 429}, codes
+    assert all(int(r.headers["retry-after"]) >= 1 for r in answers if r.status_code == 429)
+    with from_address(web, "127.0.0.1") as owner:
+        assert sign_in(owner, "szef@um.example").status_code == 303
+
+
+def test_successful_sign_ins_are_not_counted(web: WebProcess):
+    web.add_staff("czesto@um.example", "reception")
+    codes = []
+    for _ in range(12):  # a fresh browser each time, from one address
+        with from_address(web, "127.0.0.3") as client:
+            codes.append(sign_in(client, "czesto@um.example").status_code)
+    assert codes == [303] * 12

@@ -59,7 +59,7 @@ def test_two_workers_serve_one_port_and_share_the_limits(tmp_path: Path, pg_data
         assert len(_children(proc.pid)) >= 2, "uvicorn did not start two workers"
 
         codes = []
-        for _ in range(11):
+        for _ in range(4):
             with httpx.Client(base_url=url) as client:  # a new connection: any worker
                 token = csrf_of(client.get("/staff/login").text)
                 r = client.post(
@@ -67,7 +67,8 @@ def test_two_workers_serve_one_port_and_share_the_limits(tmp_path: Path, pg_data
                     data={"email": "nikt@um.example", "password": "zle", "csrf_token": token},
                 )
                 codes.append(r.status_code)
-        assert 429 not in codes[:10] and codes[10] == 429, codes
+        # Three wrong tries, then the fourth must wait (the delay), whichever worker has it.
+        assert codes == [400, 400, 400, 429], codes
         # The booking page renders in every worker (catalog, templates, sessions).
         assert all(httpx.get(f"{url}/").status_code == 200 for _ in range(6))
     finally:

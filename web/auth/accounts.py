@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from web.auth import sessions
 from web.auth.passwords import hash_password, password_problem
 from web.auth.roles import Role, sees_all_locations_by_default
 from web.auth.session import T
@@ -74,3 +75,4 @@ async def set_password(engine: AsyncEngine, staff_id: int, password: str) -> Non
             .where(T.c.id == staff_id)
             .values(password_hash=hashed, session_epoch=T.c.session_epoch + 1)
         )
+        await sessions.end_all(conn, sessions.STAFF, staff_id)

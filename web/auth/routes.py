@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from web.auth import signin_limit
 from web.auth.passwords import verify_password
 from web.auth.session import T, current_staff, sign_in, sign_out
 from web.i18n import N_
@@ -38,14 +39,14 @@ async def login(request: Request) -> Response:
     email = str(form.get("email", "")).strip().lower()[:200]
     password = str(form.get("password", ""))[:500]
     target = _safe_next(str(form.get("next", "")))
-    client = request.client.host if request.client else "?"
-    limit = request.app.state.login_limit
-    if not (await limit.allow(f"login-ip:{client}") and await limit.allow(f"login:{email}")):
+    attempt = await signin_limit.claim(request, "staff", email)
+    if attempt is None:
         return render(
             request,
             "staff/login.html",
             {"next": target, "email": email, "error": N_("Too many attempts. Try again later.")},
             status_code=429,
+            headers={"Retry-After": str(await signin_limit.retry_after(request, "staff", email))},
         )
     async with request.app.state.engine.connect() as conn:
         row = (await conn.execute(select(T).where(func.lower(T.c.email) == email))).first()
@@ -57,12 +58,13 @@ async def login(request: Request) -> Response:
             {"next": target, "email": email, "error": N_("Wrong e-mail or password.")},
             status_code=400,
         )
-    sign_in(request, row)
+    await signin_limit.succeeded(request, attempt)
+    await sign_in(request, row)
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request) -> Response:
-    sign_out(request)
+    await sign_out(request)
     return RedirectResponse("/staff/login", status_code=303)
 
 

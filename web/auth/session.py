@@ -1,5 +1,6 @@
-"""The signed-in staff member: a signed session cookie holds the account id, the account's
-session epoch and the last activity; idle for longer than the idle limit means signed out.
+"""The signed-in staff member: the signed cookie holds a server-side session's token
+(web/auth/sessions.py: idle limit, 12-hour lifetime, ended by signing out) and the account's
+session epoch (moved on by a password change or deactivation).
 
 ``@requires("permission")`` guards a staff endpoint: anonymous → the sign-in page (coming back
 afterwards), signed in without the permission → 403.
@@ -8,7 +9,6 @@ afterwards), signed in without the permission → 403.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import cast
@@ -18,6 +18,7 @@ from sqlalchemy import Table, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from web.auth import sessions
 from web.auth.roles import allowed
 from web.db.models import Staff
 
@@ -38,18 +39,28 @@ class StaffUser:
         return allowed(self.role, permission)
 
 
-def sign_in(request: Request, row: object) -> None:
+KEYS = ("staff_sid", "epoch")
+
+
+async def sign_in(request: Request, row: object) -> None:
     session = request.session
     csrf = session.get("csrf")
+    for key in ("staff_sid", "hd_sid"):  # both end on the server too, not only here
+        await sessions.end(request.app.state.engine, session.get(key))
     session.clear()  # a fresh session: nothing from before the sign-in carries over
     if csrf:
         session["csrf"] = csrf
-    session["staff"] = row.id  # type: ignore[attr-defined]
+    session["staff_sid"] = await sessions.start(
+        request.app.state.engine,
+        sessions.STAFF,
+        row.id,  # type: ignore[attr-defined]
+    )
     session["epoch"] = row.session_epoch  # type: ignore[attr-defined]
-    session["seen"] = int(time.time())
 
 
-def sign_out(request: Request) -> None:
+async def sign_out(request: Request) -> None:
+    """Ends the session on the server: a copy of the cookie is dead too."""
+    await sessions.end(request.app.state.engine, request.session.get("staff_sid"))
     request.session.clear()
 
 
@@ -61,17 +72,17 @@ async def current_staff(request: Request) -> StaffUser | None:
     user = None
     session = request.session
     idle = int(getattr(request.app.state, "idle_logout_s", IDLE_S_DEFAULT))
-    now = int(time.time())
-    if "staff" in session and now - int(session.get("seen", 0)) <= idle:
-        async with request.app.state.engine.connect() as conn:
-            row = (await conn.execute(select(T).where(T.c.id == session["staff"]))).first()
+    engine = request.app.state.engine
+    live = await sessions.find(engine, sessions.STAFF, session.get("staff_sid"), idle)
+    if live is not None:
+        async with engine.connect() as conn:
+            row = (await conn.execute(select(T).where(T.c.id == live.account_id))).first()
         if row is not None and row.active and row.session_epoch == session.get("epoch"):
             user = StaffUser(
                 row.id, row.email, row.name, row.role, row.location_id, row.service_point_id
             )
-            session["seen"] = now
-    if user is None and "staff" in session:
-        for key in ("staff", "epoch", "seen"):
+    if user is None and "staff_sid" in session:
+        for key in KEYS:
             session.pop(key, None)
         request.scope["signed_out_idle"] = True
     request.scope["staff"] = user

@@ -754,3 +754,21 @@ class RateHit(Base):
         Index("ix_rate_hits_key", "key_digest", "at"),
         Index("ix_rate_hits_at", "at"),
     )
+
+
+class AuthSession(Base):
+    """A signed-in session, kept on the server (web/auth/sessions.py) so that signing out, a
+    password change or deactivation ends it for every copy of the cookie. The cookie holds
+    a random token; only its sha256 digest is stored."""
+
+    __tablename__ = "auth_sessions"
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    realm: Mapped[str] = mapped_column(String(16))  # "staff" or "helpdesk": which account table
+    account_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[float] = mapped_column(Float)  # epoch seconds
+    seen_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        Index("ix_auth_sessions_account", "realm", "account_id"),
+        Index("ix_auth_sessions_created", "created_at"),
+    )

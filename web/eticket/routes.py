@@ -25,7 +25,12 @@ from web.db.models import TicketAlert
 from web.eticket.state import site_known, site_state, ticket_view
 from web.eticket.streams import Bounded
 from web.i18n import _, language_of
-from web.notify.push import application_server_key, valid_subscription, vapid_key
+from web.notify.push import (
+    application_server_key,
+    public_endpoint,
+    valid_subscription,
+    vapid_key,
+)
 from web.notify.sms import SmsError, normalise_phone
 from web.sync.alerts import save_push
 from web.templating import render, render_fragment
@@ -160,20 +165,19 @@ async def ticket_push(request: Request) -> Response:
         body: Any = json.loads(await request.body())
     except ValueError:
         body = None
+    trusted: frozenset[str] = getattr(request.app.state, "push_trusted", frozenset())
     if isinstance(body, dict) and "subscription" in body:
-        subscription = valid_subscription(body["subscription"])
+        subscription = valid_subscription(body["subscription"], trusted)
         ahead = _ahead(body.get("ahead", DEFAULT_AHEAD))
     else:
-        subscription, ahead = valid_subscription(body), DEFAULT_AHEAD
-    if subscription is None:
+        subscription, ahead = valid_subscription(body, trusted), DEFAULT_AHEAD
+    # The endpoint is the visitor's to choose: never one that leads into our own network.
+    if subscription is None or not await public_endpoint(subscription["endpoint"], trusted):
         return JSONResponse({"error": "invalid subscription"}, status_code=422)
     if ahead is None:
         return JSONResponse({"error": "invalid", "detail": "ahead: 1 to 30"}, status_code=422)
-    key = await save_push(engine, subscription)
-    async with engine.begin() as conn:
-        await conn.execute(
-            AL.insert().values(token=token, contact=key, ahead=ahead, created_at=datetime.now(UTC))
-        )
+    if not await save_push(engine, token, subscription, ahead, datetime.now(UTC)):
+        return JSONResponse({"error": "too_many_subscriptions"}, status_code=429)
     return JSONResponse({"ok": True}, status_code=201)
 
 

@@ -97,7 +97,8 @@ async def submit_report(request: Request) -> Response:
     sub_id = values.get("sub", "")
     sub = d.subcategories.get(int(sub_id)) if sub_id.isdigit() else None
     limit, ip = limit_of(request), client_ip(request)
-    if not await limit.open(ip):
+    hit = await limit.take(ip)  # claimed now (atomic), given back if nothing is filed
+    if hit is None:
         return _form_page(
             request, d, sub, values, _("Too many reports from this address; try later."), 429
         )
@@ -133,8 +134,8 @@ async def submit_report(request: Request) -> Response:
             settings_of(request.app),
         )
     except FaultError as exc:
+        await limit.release(ip, hit)
         return _form_page(request, d, sub, values, _(exc.message), 400)
-    await limit.count(ip)
     await notices.filed(request.app, report_id, token)
     request.session["fault_new"] = report_id
     return RedirectResponse(f"/usterka/s/{token}", status_code=303)

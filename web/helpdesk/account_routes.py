@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from web.auth import signin_limit
 from web.helpdesk import accounts, notices
 from web.helpdesk.session import current_user, sign_in, sign_out
 from web.i18n import _
@@ -41,22 +42,29 @@ async def login(request: Request) -> Response:
     email = str(form.get("email", "")).strip().lower()[:200]
     password = str(form.get("password", ""))[:500]
     target = safe_next(str(form.get("next", "")))
-    client = request.client.host if request.client else "?"
-    limit = request.app.state.login_limit
     context = {"next": target, "email": email}
-    if not (await limit.allow(f"hd-login-ip:{client}") and await limit.allow(f"hd-login:{email}")):
+    attempt = await signin_limit.claim(request, "helpdesk", email)
+    if attempt is None:
         error = _("Too many attempts. Try again later.")
-        return render(request, "helpdesk/login.html", {**context, "error": error}, status_code=429)
+        wait = str(await signin_limit.retry_after(request, "helpdesk", email))
+        return render(
+            request,
+            "helpdesk/login.html",
+            {**context, "error": error},
+            status_code=429,
+            headers={"Retry-After": wait},
+        )
     row = await accounts.authenticate(request.app.state.engine, email, password)
     if row is None:
         error = _("Wrong e-mail or password.")
         return render(request, "helpdesk/login.html", {**context, "error": error}, status_code=400)
-    sign_in(request, row)
+    await signin_limit.succeeded(request, attempt)
+    await sign_in(request, row)
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request) -> Response:
-    sign_out(request)
+    await sign_out(request)
     return RedirectResponse("/helpdesk/login", status_code=303)
 
 

@@ -10,13 +10,14 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from web.auth import sessions
 from web.auth.passwords import hash_password, password_problem, verify_password
 from web.helpdesk import tables as t
 from web.helpdesk.domain import MAX_UNIT_USERS, Actor, Role, UnitFull
@@ -159,6 +160,16 @@ async def _new_link(conn: AsyncConnection, user_id: int, valid: timedelta, now: 
     return token
 
 
+async def _end_links(conn: AsyncConnection, user_id: int) -> None:
+    """Every unused link of the account dies (used, deactivated, its address changed: a link
+    mailed before must not outlive what it was sent for)."""
+    await conn.execute(
+        update(t.resets)
+        .where(t.resets.c.user_id == user_id, t.resets.c.used_at.is_(None))
+        .values(used_at=datetime.now(UTC))
+    )
+
+
 async def create_user(
     engine: AsyncEngine,
     *,
@@ -211,7 +222,7 @@ async def create_user(
 
 
 async def deactivate_user(engine: AsyncEngine, user_id: int) -> None:
-    """Frees the unit's place and ends the person's sessions."""
+    """Frees the unit's place and ends the person's sessions and password links."""
     async with engine.begin() as conn:
         row = (
             await conn.execute(
@@ -221,6 +232,8 @@ async def deactivate_user(engine: AsyncEngine, user_id: int) -> None:
                 .returning(t.users.c.unit_id)
             )
         ).first()
+        await sessions.end_all(conn, sessions.HELPDESK, user_id)
+        await _end_links(conn, user_id)
         if row is not None and row.unit_id is not None:
             await conn.execute(
                 update(t.units)
@@ -230,7 +243,8 @@ async def deactivate_user(engine: AsyncEngine, user_id: int) -> None:
 
 
 async def change_email(engine: AsyncEngine, user_id: int, email: str) -> None:
-    """Only an administrator changes an e-mail address (the pages allow it nowhere else)."""
+    """Only an administrator changes an e-mail address (the pages allow it nowhere else);
+    links mailed to the old address die."""
     email = _email(email)
     async with engine.begin() as conn:
         clash = select(t.users.c.id).where(
@@ -238,7 +252,13 @@ async def change_email(engine: AsyncEngine, user_id: int, email: str) -> None:
         )
         if await conn.scalar(clash) is not None:
             raise AccountError("An account with this e-mail already exists.")
-        await conn.execute(update(t.users).where(t.users.c.id == user_id).values(email=email))
+        changed = await conn.execute(
+            update(t.users)
+            .where(t.users.c.id == user_id, func.lower(t.users.c.email) != email)
+            .values(email=email)
+        )
+        if changed.rowcount:
+            await _end_links(conn, user_id)
 
 
 async def authenticate(engine: AsyncEngine, email: str, password: str) -> Row[Any] | None:
@@ -285,7 +305,8 @@ async def link_user(engine: AsyncEngine, token: str, now: datetime) -> Row[Any] 
 
 
 async def use_link(engine: AsyncEngine, token: str, password: str, now: datetime) -> int:
-    """Sets the password through a link (once); the account's other sessions end."""
+    """Sets the password through a link (once, for an active account); the account's other
+    links and its sessions end."""
     if problem := password_problem(password):
         raise AccountError(problem)
     hashed = await asyncio.to_thread(hash_password, password)
@@ -297,6 +318,7 @@ async def use_link(engine: AsyncEngine, token: str, password: str, now: datetime
                     t.resets.c.token_digest == digest(token),
                     t.resets.c.used_at.is_(None),
                     t.resets.c.expires_at > now,
+                    t.resets.c.user_id.in_(select(t.users.c.id).where(t.users.c.active.is_(True))),
                 )
                 .values(used_at=now)
                 .returning(t.resets.c.user_id)
@@ -309,6 +331,8 @@ async def use_link(engine: AsyncEngine, token: str, password: str, now: datetime
             .where(t.users.c.id == claimed.user_id)
             .values(password_hash=hashed, session_epoch=t.users.c.session_epoch + 1)
         )
+        await sessions.end_all(conn, sessions.HELPDESK, claimed.user_id)
+        await _end_links(conn, claimed.user_id)
     return int(claimed.user_id)
 
 

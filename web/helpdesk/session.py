@@ -1,12 +1,11 @@
 """The signed-in helpdesk user, kept in the same signed cookie as the booking staff but under
-keys of its own (a person may be both): account id, session epoch and last activity. Idle for
-longer than the installation's limit (``okienko web --idle-logout``, 60 minutes by default)
-means signed out."""
+keys of its own (a person may be both): a server-side session's token (web/auth/sessions.py:
+the installation's idle limit, ``okienko web --idle-logout``, 60 minutes by default; 12 hours
+at most; ended on the server by signing out) and the account's session epoch."""
 
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -15,11 +14,12 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from web.auth import sessions
 from web.helpdesk import tables as t
 from web.helpdesk.domain import Actor, Role
 
 IDLE_S = 60 * 60
-KEYS = ("hd_user", "hd_epoch", "hd_seen")
+KEYS = ("hd_sid", "hd_epoch")
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,23 @@ def idle_limit(request: Request) -> int:
     return int(getattr(request.app.state, "idle_logout_s", IDLE_S))
 
 
-def sign_in(request: Request, row: object) -> None:
-    for key in KEYS:
-        request.session.pop(key, None)
-    request.session["hd_user"] = row.id  # type: ignore[attr-defined]
+async def sign_in(request: Request, row: object) -> None:
+    await sign_out(request)
+    request.session["hd_sid"] = await sessions.start(
+        request.app.state.engine,
+        sessions.HELPDESK,
+        row.id,  # type: ignore[attr-defined]
+    )
     request.session["hd_epoch"] = row.session_epoch  # type: ignore[attr-defined]
-    request.session["hd_seen"] = int(time.time())
 
 
-def sign_out(request: Request) -> None:
+async def sign_out(request: Request) -> None:
+    """Ends the session on the server: a copy of the cookie is dead too."""
+    await sessions.end(request.app.state.engine, request.session.get("hd_sid"))
+    _forget(request)
+
+
+def _forget(request: Request) -> None:
     for key in (*KEYS, "hd_inactive"):
         request.session.pop(key, None)
 
@@ -66,18 +74,19 @@ async def current_user(request: Request) -> HelpdeskUser | None:
     if "hd_user" in request.scope:
         return request.scope["hd_user"]  # type: ignore[no-any-return]
     session, user = request.session, None
-    idle = idle_limit(request)
-    now = int(time.time())
-    if "hd_user" in session and now - int(session.get("hd_seen", 0)) <= idle:
-        async with request.app.state.engine.connect() as conn:
+    engine = request.app.state.engine
+    live = await sessions.find(
+        engine, sessions.HELPDESK, session.get("hd_sid"), idle_limit(request)
+    )
+    if live is not None:
+        async with engine.connect() as conn:
             row = (
-                await conn.execute(select(t.users).where(t.users.c.id == session["hd_user"]))
+                await conn.execute(select(t.users).where(t.users.c.id == live.account_id))
             ).first()
         if row is not None and row.active and row.session_epoch == session.get("hd_epoch"):
             user = HelpdeskUser(row.id, row.email, row.name, Role(row.role), row.unit_id)
-            session["hd_seen"] = now
-    if user is None and "hd_user" in session:
-        sign_out(request)
+    if user is None and "hd_sid" in session:
+        await sign_out(request)
         request.scope["hd_signed_out_idle"] = True
     request.scope["hd_user"] = user
     return user

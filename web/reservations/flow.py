@@ -87,7 +87,7 @@ async def hold_with_code(
     CodeNotSent (the hold is then cancelled at once, so the hour is not blocked for nothing)."""
     limit = app.state.contact_limit
     key = contact_key(contact)
-    if not await limit.open(key):
+    if not await limit.open(key):  # a look first: a limited contact holds nothing
         raise ContactLimited("too many codes sent to this contact")
     code = confirmation_code()
     reservation = await hold_at(
@@ -102,7 +102,11 @@ async def hold_with_code(
         confirm_code=code,
         language=language,
     )
-    await limit.count(key)  # codes sent, not attempts
+    # Counted only once the place is held (holds with a code count, not a full slot), and
+    # atomically: of concurrent bookings past the limit, each gives its place straight back.
+    if await limit.take(key) is None:
+        await _release(app, reservation, now)
+        raise ContactLimited("too many codes sent to this contact")
     t = translations(language)
     minutes = catalog.services[service].hold_min
     text = t.gettext("Booking confirmation code: %(code)s. Valid for %(minutes)s min.") % {
@@ -113,12 +117,17 @@ async def hold_with_code(
         await app.state.notifier.send(contact, t.gettext("Booking confirmation code"), text)
     except SEND_ERRORS as exc:
         log.warning("confirmation code not sent: %s", type(exc).__name__)
-        try:
-            await store.cancel(app.state.engine, reservation.access_code, now, actor="system")
-        except BookingError:
-            pass  # already expired or swept: the place is free either way
+        await _release(app, reservation, now)
         raise CodeNotSent("the code could not be sent") from exc
     return reservation
+
+
+async def _release(app: Any, reservation: Reservation, now: datetime) -> None:
+    """Cancel a hold at once, so the hour is not blocked for nothing."""
+    try:
+        await store.cancel(app.state.engine, reservation.access_code, now, actor="system")
+    except BookingError:
+        pass  # already expired or swept: the place is free either way
 
 
 @dataclass(frozen=True)

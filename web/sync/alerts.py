@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, func, select, update
 
 from web.db.models import Setting, Ticket, TicketAlert
 from web.eticket.state import FINISHED, site_state
@@ -120,11 +120,32 @@ def _tries(app: Any) -> dict[tuple[int, str], int]:
 PUSH_PREFIX = "push:"
 
 
-async def save_push(engine: Any, subscription: dict[str, Any]) -> str:
+MAX_PUSH_PER_TICKET = 3  # a phone or two; a script's thousand sign-ups are refused
+
+
+async def save_push(
+    engine: Any, token: str, subscription: dict[str, Any], ahead: int, now: datetime
+) -> bool:
+    """Keep a sign-up for ``token``'s alerts; False when the ticket has its
+    MAX_PUSH_PER_TICKET already. The ticket's row is locked first (PostgreSQL) and SQLite
+    serialises writers, so concurrent sign-ups cannot all see room for one more."""
     key = f"{PUSH_PREFIX}{secrets.token_urlsafe(16)}"
     async with engine.begin() as conn:
+        await conn.execute(select(TK.c.token).where(TK.c.token == token).with_for_update())
+        # An update of the ticket's own alerts takes SQLite's write lock before the count.
+        await conn.execute(update(AL).where(AL.c.token == token).values(token=AL.c.token))
+        taken = await conn.scalar(
+            select(func.count())
+            .select_from(AL)
+            .where((AL.c.token == token) & AL.c.contact.startswith(PUSH_PREFIX))
+        )
+        if int(taken or 0) >= MAX_PUSH_PER_TICKET:
+            return False
         await conn.execute(SET.insert().values(key=key, value=json.dumps(subscription)))
-    return key
+        await conn.execute(
+            AL.insert().values(token=token, contact=key, ahead=ahead, created_at=now)
+        )
+    return True
 
 
 async def _push(app: Any, row: Any, text: str) -> None:
@@ -133,7 +154,11 @@ async def _push(app: Any, row: Any, text: str) -> None:
         stored = await conn.scalar(select(SET.c.value).where(SET.c.key == row.contact))
     if stored is None:
         raise PushGone("subscription forgotten")
-    sender = WebPushSender(await vapid_key(engine), subject=_subject(app))
+    sender = WebPushSender(
+        await vapid_key(engine),
+        subject=_subject(app),
+        trusted=getattr(app.state, "push_trusted", frozenset()),
+    )
     payload = {"title": row.number, "body": text, "url": f"/e/{row.url}"}
     await sender.send(json.loads(stored), payload)
 

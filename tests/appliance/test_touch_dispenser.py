@@ -187,3 +187,26 @@ def test_printer_trouble_offers_a_reprint_that_prints_once_fixed(
         )
         assert len(list(blocked.glob("*.png"))) == 1
         assert issued.waiting["dowody"] == before + 1  # a reprint is not a second ticket
+
+
+def test_every_key_of_the_code_keypad_answers_a_tap(
+    booked: SiteRig, issued: Issued, tmp_path: Path
+) -> None:
+    """All 31 signs and the delete key, each tapped once, each shown in the code."""
+    info = info_file(booked, tmp_path / "i.json")
+    with ApplianceWindow("dispenser", "dispenser-1", info, tmp_path, (1024, 600)) as screen:
+        take_walk_in(screen, issued)
+        screen.tap("Potwierdzenie wizyty")
+        screen.button("Z")
+        alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+        for start in range(0, len(alphabet), 8):
+            chunk = alphabet[start : start + 8]
+            for sign in chunk:
+                screen.tap(sign)
+            shown = f"{chunk[:4]} {chunk[4:]}" if len(chunk) > 4 else chunk
+            screen.wait_text(shown)
+            screen.tap("<")
+            screen.wait_text(f"{shown[:-1]}_")
+            screen.tap("Wróć")  # and back in: a fresh, empty code
+            screen.tap("Potwierdzenie wizyty")
+            screen.wait_text("____ ____")

@@ -257,7 +257,7 @@ def test_a_visitor_books_and_a_wrong_code_is_counted_before_the_right_one(
         r = client.post(code_url, data={"csrf_token": csrf_of(r.text), "code": code})
         assert r.status_code == 303
         done = client.get(r.headers["location"])
-        access = re.search(r'class="code access-code"[^>]*>(\w+)<', done.text)
+        access = re.search(r'class="code access-code"[^>]*>(\w{4} \w{4})<', done.text)
         assert access and "R0" in done.text and "Dowody osobiste" in done.text
         manage = links(done.text, "/visit/")[0]
         ics = client.get(manage if manage.endswith(".ics") else f"{manage}.ics")

@@ -47,7 +47,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _broker_config(args: argparse.Namespace) -> int:
     from hub.config import ConfigError, load_site
     from okienko.private_files import write_private
-    from provisioning.broker import generate_passwords, write_broker_files
+    from provisioning.broker import TlsFiles, generate_passwords, write_broker_files
 
     try:
         site = load_site(args.site).site
@@ -55,7 +55,8 @@ def _broker_config(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     passwords = generate_passwords(site)
-    files = write_broker_files(site, args.out, passwords, host=args.host, port=args.port)
+    tls = TlsFiles(args.cafile, args.certfile, args.keyfile)
+    files = write_broker_files(site, args.out, passwords, host=args.host, port=args.port, tls=tls)
     secrets_file = args.out / "passwords.txt"
     lines = "".join(f"{u} {p}\n" for u, p in passwords.items())
     write_private(secrets_file, lines.encode("utf-8"))
@@ -578,7 +579,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--site", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--host", default="0.0.0.0")
-    p.add_argument("--port", type=int, default=1883)
+    p.add_argument("--port", type=int, default=8883, help="the TLS listener's (the only one)")
+    p.add_argument("--cafile", type=Path, required=True, help="the site CA certificate")
+    p.add_argument("--certfile", type=Path, required=True, help="the broker's certificate")
+    p.add_argument("--keyfile", type=Path, required=True, help="the broker's key")
     p.set_defaults(func=_broker_config)
 
     p = sub.add_parser("provision", help="device accounts, enrolment bundles, revocation")

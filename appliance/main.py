@@ -139,6 +139,11 @@ def main(args: argparse.Namespace) -> int:
     if str(config.role) != args.role:
         print(f"device {args.device} is a {config.role}, not a {args.role}", file=sys.stderr)
         return 2
+    try:
+        config.hub.ca_pem()  # TLS only: without the site CA there is no broker to trust
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     from appliance.common.kivy_app import run
 
     return run(

@@ -24,9 +24,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -41,6 +38,7 @@ from provisioning.broker import (  # noqa: E402
     generate_passwords,
     write_broker_files,
 )
+from tests.support.broker import site_tls, tls_client  # noqa: E402
 
 # A Kivy window with one label: what Kivy, SDL and the GL driver cost before any Okienko code.
 BARE_KIVY = (
@@ -94,14 +92,18 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="okienko-bench-app-") as tmp:
         work = Path(tmp)
         port = free_port()
-        files = write_broker_files(site, work / "broker", passwords, host="127.0.0.1", port=port)
+        tls = site_tls(work / "pki")
+        files = write_broker_files(
+            site, work / "broker", passwords, host="127.0.0.1", port=port, tls=tls.files
+        )
         info = work / "info.json"
-        info.write_text(json.dumps(info_document(site, "127.0.0.1", port, passwords, pins)))
-        with Mosquitto(files.conf, host="127.0.0.1", port=port):
+        document = info_document(site, "127.0.0.1", port, tls.ca_file, passwords, pins)
+        info.write_text(json.dumps(document))
+        with Mosquitto.for_files(files):
             settings = HubSettings(
                 database=work / "hub.sqlite3",
                 advertise=False,
-                mqtt=MqttSettings(port=port, password=passwords["hub"]),
+                mqtt=MqttSettings(port=port, password=passwords["hub"], tls_ca=tls.ca_file),
             )
             hub = multiprocessing.get_context("spawn").Process(
                 target=_hub_main, args=(SiteFile(site=site, hub=settings),)
@@ -148,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
                         memory[role] = rss_mb(proc.pid)
                     else:
                         print(f"{role}: not available in this build (exit {proc.returncode})")
-                latencies = measure_frames(port, passwords["hub"], topics, frame_log, samples)
+                latencies = measure_frames(
+                    port, passwords["hub"], topics, frame_log, samples, tls.ca_file
+                )
             finally:
                 for proc in procs.values():
                     proc.terminate()
@@ -174,9 +178,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure_frames(
-    port: int, hub_password: str, topics: Topics, frame_log: Path, samples: int
+    port: int, hub_password: str, topics: Topics, frame_log: Path, samples: int, ca_file: Path
 ) -> list[float]:
-    pub = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    pub = tls_client(ca_file)
     pub.username_pw_set("hub", hub_password)
     pub.connect("127.0.0.1", port)
     pub.loop_start()

@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -41,6 +40,7 @@ from provisioning.broker import (  # noqa: E402
     generate_passwords,
     write_broker_files,
 )
+from tests.support.broker import site_tls, tls_client  # noqa: E402
 
 
 def _hub_main(site_file: SiteFile) -> None:
@@ -57,22 +57,22 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def _paho(user: str, password: str, port: int) -> mqtt.Client:
-    c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+def _paho(user: str, password: str, port: int, ca_file: Path) -> mqtt.Client:
+    c = tls_client(ca_file)
     c.username_pw_set(user, password)
     c.connect("127.0.0.1", port)
     c.loop_start()
     return c
 
 
-def raw_round_trip(port: int, password: str, topic_root: str, n: int) -> list[float]:
+def raw_round_trip(port: int, password: str, topic_root: str, n: int, ca_file: Path) -> list[float]:
     """QoS 1 pub → sub on loopback with the same client library the devices use."""
     topic = f"{topic_root}/bench/raw"
     got: queue.Queue[float] = queue.Queue()
-    sub = _paho("hub", password, port)
+    sub = _paho("hub", password, port, ca_file)
     sub.on_message = lambda c, u, m: got.put(time.perf_counter())
     sub.subscribe(topic, qos=1)
-    pub = _paho("hub", password, port)
+    pub = _paho("hub", password, port, ca_file)
     time.sleep(0.3)
     for sock_client in (sub, pub):
         s = sock_client.socket()
@@ -140,6 +140,20 @@ def call_next_latency(creds: dict[str, Credentials], topics: Topics, n: int) -> 
             c.stop()
 
 
+def wait_for_hub(creds: Credentials, timeout: float = 60.0) -> None:
+    """Until the hub's presence says online: commands sent before it has subscribed (its first
+    session) would be lost, and a fixed sleep is too short on a busy machine."""
+    probe = HubClient(creds).start()
+    try:
+        deadline = time.monotonic() + timeout
+        while not probe.hub_online:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the hub did not come online")
+            time.sleep(0.05)
+    finally:
+        probe.stop()
+
+
 def durable_throughput(creds: dict[str, Credentials], total: int, window: int = 100) -> float:
     """Two dispensers each keep ``window`` requests in flight until ``total`` are answered."""
     clients = [HubClient(creds[d]).start() for d in ("dispenser-1", "dispenser-2")]
@@ -194,24 +208,27 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="okienko-bench-") as tmp:
         work = Path(tmp)
         port = free_port()
-        files = write_broker_files(site, work / "broker", passwords, host="127.0.0.1", port=port)
-        with Mosquitto(files.conf, host="127.0.0.1", port=port):
+        tls = site_tls(work / "pki")
+        files = write_broker_files(
+            site, work / "broker", passwords, host="127.0.0.1", port=port, tls=tls.files
+        )
+        with Mosquitto.for_files(files):
             settings = HubSettings(
                 database=work / "hub.sqlite3",
                 durability=DURABILITY,
                 advertise=False,
-                mqtt=MqttSettings(port=port, password=passwords["hub"]),
+                mqtt=MqttSettings(port=port, password=passwords["hub"], tls_ca=tls.ca_file),
             )
             ctx = multiprocessing.get_context("spawn")
             hub = ctx.Process(target=_hub_main, args=(SiteFile(site=site, hub=settings),))
             hub.start()
             try:
                 creds = {
-                    d.id: Credentials("127.0.0.1", port, site.id, d.id, passwords[d.id])
+                    d.id: Credentials("127.0.0.1", port, site.id, d.id, passwords[d.id], tls.ca_pem)
                     for d in site.devices
                 }
-                time.sleep(2.0)  # the hub process imports, migrates and connects
-                raw = raw_round_trip(port, passwords["hub"], topics.root, n_raw)
+                wait_for_hub(creds["display-hall"])  # it imports, migrates and connects
+                raw = raw_round_trip(port, passwords["hub"], topics.root, n_raw, tls.ca_file)
                 calls = call_next_latency(creds, topics, n_calls)
                 tps = durable_throughput(creds, n_tickets)
             finally:

@@ -234,8 +234,7 @@ def many_sites(
 
 
 def lag(work: Path, calls: int, smtp: Smtp) -> tuple[list[float], list[float]]:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
+    from tests.support.broker import tls_client
 
     (work / "lag").mkdir()
     rig = make_rig(work / "lag")
@@ -246,7 +245,7 @@ def lag(work: Path, calls: int, smtp: Smtp) -> tuple[list[float], list[float]]:
         f.write(f'\n[hub.cloud]\nurl = "{web.url}"\ntoken = "{token}"\ninterval_s = 1\n')
     hub = rig.hub().start()
     display_at: queue.Queue[float] = queue.Queue()
-    display = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    display = tls_client(rig.ca_file)
     display.username_pw_set("display-1", rig.passwords["display-1"])
     display.on_message = lambda c, u, m: display_at.put(time.perf_counter())
     display.connect("127.0.0.1", rig.port)

@@ -66,8 +66,8 @@ async def running_hub(
     settings = site_file.hub
     store = EventStore(settings.database, durability=settings.durability)
     hub = Hub(site_file.site, store)
+    bridge = MqttBridge(settings.mqtt, hub)  # first: no TLS settings, no start
     await hub.start()
-    bridge = MqttBridge(settings.mqtt, hub)
     hub.publisher = bridge
     tasks = [
         asyncio.create_task(hub.run(), name="hub-worker"),

@@ -252,11 +252,15 @@ class Site(_Strict):
 
 class MqttSettings(_Strict):
     host: str = "127.0.0.1"
-    port: int = Field(1883, ge=1, le=65535)
+    port: int = Field(8883, ge=1, le=65535, description="the broker's TLS port")
     username: str = "hub"
     password: str | None = None
     password_file: Path | None = Field(None, description="file holding the hub's broker password")
-    tls_ca: Path | None = Field(None, description="CA file; set it to connect with TLS")
+    tls_ca: Path | None = Field(
+        None,
+        description="the site CA certificate (STATE/pki/ca.crt); the hub connects with TLS "
+        "only and refuses to start without it",
+    )
 
     def secret(self) -> str | None:
         if self.password_file is not None:
@@ -279,6 +283,23 @@ class CloudSettings(_Strict):
         return self.token
 
 
+class BrokerSettings(_Strict):
+    """The site's Mosquitto as provisioning writes it (``okienko provision init``)."""
+
+    names: list[str] = Field(
+        default_factory=list,
+        description="host names and addresses devices reach the broker by; its certificate "
+        "is made for these (and localhost, 127.0.0.1, okienko-SITE.local)",
+    )
+    plaintext_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="a plaintext listener on 127.0.0.1 alone, for tools on the hub's machine; "
+        "none by default",
+    )
+
+
 class HubSettings(_Strict):
     """How this hub runs: where it stores, which broker it uses, whether it advertises."""
 
@@ -288,6 +309,7 @@ class HubSettings(_Strict):
         description="full: fsync each commit (survives power loss); normal: survives a crash",
     )
     mqtt: MqttSettings = Field(default_factory=lambda: MqttSettings())
+    broker: BrokerSettings = Field(default_factory=lambda: BrokerSettings())
     advertise: bool = Field(True, description="announce the hub by zeroconf (mDNS)")
     advertise_host: str | None = Field(None, description="address to announce; default: own")
     cloud: CloudSettings | None = Field(None, description="sync with the cloud ([hub.cloud])")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import threading
 from dataclasses import dataclass
 from types import TracebackType
@@ -16,6 +17,7 @@ from zeroconf import IPVersion, ServiceBrowser, ServiceInfo, ServiceListener, Ze
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from hub.contract.topics import VERSION, Topics
+from hub.tls import BrokerNotTrusted, prove_broker
 
 log = logging.getLogger("okienko.discovery")
 
@@ -83,7 +85,9 @@ class HubAdvertiser:
 
     async def __aenter__(self) -> HubAdvertiser:
         try:
-            self._zc = AsyncZeroconf(ip_version=IPVersion.V4Only)
+            # Only on the interface of the announced (the broker's) address: a hub on a
+            # loopback or a back-office interface is not announced to the whole LAN.
+            self._zc = AsyncZeroconf(ip_version=IPVersion.V4Only, interfaces=[self.address])
             await self._zc.async_register_service(self.info, allow_name_change=True)
             log.info("announced %s at %s:%d", self.info.name, self.address, self.info.port)
         except Exception as exc:
@@ -163,8 +167,17 @@ class _Collector(ServiceListener):
         self.found.pop(name, None)
 
 
-def _browse(site: str | None, timeout: float, first: bool) -> list[HubAnnouncement]:
-    zc = Zeroconf(ip_version=IPVersion.V4Only)
+Interfaces = list[str] | None
+"""Addresses of the interfaces to browse on; None = all (an appliance on the office LAN)."""
+
+
+def _browse(
+    site: str | None, timeout: float, first: bool, interfaces: Interfaces = None
+) -> list[HubAnnouncement]:
+    if interfaces is None:
+        zc = Zeroconf(ip_version=IPVersion.V4Only)
+    else:
+        zc = Zeroconf(ip_version=IPVersion.V4Only, interfaces=interfaces)
     collector = _Collector(site, first)
     try:
         ServiceBrowser(zc, SERVICE_TYPE, collector)
@@ -174,12 +187,40 @@ def _browse(site: str | None, timeout: float, first: bool) -> list[HubAnnounceme
         zc.close()
 
 
-def browse_hubs(timeout: float = 3.0, *, site: str | None = None) -> list[HubAnnouncement]:
+def browse_hubs(
+    timeout: float = 3.0, *, site: str | None = None, interfaces: Interfaces = None
+) -> list[HubAnnouncement]:
     """Every compatible hub announced within ``timeout`` seconds (blocking)."""
-    return _browse(site, timeout, first=False)
+    return _browse(site, timeout, first=False, interfaces=interfaces)
 
 
-def find_hub(site: str | None, timeout: float = 5.0) -> HubAnnouncement | None:
+def find_hub(
+    site: str | None, timeout: float = 5.0, *, interfaces: Interfaces = None
+) -> HubAnnouncement | None:
     """The first compatible hub (of ``site`` when given); returns as soon as one answers."""
-    found = _browse(site, timeout, first=True)
+    found = _browse(site, timeout, first=True, interfaces=interfaces)
     return found[0] if found else None
+
+
+def find_trusted_hub(
+    site: str | None,
+    context: ssl.SSLContext,
+    timeout: float = 5.0,
+    *,
+    interfaces: Interfaces = None,
+) -> HubAnnouncement | None:
+    """The first announced hub whose broker proves itself with a certificate of the pinned
+    site CA for its announced address. An announcement is only a hint: one that fails the
+    proof is logged and skipped; nothing (no password) is ever sent to it."""
+    for found in browse_hubs(timeout, site=site, interfaces=interfaces):
+        try:
+            prove_broker(found.host, found.port, context)
+        except BrokerNotTrusted as exc:
+            log.warning(
+                "skipping the broker announced as %s: not proved by the site CA: %s",
+                found.server,
+                exc,
+            )
+            continue
+        return found
+    return None

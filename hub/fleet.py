@@ -1,10 +1,11 @@
-"""What the hub knows of its devices: presence (Last Will), software, printer and speech state."""
+"""What the hub knows of its devices: presence (Last Will), software, printer and speech state;
+and of its broker: connected, and when the certificate it proved itself with runs out."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -12,6 +13,10 @@ from hub.config import Site
 from hub.contract import messages as msg
 
 log = logging.getLogger("okienko.hub.fleet")
+
+BROKER_ID = "broker"
+CERT_WARNING = timedelta(days=30)
+"""How long before the broker's certificate expires fleet health starts saying so."""
 
 
 @dataclass
@@ -30,6 +35,23 @@ class Fleet:
     def __init__(self, site: Site, clock) -> None:  # type: ignore[no-untyped-def]
         self._clock = clock
         self.devices = {d.id: DeviceHealth(d.id, str(d.role)) for d in site.devices}
+        self.broker = DeviceHealth(BROKER_ID, BROKER_ID)
+
+    def broker_connected(self, certificate_expires: datetime | None) -> None:
+        """The hub is connected to its broker, whose certificate runs out then."""
+        now = self._clock()
+        self.broker.online = True
+        self.broker.last_seen = now
+        self.broker.detail = None
+        if certificate_expires is not None and certificate_expires - now <= CERT_WARNING:
+            self.broker.detail = (
+                f"server certificate expires {certificate_expires:%Y-%m-%d}: "
+                "okienko provision renew-cert"
+            )
+            log.warning("the broker's %s", self.broker.detail)
+
+    def broker_lost(self) -> None:
+        self.broker.online = False
 
     def presence(self, device_id: str, payload: bytes) -> None:
         health = self.devices.get(device_id)

@@ -13,14 +13,14 @@ import asyncio
 import json
 import logging
 import time as monotonic
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from hub.clerks import PinChecker
+from hub.clerks import PinChecker, PinRefused
 from hub.config import Device, DeviceRole, Site
 from hub.contract import access_code
 from hub.contract import messages as msg
@@ -102,7 +102,7 @@ class Hub:
         self.topics = Topics(site.id)
         self.queue = Queue(site, ids=ids)
         self.views = Views(site, self.queue)
-        self.pins = PinChecker(site)
+        self.pins = PinChecker(site, store, clock=clock)
         self.fleet = Fleet(site, clock)
         self.publisher: Publisher | None = None
         self.stats = HubStats()
@@ -117,6 +117,7 @@ class Hub:
 
     async def start(self) -> None:
         await self.store.open()
+        await self.pins.load()
         await self._load()
 
     async def _load(self) -> None:
@@ -175,7 +176,7 @@ class Hub:
                 detail=d.detail,
                 last_seen=d.last_seen,
             )
-            for d in self.fleet.devices.values()
+            for d in (*self.fleet.devices.values(), self.fleet.broker)
         ]
         return SyncSnapshot(queue=self.views.queue_state(now), tickets=tickets, devices=devices)
 
@@ -195,7 +196,7 @@ class Hub:
                 outcomes.append(outcome)
                 if outcome.store_key is not None:
                     pending[outcome.store_key] = outcome.reply.dump()
-            if pending:
+            if pending or stored:
                 records = [
                     StoredCommand(key, o.inbound.device, pending[key].decode())
                     for o in outcomes
@@ -242,6 +243,8 @@ class Hub:
             reply = self.views.reply(request.request_id, device, events, now)
             return _Outcome(reply, inbound, store_key=key)
         except _Refused as exc:
+            # A refusal changes no queue state, but may be worth a record (a clerk locked).
+            stored.extend((e, None) for e in exc.events)
             self.stats.refused += 1
             log.warning("refused %s from %s: %s", inbound.operation, inbound.device, exc.message)
             return _Outcome(_error_reply(request_id, exc.code, exc.message), inbound)
@@ -287,9 +290,11 @@ class Hub:
         if isinstance(request, msg.TransferRequest):
             return cmd.Transfer(counter, request.to_service, request.to_counter)
         if isinstance(request, msg.SignInRequest):
-            clerk = await self.pins.verify(device.id, request.clerk, request.pin)
-            if clerk is None:
-                raise _Refused("bad_pin", "unknown clerk or wrong PIN")
+            try:
+                clerk = await self.pins.verify(device.id, counter, request.clerk, request.pin)
+            except PinRefused as exc:
+                locked = [exc.locked] if exc.locked is not None else []
+                raise _Refused(exc.code, exc.message, events=locked) from None
             return cmd.OpenCounter(counter, clerk)
         simple: dict[str, Callable[[str], cmd.Command]] = {
             Operation.CALL_NEXT: cmd.CallNext,
@@ -382,10 +387,11 @@ class Hub:
 
 
 class _Refused(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, events: Sequence[ev.Event] = ()) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.events = list(events)
 
 
 def _error_reply(request_id: str, code: str, message: str, reason: str | None = None) -> msg.Reply:

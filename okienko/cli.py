@@ -9,7 +9,10 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from web.notify.mail import Mailer
 
 
 def _hub(args: argparse.Namespace) -> int:
@@ -44,7 +47,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _broker_config(args: argparse.Namespace) -> int:
     from hub.config import ConfigError, load_site
     from okienko.private_files import write_private
-    from provisioning.broker import generate_passwords, write_broker_files
+    from provisioning.broker import TlsFiles, generate_passwords, write_broker_files
 
     try:
         site = load_site(args.site).site
@@ -52,7 +55,8 @@ def _broker_config(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     passwords = generate_passwords(site)
-    files = write_broker_files(site, args.out, passwords, host=args.host, port=args.port)
+    tls = TlsFiles(args.cafile, args.certfile, args.keyfile)
+    files = write_broker_files(site, args.out, passwords, host=args.host, port=args.port, tls=tls)
     secrets_file = args.out / "passwords.txt"
     lines = "".join(f"{u} {p}\n" for u, p in passwords.items())
     write_private(secrets_file, lines.encode("utf-8"))
@@ -93,6 +97,43 @@ class _Refused(Exception):
     """A bad option of `okienko web`: its message is printed and the command exits 2."""
 
 
+def _mail_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--smtp", metavar="HOST:PORT", help="SMTP server for e-mail (default: outbox)")
+    p.add_argument(
+        "--smtp-user", help="SMTP account (or OKIENKO_SMTP_USER); password: OKIENKO_SMTP_PASSWORD"
+    )
+    p.add_argument(
+        "--smtp-starttls",
+        action="store_true",
+        help="upgrade the SMTP connection with STARTTLS (or OKIENKO_SMTP_STARTTLS=1)",
+    )
+    p.add_argument("--mail-from", default="Okienko <no-reply@localhost>", help="no-reply sender")
+    p.add_argument(
+        "--outbox",
+        type=Path,
+        default=Path("var/outbox"),
+        help="where mail and SMS go when no server is configured "
+        "(for SMS through SMSAPI.pl set SMSAPI_TOKEN)",
+    )
+
+
+def _mailer(args: argparse.Namespace) -> Mailer:
+    """SMTP when ``--smtp`` is given, else the outbox directory (refused: a bad option)."""
+    from web.notify.mail import Mailer, SmtpConfigError, smtp_settings
+    from web.notify.outbox import OutboxMailer
+
+    if not args.smtp:
+        return OutboxMailer(args.outbox, sender=args.mail_from)
+    try:
+        return Mailer(
+            smtp_settings(
+                args.smtp, args.mail_from, username=args.smtp_user, starttls=args.smtp_starttls
+            )
+        )
+    except SmtpConfigError as exc:
+        raise _Refused(str(exc)) from None
+
+
 def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, Any]:
     """``create_app``'s options from the command line, every one checked first (``reach``:
     connect to the database once; a worker's parent has done that already)."""
@@ -100,29 +141,19 @@ def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, A
 
     from hub.config import ConfigError, load_site
     from web.db.engine import DatabaseUrlError, check_reachable, database_url
-    from web.notify.mail import Mailer, SmtpConfigError, smtp_settings
-    from web.notify.outbox import Notifier, OutboxMailer
+    from web.notify.outbox import Notifier
     from web.notify.sms import FileGateway, SmsapiGateway, SmsGateway
 
     try:
         site = load_site(args.site).site if args.site else None
     except ConfigError as exc:
         raise _Refused(str(exc)) from None
-    mailer: Mailer = OutboxMailer(args.outbox, sender=args.mail_from)
     try:
         if reach:
             asyncio.run(check_reachable(args.database_url or database_url()))
-        if args.smtp:
-            mailer = Mailer(
-                smtp_settings(
-                    args.smtp,
-                    args.mail_from,
-                    username=args.smtp_user,
-                    starttls=args.smtp_starttls,
-                )
-            )
-    except (DatabaseUrlError, SmtpConfigError) as exc:
+    except DatabaseUrlError as exc:
         raise _Refused(str(exc)) from None
+    mailer = _mailer(args)
     token = os.environ.get("SMSAPI_TOKEN")
     sms: SmsGateway = SmsapiGateway(token) if token else FileGateway(args.outbox / "sms.jsonl")
     return {
@@ -332,12 +363,29 @@ def _faults_mail(args: argparse.Namespace) -> int:
     import asyncio
 
     from web.faults.mailbox import serve
+    from web.notify.outbox import Notifier
+    from web.notify.sms import FileGateway
 
     host, _, port = args.listen.rpartition(":")
     settings = _fault_settings(args.faults_calendar)
     try:
+        mailer = _mailer(args)
+    except _Refused as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    # The acknowledgement goes by e-mail only; SMS never leaves this process.
+    notifier = Notifier(mailer, FileGateway(args.outbox / "sms.jsonl"))
+    try:
         asyncio.run(
-            serve(host or "127.0.0.1", int(port), args.database_url, args.address, settings)
+            serve(
+                host or "127.0.0.1",
+                int(port),
+                args.database_url,
+                args.address,
+                settings,
+                notifier,
+                args.public_url or "http://127.0.0.1:8000",
+            )
         )
     except KeyboardInterrupt:
         pass
@@ -410,23 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--public-url",
         help="the address visitors use, for links in e-mail (default: http://HOST:PORT)",
     )
-    p.add_argument("--smtp", metavar="HOST:PORT", help="SMTP server for e-mail (default: outbox)")
-    p.add_argument(
-        "--smtp-user", help="SMTP account (or OKIENKO_SMTP_USER); password: OKIENKO_SMTP_PASSWORD"
-    )
-    p.add_argument(
-        "--smtp-starttls",
-        action="store_true",
-        help="upgrade the SMTP connection with STARTTLS (or OKIENKO_SMTP_STARTTLS=1)",
-    )
-    p.add_argument("--mail-from", default="Okienko <no-reply@localhost>", help="no-reply sender")
-    p.add_argument(
-        "--outbox",
-        type=Path,
-        default=Path("var/outbox"),
-        help="where mail and SMS go when no server is configured "
-        "(for SMS through SMSAPI.pl set SMSAPI_TOKEN)",
-    )
+    _mail_options(p)
     p.add_argument(
         "--booking-limit",
         type=int,
@@ -523,6 +555,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
     p.add_argument("--faults-calendar", type=Path, metavar="TOML", help="as for okienko web")
+    p.add_argument(
+        "--public-url", help="the cloud's address for the status link in the acknowledgement"
+    )
+    _mail_options(p)
     p.set_defaults(func=_faults_mail)
 
     p = sub.add_parser(
@@ -543,7 +579,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--site", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--host", default="0.0.0.0")
-    p.add_argument("--port", type=int, default=1883)
+    p.add_argument("--port", type=int, default=8883, help="the TLS listener's (the only one)")
+    p.add_argument("--cafile", type=Path, required=True, help="the site CA certificate")
+    p.add_argument("--certfile", type=Path, required=True, help="the broker's certificate")
+    p.add_argument("--keyfile", type=Path, required=True, help="the broker's key")
     p.set_defaults(func=_broker_config)
 
     p = sub.add_parser("provision", help="device accounts, enrolment bundles, revocation")

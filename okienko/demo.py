@@ -56,8 +56,15 @@ def demo_site(site: Site) -> tuple[Site, dict[str, str]]:
 
 
 def info_document(
-    site: Site, host: str, port: int, passwords: dict[str, str], pins: dict[str, str]
+    site: Site,
+    host: str,
+    port: int,
+    ca_file: Path,
+    passwords: dict[str, str],
+    pins: dict[str, str],
 ) -> dict[str, Any]:
+    """What scripts and the demo's appliances need: the broker (its TLS port, and the site CA
+    to check it against), every device's account and every clerk's PIN."""
     devices: dict[str, Any] = {}
     for d in site.devices:
         entry: dict[str, Any] = {"role": str(d.role), "username": d.id, "password": passwords[d.id]}
@@ -66,7 +73,13 @@ def info_document(
         devices[d.id] = entry
     names = {c.id: c.name for c in site.clerks}
     return {
-        "mqtt": {"host": host, "port": port, "site": site.id, "topic_root": Topics(site.id).root},
+        "mqtt": {
+            "host": host,
+            "port": port,
+            "ca_file": str(ca_file),
+            "site": site.id,
+            "topic_root": Topics(site.id).root,
+        },
         "devices": devices,
         "clerks": {cid: {"name": names[cid], "pin": pin} for cid, pin in pins.items()},
         "web": {"url": None},
@@ -74,9 +87,13 @@ def info_document(
     }
 
 
-async def _wait_for_state(host: str, port: int, site: Site, passwords: dict[str, str]) -> None:
+async def _wait_for_state(
+    host: str, port: int, ca_file: Path, site: Site, passwords: dict[str, str]
+) -> None:
     """Answering means a display account can read the hub's retained queue state."""
     import aiomqtt
+
+    from hub.tls import client_context
 
     display = next((d for d in site.devices if d.role == "display"), None)
     if display is None:
@@ -88,6 +105,7 @@ async def _wait_for_state(host: str, port: int, site: Site, passwords: dict[str,
         username=display.id,
         password=passwords[display.id],
         protocol=aiomqtt.ProtocolVersion.V5,
+        tls_context=client_context(ca_file=ca_file),
     ) as client:
         await client.subscribe(topics.queue_state, qos=1)
         async with asyncio.timeout(15):
@@ -106,7 +124,7 @@ async def _run(
     from hub.app import running_hub, sync_with_cloud
     from provisioning.broker import Mosquitto, free_port
     from provisioning.state import BrokerAddress
-    from provisioning.statedir import init_site
+    from provisioning.statedir import StateDir, init_site
     from web.app import server as web_server
     from web.notify.outbox import Notifier
 
@@ -128,12 +146,16 @@ async def _run(
     )
     # The same provisioning an office runs (`okienko provision init`): accounts, ACLs,
     # enrolment bundles in workdir/provision/bundles.
+    # TLS only, as at an office: a site CA, a certificate for 127.0.0.1 and localhost.
+    provision = StateDir(workdir / "provision")
     _state, files, _bundles, passwords = init_site(
         site,
         str(site_path),
-        workdir / "provision",
+        provision.path,
         BrokerAddress(listen=host, host=host, port=port),
+        settings=HubSettings(mqtt=MqttSettings(host=host, port=port)),
     )
+    ca_file = provision.ca_cert
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -143,7 +165,11 @@ async def _run(
         settings = HubSettings(
             database=workdir / "hub.sqlite3",
             mqtt=MqttSettings(
-                host=host, port=broker.port, username="hub", password=passwords["hub"]
+                host=host,
+                port=broker.port,
+                username="hub",
+                password=passwords["hub"],
+                tls_ca=ca_file,
             ),
             advertise=True,
         )
@@ -151,7 +177,7 @@ async def _run(
             # Only now: Alembic's context is process-global, so migrations run one at a time.
             web_task = asyncio.create_task(web.serve(), name="web")
             await asyncio.wait_for(bridge.connected.wait(), 15)
-            await _wait_for_state(host, broker.port, site, passwords)
+            await _wait_for_state(host, broker.port, ca_file, site, passwords)
             await _wait_for_web(web, web_task)
             staff, helpdesk = await _populate_cloud(web, web_db, site)
             # The hub syncs with the cloud as an office's would: its own site token.
@@ -161,7 +187,7 @@ async def _run(
                 ),
                 name="hub-sync",
             )
-            info = info_document(site, host, broker.port, passwords, pins)
+            info = info_document(site, host, broker.port, ca_file, passwords, pins)
             info["web"] = {"url": web_url}
             info["staff"] = staff
             info["helpdesk"] = {"url": f"{web_url}/helpdesk/", "accounts": helpdesk}
@@ -312,7 +338,8 @@ def _fresh_dir(workdir: Path) -> None:
 def _print_banner(site: Site, info: dict[str, Any], headless: bool, windows: int) -> None:
     mqtt = info["mqtt"]
     print(f"\nOkienko demo: site '{site.name}' is running.")
-    print(f"  broker  mqtt://{mqtt['host']}:{mqtt['port']}  (topics under {mqtt['topic_root']})")
+    print(f"  broker  mqtts://{mqtt['host']}:{mqtt['port']}  (topics under {mqtt['topic_root']})")
+    print(f"  site CA {mqtt['ca_file']}  (mosquitto_sub --cafile it; TLS only)")
     print(f"  cloud   {info['web']['url']}")
     for cid, clerk in info["clerks"].items():
         print(f"  clerk   {cid:<10} PIN {clerk['pin']}  ({clerk['name']})")

@@ -43,6 +43,7 @@ ACL_NAME = "acl"
 DATA_DIR_NAME = "data"
 LOG_NAME = "mosquitto.log"
 STDERR_NAME = "mosquitto.stderr"
+TLS_DIR_NAME = "tls"
 
 Access = Literal["read", "write", "readwrite"]
 
@@ -75,12 +76,11 @@ class AclRule:
 
 @dataclass(frozen=True)
 class TlsFiles:
-    """Server certificate for the TLS listener; copied next to the other broker files."""
+    """The site CA and the broker's certificate and key; copied next to the other files."""
 
     cafile: Path
     certfile: Path
     keyfile: Path
-    port: int = 8883
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,11 @@ class BrokerFiles:
     log: Path
     host: str
     port: int
-    tls_port: int | None = None
+    """The TLS listener's: the only one devices and the hub use."""
+    cafile: Path
+    """The broker's copy of the site CA certificate (what clients check it against)."""
+    plaintext_port: int | None = None
+    """A plaintext listener on 127.0.0.1 alone, only where the site file asks for it."""
     run_as: str = BROKER_USER
     """The account the broker drops to when started as root."""
 
@@ -214,20 +218,14 @@ def _conf_value(value: object) -> str:
     return text
 
 
-def conf_text(files: BrokerFiles, site_id: str, tls: TlsFiles | None = None) -> str:
+def conf_text(files: BrokerFiles, site_id: str, tls: TlsFiles) -> str:
     """mosquitto.conf for ``files``; ``tls`` holds the (already copied) certificate paths."""
-    tls_listener = ""
-    if tls is not None:
-        tls_listener = (
-            template_path("tls_listener.conf.in")
+    plaintext_listener = ""
+    if files.plaintext_port is not None:
+        plaintext_listener = (
+            template_path("plaintext_listener.conf.in")
             .read_text(encoding="utf-8")
-            .format(
-                port=tls.port,
-                host=_conf_value(files.host),
-                cafile=_conf_value(tls.cafile),
-                certfile=_conf_value(tls.certfile),
-                keyfile=_conf_value(tls.keyfile),
-            )
+            .format(port=files.plaintext_port)
         )
     return (
         template_path()
@@ -236,12 +234,15 @@ def conf_text(files: BrokerFiles, site_id: str, tls: TlsFiles | None = None) -> 
             site_id=site_id,
             host=_conf_value(files.host),
             port=files.port,
+            cafile=_conf_value(tls.cafile),
+            certfile=_conf_value(tls.certfile),
+            keyfile=_conf_value(tls.keyfile),
             password_file=_conf_value(files.passwd),
             acl_file=_conf_value(files.acl),
             data_dir=_conf_value(files.data_dir),
             log_file=_conf_value(files.log),
             run_as=_conf_value(files.run_as),
-            tls_listener=tls_listener,
+            plaintext_listener=plaintext_listener,
         )
     )
 
@@ -321,7 +322,6 @@ def _copy_tls(tls: TlsFiles, directory: Path, owner: pwd.struct_passwd | None) -
         cafile=directory / "ca.crt",
         certfile=directory / "server.crt",
         keyfile=directory / "server.key",
-        port=tls.port,
     )
     for src, dst in ((tls.cafile, copied.cafile), (tls.certfile, copied.certfile)):
         _write(dst, src.read_text(encoding="utf-8"), 0o644, owner)
@@ -336,9 +336,13 @@ def write_broker_files(
     *,
     host: str = "127.0.0.1",
     port: int,
-    tls: TlsFiles | None = None,
+    tls: TlsFiles,
+    plaintext_port: int | None = None,
 ) -> BrokerFiles:
     """Write mosquitto.conf, passwd, acl, the persistence dir and the log for ``site``.
+
+    The broker listens with TLS only (on ``host:port``, the certificates of ``tls``); a
+    plaintext listener on 127.0.0.1 alone is added only when ``plaintext_port`` is given.
 
     ``passwords`` maps "hub" and every device id to its plain password or its stored
     ``PasswordHash`` (only hashes are written). Run as root, the files go to the ``mosquitto``
@@ -365,12 +369,13 @@ def write_broker_files(
         log=directory / LOG_NAME,
         host=host,
         port=port,
-        tls_port=tls.port if tls is not None else None,
+        cafile=directory / TLS_DIR_NAME / "ca.crt",
+        plaintext_port=plaintext_port,
         run_as=owner.pw_name if owner is not None else BROKER_USER,
     )
     _mkdir(directory, owner)
     _mkdir(files.data_dir, owner)
-    copied_tls = _copy_tls(tls, directory / "tls", owner) if tls is not None else None
+    copied_tls = _copy_tls(tls, directory / TLS_DIR_NAME, owner)
     _write(files.passwd, passwd_text(passwords), 0o600, owner)
     _write(files.acl, acl_text(site), 0o600, owner)
     _write(files.conf, conf_text(files, site.id, copied_tls), 0o640, owner)
@@ -421,11 +426,14 @@ class Mosquitto:
         *,
         host: str = "127.0.0.1",
         port: int,
+        cafile: Path | None = None,
         executable: str = "mosquitto",
     ) -> None:
         self.conf = conf
         self.host = host
         self.port = port
+        self.cafile = cafile
+        """The site CA its TLS listener's certificate is checked against."""
         self.executable = executable
         # A broker's own log says why it stopped; stderr has what it said before opening it.
         self.log = conf.parent / LOG_NAME
@@ -434,7 +442,13 @@ class Mosquitto:
 
     @classmethod
     def for_files(cls, files: BrokerFiles, *, executable: str = "mosquitto") -> Mosquitto:
-        return cls(files.conf, host=files.host, port=files.port, executable=executable)
+        return cls(
+            files.conf,
+            host=files.host,
+            port=files.port,
+            cafile=files.cafile,
+            executable=executable,
+        )
 
     @property
     def pid(self) -> int:

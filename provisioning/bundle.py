@@ -21,10 +21,23 @@ def toml_value(value: str | int) -> str:
     return str(value) if isinstance(value, int) else json.dumps(value, ensure_ascii=False)
 
 
+def pem_value(pem: str) -> str:
+    """A PEM block as a TOML multi-line string (base64, dashes and newlines need no escape)."""
+    if '"""' in pem or "\\" in pem or not pem.startswith("-----BEGIN "):
+        raise ValueError("not a PEM certificate")
+    return '"""\n' + pem.strip() + '\n"""'
+
+
 def bundle_text(
-    site_id: str, device: Device, password: str, broker: BrokerAddress, issued: datetime
+    site_id: str,
+    device: Device,
+    password: str,
+    broker: BrokerAddress,
+    issued: datetime,
+    ca_pem: str,
 ) -> str:
-    """The appliance configuration of ``device``, holding its new password."""
+    """The appliance configuration of ``device``, holding its new password and the site CA
+    it checks the broker against (the only CA it trusts)."""
     lines = [
         f"# Okienko enrolment bundle: device '{device.id}' ({device.role}) of site '{site_id}',",
         f"# issued {issued.isoformat(timespec='seconds')}. It holds the device's broker password:",
@@ -40,7 +53,13 @@ def bundle_text(
         lines.append(f"host = {toml_value(broker.host)}")
     else:
         lines.append("# no host: the device finds its site's hub by zeroconf")
-    lines += [f"port = {broker.port}", f"site = {toml_value(site_id)}", ""]
+    lines += [
+        f"port = {broker.port}",
+        f"site = {toml_value(site_id)}",
+        "# The site CA: the device talks only to a broker holding a certificate from it.",
+        f"ca_cert = {pem_value(ca_pem)}",
+        "",
+    ]
     return "\n".join(lines)
 
 

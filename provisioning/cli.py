@@ -6,23 +6,72 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from provisioning.statedir import OwnPki
 
 DEFAULT_TARGET = Path("/etc/okienko")
 
 
+def _own_pki(args: argparse.Namespace) -> OwnPki | None:
+    from provisioning.state import ProvisionError
+    from provisioning.statedir import OwnPki
+
+    given = (args.ca_cert, args.cert, args.key)
+    if all(v is None for v in given):
+        return None
+    if any(v is None for v in given):
+        raise ProvisionError("an office's own PKI needs all three: --ca-cert, --cert and --key")
+    return OwnPki(args.ca_cert, args.cert, args.key)
+
+
+def _hub_lines(state_dir: Path, port: int) -> list[str]:
+    return [
+        f"hub: in the site file's [hub.mqtt] set port = {port}, "
+        f'tls_ca = "{state_dir.resolve() / "pki" / "ca.crt"}"',
+        f"hub password: {state_dir / 'hub.password'} (point [hub.mqtt] password_file at it)",
+    ]
+
+
 def _init(args: argparse.Namespace) -> str:
     from provisioning.state import BrokerAddress
-    from provisioning.statedir import init
+    from provisioning.statedir import init, upgrade_tls
 
+    if args.upgrade_tls:
+        bundles, missing = upgrade_tls(args.state, args.port, own=_own_pki(args))
+        lines = [
+            f"{args.state}: site CA in {args.state / 'pki'}; the broker listens with TLS only",
+            "restart the broker (a new listener needs a restart), e.g. "
+            "`systemctl restart okienko-broker`",
+            *_hub_lines(args.state, args.port),
+            *(f"bundle (same password, now with the CA): {b}" for b in bundles),
+            *(
+                f"{d}: its bundle was handed out and deleted; `okienko provision rotate` it"
+                for d in missing
+            ),
+        ]
+        return "\n".join(lines)
+    if args.site is None:
+        from provisioning.state import ProvisionError
+
+        raise ProvisionError("--site is needed (except with --upgrade-tls)")
     broker = BrokerAddress(listen=args.listen, host=args.host, port=args.port)
-    state, files, bundles = init(args.site, args.state, broker)
+    state, files, bundles = init(args.site, args.state, broker, own=_own_pki(args))
     lines = [
         f"site '{state.site_id}': state in {args.state}",
-        f"broker: mosquitto -c {files.conf}",
-        f"hub password: {args.state / 'hub.password'} (point [hub.mqtt] password_file at it)",
+        f"site CA: {args.state / 'pki' / 'ca.crt'} (its key stays in {args.state / 'pki'})",
+        f"broker: mosquitto -c {files.conf}  (TLS only, port {files.port})",
+        *_hub_lines(args.state, files.port),
         *(f"bundle: {b}" for b in bundles),
     ]
     return "\n".join(lines)
+
+
+def _renew_cert(args: argparse.Namespace) -> str:
+    from provisioning.statedir import broker_pid, renew_cert
+
+    return renew_cert(args.state, broker_pid(args.broker_pid, args.pidfile), own=_own_pki(args))
 
 
 def _enrol(args: argparse.Namespace) -> str:
@@ -62,7 +111,7 @@ def _revoke(args: argparse.Namespace) -> str:
 
 
 def _list(args: argparse.Namespace) -> str:
-    from provisioning.statedir import rows
+    from provisioning.statedir import cert_status, rows
 
     def day(value: object) -> str:
         return str(value)[:19].replace("T", " ") if value is not None else "-"
@@ -72,9 +121,13 @@ def _list(args: argparse.Namespace) -> str:
         dates = (day(r.issued), day(r.rotated), day(r.revoked))
         table.append((r.account, r.role, r.counter or "-", str(r.status), *dates))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    return "\n".join(
+    lines = [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table
-    )
+    ]
+    cert = cert_status(args.state)
+    due = "  RENEW NOW: okienko provision renew-cert" if cert.due else ""
+    lines.append(f"broker certificate: valid until {day(cert.expires)}{due}")
+    return "\n".join(lines)
 
 
 def _install(args: argparse.Namespace) -> str:
@@ -101,18 +154,39 @@ def _reload_options(p: argparse.ArgumentParser) -> None:
     group.add_argument("--pidfile", type=Path, help="reload the Mosquitto whose pid is here")
 
 
+def _own_pki_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("an office's own PKI (instead of a site CA made here)")
+    group.add_argument("--ca-cert", type=Path, help="the office CA's certificate (PEM)")
+    group.add_argument("--cert", type=Path, help="the broker's certificate from that CA")
+    group.add_argument("--key", type=Path, help="the broker's key (PEM, unencrypted)")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", required=True)
 
-    a = sub.add_parser("init", help="create a site's accounts, broker files and bundles")
-    a.add_argument("--site", type=Path, required=True, help="the site file (TOML)")
+    a = sub.add_parser(
+        "init", help="create a site's CA, broker certificate, accounts, broker files and bundles"
+    )
+    a.add_argument("--site", type=Path, help="the site file (TOML)")
     a.add_argument("--state", type=Path, required=True, help="new state directory")
     a.add_argument("--listen", default="0.0.0.0", help="address the broker listens on")
     a.add_argument(
         "--host", help="broker address written into bundles (default: devices use zeroconf)"
     )
-    a.add_argument("--port", type=int, default=1883)
+    a.add_argument("--port", type=int, default=8883, help="the broker's TLS port")
+    a.add_argument(
+        "--upgrade-tls",
+        action="store_true",
+        help="move an existing state (made before TLS) to TLS only; passwords stay",
+    )
+    _own_pki_options(a)
     a.set_defaults(provision_func=_init)
+
+    a = sub.add_parser("renew-cert", help="a new server certificate for the broker")
+    a.add_argument("--state", type=Path, required=True)
+    _own_pki_options(a)
+    _reload_options(a)
+    a.set_defaults(provision_func=_renew_cert)
 
     for name, func, what in (
         ("enrol", _enrol, "the enrolment bundle of a device listed in the site file"),

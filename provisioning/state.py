@@ -57,7 +57,8 @@ class BrokerAddress:
     listen: str = "0.0.0.0"
     host: str | None = None
     """Address written into bundles; None = the devices find the hub by zeroconf."""
-    port: int = 1883
+    port: int = 8883
+    """The broker's TLS listener (its only one on the network)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ class ProvisioningState:
     """Absolute path of the site file, so later commands need only ``--state``."""
     broker: BrokerAddress
     accounts: Mapping[str, Credential] = field(default_factory=dict)
+
+
+def with_port(state: ProvisioningState, port: int) -> ProvisioningState:
+    """The broker's TLS port, as bundles carry it (``init --upgrade-tls`` moves it)."""
+    return replace(state, broker=replace(state.broker, port=port))
 
 
 def new_password() -> str:

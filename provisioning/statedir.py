@@ -7,7 +7,10 @@ Layout of ``--state DIR``::
     state.json          accounts: hashes and dates (0600)
     hub.password        the hub's plain password, for [hub.mqtt] password_file (0600)
     bundles/ID.toml     each device's current enrolment bundle (0600, dir 0700)
-    broker/             mosquitto.conf, passwd, acl, data/, log (``write_broker_files``)
+    pki/ca.crt          the site CA certificate: the hub's [hub.mqtt] tls_ca, in every bundle
+    pki/ca.key          the site CA's key (0600; absent when the office brings its own PKI)
+    pki/server.crt|key  the broker's certificate and key (key 0600)
+    broker/             mosquitto.conf, passwd, acl, data/, log, tls/ (``write_broker_files``)
 """
 
 from __future__ import annotations
@@ -20,10 +23,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hub.config import ConfigError, Device, Site, load_site, parse_site_file
+from hub.config import (
+    BrokerSettings,
+    ConfigError,
+    Device,
+    HubSettings,
+    Site,
+    SiteFile,
+    load_site,
+    parse_site_file,
+)
 from hub.contract.topics import HUB_DEVICE_ID
+from provisioning import pki
 from provisioning import state as st
-from provisioning.broker import BrokerFiles, write_broker_files
+from provisioning.broker import BrokerFiles, TlsFiles, write_broker_files
 from provisioning.bundle import BUNDLE_SUFFIX, bundle_text, env_text, toml_value
 from provisioning.state import BrokerAddress, ProvisionError, ProvisioningState
 
@@ -31,6 +44,7 @@ STATE_NAME = "state.json"
 HUB_PASSWORD_NAME = "hub.password"
 BUNDLES_NAME = "bundles"
 BROKER_NAME = "broker"
+PKI_NAME = "pki"
 SERVICE_USER = "okienko"
 """The account the kiosk units run the hub and the appliances as (provisioning/kiosk)."""
 
@@ -82,6 +96,51 @@ class StateDir:
     def bundle(self, device_id: str) -> Path:
         return self.path / BUNDLES_NAME / f"{device_id}{BUNDLE_SUFFIX}"
 
+    @property
+    def pki_dir(self) -> Path:
+        return self.path / PKI_NAME
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.pki_dir / "ca.crt"
+
+    @property
+    def ca_key(self) -> Path:
+        return self.pki_dir / "ca.key"
+
+    @property
+    def server_cert(self) -> Path:
+        return self.pki_dir / "server.crt"
+
+    @property
+    def server_key(self) -> Path:
+        return self.pki_dir / "server.key"
+
+    def ca_pem(self) -> str:
+        try:
+            return self.ca_cert.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ProvisionError(
+                f"{self.path}: this site has no CA yet (made before TLS); upgrade it with "
+                f"`okienko provision init --upgrade-tls --state {self.path}`"
+            ) from None
+
+    def write_pki(self, ca: pki.KeyPair | None, ca_cert: bytes, server: pki.KeyPair) -> None:
+        """The CA (its key only when it is ours) and the server pair; keys 0600."""
+        # 0711 like the state directory: the hub's service user reads ca.crt (its tls_ca) by
+        # name, but cannot list the directory; the keys are 0600 root.
+        self.pki_dir.mkdir(exist_ok=True)
+        self.pki_dir.chmod(0o711)
+        write_atomic(self.ca_cert, ca_cert.decode("ascii"), 0o644)
+        if ca is not None:
+            write_atomic(self.ca_key, ca.key_pem.decode("ascii"))
+        write_atomic(self.server_key, server.key_pem.decode("ascii"))
+        write_atomic(self.server_cert, server.cert_pem.decode("ascii"), 0o644)
+
+    def tls_files(self) -> TlsFiles:
+        self.ca_pem()  # says how to upgrade when there is none
+        return TlsFiles(self.ca_cert, self.server_cert, self.server_key)
+
     def load(self) -> ProvisioningState:
         try:
             text = self.state_file.read_text(encoding="utf-8")
@@ -104,21 +163,83 @@ class StateDir:
         write_atomic(path, text)
         return path
 
-    def write_broker(self, state: ProvisioningState, site: Site) -> BrokerFiles:
+    def write_broker(
+        self, state: ProvisioningState, site: Site, settings: BrokerSettings | None = None
+    ) -> BrokerFiles:
         narrowed, hashes = st.broker_accounts(state, site)
+        if settings is None:
+            settings = load_settings(Path(state.site_file)).hub.broker
         return write_broker_files(
             narrowed,
             self.broker_dir,
             hashes,
             host=state.broker.listen,
             port=state.broker.port,
+            tls=self.tls_files(),
+            plaintext_port=settings.plaintext_port,
         )
 
 
-def load_site_file(path: Path) -> Site:
+def load_settings(path: Path) -> SiteFile:
     try:
-        return load_site(path).site
+        return load_site(path)
     except ConfigError as exc:
+        raise ProvisionError(str(exc)) from None
+
+
+def load_site_file(path: Path) -> Site:
+    return load_settings(path).site
+
+
+# --- the site's certificates ---------------------------------------------------------------
+
+
+WILDCARDS = ("", "0.0.0.0", "::")
+
+
+def broker_names(site_id: str, settings: HubSettings, broker: BrokerAddress) -> list[str]:
+    """What the broker's certificate is made for: the site file's [hub.broker] names, the
+    addresses devices and the hub are told, the zeroconf host name, and loopback."""
+    names = [
+        *settings.broker.names,
+        *(n for n in (broker.host, broker.listen, settings.mqtt.host) if n is not None),
+        *([settings.advertise_host] if settings.advertise_host else []),
+        f"okienko-{site_id}.local",
+        "localhost",
+        "127.0.0.1",
+    ]
+    return list(dict.fromkeys(n for n in names if n not in WILDCARDS))
+
+
+@dataclass(frozen=True)
+class OwnPki:
+    """An office's own PKI: its CA certificate and the broker's certificate and key."""
+
+    ca_cert: Path
+    cert: Path
+    key: Path
+
+    def read(self) -> tuple[bytes, pki.KeyPair]:
+        try:
+            return self.ca_cert.read_bytes(), pki.KeyPair(
+                self.cert.read_bytes(), self.key.read_bytes()
+            )
+        except OSError as exc:
+            raise ProvisionError(f"{exc.filename}: cannot read: {exc.strerror}") from None
+
+
+def _site_pki(
+    site_id: str, names: list[str], when: datetime, own: OwnPki | None
+) -> tuple[pki.KeyPair | None, bytes, pki.KeyPair]:
+    """A new site CA and server pair, or the office's own checked against ``names``."""
+    try:
+        if own is not None:
+            ca_cert, server = own.read()
+            pki.check_server(ca_cert, server, names, when)
+            return None, ca_cert, server
+        ca = pki.create_ca(site_id, when)
+        return ca, ca.cert_pem, pki.issue_server(ca, names, when)
+    except pki.PkiError as exc:
         raise ProvisionError(str(exc)) from None
 
 
@@ -172,11 +293,24 @@ class Issued:
 
 
 def init(
-    site_path: Path, directory: Path, broker: BrokerAddress, *, clock: datetime | None = None
+    site_path: Path,
+    directory: Path,
+    broker: BrokerAddress,
+    *,
+    own: OwnPki | None = None,
+    clock: datetime | None = None,
 ) -> tuple[ProvisioningState, BrokerFiles, list[Path]]:
-    """A new state directory: the hub's account, one credential and bundle per device."""
+    """A new state directory: the site CA and the broker's certificate, the hub's account,
+    one credential and bundle per device."""
+    site_file = load_settings(site_path)
     state, files, bundles, _ = init_site(
-        load_site_file(site_path), str(site_path.resolve()), directory, broker, clock=clock
+        site_file.site,
+        str(site_path.resolve()),
+        directory,
+        broker,
+        settings=site_file.hub,
+        own=own,
+        clock=clock,
     )
     return state, files, bundles
 
@@ -187,6 +321,8 @@ def init_site(
     directory: Path,
     broker: BrokerAddress,
     *,
+    settings: HubSettings | None = None,
+    own: OwnPki | None = None,
     clock: datetime | None = None,
 ) -> tuple[ProvisioningState, BrokerFiles, list[Path], dict[str, str]]:
     """``init`` for a site already loaded (the demo adjusts its example site first); also
@@ -199,19 +335,23 @@ def init_site(
         )
     if directory.exists() and any(directory.iterdir()):
         raise ProvisionError(f"{directory} is not empty; give a new or empty directory")
+    settings = settings or HubSettings()
     when = clock or now()
+    ca, ca_cert, server = _site_pki(site.id, broker_names(site.id, settings, broker), when, own)
     passwords = {a: st.new_password() for a in (HUB_DEVICE_ID, *(d.id for d in site.devices))}
     state = st.initial_state(site, site_file, broker, when, passwords)
     # 0711: the broker's user must walk through to broker/, but may not list or read the rest.
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o711)
+    sd.write_pki(ca, ca_cert, server)
+    ca_pem = ca_cert.decode("ascii")
     bundles = [
-        sd.write_bundle(d.id, bundle_text(site.id, d, passwords[d.id], broker, when))
+        sd.write_bundle(d.id, bundle_text(site.id, d, passwords[d.id], broker, when, ca_pem))
         for d in site.devices
     ]
     write_atomic(sd.hub_password, passwords[HUB_DEVICE_ID] + "\n")
     give_to_service_user(sd.hub_password)
-    files = sd.write_broker(state, site)
+    files = sd.write_broker(state, site, settings.broker)
     sd.save(state)
     return state, files, bundles, passwords
 
@@ -230,7 +370,8 @@ def _issue(
     when = now()
     password = st.new_password()
     state = st.issue(state, device.id, password, when)
-    path = sd.write_bundle(device.id, bundle_text(site.id, device, password, state.broker, when))
+    text = bundle_text(site.id, device, password, state.broker, when, sd.ca_pem())
+    path = sd.write_bundle(device.id, text)
     sd.save(state)
     sd.write_broker(state, site)
     return state, path, reload_broker(pid)
@@ -363,6 +504,11 @@ def install(bundle: Path, target: Path, name: str = "appliance") -> Path:
         raise ProvisionError(str(exc)) from None
     if config.password is None and config.password_file is None:
         raise ProvisionError(f"{bundle}: holds no password; is it an enrolment bundle?")
+    if config.hub.ca_cert is None and config.hub.ca_file is None:
+        raise ProvisionError(
+            f"{bundle}: holds no site CA (a bundle from before TLS?); on the hub run "
+            "`okienko provision init --upgrade-tls` and install the refreshed bundle"
+        )
     text = bundle.read_text(encoding="utf-8")
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{name}.toml"
@@ -370,3 +516,101 @@ def install(bundle: Path, target: Path, name: str = "appliance") -> Path:
     give_to_service_user(path)
     write_atomic(target / f"{name}.env", env_text(str(config.role), config.device), 0o644)
     return path
+
+
+# --- the broker's certificate --------------------------------------------------------------
+
+
+def renew_cert(directory: Path, pid: int | None = None, *, own: OwnPki | None = None) -> str:
+    """A new server certificate for the names the site file gives now, signed by the site
+    CA (or the office's own, handed in); the CA and every device's bundle stay as they are."""
+    sd, state, site = _load(directory)
+    settings = load_settings(Path(state.site_file)).hub
+    names = broker_names(site.id, settings, state.broker)
+    when = now()
+    ca_cert = sd.ca_pem().encode("ascii")
+    try:
+        if own is not None:
+            own_ca, server = own.read()
+            if own_ca.strip() != ca_cert.strip():
+                raise ProvisionError(
+                    "the given CA is not this site's (devices trust only that one); "
+                    "a new CA needs `init --upgrade-tls` on a fresh state"
+                )
+            pki.check_server(ca_cert, server, names, when)
+        else:
+            try:
+                key = sd.ca_key.read_bytes()
+            except FileNotFoundError:
+                raise ProvisionError(
+                    "this site uses its office's own CA (no key here): give the new "
+                    "certificate with --cert and --key (and --ca-cert)"
+                ) from None
+            server = pki.issue_server(pki.KeyPair(ca_cert, key), names, when)
+    except pki.PkiError as exc:
+        raise ProvisionError(str(exc)) from None
+    sd.write_pki(None, ca_cert, server)
+    sd.write_broker(state, site, settings.broker)
+    until = pki.expires(server.cert_pem).date().isoformat()
+    return f"new server certificate for {', '.join(names)}, valid until {until}; " + (
+        reload_broker(pid)
+    )
+
+
+@dataclass(frozen=True)
+class CertStatus:
+    expires: datetime
+    names: list[str]
+    due: bool
+    """Within 30 days of expiry (or past it): time for ``renew-cert``."""
+
+
+def cert_status(directory: Path, at: datetime | None = None) -> CertStatus:
+    sd = StateDir(directory)
+    sd.ca_pem()
+    pem = sd.server_cert.read_bytes()
+    return CertStatus(pki.expires(pem), pki.names_of(pem), pki.due_for_renewal(pem, at or now()))
+
+
+def upgrade_tls(
+    directory: Path, port: int, *, own: OwnPki | None = None
+) -> tuple[list[Path], list[str]]:
+    """An existing site (made before TLS) moves to TLS only: a site CA and server certificate,
+    the broker's files with the TLS listener only, and every kept bundle rewritten with the
+    CA and the new port but the *same* password (nothing to re-enrol, no account changes).
+    Returns the refreshed bundles, and the devices whose bundle was handed out and deleted."""
+    sd, state, site = _load(directory)
+    if sd.ca_cert.exists():
+        raise ProvisionError(f"{directory} is on TLS already; see `renew-cert` for the server's")
+    settings = load_settings(Path(state.site_file)).hub
+    when = now()
+    upgraded = st.with_port(state, port)
+    names = broker_names(site.id, settings, upgraded.broker)
+    ca, ca_cert, server = _site_pki(site.id, names, when, own)
+    # Read every kept bundle before writing anything: one unreadable stops the upgrade.
+    kept: dict[str, str] = {}
+    missing: list[str] = []
+    for device in site.devices:
+        cred = state.accounts.get(device.id)
+        if cred is None or not cred.active:
+            continue
+        path = sd.bundle(device.id)
+        if not path.is_file():
+            missing.append(device.id)
+            continue
+        from appliance.common.config import load_config
+
+        try:
+            kept[device.id] = load_config(path).secret()
+        except ConfigError as exc:
+            raise ProvisionError(str(exc)) from None
+    sd.write_pki(ca, ca_cert, server)
+    ca_pem = ca_cert.decode("ascii")
+    bundles = []
+    for device in site.devices:
+        if device.id in kept:
+            text = bundle_text(site.id, device, kept[device.id], upgraded.broker, when, ca_pem)
+            bundles.append(sd.write_bundle(device.id, text))
+    sd.save(upgraded)
+    sd.write_broker(upgraded, site, settings.broker)
+    return bundles, missing

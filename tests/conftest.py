@@ -13,6 +13,7 @@ import pytest
 from appliance.common.hub_client import Credentials, HubClient
 from hub.config import parse_site_file
 from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
+from tests.support.broker import site_tls
 from tests.support.hubproc import HubProcess
 from tests.support.sitefile import site_toml
 from tests.support.webproc import Smtp
@@ -20,7 +21,7 @@ from tests.support.webproc import Smtp
 
 @dataclass
 class SiteRig:
-    """A running test site: broker, site file, device passwords."""
+    """A running test site: broker (TLS only), site file, device passwords, the site CA."""
 
     dir: Path
     site_id: str
@@ -28,9 +29,13 @@ class SiteRig:
     passwords: dict[str, str]
     config: Path
     broker: Mosquitto
+    ca_file: Path
 
     def creds(self, device: str) -> Credentials:
-        return Credentials("127.0.0.1", self.port, self.site_id, device, self.passwords[device])
+        ca_pem = self.ca_file.read_text(encoding="utf-8")
+        return Credentials(
+            "127.0.0.1", self.port, self.site_id, device, self.passwords[device], ca_pem
+        )
 
     def hub(self, name: str = "hub") -> HubProcess:
         return HubProcess(
@@ -38,18 +43,30 @@ class SiteRig:
             site=self.site_id,
             port=self.port,
             hub_password=self.passwords["hub"],
+            ca_file=self.ca_file,
             log=self.dir / f"{name}.log",
         )
 
 
 def make_rig(
-    tmp: Path, *, edit: Callable[[str], str] | None = None, **site_options: object
+    tmp: Path,
+    *,
+    edit: Callable[[str], str] | None = None,
+    cert_days: int | None = None,
+    **site_options: object,
 ) -> SiteRig:
-    """``edit`` may rewrite the site file's text (a module's own names or options)."""
+    """A site on a real broker (TLS only, its own site CA; the broker's certificate valid
+    ``cert_days`` when given), with a site file for the hub. ``edit`` may rewrite the site
+    file's text (a module's own names or options)."""
     port = free_port()
+    tls = site_tls(tmp / "pki", **({"days": cert_days} if cert_days else {}))
     draft = site_toml(
-        database=tmp / "hub.sqlite3", mqtt_port=port, hub_password="x", **site_options
-    )  # type: ignore[arg-type]
+        database=tmp / "hub.sqlite3",
+        mqtt_port=port,
+        hub_password="x",
+        tls_ca=tls.ca_file,
+        **site_options,  # type: ignore[arg-type]
+    )
     if edit is not None:
         draft = edit(draft)
     site = parse_site_file(draft).site
@@ -59,10 +76,12 @@ def make_rig(
         draft.replace('password = "x"', f'password = "{passwords["hub"]}"'), encoding="utf-8"
     )
     assert tomllib.loads(config.read_text())["hub"]["mqtt"]["password"] == passwords["hub"]
-    files = write_broker_files(site, tmp / "broker", passwords, host="127.0.0.1", port=port)
-    broker = Mosquitto(files.conf, host="127.0.0.1", port=port)
+    files = write_broker_files(
+        site, tmp / "broker", passwords, host="127.0.0.1", port=port, tls=tls.files
+    )
+    broker = Mosquitto.for_files(files)
     broker.start()
-    return SiteRig(tmp, site.id, port, passwords, config, broker)
+    return SiteRig(tmp, site.id, port, passwords, config, broker, tls.ca_file)
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,24 @@ class _Strict(BaseModel):
 
 class HubAddress(_Strict):
     host: str | None = Field(None, description="broker address; none = find the hub by zeroconf")
-    port: int = Field(1883, ge=1, le=65535)
+    port: int = Field(8883, ge=1, le=65535, description="the broker's TLS port")
     site: str | None = Field(None, description="site id; required when host is set")
+    ca_cert: str | None = Field(None, description="the site CA certificate (PEM), from the bundle")
+    ca_file: Path | None = Field(None, description="or a file holding it")
+
+    def ca_pem(self) -> str:
+        """The site CA: the only one the device trusts (TLS only, no plaintext fallback)."""
+        if self.ca_cert is not None:
+            return self.ca_cert
+        if self.ca_file is not None:
+            try:
+                return self.ca_file.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(f"hub.ca_file: {self.ca_file}: {exc.strerror}") from None
+        raise ConfigError(
+            "hub.ca_cert: not set; the device connects with TLS only and needs the site CA "
+            "(enrolment bundles carry it: `okienko provision enrol`)"
+        )
 
 
 class VoiceConfig(_Strict):
@@ -87,7 +103,12 @@ def from_info_file(path: Path, device: str, **overrides: Any) -> ApplianceConfig
         "device": device,
         "password": entry["password"],
         "counter": entry.get("counter"),
-        "hub": {"host": mqtt["host"], "port": mqtt["port"], "site": mqtt["site"]},
+        "hub": {
+            "host": mqtt["host"],
+            "port": mqtt["port"],
+            "site": mqtt["site"],
+            "ca_file": mqtt.get("ca_file"),
+        },
         **overrides,
     }
     return _validate(data, f"{path} (device {device})")

@@ -22,7 +22,11 @@ def describe(error: msg.ErrorInfo | None, _: Callable[[str], str]) -> str:
         "counter_busy": _("Finish, start or mark the current visitor first."),
         "counter_not_open": _("The counter is not open."),
         "no_current_ticket": _("There is no current visitor."),
-        "bad_pin": _("Wrong PIN or clerk. Too many attempts lock the terminal for 5 minutes."),
+        "bad_pin": _("Wrong PIN or clerk. After 5 wrong PINs the clerk is locked for 15 minutes."),
+        "clerk_locked": _(
+            "Too many wrong PINs: this clerk cannot sign in for 15 minutes. Ask your manager."
+        ),
+        "terminal_locked": _("Too many wrong PINs on this terminal: try again in 15 minutes."),
         "invalid_transfer": _("This transfer is not possible."),
         "unknown_service": _("Unknown matter."),
         "unknown_counter": _("Unknown counter."),

@@ -11,7 +11,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from hub.contract import messages as msg
 from hub.contract.topics import HUB_DEVICE_ID, Operation, Topics
+from hub.tls import client_context
 
 log = logging.getLogger("okienko.appliance.client")
 
@@ -34,9 +35,12 @@ class HubUnavailable(Exception):
 class Credentials:
     host: str
     port: int
+    """The broker's TLS port."""
     site: str
     device: str
-    password: str
+    password: str = field(repr=False)
+    ca_pem: str = field(repr=False)
+    """The site CA: the broker must hold a certificate from it for ``host``."""
 
 
 SOFTWARE = "okienko 0.1.0"
@@ -64,6 +68,9 @@ class HubClient:
             client_id=f"okienko-{creds.site}-{creds.device}",
             protocol=mqtt.MQTTv5,
         )
+        # TLS only, checked against the site CA and the host name: the password goes out
+        # only after the broker has proved itself, and never in clear.
+        c.tls_set_context(client_context(ca_pem=creds.ca_pem))
         c.username_pw_set(creds.device, creds.password)
         offline = msg.Presence(state=msg.PresenceState.OFFLINE).dump()
         c.will_set(self.topics.presence(creds.device), offline, qos=1, retain=True)

@@ -28,21 +28,33 @@ def on_a_pi() -> bool:
         return False
 
 
-def client_for(config: ApplianceConfig) -> HubClient:
+def credentials_for(
+    config: ApplianceConfig, *, timeout: float = 10.0, interfaces: list[str] | None = None
+) -> Credentials:
+    """The broker to use: the configured one, or one found by zeroconf that proves itself
+    with a certificate of the site CA the device holds (see ``find_trusted_hub``)."""
     host, site = config.hub.host, config.hub.site
     port = config.hub.port
+    ca_pem = config.hub.ca_pem()
     if host is None:
-        from hub.discovery import find_hub
+        from hub.discovery import find_trusted_hub
+        from hub.tls import client_context
 
-        found = find_hub(site, timeout=10.0)
+        context = client_context(ca_pem=ca_pem)
+        found = find_trusted_hub(site, context, timeout=timeout, interfaces=interfaces)
         if found is None:
-            raise SystemExit("no Okienko hub found on this network (zeroconf); set hub.host")
+            raise SystemExit(
+                "no Okienko hub with a certificate of this site's CA found on this network "
+                "(zeroconf); set hub.host"
+            )
         host, port, site = found.host, found.port, found.site
     if site is None:
         raise SystemExit("hub.site is needed when hub.host is set")
-    return HubClient(
-        Credentials(host, port, site, config.device, config.secret()), role=str(config.role)
-    )
+    return Credentials(host, port, site, config.device, config.secret(), ca_pem)
+
+
+def client_for(config: ApplianceConfig) -> HubClient:
+    return HubClient(credentials_for(config), role=str(config.role))
 
 
 class _FrameLog:

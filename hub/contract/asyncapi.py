@@ -411,12 +411,17 @@ def build_document(site: Site) -> dict[str, Any]:
         "servers": {
             "hub": {
                 "host": "{host}:{port}",
-                "protocol": "mqtt",
+                "protocol": "secure-mqtt",
                 "protocolVersion": "5",
-                "description": "The site's Mosquitto; found by zeroconf as _okienko._tcp.",
+                "description": (
+                    "The site's Mosquitto, TLS only: its certificate must come from the site CA "
+                    "(in every enrolment bundle) and name the host connected to. Found by "
+                    "zeroconf as _okienko._tcp; an announced broker is used only once it has "
+                    "proved itself with that CA, before any password is sent."
+                ),
                 "variables": {
                     "host": {"default": "okienko-hub.local"},
-                    "port": {"default": "1883"},
+                    "port": {"default": "8883"},
                 },
                 "security": [{"$ref": "#/components/securitySchemes/deviceAccount"}],
             }

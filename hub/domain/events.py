@@ -108,6 +108,18 @@ class CounterClosed(_Event):
     counter: str
 
 
+class ClerkLocked(_Event):
+    """Five wrong PINs for ``clerk`` (the last one at ``device``, the terminal of ``counter``):
+    signing in as that clerk is refused until ``until``. Changes no queue state; stored and
+    synced so the cloud's reports see lockouts."""
+
+    type: Literal["clerk_locked"] = "clerk_locked"
+    clerk: str
+    device: str
+    counter: str
+    until: datetime
+
+
 Event = Annotated[
     TicketIssued
     | TicketCalled
@@ -119,7 +131,8 @@ Event = Annotated[
     | CounterOpened
     | CounterPaused
     | CounterResumed
-    | CounterClosed,
+    | CounterClosed
+    | ClerkLocked,
     Field(discriminator="type"),
 ]
 

@@ -273,6 +273,8 @@ class QueueState:
                 c = self.counters[event.counter]
                 c.status = CounterStatus.OPEN
                 c.clerk = event.clerk
+            case ev.ClerkLocked():
+                pass  # a security record: the lockout itself lives in hub.clerks
             case ev.CounterPaused():
                 self.counters[event.counter].status = CounterStatus.PAUSED
             case ev.CounterResumed():

@@ -11,15 +11,17 @@ import asyncio
 import logging
 import socket
 import ssl
+from datetime import UTC, datetime
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from hub.config import MqttSettings
+from hub.config import ConfigError, MqttSettings
 from hub.contract import messages as msg
 from hub.contract.topics import HUB_DEVICE_ID, Topics
 from hub.service import Hub, Inbound
+from hub.tls import client_context
 
 log = logging.getLogger("okienko.hub.mqtt")
 
@@ -27,8 +29,30 @@ SESSION_EXPIRY_S = 3600
 BACKOFF_MAX_S = 10.0
 
 
+def _certificate_expires(client: aiomqtt.Client) -> datetime | None:
+    """When the certificate the broker proved itself with expires (fleet health warns)."""
+    sock = client._client.socket()  # aiomqtt keeps paho's client; its socket is the TLS one
+    if not isinstance(sock, ssl.SSLSocket):
+        return None
+    cert = sock.getpeercert()
+    not_after = cert.get("notAfter") if cert else None
+    if not isinstance(not_after, str):
+        return None
+    return datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), UTC)
+
+
 class MqttBridge:
     def __init__(self, settings: MqttSettings, hub: Hub) -> None:
+        if settings.tls_ca is None:
+            raise ConfigError(
+                "[hub.mqtt] tls_ca: not set; the hub talks to the broker with TLS only "
+                "(the site CA certificate, STATE/pki/ca.crt from `okienko provision init`)"
+            )
+        # Built once: a missing or unreadable CA file stops the hub at start, by name.
+        try:
+            self._tls: ssl.SSLContext = client_context(ca_file=settings.tls_ca)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"[hub.mqtt] tls_ca: {settings.tls_ca}: {exc}") from None
         self.settings = settings
         self.hub = hub
         self.topics: Topics = hub.topics
@@ -55,7 +79,6 @@ class MqttBridge:
         connect = Properties(PacketTypes.CONNECT)
         connect.SessionExpiryInterval = SESSION_EXPIRY_S
         offline = msg.Presence(state=msg.PresenceState.OFFLINE).dump()
-        tls = ssl.create_default_context(cafile=str(s.tls_ca)) if s.tls_ca else None
         return aiomqtt.Client(
             s.host,
             s.port,
@@ -67,7 +90,7 @@ class MqttBridge:
             properties=connect,
             will=aiomqtt.Will(self.topics.presence(HUB_DEVICE_ID), offline, qos=1, retain=True),
             keepalive=15,
-            tls_context=tls,
+            tls_context=self._tls,
             max_concurrent_outgoing_calls=None,
             # Small packets back to back: without NODELAY, Nagle adds ~40 ms per reply.
             socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
@@ -103,6 +126,7 @@ class MqttBridge:
             finally:
                 self._client = None
                 self.connected.clear()
+                self.hub.fleet.broker_lost()
             await asyncio.sleep(delay)
             delay = min(delay * 2, BACKOFF_MAX_S)
 
@@ -113,6 +137,7 @@ class MqttBridge:
         online = msg.Presence(state=msg.PresenceState.ONLINE).dump()
         await client.publish(self.topics.presence(HUB_DEVICE_ID), online, qos=1, retain=True)
         await self.hub.publish_state(force=True)
+        self.hub.fleet.broker_connected(_certificate_expires(client))
         self.connected.set()
         log.info(
             "connected to %s:%d as %s",

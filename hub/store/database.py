@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from hub.domain.checkin import LocalReservation
 from hub.domain.events import Event, event_from_json, ticket_of
-from hub.store.schema import commands, events, reservations, sync_state
+from hub.store.schema import commands, events, pin_failures, reservations, sync_state
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -191,6 +191,37 @@ class EventStore:
         async with self.engine.begin() as conn:
             await conn.execute(delete(sync_state).where(sync_state.c.key == key))
             await conn.execute(sync_state.insert().values(key=key, value=value))
+
+    # --- wrong clerk PINs (hub.clerks) ----------------------------------------------------
+
+    async def pin_failures_since(self, since: datetime) -> list[tuple[str, str, datetime]]:
+        """(kind, key, at) of the failures after ``since``; older ones are dropped now."""
+        cutoff = since.astimezone(UTC).isoformat()
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(pin_failures).where(pin_failures.c.at <= cutoff))
+            rows = await conn.execute(
+                select(pin_failures.c.kind, pin_failures.c.key, pin_failures.c.at)
+            )
+            return [(r.kind, r.key, datetime.fromisoformat(r.at)) for r in rows]
+
+    async def add_pin_failure(self, clerk: str, device: str, at: datetime) -> None:
+        when = at.astimezone(UTC).isoformat()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                pin_failures.insert(),
+                [
+                    {"kind": "clerk", "key": clerk[:64], "at": when},
+                    {"kind": "device", "key": device[:64], "at": when},
+                ],
+            )
+
+    async def clear_pin_failures(self, kind: str, key: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(pin_failures).where(
+                    (pin_failures.c.kind == kind) & (pin_failures.c.key == key[:64])
+                )
+            )
 
     async def count_events_after(self, seq: int) -> int:
         async with self.engine.connect() as conn:

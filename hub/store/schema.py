@@ -51,3 +51,16 @@ sync_state = Table(
     Column("key", String(32), primary_key=True),
     Column("value", Integer, nullable=False),
 )
+
+# Wrong clerk PINs of the last minutes: one row per failure and per count it goes into
+# (kind "clerk" with the clerk id, kind "device" with the terminal), so lockouts survive a
+# restart and each count is cleared on its own (hub.clerks).
+pin_failures = Table(
+    "pin_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(8), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("at", String(32), nullable=False),  # UTC ISO 8601
+    Index("ix_pin_failures_key", "kind", "key"),
+)

@@ -55,3 +55,8 @@ def test_bad_config_file_names_the_key(tmp_path: Path):
 def test_bad_size_is_a_usage_error(info: Path):
     r = run("display", "--device", "display-1", "--info-file", str(info), "--size", "huge")
     assert r.returncode == 2 and "not a size like 1024x600" in r.stderr
+
+
+def test_without_the_site_ca_the_appliance_does_not_start(info: Path):
+    r = run("display", "--device", "display-1", "--info-file", str(info))
+    assert r.returncode == 2 and "site CA" in r.stderr and "Traceback" not in r.stderr

@@ -85,7 +85,7 @@ def test_paper_out_is_reported_shown_and_the_ticket_can_be_reprinted(
     rig: SiteRig, hub: HubProcess, connect: Connect
 ):
     topic = f"okienko/v1/{rig.site_id}/status/dispenser-2"
-    with watching(rig.port, rig.passwords["hub"], topic) as statuses:
+    with watching(rig.port, rig.passwords["hub"], topic, rig.ca_file) as statuses:
         printer = RecordingPrinter()
         p = make(connect("dispenser-2"), printer)
         eventually(lambda: p.model().available)

@@ -216,7 +216,7 @@ def test_an_appliance_announces_its_software_to_the_fleet(rig, hub: HubProcess):
     from tests.support.observe import watching
 
     topic = f"okienko/v1/{rig.site_id}/status/cdisplay-1"
-    with watching(rig.port, rig.passwords["hub"], topic) as got:
+    with watching(rig.port, rig.passwords["hub"], topic, rig.ca_file) as got:
         with HubClient(rig.creds("cdisplay-1"), role="counter-display"):
             eventually(lambda: bool(got))
     assert got[-1]["role"] == "counter-display" and got[-1]["software"].startswith("okienko")
@@ -237,7 +237,7 @@ def test_a_display_whose_speech_fails_shows_a_speech_fault_in_the_fleet(  # type
     workdir.mkdir()
     (workdir / "call.wav").symlink_to("/dev/full")  # a full disk: every WAV write fails
     topic = f"okienko/v1/{rig.site_id}/status/display-1"
-    with watching(rig.port, rig.passwords["hub"], topic) as seen:
+    with watching(rig.port, rig.passwords["hub"], topic, rig.ca_file) as seen:
         client = connect("display-1")
         announcer = Announcer(
             Pyttsx3Synthesizer(timeout_s=1, attempts=2),

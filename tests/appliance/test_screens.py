@@ -184,7 +184,7 @@ def test_a_display_with_voice_tells_the_fleet_its_speech_works(busy_site: SiteRi
         (800, 480),
     )
     # retained: what the hub's fleet view holds for the display once it has started
-    with watching(busy_site.port, busy_site.passwords["hub"], topic) as seen:
+    with watching(busy_site.port, busy_site.passwords["hub"], topic, busy_site.ca_file) as seen:
         deadline = time.monotonic() + 5
         while not seen and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance.common.hub_client import HubClient, new_request_id
 from hub.contract import messages as msg
 from hub.contract.topics import Operation, Topics
 from tests.conftest import SiteRig, make_rig
+from tests.support.broker import tls_client
 from tests.support.screen import NEEDS_X, ApplianceWindow, info_file, ocr
 from tests.support.sitefile import CLERK_PIN
 
@@ -30,9 +30,7 @@ class CounterWatch:
         self.latest: dict | None = None
         self.calls: list[dict] = []  # event/called: what the hall display announces
         self.changed = threading.Condition()
-        self.client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5
-        )
+        self.client = tls_client(rig.ca_file)
         self.client.username_pw_set("hub", rig.passwords["hub"])
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", rig.port)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.contract.topics import Topics
 from hub.domain.checkin import LocalReservation
 from hub.store.database import EventStore
 from tests.conftest import SiteRig, make_rig
+from tests.support.broker import tls_client
 from tests.support.screen import NEEDS_X, ApplianceWindow, info_file
 
 pytestmark = NEEDS_X
@@ -32,9 +32,7 @@ class Issued:
     def __init__(self, rig: SiteRig) -> None:
         self.waiting: dict[str, int] = {}
         self.lock = threading.Condition()
-        self.client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5
-        )
+        self.client = tls_client(rig.ca_file)
         self.client.username_pw_set("hub", rig.passwords["hub"])
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", rig.port)

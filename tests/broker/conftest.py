@@ -10,7 +10,14 @@ import pytest
 
 from hub.config import Site
 from hub.contract.topics import Topics
-from tests.support.broker import Probe, SiteBroker, searchable_tempdir, start_site_broker
+from tests.support.broker import (
+    Probe,
+    SiteBroker,
+    SiteTls,
+    searchable_tempdir,
+    site_tls,
+    start_site_broker,
+)
 
 
 def small_site() -> Site:
@@ -48,6 +55,14 @@ def site() -> Site:
 @pytest.fixture(scope="session")
 def topics(site: Site) -> Topics:
     return Topics(site.id)
+
+
+@pytest.fixture(scope="session")
+def tls() -> Iterator[SiteTls]:
+    """A site CA and a broker certificate for 127.0.0.1 and localhost."""
+    path = searchable_tempdir()
+    yield site_tls(path)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import base64
 import os
 import pwd
 import re
+import ssl
 import subprocess
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ import pytest
 
 from hub.config import DeviceRole, Site
 from hub.contract.topics import COUNTER_OPERATIONS, DISPENSER_OPERATIONS, Operation, Topics
+from hub.tls import BrokerNotTrusted, client_context, prove_broker
 from provisioning.broker import (
     AclRule,
     BrokerError,
@@ -33,7 +35,7 @@ from provisioning.broker import (
     passwd_text,
     write_broker_files,
 )
-from tests.support.broker import Probe, SiteBroker, start_site_broker
+from tests.support.broker import Probe, SiteBroker, SiteTls, site_tls, start_site_broker
 
 NOT_AUTHORIZED = 135
 QUIET_S = 0.5  # how long "nothing arrives" is watched where no ordering trick applies
@@ -165,53 +167,75 @@ def test_counter_terminal_reads_its_counter_not_the_others(site: Site) -> None:
     }
 
 
-def test_missing_passwords_are_named(site: Site, tmp_path: Path) -> None:
+def test_missing_passwords_are_named(site: Site, tmp_path: Path, tls: SiteTls) -> None:
     passwords = {"hub": "x", "dispenser-1": "y"}
     with pytest.raises(ValueError, match=r"dispenser-2.*terminal-1"):
-        write_broker_files(site, tmp_path, passwords, port=1)
+        write_broker_files(site, tmp_path, passwords, port=1, tls=tls.files)
     with pytest.raises(ValueError, match="hub"):
-        write_broker_files(site, tmp_path, {d.id: "x" for d in site.devices}, port=1)
+        others = {d.id: "x" for d in site.devices}
+        write_broker_files(site, tmp_path, others, port=1, tls=tls.files)
 
 
-def test_an_account_the_site_does_not_know_is_refused(site: Site, tmp_path: Path) -> None:
+def test_an_account_the_site_does_not_know_is_refused(
+    site: Site, tmp_path: Path, tls: SiteTls
+) -> None:
     passwords = {"hub": "x", "removed-kiosk": "y", **{d.id: "z" for d in site.devices}}
     with pytest.raises(ValueError, match="removed-kiosk"):
-        write_broker_files(site, tmp_path, passwords, port=1)
+        write_broker_files(site, tmp_path, passwords, port=1, tls=tls.files)
 
 
 def _all_passwords(site: Site) -> dict[str, str]:
     return {"hub": "h", **{d.id: d.id for d in site.devices}}
 
 
-def test_conf_has_a_tls_listener_only_when_given_certificates(site: Site, tmp_path: Path) -> None:
-    plain = write_broker_files(site, tmp_path / "plain", _all_passwords(site), port=1883)
-    text = plain.conf.read_text()
-    assert re.search(r"^listener 1883 127\.0\.0\.1$", text, re.M)
-    assert "allow_anonymous false" in text and "per_listener_settings false" in text
-    assert "certfile" not in text and "{" not in text
-    for name in ("ca.crt", "server.crt", "server.key"):
-        (tmp_path / name).write_text(name)
-    tls = TlsFiles(tmp_path / "ca.crt", tmp_path / "server.crt", tmp_path / "server.key", 8884)
-    files = write_broker_files(site, tmp_path / "tls", _all_passwords(site), port=1883, tls=tls)
+def test_conf_has_a_tls_listener_only(site: Site, tmp_path: Path, tls: SiteTls) -> None:
+    files = write_broker_files(
+        site, tmp_path / "b", _all_passwords(site), host="0.0.0.0", port=8883, tls=tls.files
+    )
     text = files.conf.read_text()
-    assert "listener 8884 127.0.0.1" in text and "require_certificate false" in text
+    assert re.findall(r"^listener .*$", text, re.M) == ["listener 8883 0.0.0.0"]
+    assert "allow_anonymous false" in text and "per_listener_settings false" in text
     assert f"keyfile {files.directory / 'tls' / 'server.key'}" in text
+    assert f"cafile {files.cafile}" in text and "{" not in text
+    assert (files.directory / "tls" / "server.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_plaintext_listener_is_on_loopback_alone_and_only_when_asked(
+    site: Site, tmp_path: Path, tls: SiteTls
+) -> None:
+    files = write_broker_files(
+        site,
+        tmp_path / "b",
+        _all_passwords(site),
+        host="0.0.0.0",
+        port=8883,
+        tls=tls.files,
+        plaintext_port=1883,
+    )
+    listeners = re.findall(r"^listener .*$", files.conf.read_text(), re.M)
+    assert listeners == ["listener 8883 0.0.0.0", "listener 1883 127.0.0.1"]
 
 
 @pytest.mark.skipif(not _running_as_root_with_broker_user(), reason="needs root")
-def test_files_belong_to_the_broker_user(site: Site, searchable_dir: Path) -> None:
-    files = write_broker_files(site, searchable_dir / "b", _all_passwords(site), port=1)
+def test_files_belong_to_the_broker_user(site: Site, searchable_dir: Path, tls: SiteTls) -> None:
+    files = write_broker_files(
+        site, searchable_dir / "b", _all_passwords(site), port=1, tls=tls.files
+    )
     uid = pwd.getpwnam("mosquitto").pw_uid
     for path in (files.directory, files.conf, files.passwd, files.acl, files.data_dir, files.log):
         assert path.stat().st_uid == uid, path
     assert files.passwd.stat().st_mode & 0o077 == 0
+    key = files.directory / "tls" / "server.key"
+    assert key.stat().st_uid == uid and key.stat().st_mode & 0o077 == 0
     assert files.run_as == "mosquitto" and "\nuser mosquitto\n" in files.conf.read_text()
 
 
 @pytest.mark.skipif(not _running_as_root_with_broker_user(), reason="needs root")
-def test_broker_keeps_root_where_its_user_cannot_reach(site: Site, tmp_path: Path) -> None:
+def test_broker_keeps_root_where_its_user_cannot_reach(
+    site: Site, tmp_path: Path, tls: SiteTls
+) -> None:
     # pytest's tmp_path lies under a 0700 directory of root's.
-    files = write_broker_files(site, tmp_path / "b", _all_passwords(site), port=1)
+    files = write_broker_files(site, tmp_path / "b", _all_passwords(site), port=1, tls=tls.files)
     assert files.run_as == "root" and "\nuser root\n" in files.conf.read_text()
 
 
@@ -356,7 +380,13 @@ def test_reload_disconnects_and_locks_out_a_removed_device(
         smaller = site.model_copy(
             update={"devices": [d for d in site.devices if d.id != "display-1"]}
         )
-        write_broker_files(smaller, broker.conf.parent, kept, port=broker.port)
+        assert broker.cafile is not None
+        certs = TlsFiles(
+            broker.cafile,
+            broker.cafile.with_name("server.crt"),
+            broker.cafile.with_name("server.key"),
+        )
+        write_broker_files(smaller, broker.conf.parent, kept, port=broker.port, tls=certs)
         broker.reload()
         assert display.disconnected.wait(5)
         display.close()
@@ -370,33 +400,70 @@ def test_reload_disconnects_and_locks_out_a_removed_device(
         broker.stop()
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-nodes", "-days", "1", "-subj", "/CN=localhost"),
-            *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
-            *("-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
-            *("-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
+# --- TLS only: what a client without the site CA gets ---------------------------------------
+
+
+def _refused(probe: Probe) -> bool:
+    """No session: the handshake failed, the broker hung up, or it said no."""
+    try:
+        return probe.connect(timeout=3).is_failure
+    except (ssl.SSLError, OSError, TimeoutError):
+        return True
+    finally:
+        probe.close()
+
+
+def test_a_plaintext_client_with_a_good_password_is_refused(site_broker: SiteBroker) -> None:
+    attacker = Probe(site_broker.broker, "hub", site_broker.passwords["hub"], plaintext=True)
+    assert _refused(attacker)
+
+
+def test_a_client_that_does_not_trust_the_site_ca_is_refused(
+    site_broker: SiteBroker, searchable_dir: Path
+) -> None:
+    other = site_tls(searchable_dir / "other")
+    stranger = Probe(site_broker.broker, "hub", site_broker.passwords["hub"], tls_ca=other.ca_file)
+    assert _refused(stranger)
+
+
+def test_the_broker_is_proved_for_its_names_only(site: Site, searchable_dir: Path) -> None:
+    """Host-name checking: a certificate of the site CA made for another name is no proof."""
+    only_localhost = site_tls(searchable_dir / "pki", names=("localhost",))
+    files = write_broker_files(
+        site, searchable_dir / "b", _all_passwords(site), port=free_port(), tls=only_localhost.files
     )
-    return cert, key
-
-
-def test_tls_listener_uses_the_same_accounts(site: Site, searchable_dir: Path) -> None:
-    cert, key = _self_signed(searchable_dir)
-    tls = TlsFiles(cafile=cert, certfile=cert, keyfile=key, port=free_port())
-    passwords = _all_passwords(site)
-    files = write_broker_files(site, searchable_dir / "b", passwords, port=free_port(), tls=tls)
+    context = client_context(ca_file=only_localhost.ca_file)
     with Mosquitto.for_files(files) as broker:
-        hub = Probe(broker, "hub", "h", tls_ca=cert, port=tls.port)
-        assert not hub.connect().is_failure
-        hub.close()
-        anonymous = Probe(broker, tls_ca=cert, port=tls.port)
-        assert anonymous.connect().is_failure
-        anonymous.close()
+        prove_broker("localhost", broker.port, context)
+        with pytest.raises(BrokerNotTrusted, match="mismatch"):
+            prove_broker("127.0.0.1", broker.port, context)
+        assert _refused(Probe(broker, "hub", "h"))  # a client connects to 127.0.0.1
+
+
+def test_mosquitto_clients_with_the_site_ca_pass(site_broker: SiteBroker, topics: Topics) -> None:
+    """What an office's administrator checks by hand: mosquitto_pub/sub --cafile."""
+    broker, passwords = site_broker.broker, site_broker.passwords
+    assert broker.cafile is not None
+    common = ["-V", "5", "-h", "127.0.0.1", "-p", str(broker.port), "--cafile", str(broker.cafile)]
+    payload = b'{"check": "tls"}'
+    pub = subprocess.run(
+        [
+            *("mosquitto_pub", *common, "-u", "hub", "-P", passwords["hub"]),
+            *("-t", topics.queue_state, "-r", "-q", "1", "-m", payload.decode()),
+        ],
+        capture_output=True,
+        timeout=10,
+    )
+    assert pub.returncode == 0 and not pub.stderr, pub.stderr
+    sub = [
+        *("mosquitto_sub", *common, "-u", "display-1", "-P", passwords["display-1"]),
+        *("-t", topics.queue_state, "-C", "1", "-W", "5"),
+    ]
+    got = subprocess.run(sub, capture_output=True, timeout=10)
+    assert got.returncode == 0 and got.stdout.strip() == payload, got.stderr
+    cafile_at = sub.index("--cafile")
+    plain = subprocess.run(sub[:cafile_at] + sub[cafile_at + 2 :], capture_output=True, timeout=10)
+    assert plain.returncode != 0 and not plain.stdout
 
 
 def test_start_refuses_a_port_that_is_taken(site_broker: SiteBroker) -> None:

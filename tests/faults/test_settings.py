@@ -159,3 +159,25 @@ def test_the_pages_use_the_calendar_given_to_okienko_web(always_rig: Rig):
     page = op.get(url).text
     assert format_datetime(sunday, "short", tzinfo=WAW, locale="pl") in page
     assert "po terminie" in page
+
+
+def test_the_devices_categories_take_their_deadline_in_working_hours_from_the_file(
+    tmp_path: Path,
+):
+    assert DEFAULT.sla.hours == {"brak-papieru": 4, "urzadzenie-offline": 8}
+    own = tmp_path / "hours.toml"
+    own.write_text(
+        '[hours]\nmon = "08:00-16:00"\n[sla]\nrealise_days = 10\n'
+        '[sla.hours]\nbrak-papieru = 2\n"kosz" = 6\n',
+        encoding="utf-8",
+    )
+    s = FaultSettings.from_file(own)
+    assert s.sla.hours == {"brak-papieru": 2, "kosz": 6}
+    monday_9 = datetime(2026, 3, 2, 9, tzinfo=ZoneInfo("Europe/Warsaw"))
+    assert s.sla.realise_due(s.calendar, monday_9, 2) == monday_9 + timedelta(hours=2)
+    # Monday's hours end at 16:00: six working hours from 15:00 end on the next Monday.
+    late = monday_9.replace(hour=15)
+    assert s.sla.realise_due(s.calendar, late, 6) == late + timedelta(days=7, hours=-2)
+    own.write_text('[hours]\nmon = "08:00-16:00"\n[sla.hours]\nkosz = 0\n', encoding="utf-8")
+    with pytest.raises(CalendarError, match=re.escape("sla.hours.kosz")):
+        FaultSettings.from_file(own)

@@ -579,3 +579,212 @@ def test_repetition_history_and_file_sizes_read_as_people_write_them(rig: Rig):
         ola.select_option("#repeat_unit", unit)
         ola.click("button:has-text('Prześlij')")
         expect(ola.locator(".facts")).to_contain_text(f"Powtarzanie{text}; następne:")
+
+
+def colleague_of_ola(rig: Rig, email: str) -> None:
+    """Another user of Ola's unit, with sign-ins of their own: an account's sign-ins are
+    limited (10 in 15 minutes), and the module's earlier tests sign Ola in nine times."""
+
+    async def create(engine: Any) -> None:
+        await accounts.create_user(
+            engine, email=email, name=email.split("@")[0].title(), role=Role.UNIT,
+            unit_id=rig.ids["a"], phone="41 367 67 58", password=PASSWORD, now=datetime.now(UTC),
+        )  # fmt: skip
+
+    rig.db(create)
+
+
+def test_a_rejection_needs_its_reason_and_the_unit_reads_it(rig: Rig):
+    """Seed 000: a request filed by mistake cannot be deleted or edited by anyone; the unit
+    finds it by its number ("Pokaż zgłoszenie numer"), the service worker rejects it, only with
+    a reason, and the unit reads that reason on the request."""
+    here = "10.0.0.8"  # its sign-ins are counted apart from the other tests'
+    colleague_of_ola(rig, "ela@sp5.example")
+    ela = rig.page("ela@sp5.example", from_ip=here)
+    text = "Zgłoszenie wysłane omyłkowo do złej usługi."
+    number = file_request(rig, ela, "Wsparcie IT", text)
+
+    # Nobody deletes or edits it: the page offers neither, and no address does it.
+    expect(ela.locator("main").get_by_role("button", name=re.compile("Usuń|Edytuj"))).to_have_count(
+        0
+    )
+    expect(ela.locator("main").get_by_role("link", name=re.compile("Usuń|Edytuj"))).to_have_count(0)
+    for path in ("edit", "delete"):
+        assert ela.request.get(f"{rig.web.url}/helpdesk/r/{number}/{path}").status == 404
+        assert ela.request.post(f"{rig.web.url}/helpdesk/r/{number}/{path}").status >= 400
+
+    # The unit finds its own request by its number, as people write it.
+    ela.goto(f"{rig.web.url}/helpdesk/")
+    ela.get_by_role("textbox", name="Pokaż zgłoszenie numer").fill(f"#{number}")
+    ela.click(".hd-go button")
+    expect(ela.locator("h1")).to_contain_text(f"Zgłoszenie nr {number}")
+    expect(ela.locator(".hd-body")).to_have_text(text)
+
+    staff = rig.page("marek@cum.example", from_ip=here)
+    staff.goto(f"{rig.web.url}/helpdesk/r/{number}")
+    staff.click("button[name=action][value=reject]")  # no reason given
+    expect(staff.locator(".error-summary")).to_contain_text("Podaj powód odrzucenia zgłoszenia.")
+    expect(staff.locator("h1 .hd-status")).to_have_text("Nowe")
+    rig.check(staff, "request-reject-error")
+    reason = "Dotyczy drukarki: proszę o zgłoszenie w usłudze Serwis drukarek."
+    staff.fill("#comment", reason)
+    staff.click("button[name=action][value=reject]")
+    expect(staff.locator("h1 .hd-status")).to_have_text("Odrzucone")
+
+    ela.goto(f"{rig.web.url}/helpdesk/r/{number}")
+    expect(ela.locator("h1 .hd-status")).to_have_text("Odrzucone")
+    expect(ela.locator("p.warning")).to_contain_text(f"Powód odrzucenia: {reason}")
+    expect(ela.locator(".hd-body")).to_have_text(text)  # the text as it was filed
+    expect(ela.locator("button[name=action]")).to_have_count(0)  # the unit changes no status
+    rig.check(ela, "request-rejected-unit")
+
+
+def test_a_units_users_share_its_requests_filter_them_and_sign_out(rig: Rig):
+    """Seed 000: every user of a unit sees all the unit's requests, not only their own; the list
+    filters by status, service, unit and period; a service the unit lacks is offered disabled
+    and cannot be reached by its address; "Wyloguj" ends the session."""
+    here = "10.0.0.9"  # its sign-ins are counted apart from the other tests'
+
+    colleague_of_ola(rig, "ewa@sp5.example")
+    text = "Projektor w sali 12 nie włącza się."
+
+    async def filed_by_ola(engine: Any) -> int:
+        ids = rig.ids
+        async with engine.connect() as conn:
+            address = select(t.addresses.c.id).where(t.addresses.c.unit_id == ids["a"])
+            address_id = (await conn.execute(address)).scalar_one()
+        filing = store.Filing(ids["a"], address_id, ids["it"], text)
+        ola = Actor(ids["ola@sp5.example"], Role.UNIT, ids["a"])
+        return (await store.file_request(engine, ola, filing, datetime.now(UTC))).id
+
+    number = rig.db(filed_by_ola)
+    row = f"tr[data-href='/helpdesk/r/{number}']"
+
+    ewa = rig.page("ewa@sp5.example", from_ip=here)
+    expect(ewa.locator(row)).to_have_count(1)  # her colleague's request, on her list
+    today = datetime.now(UTC).date()
+
+    def filtered(page: Page = ewa, **choices: str) -> int:
+        page.goto(f"{rig.web.url}/helpdesk/")
+        for field, value in choices.items():
+            if field in ("status", "service", "unit"):
+                page.select_option(f"#{field}", label=value)
+            else:
+                page.fill(f"#{field}", value)
+        page.click("button:has-text('Filtruj')")
+        return page.locator(row).count()
+
+    assert filtered(status="Nowe", service="Wsparcie IT") == 1
+    assert filtered(created_from=today.isoformat(), created_to=today.isoformat()) == 1
+    assert filtered(service="Przeglądy") == 0
+    assert filtered(status="Zrealizowane") == 0
+    assert filtered(created_to=(today - timedelta(days=2)).isoformat()) == 0
+    staff = rig.page("marek@cum.example", from_ip=here)  # the staff see every unit's
+    assert filtered(staff, unit="Szkoła Podstawowa nr 5", text="Projektor") == 1
+    assert filtered(staff, unit="Żłobek nr 2") == 0
+    ewa.goto(f"{rig.web.url}/helpdesk/r/{number}")
+    expect(ewa.locator(".hd-body")).to_have_text(text)
+    rig.check(ewa, "request-colleague")
+
+    piotr = rig.page("piotr@zlobek2.example", from_ip=here)
+    piotr.goto(f"{rig.web.url}/helpdesk/new")
+    if piotr.locator("#service").count() == 0:
+        piotr.click("text=Dalej")
+    missing = piotr.locator("#service option", has_text="Przeglądy")
+    expect(missing).to_be_disabled()
+    expect(missing).to_contain_text("nieprzydzielona")
+    rig.check(piotr, "new-unassigned-service")
+
+    async def address_of_b(engine: Any) -> int:
+        async with engine.connect() as conn:
+            query = select(t.addresses.c.id).where(t.addresses.c.unit_id == rig.ids["b"])
+            return int((await conn.execute(query)).scalar_one())
+
+    forged = f"unit={rig.ids['b']}&address={rig.db(address_of_b)}"
+    piotr.goto(f"{rig.web.url}/helpdesk/new?{forged}&service={rig.ids['it']}")
+    expect(piotr.locator("#text")).to_be_visible()  # the control: its own service opens
+    piotr.goto(f"{rig.web.url}/helpdesk/new?{forged}&service={rig.ids['przeglady']}")
+    expect(piotr.locator("#text")).to_have_count(0)  # no form for a service not assigned
+
+    ewa.goto(f"{rig.web.url}/helpdesk/")
+    ewa.get_by_role("button", name="Wyloguj").click()
+    expect(ewa.locator("#password")).to_be_visible()
+    ewa.goto(f"{rig.web.url}/helpdesk/r/{number}")
+    expect(ewa.locator("#password")).to_be_visible()  # signed out: the sign-in page again
+    expect(ewa.locator(".hd-body")).to_have_count(0)
+
+
+def test_the_lists_marks_and_order_and_a_rating_link_past_30_days(rig: Rig):
+    """Seed 000: the "Filtracja" marks ⏰ (due date set), ⚠️ (due date passed), 🧷 (files) and
+    🗓️ (scheduled publication) each find their request; the list is ordered by the last change;
+    a rating link past its 30 days says why the form is gone, and the request page offers no
+    rating any more."""
+    here = "10.0.0.10"  # its sign-ins are counted apart from the other tests'
+    colleague_of_ola(rig, "jan@sp5.example")
+    jan = rig.page("jan@sp5.example", from_ip=here)
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    open_form(rig, jan, "Przeglądy")
+    jan.fill("#text", "Przegląd hydrantów przed terminem.")
+    jan.fill("#due_on", tomorrow.isoformat())
+    jan.click("button:has-text('Prześlij')")
+    expect(jan.locator("p.success")).to_contain_text("Zgłoszenie zostało przesłane")
+    found = re.search(r"/helpdesk/r/(\d+)", jan.url)
+    assert found
+    due = int(found.group(1))
+    files = file_request(
+        rig, jan, "Wsparcie IT", "Zrzut ekranu błędu w załączniku.",
+        files=[{"name": "blad.txt", "mimeType": "text/plain", "buffer": b"Blad 0x80070005"}],
+    )  # fmt: skip
+    scheduled = file_request(
+        rig, jan, "Przeglądy", "Przegląd kotłowni po sezonie.",
+        publish=(datetime.now(UTC) + timedelta(days=20)).astimezone(),
+    )  # fmt: skip
+
+    def flagged(flag: str) -> set[int]:
+        jan.goto(f"{rig.web.url}/helpdesk/?flag={flag}")
+        hrefs = jan.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.href)")
+        return {int(h.rsplit("/", 1)[1]) for h in hrefs if h}
+
+    assert due in flagged("due") and files not in flagged("due")
+    assert files in flagged("files") and due not in flagged("files")
+    assert scheduled in flagged("scheduled") and due not in flagged("scheduled")
+    assert due not in flagged("overdue")
+    rig.sql(
+        "UPDATE hd_requests SET due_on = :day WHERE id = :id",
+        day=datetime.now(UTC).date() - timedelta(days=1),
+        id=due,
+    )
+    assert due in flagged("overdue")
+    rig.check(jan, "list-overdue")
+
+    # The last change first: a message on the oldest of the three lifts it to the top.
+    jan.goto(f"{rig.web.url}/helpdesk/r/{due}")
+    jan.fill("#body", "Czy termin jest aktualny?")
+    jan.click("button:has-text('Wyślij wiadomość')")
+    expect(jan.locator(".hd-chat")).to_contain_text("Czy termin jest aktualny?")
+    jan.goto(f"{rig.web.url}/helpdesk/")
+    assert jan.locator("tbody tr").first.get_attribute("data-href") == f"/helpdesk/r/{due}"
+
+    staff = rig.page("marek@cum.example", from_ip=here)
+    staff.goto(f"{rig.web.url}/helpdesk/r/{files}")
+    staff.click("button:has-text('Zaakceptuj')")
+    expect(staff.locator("h1 .hd-status")).to_have_text("W realizacji")
+    staff.fill("#comment", "Uprawnienia poprawione.")
+    staff.click("button:has-text('Oznacz jako zrealizowane')")
+    expect(staff.locator("h1 .hd-status")).to_have_text("Zrealizowane")
+    (rating_mail,) = mails(rig, "jan@sp5.example", f"Oceń obsługę zgłoszenia nr {files}")
+    link = rig.link(rating_mail, "/helpdesk/rate/")
+    rig.sql(
+        "UPDATE hd_requests SET completed_at = :at WHERE id = :id",
+        at=datetime.now(UTC) - timedelta(days=30, minutes=1),
+        id=files,
+    )
+    anonymous = rig.page()
+    anonymous.goto(link)
+    expect(anonymous.locator("p.warning")).to_have_text(
+        "Ten link do oceny jest już nieważny: zgłoszenie zostało ocenione albo minęło 30 dni."
+    )
+    expect(anonymous.locator("input[name=stars]")).to_have_count(0)
+    rig.check(anonymous, "rate-link-expired")
+    jan.goto(f"{rig.web.url}/helpdesk/r/{files}")
+    expect(jan.locator("button:has-text('Prześlij ocenę')")).to_have_count(0)

@@ -99,3 +99,15 @@ def test_the_centres_contact_defaults_to_help_at_the_no_reply_senders_domain():
     assert default_for("Urząd Miasta <no-reply@um.example>") == Contact("pomoc@um.example")
     assert default_for("uslugi.powiadomienia@cum.kielce.eu").email == "pomoc@cum.kielce.eu"
     assert default_for("Okienko").email == "pomoc@localhost"
+
+
+def test_an_edited_services_fields_keep_their_keys_so_filed_values_keep_their_labels():
+    from web.helpdesk.accounts import Field, fields_spec, refit_fields
+
+    old = [Field("people", "Liczba osób", number=True, required=True), Field("f2", "Sala")]
+    new = refit_fields("Budynek\n*Liczba osób #", old)
+    assert [(f.key, f.label, f.number, f.required) for f in new] == [
+        ("f3", "Budynek", False, False),  # never f2 again: old requests hold "Sala" under it
+        ("people", "Liczba osób", True, True),
+    ]
+    assert fields_spec(new) == "Budynek\n*Liczba osób #"

@@ -271,6 +271,9 @@ def test_only_an_administrator_opens_the_admin_pages_or_sends_their_forms(site: 
          {"name": "Intruz", "email": "intruz@cum.example", "role": "admin"}),
         (f"/helpdesk/admin/users/{piotr}", {"email": "przejete@zlobek2.example"}),
         (f"/helpdesk/admin/users/{piotr}", {"deactivate": "1"}),
+        (f"/helpdesk/admin/users/{piotr}", {"name": "Przejęty", "email": "piotr@zlobek2.example"}),
+        (f"/helpdesk/admin/units/{site.ids['a']}/addresses", {"address": "ul. Obca 2"}),
+        (f"/helpdesk/admin/services/{site.ids['it']}", {"fields": "Intruz"}),
     ]  # fmt: skip
     with site.client() as anonymous:
         r = anonymous.get("/helpdesk/admin", follow_redirects=False)
@@ -310,6 +313,13 @@ def test_only_an_administrator_opens_the_admin_pages_or_sends_their_forms(site: 
             ) == 0  # fmt: skip
             row = (await conn.execute(select(t.users).where(t.users.c.id == piotr))).one()
             assert (row.email, row.active) == ("piotr@zlobek2.example", True)
+            assert row.name != "Przejęty"
+            obca = select(func.count()).select_from(t.addresses)
+            assert await conn.scalar(obca.where(t.addresses.c.label == "ul. Obca 2")) == 0
+            fields = await conn.scalar(
+                select(t.services.c.fields).where(t.services.c.id == site.ids["it"])
+            )
+            assert "Intruz" not in str(fields)
 
     site.db(unchanged)
 
@@ -337,7 +347,8 @@ def test_an_administrator_changes_a_users_email_and_nobody_else_can(site: Site):
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == "/helpdesk/admin?done=user"
-    assert f'value="{new}"' in admin.get("/helpdesk/admin").text
+    assert f"<td>{new}</td>" in admin.get("/helpdesk/admin").text
+    assert f'value="{new}"' in admin.get(f"/helpdesk/admin/users/{person}").text
     with site.client() as browser:
         assert sign_in(browser, "zmiana@zlobek2.example").status_code == 400
         assert sign_in(browser, new).status_code == 303

@@ -81,3 +81,29 @@ def test_hub_cli_refuses_a_bad_site_with_a_clear_message(tmp_path: Path):
     assert run.returncode == 2
     assert "unknown counter 's99'" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("tls_ca", "expected"),
+    [(None, "[hub.mqtt] tls_ca: not set"), ("absent-ca.crt", "absent-ca.crt")],
+)
+def test_the_hub_refuses_to_start_without_the_site_ca(
+    tmp_path: Path, tls_ca: str | None, expected: str
+) -> None:
+    """TLS only: no plaintext fallback when the site CA is not configured or not there."""
+    database = tmp_path / "hub.sqlite3"
+    text = _broken(tmp_path, 'database = "../var/torun-hub.sqlite3"', f'database = "{database}"')
+    site = text.read_text(encoding="utf-8")
+    site = site.replace('tls_ca = "../var/torun-state/pki/ca.crt"', "")
+    site = site.replace('password_file = "../var/torun-state/hub.password"', 'password = "x"')
+    if tls_ca is not None:
+        site = site.replace('username = "hub"', f'username = "hub"\ntls_ca = "{tls_ca}"')
+    text.write_text(site, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "okienko.cli", "hub", "--config", str(text)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2 and expected in run.stderr and "Traceback" not in run.stderr
+    assert not database.exists()  # refused before anything was opened

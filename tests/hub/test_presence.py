@@ -11,10 +11,10 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.contract.topics import HUB_DEVICE_ID, Topics
 from tests.conftest import SiteRig, make_rig
+from tests.support.broker import tls_client
 from tests.support.screen import NEEDS_X, ApplianceWindow, info_file
 
 
@@ -27,7 +27,7 @@ def retained_presence(rig: SiteRig, device: str, timeout: float = 5.0) -> str:
         got.append(json.loads(m.payload)["state"])
         arrived.set()
 
-    c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    c = tls_client(rig.ca_file)
     c.username_pw_set("hub", rig.passwords["hub"])
     c.on_message = on_message
     c.connect("127.0.0.1", rig.port)

@@ -54,6 +54,7 @@ def test_a_connection_task_that_dies_ends_the_hub_with_the_reason(tmp_path: Path
         site=rig.site_id,
         port=rig.port,
         hub_password=rig.passwords["hub"],
+        ca_file=rig.ca_file,
         log=rig.dir / "hub.log",
     ).start()
     try:

@@ -98,6 +98,27 @@ def _bundles_hold_the_info_files_accounts(info: dict, workdir: Path) -> None:
         assert config.role == account["role"]
 
 
+def _broker_is_tls_only(mqtt: dict, info: dict, tmp_path: Path) -> None:
+    """The info file's broker answers ``mosquitto_sub --cafile`` with the site CA; the same
+    account without TLS, or trusting another CA, gets nothing (and sends no password)."""
+    from tests.support.broker import site_tls
+
+    display = next(k for k, d in info["devices"].items() if d["role"] == "display")
+    sub = [
+        *("mosquitto_sub", "-V", "5", "-h", mqtt["host"], "-p", str(mqtt["port"])),
+        *("-u", display, "-P", info["devices"][display]["password"]),
+        *("-t", f"{mqtt['topic_root']}/state/queue", "-C", "1", "-W", "5"),
+    ]
+    trusted = subprocess.run([*sub, "--cafile", mqtt["ca_file"]], capture_output=True, timeout=10)
+    assert trusted.returncode == 0, trusted.stderr
+    assert json.loads(trusted.stdout)["services"]
+    plaintext = subprocess.run(sub, capture_output=True, timeout=10)
+    assert plaintext.returncode != 0 and not plaintext.stdout
+    other_ca = site_tls(tmp_path / "other-ca").ca_file
+    untrusting = subprocess.run([*sub, "--cafile", str(other_ca)], capture_output=True, timeout=10)
+    assert untrusting.returncode != 0 and not untrusting.stdout
+
+
 def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
     info_file = tmp_path / "demo.json"
     log = (tmp_path / "demo.log").open("wb")
@@ -190,8 +211,15 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
         terminal_id, terminal = next(
             (k, d) for k, d in info["devices"].items() if d["role"] == "counter"
         )
+        _broker_is_tls_only(mqtt, info, tmp_path)
+        ca_pem = Path(mqtt["ca_file"]).read_text(encoding="utf-8")
         creds = lambda device: Credentials(  # noqa: E731
-            mqtt["host"], mqtt["port"], mqtt["site"], device, info["devices"][device]["password"]
+            mqtt["host"],
+            mqtt["port"],
+            mqtt["site"],
+            device,
+            info["devices"][device]["password"],
+            ca_pem,
         )
         with HubClient(creds(dispenser_id)) as d, HubClient(creds(terminal_id)) as t:
             ticket = d.request(

@@ -15,6 +15,7 @@ import pytest
 from hub.config import parse_site_file
 from okienko.private_files import append_private, private_dir, write_private
 from provisioning.broker import generate_passwords, write_broker_files
+from tests.support.broker import site_tls
 from tests.support.sitefile import site_toml
 
 
@@ -57,10 +58,13 @@ def test_the_brokers_secrets_are_never_readable_by_others(
         real_chmod(path, new, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "chmod", watched_chmod)
-    draft = site_toml(database=tmp_path / "hub.sqlite3", mqtt_port=1883, hub_password="x")
+    draft = site_toml(database=tmp_path / "hub.sqlite3", mqtt_port=8883, hub_password="x")
     site = parse_site_file(draft).site
-    files = write_broker_files(site, tmp_path / "broker", generate_passwords(site), port=1883)
+    tls = site_tls(tmp_path / "pki")
+    passwords = generate_passwords(site)
+    files = write_broker_files(site, tmp_path / "broker", passwords, port=8883, tls=tls.files)
     assert mode(files.passwd) == 0o600 and mode(files.acl) == 0o600
+    assert mode(files.directory / "tls" / "server.key") == 0o600
     assert not exposed, exposed
     (tmp_path / "site.toml").write_text(draft, encoding="utf-8")
     out = tmp_path / "generated"
@@ -75,6 +79,8 @@ def test_the_brokers_secrets_are_never_readable_by_others(
             site_file,
             "--out",
             str(out),
+            *("--cafile", str(tls.files.cafile), "--certfile", str(tls.files.certfile)),
+            *("--keyfile", str(tls.files.keyfile)),
         ],
         capture_output=True,
         text=True,

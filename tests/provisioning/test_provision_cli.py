@@ -44,7 +44,7 @@ def test_state_keeps_hashes_only(state: Path) -> None:
 def test_bundle_is_an_appliance_configuration(state: Path) -> None:
     config = load_config(state / "bundles" / "terminal-1.toml")
     assert (str(config.role), config.device, config.counter) == ("counter", "terminal-1", "c1")
-    assert (config.hub.host, config.hub.port, config.hub.site) == ("10.0.0.5", 1883, "prov-site")
+    assert (config.hub.host, config.hub.port, config.hub.site) == ("10.0.0.5", 8883, "prov-site")
 
 
 def test_without_host_the_bundle_leaves_the_hub_to_zeroconf(workdir: Path, site_file: Path) -> None:
@@ -126,8 +126,9 @@ def test_list_shows_each_account_and_its_dates(
     assert lines[0].split() == [
         *("account", "role", "counter", "status", "issued", "rotated", "revoked")
     ]
-    rows = {line.split()[0]: line for line in lines[1:]}
+    rows = {line.split()[0]: line for line in lines[1:-1]}
     assert set(rows) == {"hub", "terminal-1", "display-1"}
+    assert lines[-1].startswith("broker certificate: valid until ") and "RENEW" not in lines[-1]
     assert " active " in rows["terminal-1"] and " c1 " in rows["terminal-1"]
     assert " revoked " in rows["display-1"]
 

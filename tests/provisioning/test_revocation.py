@@ -37,7 +37,8 @@ def state(workdir: Path, site_file: Path) -> Path:
 def broker(state: Path) -> Iterator[Mosquitto]:
     conf = state / "broker" / "mosquitto.conf"
     port = int(load_config(state / "bundles" / "display-1.toml").hub.port)
-    with Mosquitto(conf, host="127.0.0.1", port=port) as running:
+    cafile = state / "pki" / "ca.crt"
+    with Mosquitto(conf, host="127.0.0.1", port=port, cafile=cafile) as running:
         yield running
 
 
@@ -53,6 +54,7 @@ def from_bundle(broker: Mosquitto, bundle: Path, probes: list[Probe]) -> Probe:
     """A client with exactly what the bundle gives the device."""
     config = load_config(bundle)
     assert (config.hub.host, config.hub.port) == (broker.host, broker.port)
+    assert broker.cafile is not None and config.hub.ca_pem() == broker.cafile.read_text()
     probe = Probe(broker, config.device, config.secret())
     probes.append(probe)
     return probe

@@ -1,4 +1,5 @@
-"""A real Mosquitto for one test site: accounts and ACLs generated from the site, a free port."""
+"""A real Mosquitto for one test site: accounts and ACLs generated from the site, a free port,
+TLS only with a site CA of its own (``site_tls``); MQTT clients that trust that CA."""
 
 from __future__ import annotations
 
@@ -14,7 +15,61 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
 from hub.config import Site
-from provisioning.broker import Mosquitto, free_port, generate_passwords, write_broker_files
+from hub.tls import client_context
+from okienko.private_files import write_private
+from provisioning import pki
+from provisioning.broker import (
+    Mosquitto,
+    TlsFiles,
+    free_port,
+    generate_passwords,
+    write_broker_files,
+)
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+
+
+@dataclass(frozen=True)
+class SiteTls:
+    """A site CA and the broker's certificate, as files (what ``provision init`` writes)."""
+
+    ca_file: Path
+    files: TlsFiles
+
+    @property
+    def ca_pem(self) -> str:
+        return self.ca_file.read_text(encoding="utf-8")
+
+
+def site_tls(
+    directory: Path, names: tuple[str, ...] = LOOPBACK_NAMES, *, days: int = pki.SERVER_DAYS
+) -> SiteTls:
+    """A fresh site CA in ``directory`` and a broker certificate for ``names``, valid for
+    ``days``."""
+    now = pki.now_utc()
+    ca = pki.create_ca("test", now)
+    server = pki.issue_server(ca, names, now, days=days)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {n: directory / n for n in ("ca.crt", "server.crt", "server.key")}
+    paths["ca.crt"].write_bytes(ca.cert_pem)
+    paths["server.crt"].write_bytes(server.cert_pem)
+    write_private(paths["server.key"], server.key_pem)  # 0600 from its first moment
+    return SiteTls(
+        paths["ca.crt"], TlsFiles(paths["ca.crt"], paths["server.crt"], paths["server.key"])
+    )
+
+
+def tls_client(ca_file: Path | None, **options: object) -> mqtt.Client:
+    """A paho MQTT v5 client that trusts the site CA alone (host name checked); ``None``
+    for a plaintext one, which only an attack test wants."""
+    c = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        protocol=mqtt.MQTTv5,
+        **options,  # type: ignore[arg-type]
+    )
+    if ca_file is not None:
+        c.tls_set_context(client_context(ca_file=ca_file))
+    return c
 
 
 @dataclass
@@ -35,13 +90,17 @@ def start_site_broker(site: Site, workdir: Path) -> tuple[Mosquitto, dict[str, s
     """Start a broker for ``site`` with its files under ``workdir/broker``; returns the running
     broker and the plain passwords ("hub" and every device id). Stop it with ``stop()``."""
     passwords = generate_passwords(site)
-    files = write_broker_files(site, workdir / "broker", passwords, port=free_port())
+    tls = site_tls(workdir / "pki")
+    files = write_broker_files(site, workdir / "broker", passwords, port=free_port(), tls=tls.files)
     return Mosquitto.for_files(files).start(), passwords
 
 
 class Probe:
     """A bare MQTT v5 client that records what the broker answers (CONNACK, PUBACK, messages),
-    so a test can assert on an ACL decision instead of sleeping and hoping."""
+    so a test can assert on an ACL decision instead of sleeping and hoping.
+
+    It trusts ``tls_ca`` (default: the CA the broker's certificate comes from); ``plaintext``
+    makes it a client without TLS, as an attacker's would be."""
 
     def __init__(
         self,
@@ -51,6 +110,7 @@ class Probe:
         *,
         will: str | None = None,
         tls_ca: Path | None = None,
+        plaintext: bool = False,
         port: int | None = None,
     ) -> None:
         self._cond = threading.Condition()
@@ -59,13 +119,14 @@ class Probe:
         self.pubacks: dict[int, ReasonCode] = {}
         self.messages: list[mqtt.MQTTMessage] = []
         self._host, self._port = broker.host, port or broker.port
-        c = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        ca = tls_ca or broker.cafile
+        if ca is None and not plaintext:
+            raise ValueError("a TLS probe needs the site CA (tls_ca, or the broker's cafile)")
+        c = tls_client(None if plaintext else ca)
         if username is not None:
             c.username_pw_set(username, password)
         if will is not None:
             c.will_set(will, b"offline", qos=1, retain=False)
-        if tls_ca is not None:
-            c.tls_set(ca_certs=str(tls_ca))
         c.on_connect = self._on_connect
         c.on_publish = self._on_publish
         c.on_message = self._on_message
@@ -94,7 +155,9 @@ class Probe:
                 raise TimeoutError(f"no {what} within {timeout} s")
 
     def connect(self, timeout: float = 5.0) -> ReasonCode:
-        """Connect and return the broker's CONNACK reason code (success or refusal)."""
+        """Connect and return the broker's CONNACK reason code (success or refusal); a TLS
+        handshake that fails raises (``ssl.SSLError``, or ``OSError`` when the broker hangs
+        up on a client that does not speak TLS)."""
         self.client.connect(self._host, self._port, keepalive=10)
         self.client.loop_start()
         self._wait(lambda: self.connack is not None, "CONNACK", timeout)

@@ -10,18 +10,19 @@ import threading
 import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
 from hub.contract.topics import HUB_DEVICE_ID, Topics
+from tests.support.broker import tls_client
 
 
 class HubProcess:
-    def __init__(self, config: Path, *, site: str, port: int, hub_password: str, log: Path):
+    def __init__(
+        self, config: Path, *, site: str, port: int, hub_password: str, ca_file: Path, log: Path
+    ):
         self.config = config
         self.topics = Topics(site)
         self.port = port
         self.hub_password = hub_password
+        self.ca_file = ca_file
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -33,9 +34,7 @@ class HubProcess:
             if not message.retain and b"online" in message.payload:
                 online.set()
 
-        watcher = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5
-        )
+        watcher = tls_client(self.ca_file)
         watcher.username_pw_set("hub", self.hub_password)
         watcher.on_message = on_message
         watcher.connect("127.0.0.1", self.port)

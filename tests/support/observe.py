@@ -6,11 +6,10 @@ import contextlib
 import json
 import threading
 from collections.abc import Iterator
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from pathlib import Path
 
 from appliance.common.hub_client import Credentials, HubClient
+from tests.support.broker import tls_client
 
 
 def waiting_seen_by_display(creds: Credentials, service: str, timeout: float = 5.0) -> int:
@@ -33,10 +32,10 @@ def waiting_seen_by_display(creds: Credentials, service: str, timeout: float = 5
 
 
 @contextlib.contextmanager
-def watching(port: int, hub_password: str, topic: str) -> Iterator[list[dict]]:
+def watching(port: int, hub_password: str, topic: str, ca_file: Path) -> Iterator[list[dict]]:
     """Messages on ``topic`` as the hub sees them (JSON), collected while inside."""
     got: list[dict] = []
-    watcher = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    watcher = tls_client(ca_file)
     watcher.username_pw_set("hub", hub_password)
     watcher.on_message = lambda c, u, m: got.append(json.loads(m.payload))
     watcher.connect("127.0.0.1", port)

@@ -288,6 +288,7 @@ def info_file(rig: SiteRig, path: Path) -> Path:
                 "mqtt": {
                     "host": "127.0.0.1",
                     "port": rig.port,
+                    "ca_file": str(rig.ca_file),
                     "site": rig.site_id,
                     "topic_root": f"okienko/v1/{rig.site_id}",
                 },

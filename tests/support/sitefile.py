@@ -20,9 +20,12 @@ def site_toml(
     database: Path,
     mqtt_port: int,
     hub_password: str,
+    tls_ca: Path | None = None,
     pin_hash: str | None = None,
     more_clerks: tuple[str, ...] = (),
 ) -> str:
+    """The test site; ``tls_ca`` (the site CA) for a hub that connects to a broker."""
+    tls = f'tls_ca = "{tls_ca}"\n' if tls_ca is not None else ""
     limit = f"building_limit = {building_limit}\n" if building_limit else ""
     pin_hash = pin_hash or hash_pin(CLERK_PIN)
     extra = "".join(
@@ -127,7 +130,7 @@ host = "127.0.0.1"
 port = {mqtt_port}
 username = "hub"
 password = "{hub_password}"
-"""
+{tls}"""
 
 
 def write_site_file(directory: Path, site_id: str = "test-site") -> Path:

@@ -10,6 +10,7 @@ import contextlib
 import email
 import email.policy
 import inspect
+import json
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -425,3 +426,25 @@ def test_site_token_with_a_database_it_cannot_use_says_so_in_one_line(url: str, 
     run = okienko("site-token", "create", "--site", SITE, "--database-url", url, check=False)
     assert run.returncode == 2 and said in run.stderr, run.stderr
     assert "Traceback" not in run.stderr and "s3cret" not in run.stderr
+
+
+async def test_a_clerk_lockout_reaches_the_cloud_as_an_event(site: Site, cloud: Cloud):
+    """Five wrong PINs lock the clerk; the lockout is stored like the queue's events and the
+    sync ships it, so the cloud's reports can count lockouts per site and terminal."""
+    for i in range(5):
+        wrong = msg.SignInRequest(request_id=f"wrong-pin-{i}", clerk="ewa", pin="0000")
+        reply = await site.ask("terminal-1", Operation.SIGN_IN, wrong)
+    assert reply.error and reply.error.code == "clerk_locked"
+    sync = site.sync(cloud)
+    task = asyncio.create_task(sync.run())
+    try:
+        await eventually(lambda: sync.health.online and sync.health.backlog == 0, "the push")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    async with cloud.app.state.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT type, body FROM queue_events"))).all()
+    assert [r.type for r in rows] == ["clerk_locked"]
+    body = json.loads(rows[0].body)
+    assert (body["clerk"], body["device"], body["counter"]) == ("ewa", "terminal-1", "s1")

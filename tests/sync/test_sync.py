@@ -66,11 +66,10 @@ def hub_status(rig: SiteRig) -> msg.DeviceStatus:
     """The hub's retained status (with its sync health), read with the hub's own account."""
     import queue
 
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
+    from tests.support.broker import tls_client
 
     got: queue.Queue[bytes] = queue.Queue()
-    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client = tls_client(rig.ca_file)
     client.username_pw_set("hub", rig.passwords["hub"])
     client.on_message = lambda c, u, m: got.put(m.payload)
     client.connect("127.0.0.1", rig.port)

@@ -162,3 +162,65 @@ def test_staff_pages_work_and_are_accessible(web: WebProcess, tmp_path: Path):
     SHOTS_COPY.mkdir(parents=True, exist_ok=True)
     for png in shots.glob("*.png"):
         shutil.copy(png, SHOTS_COPY / png.name)
+
+
+def test_staff_book_for_a_caller_confirm_move_and_cancel_in_the_register(
+    web: WebProcess, tmp_path: Path
+):
+    """Seed 003's "Rejestr rezerwacji" as a clerk uses it: book a visit for a phone caller,
+    confirm a visitor's unconfirmed booking, move it to another hour and cancel it with a
+    reason, each seen on the reservation's page and in its history."""
+    shots = tmp_path / "shots"
+    soon = datetime.now(TZ).date() + timedelta(days=2)
+    while soon.weekday() >= 5:  # a working day, with hours to move to
+        soon += timedelta(days=1)
+    day = soon.isoformat()
+    with chromium() as browser:
+        # A visitor books on the web and leaves before typing the mailed code: unconfirmed.
+        visitor = browser.new_page(viewport={"width": 390, "height": 844}, locale="pl-PL")
+        visitor.goto(f"{web.url}/book/hour?service=dowody&location=test-site&day={day}")
+        visitor.locator('button[name="time"]').first.click()
+        visitor.wait_for_url("**/book/details?**")
+        visitor.fill("#name", "Zofia Niepotwierdzona")
+        visitor.fill("#contact", "zofia@example.org")
+        visitor.check("#terms")
+        visitor.check("#privacy")
+        visitor.click("button.primary")
+        visitor.wait_for_url("**/book/code/**")
+
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="pl-PL")
+        _sign_in(page, web.url, shots)
+
+        # A caller on the phone: the clerk books for them.
+        page.goto(f"{web.url}/staff/book?service=dowody&location=test-site&day={day}")
+        page.locator("input[name=start]").nth(1).check()
+        page.fill("#name", "Karol Dzwoniący")
+        page.fill("#contact", "602 703 804")
+        page.click("main form.form button.primary")
+        page.wait_for_url(re.compile(r".*/staff/register/[0-9a-f]{32}(\?.*)?$"))
+        assert "Karol Dzwoniący" in page.locator("main").inner_text()
+        assert_accessible(page, shots, "17-booked-for-caller")
+
+        page.goto(f"{web.url}/staff/register?last_name=Niepotwierdzona")
+        assert page.locator("tbody tr").count() == 1
+        page.click("tbody a")
+        page.wait_for_url(re.compile(r".*/staff/register/[0-9a-f]{32}$"))
+        page.click("button:has-text('Potwierdź')")
+        page.wait_for_url(re.compile(r".*\?done=confirmed$"))
+        assert page.locator("button:has-text('Potwierdź')").count() == 0
+        assert_accessible(page, shots, "18-confirmed")
+
+        page.click("text=Przenieś na inny termin")
+        slots = page.locator(".slots button")
+        moved_to = slots.last.inner_text().strip()
+        slots.last.click()
+        page.wait_for_url(re.compile(r".*\?done=rescheduled$"))
+        assert moved_to in page.locator("main").inner_text()
+
+        page.fill("#reason", "Interesantka zadzwoniła, że nie przyjdzie.")
+        page.click("button.danger:has-text('Anuluj rezerwację')")
+        page.wait_for_url(re.compile(r".*\?done=cancelled$"))
+        history = page.locator("table.history").inner_text()
+        assert "Interesantka zadzwoniła, że nie przyjdzie." in history
+        assert page.locator("button:has-text('Anuluj rezerwację')").count() == 0
+        assert_accessible(page, shots, "19-cancelled")

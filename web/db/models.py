@@ -617,6 +617,8 @@ class FaultReport(Base):
     taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     realise_due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The category's deadline in working hours (devices), else null: the days of the SLA.
+    realise_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
     suspended_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     contractor: Mapped[str | None] = mapped_column(String(200), nullable=True)
     contractor_ordered_on: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from web.db.models import Device
+from web.db.models import Device, Location
 from web.faults import store
 from web.faults import tables as t
 from web.faults.domain import Action, Actor, Channel, Role, Status, Step
@@ -43,6 +43,20 @@ def problems(
     return found
 
 
+def site_name(sites: dict[str, Any], location_id: str) -> str:
+    site = sites.get(location_id)
+    return str(site.name) if site is not None and site.name else location_id
+
+
+def site_place(sites: dict[str, Any], location_id: str) -> str:
+    """The report's place: the site's name and address (its id only when the cloud does not
+    know the site)."""
+    site = sites.get(location_id)
+    if site is None:
+        return location_id
+    return ", ".join(part for part in (site.name, site.address) if part) or location_id
+
+
 def recovered(problem: str, online: bool, printer: str) -> bool:
     """Pure: whether an open report's problem is gone. Going offline does not refill the
     paper: a paper report waits until the device is back and reports paper."""
@@ -62,6 +76,10 @@ async def watch(
     r = t.reports.c
     async with engine.connect() as conn:
         fleet = list(await conn.execute(select(devices)))  # type: ignore[arg-type]
+        sites = {
+            row.id: row
+            for row in await conn.execute(select(Location.__table__))  # type: ignore[arg-type]
+        }
         open_reports = {
             row.device_key: row.id
             for row in await conn.execute(
@@ -83,17 +101,17 @@ async def watch(
         sub = subs.get(SUBCATEGORY[problem])
         if key in open_reports or sub is None:
             continue
-        since = store.aware(d.changed_at).astimezone(store.WARSAW).strftime("%Y-%m-%d %H:%M")
+        since = store.aware(d.changed_at).astimezone(store.WARSAW).strftime("%-d.%m.%Y, %H:%M")
         try:
             report_id, _ = await store.file_report(
                 engine,
                 store.Draft(
                     sub.id,
                     DESCRIPTION[problem].format(
-                        device=d.device_id, location=d.location_id, since=since
+                        device=d.device_id, location=site_name(sites, d.location_id), since=since
                     ),
                     Channel.DEVICE,
-                    address=d.location_id,
+                    address=site_place(sites, d.location_id),
                     device_key=key,
                 ),
                 now,

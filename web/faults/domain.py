@@ -302,6 +302,7 @@ def decide(
     received_at: datetime | None = None,
     delay_reason: str | None = None,
     planned_on: date | None = None,
+    realise_hours: int | None = None,
 ) -> Move:
     """The report's next place after ``step``, or a ``FaultError`` saying why not.
     ``group_department`` maps group ids to their departments (a coordinator group chosen must
@@ -313,7 +314,7 @@ def decide(
         _roles, sources = _RULES[step.action]
         raise WrongStatus() if place.status not in sources else NotAllowed()
     if received_at is not None and now is not None and calendar is not None:
-        _check_delay(step, received_at, now, calendar, sla, delay_reason, planned_on)
+        _check_delay(step, received_at, now, calendar, sla, delay_reason, planned_on, realise_hours)
     groups = group_department or {}
     a, s = step.action, Status
     if a in (Action.FORWARD, Action.FORWARD_COORDINATOR):
@@ -403,13 +404,14 @@ def _check_delay(
     sla: Sla,
     delay_reason: str | None,
     planned_on: date | None,
+    realise_hours: int | None = None,
 ) -> None:
     """Realising a report after the deadline (§ 18 ust. 1) needs the reason and the planned
     date recorded first (§ 18 ust. 2, § 17 ust. 2 pkt 6). Accepted work counts by the day it
     was really done, not the day it was entered."""
     if step.action not in _FINISHING:
         return
-    due = calendar.add_days(received_at, sla.realise_days)
+    due = sla.realise_due(calendar, received_at, realise_hours)
     if step.action is Action.ACCEPT_WORK and step.done_on is not None:
         late = step.done_on > due.astimezone(calendar.tz).date()
     else:
@@ -450,10 +452,12 @@ def sla_state(
     delay_reason: str | None,
     planned_on: date | None,
     now: datetime,
+    realise_hours: int | None = None,
 ) -> SlaState:
     """§ 16 ust. 2 (1 day to take up from the hand-over), § 18 (10 days to realise from the
-    receipt), § 19 ust. 4 pkt 1 (2 days to return). Suspended reports are not flagged."""
-    realise_due = calendar.add_days(received_at, sla.realise_days)
+    receipt; ``realise_hours`` working hours for the devices' categories), § 19 ust. 4 pkt 1
+    (2 days to return). Suspended reports are not flagged."""
+    realise_due = sla.realise_due(calendar, received_at, realise_hours)
     waiting = status in (Status.COORDINATOR, Status.REALIZER) and not taken
     take_up_due = calendar.add_days(handed_at, sla.take_up_days) if waiting and handed_at else None
     return_due = (

@@ -80,6 +80,7 @@ def sla_of(row: Any, now: datetime, settings: FaultSettings = DEFAULT) -> SlaSta
         delay_reason=row.delay_reason,
         planned_on=row.planned_on,
         now=now,
+        realise_hours=row.realise_hours,
     )
 
 
@@ -102,8 +103,16 @@ def _late(now: datetime, settings: FaultSettings) -> _Late:
         r.handed_at.is_not(None),
         r.handed_at <= utc(cal.late_cutoff(now, sla.take_up_days)),
     )
+    # A deadline in working hours (the devices' categories) is the one recorded at filing.
     overdue = and_(
-        r.status.not_in(not_running), r.received_at <= utc(cal.late_cutoff(now, sla.realise_days))
+        r.status.not_in(not_running),
+        or_(
+            and_(
+                r.realise_hours.is_(None),
+                r.received_at <= utc(cal.late_cutoff(now, sla.realise_days)),
+            ),
+            and_(r.realise_hours.is_not(None), r.realise_due < utc(now)),
+        ),
     )
     # A finished report's deadline is the one recorded at filing (as in the statistics): a
     # deadline per row cannot be recomputed on working time in SQL.

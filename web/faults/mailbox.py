@@ -3,7 +3,9 @@ each message to the mailbox into a report for the operators — channel e-mail, 
 the report's subject, the text as its description, the whole message as the source message,
 image attachments as photos and the sender as the contact who wants a reply (given on their
 own initiative: § 26 ust. 2). The operator classifies it (§ 9): until then it sits in the
-"to be classified" subcategory. ``okienko faults-mail`` runs it."""
+"to be classified" subcategory. The sender gets the report's number and status link (§ 8
+ust. 2), unless the message was itself automatic (no mail loops with auto-replies and
+bounces). ``okienko faults-mail`` runs it."""
 
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from web.faults import store
+from web.faults import notices, store
 from web.faults import tables as t
 from web.faults.domain import Channel, FaultError
 from web.faults.settings import FaultSettings
+from web.notify.outbox import Notifier
 
 log = logging.getLogger("okienko.web.faults.mailbox")
 UNCLASSIFIED = ("inne", "Inne", "do-klasyfikacji", "Do sklasyfikowania")
@@ -67,9 +70,30 @@ def _photos(message: EmailMessage) -> list[store.File]:
     return found[: store.MAX_FILES]
 
 
+def automatic(message: EmailMessage) -> bool:
+    """An auto-reply, a bounce or a list's mail (RFC 3834): never answered."""
+    auto = str(message.get("Auto-Submitted", "no")).strip().lower()
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    sender = parseaddr(str(message.get("From", "")))[1].lower()
+    return (
+        auto != "no"
+        or precedence in ("bulk", "junk", "list", "auto_reply")
+        or message.get("List-Id") is not None
+        or sender.split("@")[0] in ("mailer-daemon", "postmaster", "no-reply", "noreply")
+    )
+
+
 async def file_message(
-    engine: AsyncEngine, raw: bytes, now: datetime, settings: FaultSettings | None = None
+    engine: AsyncEngine,
+    raw: bytes,
+    now: datetime,
+    settings: FaultSettings | None = None,
+    *,
+    notifier: Notifier | None = None,
+    public_url: str = "",
 ) -> int:
+    """The message as a report; with a ``notifier``, the sender's acknowledgement (links
+    under ``public_url``, the address residents use)."""
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
     sender = parseaddr(str(message.get("From", "")))
@@ -78,7 +102,7 @@ async def file_message(
     async with engine.begin() as conn:
         sub_id = await unclassified(conn)
     source = raw.decode("utf-8", "replace")[:20000]
-    report_id, _token = await store.file_report(
+    report_id, token = await store.file_report(
         engine,
         store.Draft(
             sub_id,
@@ -94,6 +118,8 @@ async def file_message(
         now,
         settings,
     )
+    if notifier is not None and not automatic(message):
+        await notices.acknowledge(engine, notifier, public_url, report_id, token)
     return report_id
 
 
@@ -105,10 +131,14 @@ class Handler:
         database_url: str | None,
         addresses: list[str],
         settings: FaultSettings | None = None,
+        notifier: Notifier | None = None,
+        public_url: str = "",
     ) -> None:
         self.database_url = database_url
         self.addresses = {a.lower() for a in addresses}
         self.settings = settings
+        self.notifier = notifier
+        self.public_url = public_url
         self.engine: AsyncEngine | None = None
 
     async def handle_RCPT(
@@ -126,7 +156,12 @@ class Handler:
             self.engine = make_engine(self.database_url)
         try:
             number = await file_message(
-                self.engine, envelope.content, datetime.now(UTC), self.settings
+                self.engine,
+                envelope.content,
+                datetime.now(UTC),
+                self.settings,
+                notifier=self.notifier,
+                public_url=self.public_url,
             )
         except FaultError:
             log.exception("a mailbox message could not become a report")
@@ -141,6 +176,8 @@ async def serve(
     database_url: str | None,
     addresses: list[str],
     settings: FaultSettings | None = None,
+    notifier: Notifier | None = None,
+    public_url: str = "",
 ) -> None:
     from aiosmtpd.controller import Controller
 
@@ -153,7 +190,7 @@ async def serve(
     finally:
         await engine.dispose()
     controller = Controller(
-        Handler(database_url, addresses, settings),
+        Handler(database_url, addresses, settings, notifier, public_url),
         hostname=host,
         port=port,
         data_size_limit=MAX_MESSAGE,

@@ -11,33 +11,42 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
+from web.faults import store
 from web.faults import tables as t
-from web.faults.domain import Role, Status
+from web.faults.domain import Closure, Role, Status
 from web.faults.settings import FaultSettings
 from web.faults.settings import of as settings_of
 from web.faults.store import aware, utc
 from web.helpdesk import tables as hd
+from web.notify.outbox import Notifier
 
 log = logging.getLogger("okienko.web.faults")
 REMINDER = "Przypomnienie"
 ESCALATION = "Zgłoszenie po terminie"
 
 
+def _base(app: Starlette) -> str:
+    return (getattr(app.state, "public_url", None) or "http://127.0.0.1:8000").rstrip("/")
+
+
 def _url(app: Starlette, path: str) -> str:
-    base = (getattr(app.state, "public_url", None) or "http://127.0.0.1:8000").rstrip("/")
-    return base + path
+    return _base(app) + path
 
 
-async def _send(app: Starlette, report_id: int, to: str, subject: str, text: str) -> bool:
+async def deliver(
+    engine: AsyncEngine, notifier: Notifier, report_id: int, to: str, subject: str, text: str
+) -> bool:
+    """One mail, recorded in fault_mails when it went out; a failure is logged, never raised."""
     now = utc(datetime.now().astimezone())
     try:
-        await app.state.notifier.send(to, subject, text)
+        await notifier.send(to, subject, text)
     except Exception:
         log.exception("fault report mail could not be sent")
         return False
-    async with app.state.engine.begin() as conn:
+    async with engine.begin() as conn:
         await conn.execute(
             insert(t.mails).values(
                 report_id=report_id, at=now, recipient=to[:200], subject=subject[:200]
@@ -46,19 +55,31 @@ async def _send(app: Starlette, report_id: int, to: str, subject: str, text: str
     return True
 
 
-async def filed(app: Starlette, report_id: int, token: str) -> None:
-    async with app.state.engine.connect() as conn:
+async def _send(app: Starlette, report_id: int, to: str, subject: str, text: str) -> bool:
+    return await deliver(app.state.engine, app.state.notifier, report_id, to, subject, text)
+
+
+async def acknowledge(
+    engine: AsyncEngine, notifier: Notifier, base_url: str, report_id: int, token: str
+) -> bool:
+    """The reporter's confirmation (§ 8 ust. 2: the number is given to the reporter): the
+    number and the status link, when a reply was wanted and an e-mail address is known."""
+    async with engine.connect() as conn:
         row = (await conn.execute(select(t.reports).where(t.reports.c.id == report_id))).first()
     if row is None or not row.reply_wanted or not row.reporter_email:
-        return
+        return False
     subject = f"Zgłoszenie nr {report_id} zostało przyjęte"
     text = (
         f"Dziękujemy. Zgłoszenie zarejestrowano pod numerem {report_id}.\n\n"
-        f"Stan zgłoszenia: {_url(app, f'/usterka/s/{token}')}\n\n"
+        f"Stan zgłoszenia: {base_url.rstrip('/')}/usterka/s/{token}\n\n"
         "Na tej stronie możesz też cofnąć zgodę na przetwarzanie danych kontaktowych.\n"
         "Wiadomość wysłano automatycznie; nie odpowiadaj na nią."
     )
-    await _send(app, report_id, row.reporter_email, subject, text)
+    return await deliver(engine, notifier, report_id, row.reporter_email, subject, text)
+
+
+async def filed(app: Starlette, report_id: int, token: str) -> None:
+    await acknowledge(app.state.engine, app.state.notifier, _base(app), report_id, token)
 
 
 async def _emails(conn: Any, role: Role, *, group_id: int | None, department_id: int | None):  # type: ignore[no-untyped-def]
@@ -183,4 +204,57 @@ async def _send_claimed(
                 .where(t.reports.c.id == report_id, mark == utc(now))
                 .values({mark.name: None})
             )
+    return sent
+
+
+ELSEWHERE = {
+    Closure.OUT_OF_SCOPE: (
+        "Zgłoszenie nr {n} nie dotyczy zadań komórek i jednostek miasta, dlatego "
+        "przekazaliśmy je do właściwego podmiotu."
+    ),
+    Closure.OUTSIDE: (
+        "Zgłoszenie nr {n} przekazaliśmy do właściwej komórki lub jednostki miasta, "
+        "która obsłuży je poza naszą aplikacją."
+    ),
+}
+
+
+async def closed_elsewhere(app: Starlette, report_id: int) -> bool:
+    """§ 14 ust. 2 (and § 15): the reporter who left an e-mail address learns where the
+    report went; the notice is recorded as a reply (§ 17 ust. 2 pkt 8)."""
+    async with app.state.engine.connect() as conn:
+        row = (await conn.execute(select(t.reports).where(t.reports.c.id == report_id))).first()
+    if row is None or not row.reply_wanted or not row.reporter_email:
+        return False
+    template = ELSEWHERE.get(Closure(row.closure)) if row.closure else None
+    if template is None:
+        return False
+    lines = [template.format(n=report_id), "", f"Dokąd i dlaczego: {row.close_reason}"]
+    if row.rpw_id:
+        lines.append(f"Numer pisma (RPW): {row.rpw_id}")
+    lines += ["", "Wiadomość wysłano automatycznie; nie odpowiadaj na nią."]
+    subject = f"Zgłoszenie nr {report_id} przekazano do właściwego podmiotu"
+    sent = await _send(app, report_id, row.reporter_email, subject, "\n".join(lines))
+    if sent:
+        await store.reply_sent(
+            app.state.engine, report_id, "e-mail", subject, utc(datetime.now().astimezone())
+        )
+    return sent
+
+
+async def part_elsewhere(app: Starlette, report_id: int, part: str, coordinator: str) -> int:
+    """§ 19 ust. 4 pkt 2 by e-mail: every operator learns which part belongs elsewhere."""
+    async with app.state.engine.connect() as conn:
+        to = await _emails(conn, Role.OPERATOR, group_id=None, department_id=None)
+    text = (
+        f"{coordinator} informuje, że część zgłoszenia nr {report_id} należy do właściwości "
+        f"innej komórki lub jednostki:\n\n{part}\n\n"
+        f"Powiel zgłoszenie i przekaż tę część właściwemu adresatowi (§ 20 ust. 2).\n\n"
+        f"{_url(app, f'/usterki/r/{report_id}')}"
+    )
+    sent = 0
+    for address in to:
+        sent += await _send(
+            app, report_id, address, f"Część zgłoszenia nr {report_id} do powielenia", text
+        )
     return sent

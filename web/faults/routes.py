@@ -14,11 +14,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.faults import admin, dictionary, listing, store
+from web.faults import admin, dictionary, history, listing, notices, store
 from web.faults import tables as t
 from web.faults.domain import (
     ACTION_LABELS,
@@ -197,6 +198,8 @@ async def _show(request: Request, error: str | None = None, status_code: int = 2
             "editable": can_edit(actor, place_of(row)),
             "details": store.details_for(actor) if can_edit(actor, place_of(row)) else (),
             "deletable": can_delete(actor),
+            "map": settings_of(request.app).map,
+            "note_of": functools.partial(history.note_text, d=d),
             "error": error,
             "done": request.query_params.get("done") == "1",
             "Action": Action,
@@ -216,6 +219,10 @@ async def _then(
         await work()
     except FaultError as exc:
         return await _show(request, _(exc.message), 400)
+    if await _visible(request) is None:
+        # The step passed the report out of this person's scope (a return to the operator or
+        # the coordinator): its page would say "not found", as if the step had failed.
+        return RedirectResponse(f"/usterki/?passed={report_id}", status_code=303)
     return RedirectResponse(f"/usterki/r/{report_id}?done=1", status_code=303)
 
 
@@ -243,10 +250,9 @@ async def act(request: Request) -> Response:
         rpw_id=v.get("rpw_id", ""),
     )
     at = _moment(v.get("at"))
-    return await _then(
-        request,
-        row.id,
-        lambda: store.act(
+
+    async def work() -> None:
+        await store.act(
             request.app.state.engine,
             actor_of(request),
             row.id,
@@ -254,8 +260,35 @@ async def act(request: Request) -> Response:
             datetime.now(UTC),
             at=at,
             settings=settings_of(request.app),
-        ),
-    )
+        )
+        if step.closure in notices.ELSEWHERE:
+            await notices.closed_elsewhere(request.app, row.id)
+
+    return await _then(request, row.id, work)
+
+
+@faults_staff
+async def part_elsewhere(request: Request) -> Response:
+    """§ 19 ust. 4 pkt 2: the coordinator tells the operator a part belongs elsewhere."""
+    row = await _visible(request)
+    if row is None:
+        return _not_found(request)
+    form = await request.form()
+    part, how = str(form.get("part", "")), str(form.get("form", ""))
+    told = _moment(form.get("told_at")) if form.get("told_at") else None
+    if form.get("told_at") and told is None:
+        return await _show(request, _("Give the time of the notice as a date and time."), 400)
+    actor = actor_of(request)
+
+    async def work() -> None:
+        await store.part_elsewhere(
+            request.app.state.engine, actor, row.id, part, how, told, datetime.now(UTC)
+        )
+        if how == "email":
+            user = request.scope.get("hd_user")
+            await notices.part_elsewhere(request.app, row.id, part, user.name if user else "")
+
+    return await _then(request, row.id, work)
 
 
 @faults_staff
@@ -310,6 +343,17 @@ async def record_reply(request: Request) -> Response:
     )
 
 
+async def _files(form: Any) -> list[store.File]:
+    found = []
+    for item in form.getlist("files"):
+        if isinstance(item, UploadFile) and item.filename:
+            data = await item.read(store.MAX_FILE + 1)
+            found.append(
+                store.File(item.filename, item.content_type or "application/octet-stream", data)
+            )
+    return found
+
+
 @faults_staff
 async def update_details(request: Request) -> Response:
     row = await _visible(request)
@@ -321,15 +365,23 @@ async def update_details(request: Request) -> Response:
         for k in ("rpw_id", "precinct", "parcel", "title", "address")
         if k in form
     }
+    if "lat" in form and "lon" in form:
+        changes["lat"], changes["lon"] = _float(form.get("lat")), _float(form.get("lon"))
     if str(form.get("channel", "")) in set(Channel):
         changes["channel"] = str(form.get("channel"))
     if sub := _int(form.get("subcategory")):
         changes["subcategory_id"] = sub
+    files = await _files(form)
     return await _then(
         request,
         row.id,
         lambda: store.update_details(
-            request.app.state.engine, actor_of(request), row.id, changes, datetime.now(UTC)
+            request.app.state.engine,
+            actor_of(request),
+            row.id,
+            changes,
+            datetime.now(UTC),
+            files,
         ),
     )
 
@@ -475,6 +527,7 @@ routes = [
     Route("/usterki/r/{id}/reply", record_reply, methods=["POST"]),
     Route("/usterki/r/{id}/details", update_details, methods=["POST"]),
     Route("/usterki/r/{id}/duplicate", duplicate, methods=["POST"]),
+    Route("/usterki/r/{id}/part-elsewhere", part_elsewhere, methods=["POST"]),
     Route("/usterki/r/{id}/delete", delete, methods=["POST"]),
     Route("/usterki/r/{id}/f/{file}", attachment),
     *admin.routes(faults_staff, page),

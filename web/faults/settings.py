@@ -15,12 +15,17 @@ the seed's Łódź calendar and limits. The app keeps it in ``app.state.fault_se
     take_up_days = 1
     realise_days = 10
     return_days = 2
+    [sla.hours]             # categories realised within working hours (the devices' own)
+    brak-papieru = 4
+    urzadzenie-offline = 8
     [map]                   # optional: a map on the public form to point at the place
     tiles = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     attribution = "© OpenStreetMap"
     center = [51.7592, 19.4560]
     zoom = 13
 
+Without ``[sla.hours]`` a dispenser out of paper has 4 working hours and a device offline 8;
+``[sla.hours]`` replaces that list (an empty table: every category in working days).
 Without ``[map]`` the form takes an address, typed coordinates or the device's location, and
 loads nothing from a tile server. A file with only ``[map]`` keeps the seed's calendar.
 """
@@ -76,6 +81,16 @@ class MapSettings:
         return cls(tiles, attribution.strip(), (float(center[0]), float(center[1])), zoom)
 
 
+def _check_hours(hours: object) -> None:
+    if not isinstance(hours, Mapping):
+        raise CalendarError("sla.hours: expected a table of subcategory code = hours")
+    for code, value in hours.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise CalendarError(
+                f"sla.hours.{code}: expected a whole number of working hours, got {value!r}"
+            )
+
+
 @dataclass(frozen=True)
 class FaultSettings:
     calendar: WorkCalendar
@@ -100,6 +115,9 @@ class FaultSettings:
         if not isinstance(sla, Mapping):
             raise CalendarError("sla: expected a table")
         for key in sla:
+            if key == "hours":
+                _check_hours(sla[key])
+                continue
             if key not in _SLA_KEYS:
                 raise CalendarError(f"sla: unknown key {key!r}")
             value = sla[key]

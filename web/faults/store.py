@@ -204,7 +204,12 @@ async def file_report(
             created_at=now,
             created_by=draft.created_by,
             taken=False,
-            realise_due=utc(settings.calendar.add_days(received, settings.sla.realise_days)),
+            realise_hours=settings.sla.hours.get(sub.code),
+            realise_due=utc(
+                settings.sla.realise_due(
+                    settings.calendar, received, settings.sla.hours.get(sub.code)
+                )
+            ),
             device_key=draft.device_key,
             forget_on=forget_on(received),
             last_change_at=now,
@@ -381,6 +386,7 @@ async def act(
             received_at=aware(row.received_at),
             delay_reason=row.delay_reason,
             planned_on=row.planned_on,
+            realise_hours=row.realise_hours,
         )
         p = move.place
         values: dict[str, Any] = {
@@ -502,26 +508,125 @@ async def record_reply(
         await _event(conn, report_id, now, now, actor.id, "reply", Status(row.status), channel)
 
 
-DETAIL_FIELDS = ("rpw_id", "precinct", "parcel", "title", "address", "channel", "subcategory_id")
+async def reply_sent(
+    engine: AsyncEngine, report_id: int, channel: str, note: str, now: datetime
+) -> None:
+    """The system told the reporter (§ 14 ust. 2): recorded as a reply (§ 17 ust. 2 pkt 8)."""
+    async with engine.begin() as conn:
+        row = (await conn.execute(select(t.reports).where(t.reports.c.id == report_id))).first()
+        if row is None:
+            return
+        await conn.execute(
+            insert(t.replies).values(
+                report_id=report_id,
+                replied_on=aware(now).astimezone(WARSAW).date(),
+                channel=channel[:20],
+                note=note[:2000],
+                actor_id=None,
+                recorded_at=now,
+            )
+        )
+        await conn.execute(
+            update(t.reports).where(t.reports.c.id == report_id).values(replied_at=now)
+        )
+        await _event(conn, report_id, now, now, None, "reply", Status(row.status), channel)
+
+
+NOTICE_FORMS = ("phone", "email")  # § 19 ust. 4 pkt 2: "telefonicznie lub pocztą elektroniczną"
+
+
+async def part_elsewhere(
+    engine: AsyncEngine,
+    actor: Actor,
+    report_id: int,
+    part: str,
+    form: str,
+    told_at: datetime | None,
+    now: datetime,
+) -> None:
+    """§ 19 ust. 4 pkt 2: the coordinator told the operator that part of the report belongs
+    to another unit; the report keeps the part, the form and the time of the notice, so the
+    operator duplicates it (§ 20 ust. 2)."""
+    if not part.strip() or form not in NOTICE_FORMS:
+        raise Missing("Say which part belongs elsewhere and how the operator was told.")
+    when = utc(told_at or now)
+    if when > utc(now):
+        raise Missing("The time of the notice cannot be in the future.")
+    async with engine.begin() as conn:
+        row = await _editable(conn, actor, report_id)
+        if actor.role != Role.COORDINATOR and not actor.sees_all:
+            raise NotAllowed()
+        await conn.execute(
+            update(t.reports).where(t.reports.c.id == report_id).values(last_change_at=now)
+        )
+        note = json.dumps({"form": form, "part": part.strip()[:2000]}, ensure_ascii=False)
+        await _event(
+            conn, report_id, when, now, actor.id, "part_elsewhere", Status(row.status), note
+        )
+
+
+DETAIL_FIELDS = (
+    "rpw_id",
+    "precinct",
+    "parcel",
+    "title",
+    "address",
+    "lat",
+    "lon",
+    "channel",
+    "subcategory_id",
+)
 FIELD_LENGTHS = {"title": 200, "address": 300}  # the others: 60
+MAX_STAFF_FILES = 20  # per report: the source message's attachments, letters, photos
 
 
 def details_for(actor: Actor) -> tuple[str, ...]:
     """The report fields a person may change besides the workflow."""
     if actor.sees_all:
         return DETAIL_FIELDS
-    return ("rpw_id",) if actor.role == Role.REALIZER else ()
+    # § 6 ust. 2: the RPW id; § 21 ust. 2 pkt 1: the final classification (an investment
+    # report goes to the investment group).
+    return ("rpw_id", "subcategory_id") if actor.role == Role.REALIZER else ()
+
+
+def check_file(f: File) -> None:
+    """A file the staff add (§ 8 ust. 1 pkt 5, § 9 pkt 4): any kind, 5 MB at most."""
+    if not f.content:
+        raise Missing("The file is empty.")
+    if len(f.content) > MAX_FILE:
+        raise Missing("A file may have at most 5 MB.")
+
+
+def _coordinates(clean: dict[str, Any]) -> None:
+    lat, lon = clean.get("lat"), clean.get("lon")
+    if (lat is None) != (lon is None) or any(v != v for v in (lat, lon) if v is not None):
+        raise Missing("Give both coordinates as numbers, or neither.")
+    if lat is not None and not (-90 <= lat <= 90):
+        raise Missing("The latitude must be between -90 and 90.")
+    if lon is not None and not (-180 <= lon <= 180):
+        raise Missing("The longitude must be between -180 and 180.")
 
 
 async def update_details(
-    engine: AsyncEngine, actor: Actor, report_id: int, changes: dict[str, Any], now: datetime
+    engine: AsyncEngine,
+    actor: Actor,
+    report_id: int,
+    changes: dict[str, Any],
+    now: datetime,
+    files: list[File] | None = None,
 ) -> None:
-    """The operator moves data into their fields (§ 9): RPW id, precinct, parcel, subject,
-    address, channel, subcategory. The realizer enters the RPW id of the case registered in
-    EZD (§ 6 ust. 2), and nothing else."""
+    """The operator completes and reclassifies the report (§ 9 pkt 2-4): RPW id, precinct,
+    parcel, subject, address and map point, channel, subcategory, files. The realizer enters
+    the RPW id of the case registered in EZD (§ 6 ust. 2) and makes the final classification
+    (§ 21 ust. 2 pkt 1). Only what really changed goes into the history."""
+    files = files or []
     clean = {k: v for k, v in changes.items() if k in details_for(actor)}
-    if not clean:
+    if not clean and not files:
         raise NotAllowed()
+    if "lat" in clean or "lon" in clean:
+        _coordinates(clean)
+    for f in files:
+        check_file(f)
     async with engine.begin() as conn:
         row = await _editable(conn, actor, report_id)
         if "subcategory_id" in clean:
@@ -536,11 +641,43 @@ async def update_details(
                 clean[key] = str(clean[key]).strip()[: FIELD_LENGTHS.get(key, 60)]
         if clean.get("rpw_id") == "":
             clean["rpw_id"] = None
-        await conn.execute(
-            update(t.reports).where(t.reports.c.id == report_id).values(**clean, last_change_at=now)
-        )
-        note = ", ".join(sorted(k for k in clean if k != "category_id"))
-        await _event(conn, report_id, now, now, actor.id, "details", Status(row.status), note)
+        changed = {k: v for k, v in clean.items() if getattr(row, k) != v}
+        if changed:
+            await conn.execute(
+                update(t.reports)
+                .where(t.reports.c.id == report_id)
+                .values(**changed, last_change_at=now)
+            )
+            # The new values, so the history says what each became (web/faults/history.py).
+            note = json.dumps(
+                {k: v for k, v in changed.items() if k != "category_id"}, ensure_ascii=False
+            )
+            await _event(conn, report_id, now, now, actor.id, "details", Status(row.status), note)
+        if files:
+            held = await conn.scalar(
+                select(func.count())
+                .select_from(t.attachments)
+                .where(t.attachments.c.report_id == report_id)
+            )
+            if int(held or 0) + len(files) > MAX_STAFF_FILES:
+                raise Missing("A report may have at most 20 files.")
+            for f in files:
+                await conn.execute(
+                    insert(t.attachments).values(
+                        report_id=report_id,
+                        filename=f.filename[:200],
+                        mime=f.mime[:100],
+                        size=len(f.content),
+                        content=f.content,
+                        uploaded_by=actor.id,
+                        created_at=now,
+                    )
+                )
+            await conn.execute(
+                update(t.reports).where(t.reports.c.id == report_id).values(last_change_at=now)
+            )
+            names = ", ".join(f.filename[:200] for f in files)
+            await _event(conn, report_id, now, now, actor.id, "files", Status(row.status), names)
 
 
 async def duplicate(

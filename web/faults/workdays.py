@@ -256,13 +256,20 @@ DEFAULT_CALENDAR: dict[str, Any] = {
 }
 
 
+# The devices' own categories: a dispenser without paper stops the queue, so it is realised
+# within working hours, not the residents' 10 working days. (subcategory code → hours)
+DEVICE_HOURS: Mapping[str, int] = {"brak-papieru": 4, "urzadzenie-offline": 8}
+
+
 @dataclass(frozen=True)
 class Sla:
-    """The procedure's limits in working days (§ 16 ust. 2, § 18 ust. 1, § 19 ust. 4 pkt 1)."""
+    """The procedure's limits in working days (§ 16 ust. 2, § 18 ust. 1, § 19 ust. 4 pkt 1),
+    and the categories realised within working hours instead (``hours``: code → hours)."""
 
     take_up_days: int = 1
     realise_days: int = 10
     return_days: int = 2
+    hours: Mapping[str, int] = field(default_factory=lambda: dict(DEVICE_HOURS), hash=False)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Sla:
@@ -270,4 +277,14 @@ class Sla:
             take_up_days=int(data.get("take_up_days", 1)),
             realise_days=int(data.get("realise_days", 10)),
             return_days=int(data.get("return_days", 2)),
+            hours=dict(data.get("hours", DEVICE_HOURS)),
         )
+
+    def realise_due(
+        self, calendar: WorkCalendar, received_at: datetime, hours: int | None
+    ) -> datetime:
+        """The realisation deadline: ``hours`` of working time when the report's category has
+        them, else ``realise_days`` working days."""
+        if hours:
+            return calendar.add(received_at, timedelta(hours=hours))
+        return calendar.add_days(received_at, self.realise_days)

@@ -30,8 +30,13 @@ async def login_page(request: Request) -> Response:
         "helpdesk/login.html",
         {
             "next": safe_next(request.query_params.get("next")),
-            "idle": request.scope.get("hd_signed_out_idle", False)
-            or request.query_params.get("idle") == "1",
+            "deactivated": request.scope.get("hd_signed_out_deactivated", False)
+            or request.query_params.get("deactivated") == "1",
+            "idle": not request.scope.get("hd_signed_out_deactivated")
+            and (
+                request.scope.get("hd_signed_out_idle", False)
+                or request.query_params.get("idle") == "1"
+            ),
             "notice": request.query_params.get("done") == "password",
         },
     )

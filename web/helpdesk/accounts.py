@@ -348,3 +348,99 @@ async def staff_emails(conn: AsyncConnection) -> list[str]:
         )
     )
     return [r.email for r in rows]
+
+
+# -- maintaining what exists -------------------------------------------------------------------
+
+
+async def add_unit_address(engine: AsyncEngine, unit_id: int, label: str) -> None:
+    label = label.strip()[:200]
+    if not label:
+        raise AccountError("Enter at least one address.")
+    async with engine.begin() as conn:
+        if await conn.scalar(select(t.units.c.id).where(t.units.c.id == unit_id)) is None:
+            raise AccountError("No such unit.")
+        same = select(t.addresses.c.id).where(
+            t.addresses.c.unit_id == unit_id, t.addresses.c.label == label
+        )
+        if await conn.scalar(same) is not None:
+            raise AccountError("The unit already has this address.")
+        await conn.execute(insert(t.addresses).values(unit_id=unit_id, label=label))
+
+
+def refit_fields(spec: str, old: list[Field]) -> list[Field]:
+    """The edited list of a service's own fields. A field whose label stays keeps its key, so
+    the values in earlier requests keep their labels; a new one gets a key never used."""
+    keys = {f.label: f.key for f in old}
+    used = {int(f.key[1:]) for f in old if f.key[1:].isdigit()}
+    found: list[Field] = []
+    for f in parse_fields(spec):
+        key = keys.pop(f.label, None)
+        if key is None:
+            number = max(used | {0}) + 1
+            used.add(number)
+            key = f"f{number}"
+        found.append(Field(key, f.label, f.number, f.required))
+    return found
+
+
+async def update_service(
+    engine: AsyncEngine,
+    service_id: int,
+    *,
+    fields_spec: str,
+    allow_due: bool,
+    allow_schedule: bool,
+    allow_repeat: bool,
+) -> None:
+    async with engine.begin() as conn:
+        row = (await conn.execute(select(t.services).where(t.services.c.id == service_id))).first()
+        if row is None:
+            raise AccountError("No such service.")
+        fields = refit_fields(fields_spec, fields_of(row.fields))
+        await conn.execute(
+            update(t.services)
+            .where(t.services.c.id == service_id)
+            .values(
+                fields=json.dumps([f.__dict__ for f in fields], ensure_ascii=False),
+                allow_due=allow_due,
+                allow_schedule=allow_schedule,
+                allow_repeat=allow_repeat,
+            )
+        )
+
+
+def fields_spec(fields: list[Field]) -> str:
+    """The fields as the administrator types them (the inverse of ``parse_fields``)."""
+    return "\n".join(
+        ("*" if f.required else "") + f.label + (" #" if f.number else "") for f in fields
+    )
+
+
+async def change_profile(engine: AsyncEngine, user_id: int, name: str, phone: str) -> None:
+    name = name.strip()[:120]
+    if not name:
+        raise AccountError("Enter the name.")
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(t.users)
+            .where(t.users.c.id == user_id)
+            .values(name=name, phone=phone.strip()[:40])
+        )
+
+
+async def reactivate_user(engine: AsyncEngine, user_id: int) -> None:
+    """Back to work with the old password; a unit's user takes one of its places again."""
+    async with engine.begin() as conn:
+        row = (await conn.execute(select(t.users).where(t.users.c.id == user_id))).first()
+        if row is None or row.active:
+            return
+        if row.unit_id is not None:
+            claimed = await conn.execute(
+                update(t.units)
+                .where(t.units.c.id == row.unit_id, t.units.c.user_count < MAX_UNIT_USERS)
+                .values(user_count=t.units.c.user_count + 1)
+            )
+            if claimed.rowcount != 1:
+                raise UnitFull()
+        await conn.execute(update(t.users).where(t.users.c.id == user_id).values(active=True))

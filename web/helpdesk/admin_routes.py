@@ -1,5 +1,7 @@
-"""The helpdesk administrator's page: services (with their own fields and options), units
-(addresses, assigned services) and accounts. Only an administrator creates accounts and
+"""The helpdesk administrator's pages: services (with their own fields and options), units
+(addresses, assigned services) and accounts, each with a page that maintains one of them
+(a service's fields, a unit's services and addresses, a person's name, phone and e-mail,
+deactivation after a confirmation, reactivation). Only an administrator creates accounts and
 changes an e-mail address; a new account gets the "Rejestracja użytkownika" e-mail with a link
 to set its password."""
 
@@ -101,19 +103,6 @@ async def add_unit(request: Request) -> Response:
 
 
 @signed_in(admin=True)
-async def unit_services(request: Request) -> Response:
-    form = await request.form()
-    unit_id = int(request.path_params["id"])
-
-    async def work() -> None:
-        await accounts.set_unit_services(
-            request.app.state.engine, unit_id, _ids(form.getlist("services"))
-        )
-
-    return await _run(request, work, "unit")
-
-
-@signed_in(admin=True)
 async def add_user(request: Request) -> Response:
     form = await request.form()
     role = str(form.get("role", ""))
@@ -143,21 +132,183 @@ async def change_user(request: Request) -> Response:
     user_id = int(request.path_params["id"])
 
     async def work() -> None:
+        engine = request.app.state.engine
         if form.get("deactivate"):
-            await accounts.deactivate_user(request.app.state.engine, user_id)
+            await accounts.deactivate_user(engine, user_id)
+        elif form.get("reactivate"):
+            await accounts.reactivate_user(engine, user_id)
         else:
-            await accounts.change_email(
-                request.app.state.engine, user_id, str(form.get("email", ""))[:200]
-            )
+            if "name" in form:
+                await accounts.change_profile(
+                    engine, user_id, str(form.get("name", "")), str(form.get("phone", ""))
+                )
+            await accounts.change_email(engine, user_id, str(form.get("email", ""))[:200])
 
+    if form.get("from") == "user":
+        return await _on_page(request, "user", _user_ctx, work, f"/helpdesk/admin/users/{user_id}")
     return await _run(request, work, "user")
+
+
+# -- the pages that edit one account, unit or service ---------------------------------------------
+
+
+async def _one(request: Request, table: Any) -> Any:
+    async with request.app.state.engine.connect() as conn:
+        return (
+            await conn.execute(select(table).where(table.c.id == request.path_params["id"]))
+        ).first()
+
+
+def _edit(request: Request, kind: str, ctx: dict[str, Any], error: str | None = None) -> Response:
+    return render(
+        request,
+        "helpdesk/admin_edit.html",
+        {"user": request.scope.get("hd_user"), "kind": kind, "error": error, **ctx},
+        status_code=400 if error else 200,
+    )
+
+
+async def _user_ctx(request: Request) -> dict[str, Any] | None:
+    person = await _one(request, t.users)
+    if person is None:
+        return None
+    async with request.app.state.engine.connect() as conn:
+        unit = await conn.scalar(select(t.units.c.name).where(t.units.c.id == person.unit_id))
+    return {"person": person, "unit_name": unit or ""}
+
+
+@signed_in(admin=True)
+async def user_page(request: Request) -> Response:
+    ctx = await _user_ctx(request)
+    if ctx is None:
+        return render(request, "helpdesk/not_found.html", status_code=404)
+    return _edit(request, "user", ctx)
+
+
+@signed_in(admin=True)
+async def deactivate_page(request: Request) -> Response:
+    """Asked first: the person is signed out at once and a unit's place is freed."""
+    ctx = await _user_ctx(request)
+    if ctx is None:
+        return render(request, "helpdesk/not_found.html", status_code=404)
+    return _edit(request, "deactivate", ctx)
+
+
+async def _unit_ctx(request: Request) -> dict[str, Any] | None:
+    unit = await _one(request, t.units)
+    if unit is None:
+        return None
+    async with request.app.state.engine.connect() as conn:
+        services = list(await conn.execute(select(t.services).order_by(t.services.c.name)))
+        chosen = set(
+            await conn.scalars(
+                select(t.unit_services.c.service_id).where(t.unit_services.c.unit_id == unit.id)
+            )
+        )
+        addresses = list(
+            await conn.scalars(
+                select(t.addresses.c.label)
+                .where(t.addresses.c.unit_id == unit.id)
+                .order_by(t.addresses.c.id)
+            )
+        )
+    return {"unit": unit, "services": services, "chosen": chosen, "addresses": addresses}
+
+
+@signed_in(admin=True)
+async def unit_page(request: Request) -> Response:
+    ctx = await _unit_ctx(request)
+    if ctx is None:
+        return render(request, "helpdesk/not_found.html", status_code=404)
+    return _edit(request, "unit", ctx)
+
+
+async def _on_page(request: Request, kind: str, ctx: Any, work: Any, back: str) -> Response:
+    """Saved → back to the edit page with a notice; refused → the page with the reason."""
+    try:
+        await work()
+    except (accounts.AccountError, WorkflowError) as exc:
+        message = exc.message if isinstance(exc, WorkflowError) else str(exc)
+        found = await ctx(request)
+        return _edit(request, kind, found or {}, _(message))
+    return RedirectResponse(f"{back}?done=1", status_code=303)
+
+
+@signed_in(admin=True)
+async def unit_services(request: Request) -> Response:
+    form = await request.form()
+    unit_id = int(request.path_params["id"])
+
+    async def work() -> None:
+        await accounts.set_unit_services(
+            request.app.state.engine, unit_id, _ids(form.getlist("services"))
+        )
+
+    if form.get("from") == "unit":
+        return await _on_page(request, "unit", _unit_ctx, work, f"/helpdesk/admin/units/{unit_id}")
+    return await _run(request, work, "unit")
+
+
+@signed_in(admin=True)
+async def unit_address(request: Request) -> Response:
+    form = await request.form()
+    unit_id = int(request.path_params["id"])
+
+    async def work() -> None:
+        await accounts.add_unit_address(
+            request.app.state.engine, unit_id, str(form.get("address", ""))
+        )
+
+    return await _on_page(request, "unit", _unit_ctx, work, f"/helpdesk/admin/units/{unit_id}")
+
+
+async def _service_ctx(request: Request) -> dict[str, Any] | None:
+    service = await _one(request, t.services)
+    if service is None:
+        return None
+    spec = accounts.fields_spec(accounts.fields_of(service.fields))
+    return {"service": service, "spec": spec}
+
+
+@signed_in(admin=True)
+async def service_page(request: Request) -> Response:
+    ctx = await _service_ctx(request)
+    if ctx is None:
+        return render(request, "helpdesk/not_found.html", status_code=404)
+    return _edit(request, "service", ctx)
+
+
+@signed_in(admin=True)
+async def change_service(request: Request) -> Response:
+    form = await request.form()
+    service_id = int(request.path_params["id"])
+
+    async def work() -> None:
+        await accounts.update_service(
+            request.app.state.engine,
+            service_id,
+            fields_spec=str(form.get("fields", ""))[:2000],
+            allow_due=bool(form.get("allow_due")),
+            allow_schedule=bool(form.get("allow_schedule")),
+            allow_repeat=bool(form.get("allow_repeat")),
+        )
+
+    return await _on_page(
+        request, "service", _service_ctx, work, f"/helpdesk/admin/services/{service_id}"
+    )
 
 
 routes = [
     Route("/helpdesk/admin", admin_page, methods=["GET"]),
     Route("/helpdesk/admin/services", add_service, methods=["POST"]),
+    Route("/helpdesk/admin/services/{id:int}", service_page, methods=["GET"]),
+    Route("/helpdesk/admin/services/{id:int}", change_service, methods=["POST"]),
     Route("/helpdesk/admin/units", add_unit, methods=["POST"]),
+    Route("/helpdesk/admin/units/{id:int}", unit_page, methods=["GET"]),
     Route("/helpdesk/admin/units/{id:int}/services", unit_services, methods=["POST"]),
+    Route("/helpdesk/admin/units/{id:int}/addresses", unit_address, methods=["POST"]),
     Route("/helpdesk/admin/users", add_user, methods=["POST"]),
+    Route("/helpdesk/admin/users/{id:int}", user_page, methods=["GET"]),
     Route("/helpdesk/admin/users/{id:int}", change_user, methods=["POST"]),
+    Route("/helpdesk/admin/users/{id:int}/deactivate", deactivate_page, methods=["GET"]),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from web.helpdesk import tables as t
 from web.helpdesk.domain import Actor, Role
 
 IDLE_S = 60 * 60
-KEYS = ("hd_sid", "hd_epoch")
+KEYS = ("hd_sid", "hd_epoch", "hd_uid")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ async def sign_in(request: Request, row: object) -> None:
         row.id,  # type: ignore[attr-defined]
     )
     request.session["hd_epoch"] = row.session_epoch  # type: ignore[attr-defined]
+    request.session["hd_uid"] = row.id  # type: ignore[attr-defined]
 
 
 async def sign_out(request: Request) -> None:
@@ -68,6 +70,14 @@ async def sign_out(request: Request) -> None:
 def _forget(request: Request) -> None:
     for key in (*KEYS, "hd_inactive"):
         request.session.pop(key, None)
+
+
+async def _deactivated(engine: Any, account: object) -> bool:
+    if not isinstance(account, int):
+        return False
+    async with engine.connect() as conn:
+        active = await conn.scalar(select(t.users.c.active).where(t.users.c.id == account))
+    return active is False
 
 
 async def current_user(request: Request) -> HelpdeskUser | None:
@@ -86,8 +96,10 @@ async def current_user(request: Request) -> HelpdeskUser | None:
         if row is not None and row.active and row.session_epoch == session.get("hd_epoch"):
             user = HelpdeskUser(row.id, row.email, row.name, Role(row.role), row.unit_id)
     if user is None and "hd_sid" in session:
+        # Not idle but deactivated (its sessions were ended with it): the sign-in page says so.
+        deactivated = await _deactivated(engine, session.get("hd_uid"))
         await sign_out(request)
-        request.scope["hd_signed_out_idle"] = True
+        request.scope["hd_signed_out_deactivated" if deactivated else "hd_signed_out_idle"] = True
     request.scope["hd_user"] = user
     return user
 
@@ -105,9 +117,13 @@ def signed_in(*, admin: bool = False) -> Callable[[Endpoint], Endpoint]:
             if user is None:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 # The sign-in page says why: this request is the one that found the session idle.
-                idle = "&idle=1" if request.scope.get("hd_signed_out_idle") else ""
+                why = ""
+                if request.scope.get("hd_signed_out_deactivated"):
+                    why = "&deactivated=1"
+                elif request.scope.get("hd_signed_out_idle"):
+                    why = "&idle=1"
                 return RedirectResponse(
-                    f"/helpdesk/login?next={quote(target)}{idle}", status_code=303
+                    f"/helpdesk/login?next={quote(target)}{why}", status_code=303
                 )
             if admin and not user.is_admin:
                 from web.templating import render

@@ -419,6 +419,36 @@ def _site_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open311_key(args: argparse.Namespace) -> int:
+    """Keys of the integrations that post fault reports through Open311: shown once, stored
+    as a digest, revoked by the name they were given for."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from web.db.engine import DatabaseUrlError, check_reachable, make_engine
+    from web.db.migrate import upgrade
+    from web.faults import open311
+
+    async def act() -> str:
+        await check_reachable(args.database_url)
+        engine = make_engine(args.database_url)
+        try:
+            await upgrade(engine)
+            if args.action == "revoke":
+                n = await open311.revoke_keys(engine, args.name)
+                return f"{n} key(s) of {args.name} revoked"
+            return await open311.create_key(engine, args.name, datetime.now(UTC))
+        finally:
+            await engine.dispose()
+
+    try:
+        print(asyncio.run(act()))
+    except DatabaseUrlError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
 def _appliance(args: argparse.Namespace) -> int:
     from appliance.main import main
 
@@ -568,6 +598,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--site", required=True, help="the site (location) id")
     p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
     p.set_defaults(func=_site_token)
+
+    p = sub.add_parser(
+        "open311-key", help="create (print) or revoke an integration's Open311 API key"
+    )
+    p.add_argument("action", choices=["create", "revoke"])
+    p.add_argument("--name", required=True, help="whom the key is for, e.g. 'portal miejski'")
+    p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.set_defaults(func=_open311_key)
 
     p = sub.add_parser("appliance", help="run an appliance screen (Kivy)")
     from appliance.main import add_arguments

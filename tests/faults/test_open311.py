@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import httpx
 
 from tests.faults.rig import Rig, rig  # noqa: F401  (the module fixture)
+from tests.support.webproc import okienko
 from web.faults.open311 import create_key
 
 
@@ -110,3 +111,26 @@ def test_reports_taken_by_phone_or_mail_are_read_back_without_their_text(rig: Ri
     assert got.status_code == 200 and got.json()[0]["address"] == "pl. Wolności 1"
     assert got.json()[0]["description"] == ""
     assert "Nowak" not in got.text and "600 100 200" not in got.text
+
+
+def test_a_key_made_and_revoked_by_the_cli_stops_working(rig: Rig):  # noqa: F811
+    """The rotation an admin does after a leak: a new key works, the revoked one is refused."""
+    base = f"{rig.web.url}/open311/v2"
+    form = {
+        "service_code": "znak",
+        "lat": "51.7687",
+        "long": "19.4570",
+        "description": "Znak obrócony",
+        "attribute[sign]": "A-7",
+    }
+    made = okienko(
+        "open311-key", "create", "--name", "portal", "--database-url", rig.web.database_url
+    )
+    key = made.stdout.strip()
+    assert len(key) >= 24
+    assert httpx.post(f"{base}/requests.json", data={**form, "api_key": key}).status_code == 201
+    said = okienko(
+        "open311-key", "revoke", "--name", "portal", "--database-url", rig.web.database_url
+    )
+    assert said.stdout.strip() == "1 key(s) of portal revoked"
+    assert httpx.post(f"{base}/requests.json", data={**form, "api_key": key}).status_code == 403

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -41,6 +41,17 @@ async def create_key(engine: AsyncEngine, name: str, now: datetime) -> str:
             )
         )
     return key
+
+
+async def revoke_keys(engine: AsyncEngine, name: str) -> int:
+    """Switch off every key given to ``name`` (a leaked key, an integration retired)."""
+    async with engine.begin() as conn:
+        done = await conn.execute(
+            update(t.api_keys)
+            .where((t.api_keys.c.name == name) & t.api_keys.c.active.is_(True))
+            .values(active=False)
+        )
+    return int(done.rowcount)
 
 
 async def key_ok(engine: AsyncEngine, key: str) -> bool:

@@ -616,7 +616,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("broker-config", help="write Mosquitto files for a site")
     p.add_argument("--site", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--host", default="0.0.0.0")
+    p.add_argument(
+        "--host",
+        default="0.0.0.0",
+        help="the address the broker listens on, and a name its certificate carries",
+    )
     p.add_argument("--port", type=int, default=8883, help="the TLS listener's (the only one)")
     p.add_argument("--cafile", type=Path, required=True, help="the site CA certificate")
     p.add_argument("--certfile", type=Path, required=True, help="the broker's certificate")

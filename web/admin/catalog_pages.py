@@ -35,6 +35,7 @@ def _service_form(catalog: Catalog, ident: str) -> dict[str, str]:
         "horizon_days": str(s.horizon_days),
         "notice_min": str(s.notice_min),
         "hold_min": str(s.hold_min),
+        "keywords": s.keywords,
     }
     if s.active:
         data["active"] = "on"

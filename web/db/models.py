@@ -128,6 +128,8 @@ class Service(Base):
     notice_min: Mapped[int] = mapped_column(Integer, default=60)
     hold_min: Mapped[int] = mapped_column(Integer, default=15)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Other words visitors search for it by ("samochód, auto"), comma-separated.
+    keywords: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ServicePoint(Base):

@@ -6,6 +6,7 @@ request, calls the pure checks (steps.py, forms.py) and the booking flow, and re
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -53,7 +54,10 @@ async def home(request: Request) -> Response:
     catalog = await get_catalog(request.app)
     language = language_of(request)
     q = request.query_params.get("q", "").strip()[:100]
-    services = catalog.search(q, language) if q else catalog.bookable_services()
+    # In a thread: the first search may wait for the stemmer's table (web/search.py).
+    services = (
+        await asyncio.to_thread(catalog.search, q, language) if q else catalog.bookable_services()
+    )
     groups = grouped(catalog, services, language)
     links = {s.id: after_service(catalog, s) for s in services}
     return _page(request, "public/matter.html", {"q": q, "groups": groups, "links": links}, step=1)

@@ -1,0 +1,122 @@
+"""Seeds 003/004 walked in Chromium with the demo's own catalog (examples/torun.toml and
+web/demo_data.py), the way issue 19 found its defects: what the pages suggest must work.
+Each page is checked with axe and photographed at 1366 px (public pages at 390 px too;
+copies in /tmp/okienko-shots/demo-booking/)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from hub.config import load_site
+from tests.support.browser import assert_accessible, chromium
+from tests.support.webproc import Smtp, WebProcess
+from web.demo_data import populate
+from web.reservations.booking import TZ
+
+REPO = Path(__file__).resolve().parents[2]
+SITE = REPO / "examples" / "torun.toml"
+SHOTS = Path("/tmp/okienko-shots/demo-booking")
+WIDE = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+class Demo:
+    def __init__(self, web: WebProcess, smtp: Smtp, browser: Browser, staff: dict[str, Any]):
+        self.web, self.smtp, self.browser, self.staff = web, smtp, browser, staff
+
+    def page(self, viewport: dict[str, int] = WIDE) -> Page:
+        return self.browser.new_context(viewport=viewport, locale="pl-PL").new_page()
+
+    def staff_page(self, who: str) -> Page:
+        page = self.page()
+        page.goto(f"{self.web.url}/staff/login")
+        page.fill("#email", self.staff[who]["email"])
+        page.fill("#password", self.staff[who]["password"])
+        page.click("button.primary")
+        return page
+
+
+def look(page: Page, name: str, *, phone: bool = False) -> None:
+    """axe clean, photographed wide (and at a phone's width for the public pages)."""
+    assert_accessible(page, SHOTS, name)
+    if phone:
+        size = page.viewport_size
+        page.set_viewport_size(PHONE)
+        assert_accessible(page, SHOTS, f"{name}-390")
+        if size:
+            page.set_viewport_size(size)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    workdir = tmp_path_factory.mktemp("demo-booking")
+    smtp = Smtp.start()
+    web = WebProcess.start(workdir, smtp_port=smtp.port, site=SITE)
+    site = load_site(SITE).site
+    try:
+        staff = web.db(lambda engine: populate(engine, site, datetime.now(TZ).date()))
+        with chromium() as browser:
+            yield Demo(web, smtp, browser, staff)
+    finally:
+        web.stop()
+        smtp.stop()
+
+
+def search(page: Page, text: str) -> list[str]:
+    page.fill("#q", text)
+    page.press("#q", "Enter")
+    expect(page.locator(".result-count")).to_be_visible()
+    return page.locator(".matter-list > li > a").all_inner_texts()
+
+
+def test_the_search_boxs_own_examples_find_their_matters(demo: Demo):
+    page = demo.page()
+    page.goto(f"{demo.web.url}/")
+    hint = page.locator("#q-hint").inner_text()
+    examples = [e.strip() for e in hint.split(":", 1)[1].split(",")]
+    assert examples == ["dowód osobisty", "meldunek", "prawo jazdy"]
+    expected = {
+        "dowód osobisty": "Dowody osobiste",
+        "meldunek": "Sprawy meldunkowe",
+        "prawo jazdy": "Prawa jazdy",
+    }
+    for example in examples:
+        assert search(page, example)[:1] == [expected[example]], example
+    look(page, "search-prawo-jazdy", phone=True)
+    # What visitors type besides: a keyword (from the admin page), no diacritics, a typo.
+    assert search(page, "rejestracja samochodu") == ["Rejestracja pojazdów"]
+    assert search(page, "dowod osobisty")[:1] == ["Dowody osobiste"]
+    assert search(page, "zameldowanie")[:1] == ["Sprawy meldunkowe"]
+    assert search(page, "rejestarcja pojazdu") == ["Rejestracja pojazdów"]
+    assert search(page, "dzialalnosc gospodarcza") == ["Działalność gospodarcza (CEIDG)"]
+    assert search(page, "paszport na Marsa") == []
+    expect(page.get_by_text("Żadna sprawa nie pasuje")).to_be_visible()
+
+
+def test_the_english_examples_find_their_matters_too(demo: Demo):
+    page = demo.page()
+    page.goto(f"{demo.web.url}/?lang=en")
+    hint = page.locator("#q-hint").inner_text()
+    for example in (e.strip() for e in hint.split(":", 1)[1].split(",")):
+        assert search(page, example), example
+    assert search(page, "driving licence") == ["Driving licences"]
+
+
+def test_a_keyword_added_on_the_admin_page_finds_the_matter(demo: Demo):
+    page = demo.page()
+    page.goto(f"{demo.web.url}/")
+    assert search(page, "mandatu") == []
+    admin = demo.staff_page("admin")
+    admin.goto(f"{demo.web.url}/admin/services/kasa")
+    admin.fill("#f-keywords", "mandat, podatek od psa")
+    look(admin, "admin-service-keywords")
+    admin.click("button.primary")
+    expect(admin.locator("#f-keywords")).to_have_value("mandat, podatek od psa")
+    page.goto(f"{demo.web.url}/")
+    assert search(page, "mandatu") == ["Kasa"]

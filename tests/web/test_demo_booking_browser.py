@@ -5,6 +5,8 @@ copies in /tmp/okienko-shots/demo-booking/)."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from hub.config import load_site
 from tests.support.browser import assert_accessible, chromium
-from tests.support.webproc import Smtp, WebProcess
+from tests.support.webproc import Smtp, WebProcess, body_text, six_digit_code
 from web.demo_data import populate
 from web.reservations.booking import TZ
 
@@ -120,3 +122,58 @@ def test_a_keyword_added_on_the_admin_page_finds_the_matter(demo: Demo):
     expect(admin.locator("#f-keywords")).to_have_value("mandat, podatek od psa")
     page.goto(f"{demo.web.url}/")
     assert search(page, "mandatu") == ["Kasa"]
+
+
+def sms_to(demo: Demo, number: str) -> list[str]:
+    path = Path(demo.web.log).parent / "outbox" / "sms.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [m["text"] for m in map(json.loads, lines) if m["to"] == number]
+
+
+def to_step_4(demo: Demo, page: Page, matter: str) -> None:
+    page.goto(f"{demo.web.url}/")
+    page.get_by_role("link", name=matter, exact=True).click()
+    if "/book/place" in page.url:
+        page.locator("a[href^='/book/day']").first.click()
+    page.locator("a[href^='/book/hour']").nth(1).click()
+    page.locator("button[name=time]").nth(2).click()
+    expect(page.get_by_text("Krok 4 z 5")).to_be_visible()
+
+
+def test_a_visitor_gives_an_email_and_a_german_mobile_and_is_told_on_both(demo: Demo):
+    page = demo.page()
+    to_step_4(demo, page, "Dowody osobiste")
+    page.fill("#name", "Jonas Müller")
+    page.fill("#contact", "jonas.mueller@example.de")
+    page.fill("#contact_extra", "jonas.mueller@example.org")  # two e-mails: not what it asks
+    page.check("#terms")
+    page.check("#privacy")
+    page.click("button.primary")
+    expect(page.locator("#contact_extra-error")).to_contain_text("numer telefonu")
+    page.fill("#contact_extra", "+49 151 23456789")
+    look(page, "details-two-contacts", phone=True)
+    page.click("button.primary")
+    expect(page.get_by_text("Krok 5 z 5")).to_be_visible()
+    code = six_digit_code(demo.smtp.inbox.wait_for("jonas.mueller@example.de")[-1])
+    page.fill("#code", code)
+    page.click("button.primary")
+    expect(page.locator(".access-code")).to_be_visible()
+    look(page, "done-two-contacts", phone=True)
+    mails = demo.smtp.inbox.wait_for("jonas.mueller@example.de", 2)
+    assert "Kod dostępu" in body_text(mails[-1])
+    (sms,) = sms_to(demo, "+4915123456789")
+    assert page.locator(".access-code").inner_text().replace(" ", "") in sms.replace(" ", "")
+
+
+def test_a_ukrainian_mobile_alone_gets_the_code_by_sms(demo: Demo):
+    page = demo.page()
+    to_step_4(demo, page, "Sprawy meldunkowe")
+    page.fill("#name", "Olena Kowalenko")
+    page.fill("#contact", "+380 50 123 4567")
+    page.check("#terms")
+    page.check("#privacy")
+    page.click("button.primary")
+    expect(page.get_by_text("Krok 5 z 5")).to_be_visible()
+    expect(page.get_by_text("+380 ••• ••• 567")).to_be_visible()
+    (sms,) = sms_to(demo, "+380501234567")
+    assert re.search(r"\b\d{6}\b", sms)

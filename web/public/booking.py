@@ -198,7 +198,7 @@ async def submit_details(request: Request) -> Response:
     choice = parse_choice(values, catalog)
     if choice.start is None:  # a form from another catalog version: begin again
         return RedirectResponse(choice.url("/"), status_code=303)
-    form = {k: values.get(k, "") for k in ("name", "contact", "terms", "privacy")}
+    form = {k: values.get(k, "") for k in ("name", "contact", "contact_extra", "terms", "privacy")}
     if not await request.app.state.booking_limit.allow(f"ip:{client_ip(request)}"):
         return _details_page(
             request,
@@ -220,6 +220,7 @@ async def submit_details(request: Request) -> Response:
             start=choice.start,
             name=checked.name,
             contact=checked.contact,
+            contact_extra=checked.contact_extra,
             now=datetime.now(UTC),
             language=language_of(request),
         )

@@ -14,8 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from web.auth.session import current_staff, requires
 from web.catalog import Catalog, get_catalog
 from web.i18n import language_of
-from web.notify.sms import SmsError, normalise_phone
-from web.public.forms import EMAIL
+from web.public.forms import check_contact
 from web.reservations.booking import TZ, BookingError, Status
 from web.reservations.flow import send_confirmation
 from web.reservations.slots import free_hours, hold_at
@@ -26,22 +25,14 @@ NAME_MAX = 120
 
 
 def check_caller(form: Mapping[str, str]) -> tuple[str, str, dict[str, str]]:
-    """The caller's name and contact (phone as 48XXXXXXXXX), and an error per field."""
+    """The caller's name and contact (phone in E.164), and an error per field."""
     errors: dict[str, str] = {}
     name = " ".join(form.get("name", "").split())
     if not 2 <= len(name) <= NAME_MAX:
         errors["name"] = N_("Enter the caller's name (2 to 120 characters).")
-    contact = form.get("contact", "").strip()
-    if "@" in contact:
-        if len(contact) > NAME_MAX or not EMAIL.match(contact):
-            errors["contact"] = N_("Enter an e-mail address like name@example.com.")
-    else:
-        try:
-            contact = normalise_phone(contact)
-        except SmsError:
-            errors["contact"] = N_(
-                "Enter a Polish mobile number of 9 digits, like 600 100 200, or an e-mail address."
-            )
+    contact, problem = check_contact(form.get("contact", "").strip())
+    if problem:
+        errors["contact"] = problem
     return name, contact, errors
 
 

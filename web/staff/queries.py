@@ -65,10 +65,13 @@ def _conditions(f: RegisterFilter) -> list[ColumnElement[bool]]:
     if f.kind:
         where.append(R.c.kind == f.kind)
     if f.email:
-        where.append(fold(R.c.contact).contains(f.email, autoescape=True))
+        where.append(
+            fold(R.c.contact).contains(f.email, autoescape=True)
+            | fold(R.c.contact_extra).contains(f.email, autoescape=True)
+        )
     if f.phone:
-        # Phones are stored as 48XXXXXXXXX: the typed digits are the end of the number.
-        where.append(R.c.contact.like(f"%{f.phone}"))
+        # Phones are stored in E.164 (+48600100200): the typed digits are the number's end.
+        where.append(R.c.contact.like(f"%{f.phone}") | R.c.contact_extra.like(f"%{f.phone}"))
     if f.first is not None and f.last is not None:
         lo, hi = day_bounds(f.first, f.last)
         where.append((R.c.start >= lo) & (R.c.start < hi))

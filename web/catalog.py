@@ -75,7 +75,9 @@ class Catalog:
     points: dict[str, PointInfo] = field(default_factory=dict)
     capacity: dict[tuple[str, str], int] = field(default_factory=dict)  # (point, service)
 
-    def offer(self, service: str, point: str) -> Offer:
+    def offer(self, service: str, point: str, *, staff: bool = False) -> Offer:
+        """The service at the point; ``staff`` books for a caller or at the desk, so the
+        public notice does not apply: any hour not yet begun (later today too)."""
         s = self.services[service]
         return Offer(
             service=service,
@@ -83,7 +85,7 @@ class Catalog:
             duration_min=s.duration_min,
             capacity=self.capacity[(point, service)],
             horizon_days=s.horizon_days,
-            notice_min=s.notice_min,
+            notice_min=0 if staff else s.notice_min,
             hold_min=s.hold_min,
         )
 

@@ -8,16 +8,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.config import load_site
+from okienko.demo import demo_site
 from tests.support.browser import assert_accessible, chromium
 from tests.support.webproc import Smtp, WebProcess, body_text, six_digit_code
+from web.catalog import import_site
 from web.demo_data import populate
 from web.reservations.booking import TZ
 
@@ -40,7 +43,7 @@ class Demo:
         page.goto(f"{self.web.url}/staff/login")
         page.fill("#email", self.staff[who]["email"])
         page.fill("#password", self.staff[who]["password"])
-        page.click("button.primary")
+        page.click("main button[type=submit]")
         return page
 
 
@@ -60,9 +63,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     workdir = tmp_path_factory.mktemp("demo-booking")
     smtp = Smtp.start()
     web = WebProcess.start(workdir, smtp_port=smtp.port, site=SITE)
-    site = load_site(SITE).site
+    site = demo_site(load_site(SITE).site)[0]  # open all day, every day, as `okienko demo`
+
+    async def prepare(engine: AsyncEngine) -> dict[str, Any]:
+        await import_site(engine, site)
+        return await populate(engine, site, datetime.now(TZ).date())
+
     try:
-        staff = web.db(lambda engine: populate(engine, site, datetime.now(TZ).date()))
+        staff = web.db(prepare)
         with chromium() as browser:
             yield Demo(web, smtp, browser, staff)
     finally:
@@ -177,3 +185,28 @@ def test_a_ukrainian_mobile_alone_gets_the_code_by_sms(demo: Demo):
     expect(page.get_by_text("+380 ••• ••• 567")).to_be_visible()
     (sms,) = sms_to(demo, "+380501234567")
     assert re.search(r"\b\d{6}\b", sms)
+
+
+def test_staff_book_at_the_desk_for_later_today_within_the_public_notice(demo: Demo):
+    now = datetime.now(TZ)
+    today = now.date().isoformat()
+    public = demo.page()
+    public.goto(f"{demo.web.url}/book/hour?service=dowody&location=torun-um&day={today}")
+    public_hours = public.locator("button[name=time]").all_inner_texts()
+    clerk = demo.staff_page("clerk")
+    clerk.goto(f"{demo.web.url}/staff/book?service=dowody&location=torun-um&day={today}")
+    first = clerk.locator("input[name=start]").first
+    start = datetime.fromisoformat(first.get_attribute("value") or "")
+    assert now < start < now + timedelta(minutes=60)  # inside the public hour's notice
+    label = f"{start:%H:%M}"
+    assert label not in public_hours
+    look(clerk, "staff-book-later-today")
+    first.check()
+    clerk.check("#kind-desk")
+    clerk.fill("#name", "Zofia Okienkowa")
+    clerk.fill("#contact", "+380 67 123 4567")
+    clerk.click("form.form button.primary")
+    expect(clerk.locator("main")).to_contain_text("W urzędzie")  # booked at the desk
+    expect(clerk.locator("main")).to_contain_text(label)
+    expect(clerk.locator("main")).to_contain_text("+380 67 123 4567")
+    look(clerk, "staff-booked-at-the-desk")

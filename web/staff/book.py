@@ -57,7 +57,9 @@ async def _context(
         errors["day"] = N_("Enter the date as YYYY-MM-DD.")
     hours: list[tuple[datetime, int]] | None = None
     if service and location and day and not errors:
-        hours = await free_hours(request.app.state.engine, catalog, service, location, day, now())
+        hours = await free_hours(
+            request.app.state.engine, catalog, service, location, day, now(), staff=True
+        )
     context = {
         "services": services,
         "locations": locations,
@@ -110,9 +112,10 @@ async def book(request: Request) -> Response:
                 now(),
                 name=name,
                 contact=contact,
-                kind="phone",
+                kind="desk" if form.get("kind") == "desk" else "phone",
                 actor=user.email,
                 status=Status.CONFIRMED,
+                staff=True,
             )
         except BookingError as exc:
             problem = refusal(exc)

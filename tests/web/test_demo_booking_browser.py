@@ -210,3 +210,100 @@ def test_staff_book_at_the_desk_for_later_today_within_the_public_notice(demo: D
     expect(clerk.locator("main")).to_contain_text(label)
     expect(clerk.locator("main")).to_contain_text("+380 67 123 4567")
     look(clerk, "staff-booked-at-the-desk")
+
+
+def test_switching_language_on_the_details_step_keeps_what_was_typed(demo: Demo):
+    page = demo.page()
+    to_step_4(demo, page, "Prawa jazdy")
+    page.fill("#name", "Grzegorz Brzęczyszczykiewicz")
+    page.fill("#contact", "grzegorz@example.org")
+    page.check("#terms")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_text("Step 4 of 5")).to_be_visible()
+    expect(page.locator("#name")).to_have_value("Grzegorz Brzęczyszczykiewicz")
+    expect(page.locator("#contact")).to_have_value("grzegorz@example.org")
+    expect(page.locator("#terms")).to_be_checked()
+    expect(page.locator("#privacy")).not_to_be_checked()
+    look(page, "details-in-english-kept", phone=True)
+    page.get_by_role("link", name="Polski").click()
+    expect(page.locator("#name")).to_have_value("Grzegorz Brzęczyszczykiewicz")
+
+
+def test_a_new_service_starts_with_the_booking_numbers_filled_and_saves_as_it_comes(demo: Demo):
+    admin = demo.staff_page("admin")
+    admin.goto(f"{demo.web.url}/admin/services/new")
+    for field, value in (
+        ("duration_min", "15"),
+        ("horizon_days", "30"),
+        ("notice_min", "60"),
+        ("hold_min", "15"),
+    ):
+        expect(admin.locator(f"#f-{field}")).to_have_value(value)
+    look(admin, "admin-new-service")
+    admin.fill("#f-id", "paszporty")
+    admin.select_option("#f-department", label="Wydział Spraw Administracyjnych")
+    admin.fill("#f-name", "Paszporty")
+    admin.click("main form.form button.primary")
+    expect(admin).to_have_url(re.compile(r"/admin/services/paszporty$"))
+    expect(admin.locator("#f-notice_min")).to_have_value("60")
+
+
+def staff_book(
+    page: Page, demo: Demo, name: str, contact: str, service: str = "meldunki", slot: int = 5
+) -> None:
+    day = datetime.now(TZ).date() + timedelta(days=1)
+    page.goto(f"{demo.web.url}/staff/book?service={service}&location=torun-um&day={day}")
+    page.locator("input[name=start]").nth(slot).check()
+    page.fill("#name", name)
+    page.fill("#contact", contact)
+    page.click("form.form button.primary")
+    expect(page.locator("main")).to_contain_text(name)
+
+
+def test_the_register_finds_each_part_of_a_double_barrelled_surname_and_fits_1400_px(
+    demo: Demo,
+):
+    clerk = demo.staff_page("clerk")
+    staff_book(clerk, demo, "Maria Kowalska-Klawiatura", "maria.kk@example.org")
+    staff_book(  # the longest of everything the register shows
+        clerk,
+        demo,
+        "Przedsiębiorstwo Handlowo-Usługowe Brzęczyszczykiewicz i Wspólnicy sp. z o.o.",
+        "sekretariat.przedsiebiorstwa.handlowo-uslugowego@brzeczyszczykiewicz.example.org",
+        "dzialalnosc",
+        6,
+    )
+    staff_book(clerk, demo, "Jonas Müller", "+49 151 23456789", "rejestracja", 7)
+    for typed in ("Klawiatura", "Kowalska", "klawia"):
+        clerk.goto(f"{demo.web.url}/staff/register?last_name={typed}&from=&to=")
+        expect(clerk.locator("main table")).to_contain_text("Maria Kowalska-Klawiatura")
+    manager = demo.staff_page("manager")
+    manager.set_viewport_size({"width": 1400, "height": 900})
+    manager.goto(f"{demo.web.url}/staff/register?from=&to=")
+    expect(manager.locator("main table")).to_contain_text("Maria Kowalska-Klawiatura")
+    sideways = manager.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    table = manager.locator("main table").bounding_box()
+    assert sideways <= 0 and table is not None and table["x"] + table["width"] <= 1400
+    inner = manager.evaluate(
+        "() => { const w = document.querySelector('.table-wrap'); "
+        "return w.scrollWidth - w.clientWidth; }"
+    )
+    assert inner <= 0, "the register's table scrolls sideways"
+    phone = manager.locator("td.contact", has_text="+49").first
+    lines = phone.evaluate(
+        "td => { const r = document.createRange(); r.selectNodeContents(td); "
+        "return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; }"
+    )
+    assert lines == 1, "the phone number is broken over lines"
+    look(manager, "register-1400")
+
+
+def test_the_plan_header_names_a_room_once(demo: Demo):
+    manager = demo.staff_page("manager")
+    day = datetime.now(TZ).date()
+    manager.goto(f"{demo.web.url}/staff/plan?point=f1&day={day}")
+    header = manager.locator("main h2").first.inner_text()
+    assert "pokój 3, parter" in header and "pokój pokój" not in header
+    look(manager, "plan-branch-room")

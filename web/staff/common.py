@@ -3,6 +3,7 @@ address for links, the rate limits of the staff pages, and which desks a person 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from web.catalog import Catalog, PointInfo
+from web.i18n import gettext
 from web.notify.sms import SmsError, normalise_phone, show_phone
 from web.ratelimit import RateLimit, shared
 from web.reservations.booking import TZ
@@ -47,6 +49,7 @@ def page(
             "ticket_label": ticket_label,
             "show_contact": show_contact,
             "tel": tel,
+            "room_text": room_text,
             **context,
         },
         status_code=status_code,
@@ -60,6 +63,14 @@ def show_contact(contact: str) -> str:
     if "@" in contact or not contact:
         return contact
     return show_phone(contact).replace(" ", "\u00a0")
+
+
+def room_text(room: str) -> str:
+    """'pokój 3' for a room given as '3'; a room that names itself ('pokój 3, parter',
+    'sala B') as it is, not 'pokój pokój 3, parter'."""
+    if re.match(r"^\w*\d", room):  # begins with a number or code: 3, 12A, B2
+        return gettext("room %(room)s") % {"room": room}
+    return room
 
 
 def tel(contact: str) -> str:

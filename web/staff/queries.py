@@ -51,9 +51,14 @@ def _conditions(f: RegisterFilter) -> list[ColumnElement[bool]]:
     name = fold(R.c.name)
     for word in f.name_words():
         # A word of the name matches where a word of the stored name begins with it, so
-        # "kowal" finds "Jan Kowalski" but "ski" does not find everyone.
+        # "kowal" finds "Jan Kowalski" but "ski" does not find everyone; each part of a
+        # double-barrelled surname is a word ("klawiatura" finds "Kowalski-Klawiatura").
         w = _like_escape(word)
-        where.append(name.like(f"{w}%", escape="\\") | name.like(f"% {w}%", escape="\\"))
+        where.append(
+            name.like(f"{w}%", escape="\\")
+            | name.like(f"% {w}%", escape="\\")
+            | name.like(f"%-{w}%", escape="\\")
+        )
     if f.code:
         where.append(R.c.access_code.like(f"{_like_escape(f.code)}%", escape="\\"))
     if f.service:

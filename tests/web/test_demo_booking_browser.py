@@ -307,3 +307,29 @@ def test_the_plan_header_names_a_room_once(demo: Demo):
     header = manager.locator("main h2").first.inner_text()
     assert "pokój 3, parter" in header and "pokój pokój" not in header
     look(manager, "plan-branch-room")
+
+
+def test_not_kept_waits_for_the_check_in_time_and_can_be_undone_that_day(demo: Demo):
+    clerk = demo.staff_page("clerk")
+    staff_book(clerk, demo, "Witold Sita", "+48 601 702 803", "dowody", 4)
+    detail = clerk.url
+    main = clerk.locator("main")
+    arrived = main.get_by_role("button", name="Interesant przybył")
+    not_kept = main.get_by_role("button", name="Rezerwacja niezrealizowana")
+    expect(arrived).to_have_count(0)  # tomorrow's visit: hours ahead, neither is offered
+    expect(not_kept).to_have_count(0)
+    demo.web.move_visit("Witold Sita", datetime.now(TZ) - timedelta(minutes=20))
+    clerk.goto(detail)
+    expect(arrived).to_have_count(1)
+    expect(not_kept).to_have_count(1)
+    not_kept.click()
+    expect(main).to_contain_text("Wizyta jest oznaczona jako niezrealizowana")
+    undo = main.get_by_role("button", name="Cofnij „niezrealizowana”")
+    look(clerk, "reservation-not-kept")
+    undo.click()
+    expect(main).to_contain_text("Cofnięto „niezrealizowana”: wizyta jest znów potwierdzona.")
+    history = main.locator("table.history")
+    expect(history).to_contain_text("Niezrealizowana")
+    expect(history).to_contain_text("Cofnięto „niezrealizowana”: znów potwierdzona")
+    expect(arrived).to_have_count(1)  # she came after all
+    look(clerk, "reservation-not-kept-undone")

@@ -27,7 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hub.config import Site
-from web import jobs, search
+from web import jobs
 from web.admin.routes import routes as admin_routes
 from web.auth.routes import routes as auth_routes
 from web.catalog import import_site
@@ -124,7 +124,6 @@ def create_app(
             if path:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         await upgrade(engine)
-        search.warm()  # the stemmer's table, read in a thread before the first search
         if site is not None:
             await import_site(engine, site)
         await app.state.live.start(engine)

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
+from importlib.resources import files
 
 from rapidfuzz.distance import Levenshtein
 
@@ -34,21 +35,29 @@ def fold(text: str) -> str:
 
 _lock = threading.Lock()
 _loaded: list[Callable[[str], str | None]] = []
+_warming: list[bool] = []
 
 
 def stemmer() -> Callable[[str], str | None]:
-    """pystempel's stemmer with its original Stempel table (a few seconds to read, so the app
-    reads it in a thread at start; ``warm``). Its progress bar stays off in logs."""
+    """pystempel's stemmer with its original Stempel table (a few seconds to read, so the
+    first step's page starts reading it in a thread: ``warm``). Its progress bar stays off."""
     with _lock:
         if not _loaded:
             os.environ.setdefault("DISABLE_TQDM", "1")
             from pystempel import Stemmer
 
-            _loaded.append(Stemmer.default())
+            # Stemmer.default()'s table, found without its deprecated importlib call.
+            table = files("pystempel.data.original") / "stemmer_20000.tbl.gz"
+            _loaded.append(Stemmer.from_file(str(table)))
         return _loaded[0]
 
 
 def warm() -> None:
+    """Read the table in a thread, once, without waiting for it."""
+    with _lock:
+        if _loaded or _warming:
+            return
+        _warming.append(True)
     threading.Thread(target=stemmer, name="stemmer", daemon=True).start()
 
 

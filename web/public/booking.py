@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from web import search
 from web.catalog import Catalog, get_catalog
 from web.i18n import language_of
 from web.public import forms
@@ -54,10 +55,11 @@ async def home(request: Request) -> Response:
     catalog = await get_catalog(request.app)
     language = language_of(request)
     q = request.query_params.get("q", "").strip()[:100]
-    # In a thread: the first search may wait for the stemmer's table (web/search.py).
-    services = (
-        await asyncio.to_thread(catalog.search, q, language) if q else catalog.bookable_services()
-    )
+    if q:  # in a thread: the first search may wait for the stemmer's table (web/search.py)
+        services = await asyncio.to_thread(catalog.search, q, language)
+    else:  # a visitor who opens the page is about to search: its table is read meanwhile
+        search.warm()
+        services = catalog.bookable_services()
     groups = grouped(catalog, services, language)
     links = {s.id: after_service(catalog, s) for s in services}
     return _page(request, "public/matter.html", {"q": q, "groups": groups, "links": links}, step=1)

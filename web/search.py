@@ -61,10 +61,19 @@ def warm() -> None:
     threading.Thread(target=stemmer, name="stemmer", daemon=True).start()
 
 
-@cache
 def forms(word: str) -> tuple[str, ...]:
-    """The word and its stem, folded: 'samochodu' → ('samochodu', 'samochod')."""
-    stem = stemmer()(word.casefold()) or word
+    """The word and its stem, folded: 'samochodu' → ('samochodu', 'samochod'). Until the
+    table has been read (seconds after the first page), the word alone: a search never waits,
+    and the prefix and typo rules below still find most forms meanwhile."""
+    if not _loaded:
+        warm()
+        return (fold(word),)
+    return _stemmed(word)
+
+
+@cache
+def _stemmed(word: str) -> tuple[str, ...]:
+    stem = _loaded[0](word.casefold()) or word
     return tuple(dict.fromkeys((fold(word), fold(stem))))
 
 

@@ -3,7 +3,19 @@ typed without diacritics, typos, and words that say nothing."""
 
 from __future__ import annotations
 
-from web.search import Fields, fold, score
+import pytest
+
+from web.search import Fields, fold, forms, score, stemmer
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _stemmer_table() -> None:
+    stemmer()  # read now: the tests below are about matching with stems
+
+
+def test_the_stemmer_gives_each_word_its_stem():
+    assert forms("samochodu") == ("samochodu", "samochod")
+    assert forms("pojazdów") == ("pojazdow", "pojazd")
 
 
 def found(query: str, name: str, keywords: str = "", description: str = "") -> int:

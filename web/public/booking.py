@@ -55,7 +55,7 @@ async def home(request: Request) -> Response:
     catalog = await get_catalog(request.app)
     language = language_of(request)
     q = request.query_params.get("q", "").strip()[:100]
-    if q:  # in a thread: the first search may wait for the stemmer's table (web/search.py)
+    if q:  # in a thread: matching every service's words is CPU work (web/search.py)
         services = await asyncio.to_thread(catalog.search, q, language)
     else:  # a visitor who opens the page is about to search: its table is read meanwhile
         search.warm()

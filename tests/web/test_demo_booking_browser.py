@@ -205,10 +205,15 @@ def test_staff_book_at_the_desk_for_later_today_within_the_public_notice(demo: D
     clerk.check("#kind-desk")
     clerk.fill("#name", "Zofia Okienkowa")
     clerk.fill("#contact", "+380 67 123 4567")
+    clerk.fill("#contact_extra", "zofia.okienkowa@example.org")
     clerk.click("form.form button.primary")
     expect(clerk.locator("main")).to_contain_text("W urzędzie")  # booked at the desk
     expect(clerk.locator("main")).to_contain_text(label)
     expect(clerk.locator("main")).to_contain_text("+380 67 123 4567")
+    expect(clerk.locator("main")).to_contain_text("zofia.okienkowa@example.org")
+    mail = demo.smtp.inbox.wait_for("zofia.okienkowa@example.org")[-1]
+    assert "Kod dostępu" in body_text(mail)
+    assert sms_to(demo, "+380671234567")  # told on both
     look(clerk, "staff-booked-at-the-desk")
 
 

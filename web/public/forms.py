@@ -42,6 +42,20 @@ def check_contact(text: str) -> tuple[str, str | None]:
         return text, PHONE_ERROR
 
 
+def check_second_contact(text: str, first: str) -> tuple[str, str | None]:
+    """The optional second contact, of the other kind than ``first``; "" when none is given."""
+    extra = text.strip()
+    if not extra:
+        return "", None
+    extra, problem = check_contact(extra)
+    if problem is None and ("@" in extra) == ("@" in first):
+        problem = N_(
+            "Give the other kind here: an e-mail address if above is a phone number, "
+            "or a phone number if above is an e-mail address."
+        )
+    return extra, problem
+
+
 def check_details(form: Mapping[str, str]) -> tuple[Details | None, dict[str, str]]:
     """The cleaned details, or None and an error per field (in the order of the form)."""
     errors: dict[str, str] = {}
@@ -57,16 +71,9 @@ def check_details(form: Mapping[str, str]) -> tuple[Details | None, dict[str, st
         contact, problem = check_contact(contact)
         if problem:
             errors["contact"] = problem
-    extra = form.get("contact_extra", "").strip()
-    if extra:
-        extra, problem = check_contact(extra)
-        if problem:
-            errors["contact_extra"] = problem
-        elif "contact" not in errors and ("@" in extra) == ("@" in contact):
-            errors["contact_extra"] = N_(
-                "Give the other kind here: an e-mail address if above is a phone number, "
-                "or a phone number if above is an e-mail address."
-            )
+    extra, problem = check_second_contact(form.get("contact_extra", ""), contact)
+    if problem:
+        errors["contact_extra"] = problem
     if form.get("terms") != "yes":
         errors["terms"] = N_("To book, accept the booking terms.")
     if form.get("privacy") != "yes":

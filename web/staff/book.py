@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from web.auth.session import current_staff, requires
 from web.catalog import Catalog, get_catalog
 from web.i18n import language_of
-from web.public.forms import check_contact
+from web.public.forms import check_contact, check_second_contact
 from web.reservations.booking import TZ, BookingError, Status
 from web.reservations.flow import send_confirmation
 from web.reservations.slots import free_hours, hold_at
@@ -24,8 +24,9 @@ from web.staff.texts import N_, refusal
 NAME_MAX = 120
 
 
-def check_caller(form: Mapping[str, str]) -> tuple[str, str, dict[str, str]]:
-    """The caller's name and contact (phone in E.164), and an error per field."""
+def check_caller(form: Mapping[str, str]) -> tuple[str, str, str, dict[str, str]]:
+    """The caller's name, contact (phone in E.164) and optional second contact of the other
+    kind, and an error per field."""
     errors: dict[str, str] = {}
     name = " ".join(form.get("name", "").split())
     if not 2 <= len(name) <= NAME_MAX:
@@ -33,7 +34,10 @@ def check_caller(form: Mapping[str, str]) -> tuple[str, str, dict[str, str]]:
     contact, problem = check_contact(form.get("contact", "").strip())
     if problem:
         errors["contact"] = problem
-    return name, contact, errors
+    extra, problem = check_second_contact(form.get("contact_extra", ""), contact)
+    if problem:
+        errors["contact_extra"] = problem
+    return name, contact, extra, errors
 
 
 async def _context(
@@ -93,7 +97,7 @@ async def book(request: Request) -> Response:
     catalog = await get_catalog(request.app)
     form = {k: str(v)[:200] for k, v in (await request.form()).items()}
     context, errors = await _context(request, catalog, form)
-    name, contact, caller_errors = check_caller(form)
+    name, contact, extra, caller_errors = check_caller(form)
     start: datetime | None = None
     try:
         start = datetime.fromisoformat(form.get("start", "")).astimezone(TZ)
@@ -112,6 +116,7 @@ async def book(request: Request) -> Response:
                 now(),
                 name=name,
                 contact=contact,
+                contact_extra=extra,
                 kind="desk" if form.get("kind") == "desk" else "phone",
                 actor=user.email,
                 status=Status.CONFIRMED,

@@ -19,6 +19,7 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.config import Site, load_site
+from web import search
 from web.db import models as m
 from web.reservations.booking import Offer
 from web.reservations.calendar import Calendar, DatedHours, Span
@@ -50,6 +51,7 @@ class ServiceInfo:
     notice_min: int = 60
     hold_min: int = 15
     active: bool = True
+    keywords: str = ""  # other words visitors use for it: "samochód, auto, tablice"
 
     def label(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name
@@ -73,7 +75,9 @@ class Catalog:
     points: dict[str, PointInfo] = field(default_factory=dict)
     capacity: dict[tuple[str, str], int] = field(default_factory=dict)  # (point, service)
 
-    def offer(self, service: str, point: str) -> Offer:
+    def offer(self, service: str, point: str, *, staff: bool = False) -> Offer:
+        """The service at the point; ``staff`` books for a caller or at the desk, so the
+        public notice does not apply: any hour not yet begun (later today too)."""
         s = self.services[service]
         return Offer(
             service=service,
@@ -81,7 +85,7 @@ class Catalog:
             duration_min=s.duration_min,
             capacity=self.capacity[(point, service)],
             horizon_days=s.horizon_days,
-            notice_min=s.notice_min,
+            notice_min=0 if staff else s.notice_min,
             hold_min=s.hold_min,
         )
 
@@ -103,17 +107,19 @@ class Catalog:
         return [loc for lid, loc in self.locations.items() if lid in ids]
 
     def search(self, text: str, language: str = "pl") -> list[ServiceInfo]:
-        """Services whose name, English name, description or department contain every word."""
-        words = text.casefold().split()
-        out = []
+        """Services where every typed word is found (in any form, with or without diacritics,
+        or with a small typo; web/search.py), best first: found in the names and keywords
+        before found only in the description or the department."""
+        scored = []
         for s in self.bookable_services():
             dept = self.departments.get(s.department or "")
-            hay = " ".join(
-                filter(None, (s.name, s.name_en, s.description, dept.name if dept else ""))
-            ).casefold()
-            if all(w in hay for w in words):
-                out.append(s)
-        return sorted(out, key=lambda s: s.label(language))
+            fields = search.Fields(
+                strong=(s.name, s.name_en or "", s.keywords),
+                weak=(s.description, dept.name if dept else ""),
+            )
+            if points := search.score(text, fields):
+                scored.append((-points, s.label(language), s))
+        return [s for *_, s in sorted(scored, key=lambda t: t[:2])]
 
 
 # -- calendar JSON ({"mon": ["08:00-16:00"], …}) --------------------------------------------
@@ -203,6 +209,7 @@ async def read_catalog(conn: AsyncConnection) -> Catalog:
                 r.notice_min,
                 r.hold_min,
                 bool(r.active),
+                r.keywords,
             )
             for r in await conn.execute(select(_t(m.Service)).order_by(_t(m.Service).c.name))
         },

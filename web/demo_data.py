@@ -32,6 +32,17 @@ DESCRIPTIONS = {
     "kasa": "Wpłaty opłat skarbowych i administracyjnych gotówką lub kartą.",
 }
 
+# Words visitors type that the names do not hold (word forms and diacritics need none).
+KEYWORDS = {
+    "dowody": "e-dowód, dowód tymczasowy, utrata dowodu, zdjęcie",
+    "meldunki": "zameldowanie, wymeldowanie, adres, pobyt stały, pobyt czasowy",
+    "rejestracja": "samochód, auto, motocykl, przyczepa, tablice rejestracyjne, "
+    "dowód rejestracyjny, przerejestrowanie",
+    "prawa-jazdy": "kierowca, PKK, egzamin, międzynarodowe prawo jazdy",
+    "dzialalnosc": "firma, przedsiębiorca, jednoosobowa działalność",
+    "kasa": "opłata skarbowa, płatność, wpłata",
+}
+
 BRANCH = "torun-filia"
 BRANCH_POINTS = (
     ("f1", "Stanowisko 1 (filia)", "pokój 3, parter"),
@@ -60,7 +71,7 @@ async def enrich_catalog(engine: AsyncEngine, site: Site, today: date) -> None:
                 await conn.execute(
                     update(store.SERVICES)
                     .where(store.SERVICES.c.id == service)
-                    .values(description=text)
+                    .values(description=text, keywords=KEYWORDS.get(service, ""))
                 )
         await conn.execute(
             update(store.LOCATIONS)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -195,6 +196,19 @@ class WebProcess:
 
         with ThreadPoolExecutor(1) as pool:
             return pool.submit(lambda: asyncio.run(run())).result()
+
+    def move_visit(self, name: str, start: datetime) -> None:
+        """The visit booked for ``name`` now starts at ``start`` (e.g. half an hour ago), which
+        no page may do: for what staff may say only once a visit's time has come."""
+        from web.reservations.store import R
+
+        async def work(engine: AsyncEngine) -> None:
+            async with engine.begin() as conn:
+                # Stored in UTC, as the store does (SQLite keeps no time zone).
+                utc = start.astimezone(UTC)
+                await conn.execute(R.update().where(R.c.name == name).values(start=utc))
+
+        self.db(work)
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -145,8 +145,8 @@ def test_the_contact_and_the_consents_are_checked_as_in_the_public_form(web: str
     good = {"service": "dowody", "start": tomorrow_at(14), "name": "Jan Nowak", **CONSENT}
     with from_fresh_address(web) as client:
         for contact, says in (
-            ("12345", "9 digits"),  # once given a hold, then a 502: no code can go there
-            ("600 100 2000", "9 digits"),
+            ("12345", "mobile number"),  # once given a hold, then a 502: no code can go there
+            ("600 100 2000", "mobile number"),
             ("jan@", "e-mail address"),
             ("jan@example", "e-mail address"),
         ):

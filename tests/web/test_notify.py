@@ -72,14 +72,19 @@ async def test_sms_goes_through_the_gateway_interface(tmp_path: Path):
     await gateway.send("+48 600 100 200", "Kod: 123456. Wizyta 25.11 9:00, Batorego 38/40.")
     assert isinstance(gateway, FileGateway)
     (sent,) = gateway.sent()
-    assert sent["to"] == "48600100200" and sent["text"].startswith("Kod: 123456")
-    with pytest.raises(SmsError, match="not a Polish mobile number"):
+    assert sent["to"] == "+48600100200" and sent["text"].startswith("Kod: 123456")
+    with pytest.raises(SmsError, match="not a phone number"):
         await gateway.send("12345", "x")
+    with pytest.raises(SmsError, match="not a mobile number"):
+        await gateway.send("22 123 45 67", "x")  # a Warsaw landline gets no SMS
 
 
 def test_numbers_are_normalised_and_the_smsapi_adapter_shares_the_interface():
-    assert normalise_phone("600-100-200") == "48600100200"
-    assert normalise_phone("48600100200") == "48600100200"
+    assert normalise_phone("600-100-200") == "+48600100200"
+    assert normalise_phone("48600100200") == "+48600100200"  # as stored before E.164
+    assert normalise_phone("+49 151 23456789") == "+4915123456789"
+    assert normalise_phone("0049 151 2345 6789") == "+4915123456789"
+    assert normalise_phone("+380 50 123 4567") == "+380501234567"
     gateway: SmsGateway = SmsapiGateway(access_token="token")
     assert callable(gateway.send)
 

@@ -178,7 +178,7 @@ def test_errors_are_shown_beside_each_field_and_the_input_is_kept(web: WebProces
         assert r.status_code == 422
         errors = field_errors(r.text)
         assert set(errors) == {"contact", "terms", "privacy"}
-        assert "9 cyfr" in errors["contact"]
+        assert "600 100 200 lub +49" in errors["contact"]
         assert 'value="Jan Kowalski"' in r.text and 'value="12345"' in r.text
         assert 'aria-describedby="contact-hint contact-error"' in r.text
         assert 'aria-invalid="true"' in r.text and 'href="#terms"' in r.text
@@ -207,6 +207,25 @@ def test_a_sixth_code_for_one_phone_number_is_refused_beside_the_field(web: WebP
         assert "Spróbuj ponownie za godzinę" in field_errors(r.text)["contact"]
         assert 'value="600-800-900"' in r.text
         assert hold(client, slot, "Jan Inny", "600800901").status_code == 303
+
+
+def test_a_foreign_mobile_is_accepted_and_limited_however_it_is_typed(web: WebProcess):
+    typed = ("+49 151 23456789", "0049 151 2345 6789", "+4915123456789", "+49 (151) 234-567-89")
+    with from_address(web, 21) as client:
+        for i, contact in enumerate(typed):
+            slot = to_details(client, "Dowody osobiste", day_index=6, hour_index=i)
+            held = hold(client, slot, "Jonas Müller", contact)
+            assert held.status_code == 303, field_errors(held.text)
+        code_page = client.get(held.headers["location"])
+        assert "+49 ••• ••• 789" in code_page.text
+    with from_address(web, 22) as client:  # the fifth code to one number, the sixth refused
+        slot = to_details(client, "Dowody osobiste", day_index=6, hour_index=5)
+        assert hold(client, slot, "Jonas Müller", "+49 1512 3456789").status_code == 303
+        slot = to_details(client, "Dowody osobiste", day_index=6, hour_index=6)
+        r = hold(client, slot, "Jonas Müller", "004915123456789")
+        assert r.status_code == 429 and set(field_errors(r.text)) == {"contact"}
+        landline = hold(client, slot, "Jan Stacjonarny", "22 123 45 67")
+        assert "numer telefonu komórkowego" in field_errors(landline.text)["contact"]
 
 
 def test_code_tries_are_limited_per_contact_whatever_the_address(web: WebProcess, smtp: Smtp):

@@ -12,13 +12,16 @@ from web.reservations.booking import (
     TZ,
     InvalidTransition,
     NotASlot,
+    NotYet,
     Offer,
     OutsideWindow,
     Status,
     access_code,
     check_request,
+    check_timing,
     count_holding,
     free_slots,
+    may_change,
     slots_of_day,
     transition,
 )
@@ -112,3 +115,17 @@ def test_access_codes_are_random_and_unambiguous():
     assert len(codes) == 2000
     assert all(len(c) == 8 and set(c) <= set(CODE_ALPHABET) for c in codes)
     assert not set("01OIL") & set(CODE_ALPHABET)
+
+
+def test_arrived_not_kept_and_its_undoing_wait_for_the_visits_time():
+    start = datetime(2026, 12, 8, 10, 0, tzinfo=TZ)
+    confirmed, no_show = Status.CONFIRMED, Status.NO_SHOW
+    assert not may_change(confirmed, Status.CHECKED_IN, start, start - timedelta(hours=3))
+    assert may_change(confirmed, Status.CHECKED_IN, start, start - timedelta(minutes=60))
+    assert not may_change(confirmed, no_show, start, start)  # may still come
+    assert not may_change(confirmed, no_show, start, start + timedelta(minutes=15))
+    assert may_change(confirmed, no_show, start, start + timedelta(minutes=16))
+    assert may_change(no_show, confirmed, start, start + timedelta(hours=6))  # the same day
+    assert not may_change(no_show, confirmed, start, start + timedelta(days=1))
+    with pytest.raises(NotYet):
+        check_timing(confirmed, no_show, start, start + timedelta(minutes=5))

@@ -119,7 +119,10 @@ def test_staff_pages_work_and_are_accessible(web: WebProcess, tmp_path: Path):
 
         page.goto(f"{web.url}/staff/plan?day={day}")
         assert page.locator("li.visit").count() >= 1
+        assert page.get_by_text("Interesant przybył").count() == 0  # not before the day
         assert_accessible(page, shots, "08-plan")
+        web.move_visit("Tomasz Zieliński", datetime.now(TZ) - timedelta(minutes=5))
+        page.goto(f"{web.url}/staff/plan")
         page.locator("li.visit").first.locator("text=Interesant przybył").click()
         assert page.locator("li.visit .badge-checked_in").count() == 1
         assert_accessible(page, shots, "09-plan-checked-in")

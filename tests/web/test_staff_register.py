@@ -230,16 +230,28 @@ def test_moving_to_a_taken_hour_is_refused_plainly(web: WebProcess, admin: httpx
     assert "16:00" in detail and "Przeniesiono" not in detail
 
 
-def test_the_plan_marks_visitors_arrived_or_not_kept(admin: httpx.Client, clerk: httpx.Client):
+def test_the_plan_marks_visitors_arrived_or_not_kept(
+    web: WebProcess, admin: httpx.Client, clerk: httpx.Client
+):
     first = book_by_phone(admin, "Olga Obecna", "602 000 001", at(4, 9))
     second = book_by_phone(admin, "Nina Nieobecna", "602 000 002", at(4, 9))
     plan = clerk.get("/staff/plan", params={"day": day(4).isoformat()})  # the clerk's own desk
     assert plan.status_code == 200 and "Stanowisko 1" in plan.text
+    # Four days ahead nobody has arrived and nobody has failed to come: neither is offered.
+    assert "/check-in" not in plan.text and "/no-show" not in plan.text
+    back = {"csrf_token": csrf_of(plan.text), "point": "s1", "day": day(4).isoformat()}
+    early = clerk.post(f"/staff/plan/{first}/no-show", data=back)
+    assert early.status_code == 409 and "Jeszcze nie" in early.text
+    # Their hour came and went: the check-in window (until 15 minutes after) has closed.
+    for name in ("Olga Obecna", "Nina Nieobecna"):
+        web.move_visit(name, datetime.now(TZ) - timedelta(minutes=20))
+    today = datetime.now(TZ).date().isoformat()
+    plan = clerk.get("/staff/plan", params={"day": today})
     ids = [i for i in (first, second) if f"/staff/plan/{i}/check-in" in plan.text]
     assert len(ids) == 1  # the two visits went to two desks; s1 shows only its own
     other = first if ids[0] == second else second
     token = csrf_of(plan.text)
-    back = {"csrf_token": token, "point": "s1", "day": day(4).isoformat()}
+    back = {"csrf_token": token, "point": "s1", "day": today}
     r = clerk.post(f"/staff/plan/{ids[0]}/check-in", data=back)
     assert r.status_code == 303
     assert "Interesant jest odnotowany jako obecny." in clerk.get(r.headers["location"]).text
@@ -247,7 +259,18 @@ def test_the_plan_marks_visitors_arrived_or_not_kept(admin: httpx.Client, clerk:
     assert again.status_code == 409 and "nie jest to możliwe" in again.text
     r = clerk.post(f"/staff/plan/{other}/no-show", data=back)
     assert r.status_code == 303
-    assert "Niezrealizowana" in clerk.get(f"/staff/register/{other}").text
+    detail = clerk.get(f"/staff/register/{other}")
+    assert (
+        "Niezrealizowana" in detail.text and f"/staff/register/{other}/undo-no-show" in detail.text
+    )
+    # She came after all, the same day: the mark is undone, and the history keeps both.
+    r = clerk.post(f"/staff/register/{other}/undo-no-show", data={"csrf_token": token})
+    assert r.status_code == 303
+    detail = clerk.get(r.headers["location"])
+    assert "Cofnięto „niezrealizowana”: wizyta jest znów potwierdzona." in detail.text
+    history = detail.text.split('class="history"', 1)[1]
+    assert "Niezrealizowana" in history and "Cofnięto „niezrealizowana”" in history
+    assert f"/staff/register/{other}/check-in" in detail.text
 
 
 def test_reception_finds_a_code_however_typed_and_may_not_open_the_plan(

@@ -9,7 +9,7 @@ from starlette.requests import Request
 
 from web.admin import forms, store
 from web.admin.crud import Kind, crud_routes
-from web.catalog import Catalog
+from web.catalog import Catalog, ServiceInfo
 
 
 def _department_form(catalog: Catalog, ident: str) -> dict[str, str]:
@@ -35,6 +35,7 @@ def _service_form(catalog: Catalog, ident: str) -> dict[str, str]:
         "horizon_days": str(s.horizon_days),
         "notice_min": str(s.notice_min),
         "hold_min": str(s.hold_min),
+        "keywords": s.keywords,
     }
     if s.active:
         data["active"] = "on"
@@ -77,6 +78,12 @@ SERVICES = Kind(
     save=lambda engine, v, new: store.save_service(engine, v, new=new),
     delete=store.delete_service,
     extra=_service_extra,
+    # The model's own defaults, so a new service can be saved as it comes (a 15-minute visit,
+    # 30 days ahead, an hour's notice, 15 minutes to confirm).
+    defaults={
+        name: str(ServiceInfo.__dataclass_fields__[name].default)
+        for name in ("duration_min", "horizon_days", "notice_min", "hold_min")
+    },
 )
 
 routes = [*crud_routes(DEPARTMENTS), *crud_routes(LOCATIONS), *crud_routes(SERVICES)]

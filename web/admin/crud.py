@@ -32,6 +32,8 @@ class Kind:
     delete: Callable[[AsyncEngine, str], Awaitable[None]]
     # More for the templates: lists to choose from, and for an edited thing its extras.
     extra: Callable[[Request, Catalog, str | None], Awaitable[dict[str, Any]]] | None = None
+    # What a new one's form starts with besides "active" (e.g. a service's booking numbers).
+    defaults: Mapping[str, str] | None = None
 
 
 async def _extra(
@@ -67,7 +69,8 @@ def crud_routes(kind: Kind) -> list[BaseRoute]:
     @requires("admin")
     async def new_form(request: Request) -> Response:
         catalog = await load_catalog(request.app.state.engine)
-        return await _form(request, catalog, None, {"active": "on", "public_holidays": "on"}, {})
+        data = {"active": "on", "public_holidays": "on", **(kind.defaults or {})}
+        return await _form(request, catalog, None, data, {})
 
     @requires("admin")
     async def create(request: Request) -> Response:

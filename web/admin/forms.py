@@ -274,6 +274,7 @@ class ServiceValues:
     notice_min: int
     hold_min: int
     active: bool
+    keywords: str = ""
 
 
 def parse_service(
@@ -298,6 +299,9 @@ def parse_service(
         notice_min=_int(form, "notice_min", errors, 0, 10080),
         hold_min=_int(form, "hold_min", errors, 1, 1440),
         active=_flag(form, "active"),
+        keywords=", ".join(
+            k.strip() for k in _optional(form, "keywords", errors, 1000).split(",") if k.strip()
+        ),
     )
     return (None if errors else values), errors
 

@@ -51,7 +51,9 @@ class Reservation(Base):
     status: Mapped[str] = mapped_column(String(16))
     hold_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     name: Mapped[str] = mapped_column(String(120))
-    contact: Mapped[str] = mapped_column(String(120))  # mobile number or e-mail
+    contact: Mapped[str] = mapped_column(String(120))  # mobile number or e-mail; the code
+    # The other kind, when the visitor gave both (seed 003: e-mail and/or SMS); "" otherwise.
+    contact_extra: Mapped[str] = mapped_column(String(120), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # The 6-digit confirmation code is kept only as a digest, and guessing is counted.
     confirm_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -70,6 +72,10 @@ class Reservation(Base):
     sync_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The language the visitor booked in: reminders and notices of a moved visit use it.
     language: Mapped[str] = mapped_column(String(5), default="pl", server_default="pl")
+
+    def contacts(self) -> list[str]:
+        """Where the visitor is told about the visit: the contact and the other one, if any."""
+        return [c for c in (self.contact, self.contact_extra) if c]
 
     __table_args__ = (
         UniqueConstraint("access_code", name="uq_reservations_access_code"),
@@ -128,6 +134,8 @@ class Service(Base):
     notice_min: Mapped[int] = mapped_column(Integer, default=60)
     hold_min: Mapped[int] = mapped_column(Integer, default=15)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Other words visitors search for it by ("samochód, auto"), comma-separated.
+    keywords: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ServicePoint(Base):

@@ -14,9 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType
+
 from okienko.private_files import append_private, private_dir
 
-PHONE = re.compile(r"^(?:\+?48)?\s*(\d{3})[\s-]?(\d{3})[\s-]?(\d{3})$")
+# What can receive an SMS; a country that does not tell mobiles from landlines says "either".
+MOBILE = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 class SmsError(Exception):
@@ -24,11 +28,36 @@ class SmsError(Exception):
 
 
 def normalise_phone(text: str) -> str:
-    """A Polish mobile number as 48XXXXXXXXX, or SmsError with a clear reason."""
-    m = PHONE.match(text.strip())
-    if not m:
-        raise SmsError(f"'{text}' is not a Polish mobile number (9 digits)")
-    return "48" + "".join(m.groups())
+    """A mobile number in E.164 (+48600100200, +4915123456789), or SmsError with a reason.
+
+    Without a country code the number is Polish; "0049…" and numbers stored before E.164
+    (48600100200) are read too."""
+    typed = text.strip()
+    digits = re.sub(r"[\s().-]", "", typed)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    candidates = [digits]
+    if digits.isdigit() and len(digits) > 9:
+        candidates.append("+" + digits)  # a number stored without its plus
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, "PL")
+        except NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            if phonenumbers.number_type(number) not in MOBILE:
+                raise SmsError(f"'{text}' is not a mobile number")
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise SmsError(f"'{text}' is not a phone number")
+
+
+def show_phone(phone: str) -> str:
+    """A stored number as people read it: +48 600 100 200, +49 1512 3456789."""
+    try:
+        number = phonenumbers.parse(normalise_phone(phone))
+    except SmsError:
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 class SmsGateway(Protocol):
@@ -68,7 +97,7 @@ class SmsapiGateway:
         from smsapi.exception import SmsApiException
 
         client = SmsApiPlClient(access_token=self.access_token)
-        kwargs = {"to": normalise_phone(phone), "message": text}
+        kwargs = {"to": normalise_phone(phone).lstrip("+"), "message": text}
         if self.sender:
             kwargs["from_"] = self.sender
         try:

@@ -6,12 +6,14 @@ request, calls the pure checks (steps.py, forms.py) and the booking flow, and re
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from web import search
 from web.catalog import Catalog, get_catalog
 from web.i18n import language_of
 from web.public import forms
@@ -53,7 +55,11 @@ async def home(request: Request) -> Response:
     catalog = await get_catalog(request.app)
     language = language_of(request)
     q = request.query_params.get("q", "").strip()[:100]
-    services = catalog.search(q, language) if q else catalog.bookable_services()
+    if q:  # in a thread: matching every service's words is CPU work (web/search.py)
+        services = await asyncio.to_thread(catalog.search, q, language)
+    else:  # a visitor who opens the page is about to search: its table is read meanwhile
+        search.warm()
+        services = catalog.bookable_services()
     groups = grouped(catalog, services, language)
     links = {s.id: after_service(catalog, s) for s in services}
     return _page(request, "public/matter.html", {"q": q, "groups": groups, "links": links}, step=1)
@@ -194,7 +200,7 @@ async def submit_details(request: Request) -> Response:
     choice = parse_choice(values, catalog)
     if choice.start is None:  # a form from another catalog version: begin again
         return RedirectResponse(choice.url("/"), status_code=303)
-    form = {k: values.get(k, "") for k in ("name", "contact", "terms", "privacy")}
+    form = {k: values.get(k, "") for k in ("name", "contact", "contact_extra", "terms", "privacy")}
     if not await request.app.state.booking_limit.allow(f"ip:{client_ip(request)}"):
         return _details_page(
             request,
@@ -216,6 +222,7 @@ async def submit_details(request: Request) -> Response:
             start=choice.start,
             name=checked.name,
             contact=checked.contact,
+            contact_extra=checked.contact_extra,
             now=datetime.now(UTC),
             language=language_of(request),
         )

@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import phonenumbers
+
 from web.notify.sms import SmsError, normalise_phone
 from web.public.steps import N_
 
@@ -19,7 +21,39 @@ CONTACT_MAX = 120
 @dataclass(frozen=True)
 class Details:
     name: str
-    contact: str  # an e-mail address, or a Polish mobile number as 48XXXXXXXXX
+    contact: str  # an e-mail address, or a mobile number in E.164 (+48600100200)
+    contact_extra: str = ""  # the other kind, when the visitor wants both
+
+
+PHONE_ERROR = N_(
+    "Enter a mobile number, like 600 100 200 or +49 151 23456789, or an e-mail address."
+)
+
+
+def check_contact(text: str) -> tuple[str, str | None]:
+    """An e-mail address as typed or a mobile number in E.164; an error message id if neither."""
+    if "@" in text:
+        if len(text) > CONTACT_MAX or not EMAIL.match(text):
+            return text, N_("Enter an e-mail address like name@example.com.")
+        return text, None
+    try:
+        return normalise_phone(text), None
+    except SmsError:
+        return text, PHONE_ERROR
+
+
+def check_second_contact(text: str, first: str) -> tuple[str, str | None]:
+    """The optional second contact, of the other kind than ``first``; "" when none is given."""
+    extra = text.strip()
+    if not extra:
+        return "", None
+    extra, problem = check_contact(extra)
+    if problem is None and ("@" in extra) == ("@" in first):
+        problem = N_(
+            "Give the other kind here: an e-mail address if above is a phone number, "
+            "or a phone number if above is an e-mail address."
+        )
+    return extra, problem
 
 
 def check_details(form: Mapping[str, str]) -> tuple[Details | None, dict[str, str]]:
@@ -33,23 +67,20 @@ def check_details(form: Mapping[str, str]) -> tuple[Details | None, dict[str, st
     contact = form.get("contact", "").strip()
     if not contact:
         errors["contact"] = N_("Enter a mobile phone number or an e-mail address.")
-    elif "@" in contact:
-        if len(contact) > CONTACT_MAX or not EMAIL.match(contact):
-            errors["contact"] = N_("Enter an e-mail address like name@example.com.")
     else:
-        try:
-            contact = normalise_phone(contact)
-        except SmsError:
-            errors["contact"] = N_(
-                "Enter a Polish mobile number of 9 digits, like 600 100 200, or an e-mail address."
-            )
+        contact, problem = check_contact(contact)
+        if problem:
+            errors["contact"] = problem
+    extra, problem = check_second_contact(form.get("contact_extra", ""), contact)
+    if problem:
+        errors["contact_extra"] = problem
     if form.get("terms") != "yes":
         errors["terms"] = N_("To book, accept the booking terms.")
     if form.get("privacy") != "yes":
         errors["privacy"] = N_("To book, confirm that you have read the personal data notice.")
     if errors:
         return None, errors
-    return Details(name, contact), {}
+    return Details(name, contact, extra), {}
 
 
 def check_code(text: str) -> str | None:
@@ -60,8 +91,12 @@ def check_code(text: str) -> str | None:
 
 def masked(contact: str) -> str:
     """Where the code went, enough to recognise it and not to read it off a screen:
-    a•••@example.org, +48 ••• ••• 200."""
+    a•••@example.org, +48 ••• ••• 200, +49 ••• ••• 789."""
     if "@" in contact:
         user, _, domain = contact.partition("@")
         return f"{user[:1]}•••@{domain}"
-    return f"+48 ••• ••• {contact[-3:]}"
+    try:
+        country = phonenumbers.parse(normalise_phone(contact)).country_code
+    except SmsError:
+        country = 48
+    return f"+{country} ••• ••• {contact[-3:]}"

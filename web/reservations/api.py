@@ -26,7 +26,12 @@ class HoldRequest(BaseModel):
     location: str | None = Field(None, max_length=40, description="default: any location")
     start: datetime
     name: str = Field(max_length=200)
-    contact: str = Field(max_length=200, description="Polish mobile number or e-mail")
+    contact: str = Field(
+        max_length=200, description="mobile number (+48 when none given) or e-mail; the code"
+    )
+    contact_extra: str = Field(
+        "", max_length=200, description="the other kind, to be told both by SMS and e-mail"
+    )
     terms: bool = Field(False, description="the visitor accepts the booking terms (/terms)")
     privacy: bool = Field(False, description="the visitor has read the data notice (/privacy)")
     language: Literal["pl", "en"] = Field("pl", description="of the code, reminder and notices")
@@ -34,7 +39,7 @@ class HoldRequest(BaseModel):
 
 def _details(data: object) -> tuple[forms.Details | None, dict[str, str]]:
     """The form's own checks on the JSON as sent: the same messages, the phone normalised to
-    48XXXXXXXXX; run even when other fields are wrong, so every field is answered at once."""
+    E.164; run even when other fields are wrong, so every field is answered at once."""
     given = data if isinstance(data, dict) else {}
 
     def text(key: str) -> str:
@@ -45,6 +50,7 @@ def _details(data: object) -> tuple[forms.Details | None, dict[str, str]]:
         {
             "name": text("name"),
             "contact": text("contact"),
+            "contact_extra": text("contact_extra"),
             "terms": "yes" if given.get("terms") is True else "",
             "privacy": "yes" if given.get("privacy") is True else "",
         }
@@ -92,6 +98,7 @@ async def hold(request: Request) -> JSONResponse:
             start=body.start,
             name=details.name,
             contact=details.contact,
+            contact_extra=details.contact_extra,
             now=datetime.now(UTC),
             language=body.language,
         )

@@ -161,14 +161,52 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CHECKED_IN: frozenset(),
     Status.CANCELLED: frozenset(),
     Status.EXPIRED: frozenset(),
-    Status.NO_SHOW: frozenset(),
+    Status.NO_SHOW: frozenset({Status.CONFIRMED}),  # undone by staff, the same day only
 }
+
+# The check-in window of the hub's dispensers (hub/config.py's defaults): a visitor may check
+# in from an hour before the booked time until 15 minutes after it.
+CHECKIN_EARLY_MIN = 60
+CHECKIN_LATE_MIN = 15
+
+
+class NotYet(BookingError):
+    """Too early for this: the visitor cannot have arrived yet, or may still come."""
+
+    code = "not_yet"
+
+
+class UndoTooLate(BookingError):
+    """A visit marked as not kept can be put back only on the day of the visit."""
+
+    code = "undo_too_late"
 
 
 def transition(current: Status, new: Status) -> Status:
     if new not in TRANSITIONS[current]:
         raise InvalidTransition(f"a {current} reservation cannot become {new}")
     return new
+
+
+def check_timing(current: Status, new: Status, start: datetime, now: datetime) -> None:
+    """When staff may say what happened: "arrived" once the check-in window has opened, "not
+    kept" once it has closed, and "not kept" undone on the day of the visit."""
+    if new is Status.CHECKED_IN and now < start - timedelta(minutes=CHECKIN_EARLY_MIN):
+        raise NotYet(f"check-in opens {CHECKIN_EARLY_MIN} min before the visit")
+    if new is Status.NO_SHOW and now <= start + timedelta(minutes=CHECKIN_LATE_MIN):
+        raise NotYet(f"the visitor may come until {CHECKIN_LATE_MIN} min after the hour")
+    if current is Status.NO_SHOW and now.astimezone(TZ).date() != start.astimezone(TZ).date():
+        raise UndoTooLate("a visit not kept can be put back on its day only")
+
+
+def may_change(current: Status, new: Status, start: datetime, now: datetime) -> bool:
+    """Whether the change is allowed now (the pages offer only what is)."""
+    try:
+        transition(current, new)
+        check_timing(current, new, start, now)
+    except BookingError:
+        return False
+    return True
 
 
 def access_code(length: int = 8) -> str:

@@ -80,6 +80,7 @@ async def hold_with_code(
     contact: str,
     now: datetime,
     language: str = "pl",
+    contact_extra: str = "",
 ) -> Reservation:
     """Hold ``start`` and send its confirmation code to ``contact``.
 
@@ -99,6 +100,7 @@ async def hold_with_code(
         now,
         name=name,
         contact=contact,
+        contact_extra=contact_extra,
         confirm_code=code,
         language=language,
     )
@@ -242,18 +244,20 @@ async def send_confirmation(
         "when": when_text(r.start, language)
     }
     notifier = app.state.notifier
-    try:
-        if "@" in r.contact:
-            message = notifier.mailer.compose(
-                r.contact,
-                subject,
-                confirmation_text(facts, link, language, sms=False),
-                attachments=(("wizyta.ics", "text/calendar", ics_of(facts, link, language)),),
-            )
-            await notifier.mailer.send(message)
-        else:
-            await notifier.sms.send(r.contact, confirmation_text(facts, link, language, sms=True))
-    except SEND_ERRORS as exc:
-        log.warning("confirmation not sent for reservation %s: %s", r.id, type(exc).__name__)
-        return False
-    return True
+    sent = True
+    for contact in r.contacts():  # both, when the visitor gave an e-mail and a phone
+        try:
+            if "@" in contact:
+                message = notifier.mailer.compose(
+                    contact,
+                    subject,
+                    confirmation_text(facts, link, language, sms=False),
+                    attachments=(("wizyta.ics", "text/calendar", ics_of(facts, link, language)),),
+                )
+                await notifier.mailer.send(message)
+            else:
+                await notifier.sms.send(contact, confirmation_text(facts, link, language, sms=True))
+        except SEND_ERRORS as exc:
+            log.warning("confirmation not sent for reservation %s: %s", r.id, type(exc).__name__)
+            sent = False
+    return sent

@@ -87,7 +87,8 @@ async def send_reminders(app: Any, now: datetime) -> int:
         )
         subject = translations(language).gettext("Reminder: your visit tomorrow")
         try:
-            await app.state.notifier.send(r.contact, subject, text)
+            for contact in r.contacts():
+                await app.state.notifier.send(contact, subject, text)
         except SEND_ERRORS as exc:
             log.warning("reminder for reservation %s not sent: %s", rid, type(exc).__name__)
             async with engine.begin() as conn:

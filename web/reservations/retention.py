@@ -42,7 +42,7 @@ async def forget_old_visitors(app: Any, now: datetime) -> int:
             .where(
                 (R.c.start < cutoff) & ((R.c.name != ERASED_NAME) | (R.c.contact != ERASED_CONTACT))
             )
-            .values(name=ERASED_NAME, contact=ERASED_CONTACT)
+            .values(name=ERASED_NAME, contact=ERASED_CONTACT, contact_extra="")
         )
     count = int(result.rowcount or 0)
     if count:

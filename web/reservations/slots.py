@@ -67,8 +67,11 @@ async def free_hours(
     location: str,
     day: date,
     now: datetime,
+    *,
+    staff: bool = False,
 ) -> list[tuple[datetime, int]]:
-    """(start in Europe/Warsaw, free places) of ``day``, summed over the location's points."""
+    """(start in Europe/Warsaw, free places) of ``day``, summed over the location's points;
+    ``staff``: as staff may book them (without the public notice)."""
     points = catalog.points_for(service, location)
     if not points:
         return []
@@ -77,7 +80,7 @@ async def free_hours(
     building = await building_counts(engine, location, day) if loc.building_limit else None
     free: dict[datetime, int] = defaultdict(int)
     for p in points:
-        offer = catalog.offer(service, p.id)
+        offer = catalog.offer(service, p.id, staff=staff)
         mine = {start.astimezone(TZ): n for (pid, start), n in taken.items() if pid == p.id}
         for fs in free_slots(
             p.calendar,
@@ -107,19 +110,22 @@ async def hold_at(
     *,
     name: str,
     contact: str,
+    contact_extra: str = "",
     confirm_code: str | None = None,
     kind: str = "online",
     actor: str = "visitor",
     status: Status = Status.PENDING,
     language: str = "pl",
+    staff: bool = False,
 ) -> Reservation:
-    """Hold (or book) ``start`` at the first service point of the location that has a place.
+    """Hold (or book) ``start`` at the first service point of the location that has a place;
+    ``staff`` (booking for a caller or at the desk) without the public notice.
 
     Raises NotASlot / OutsideWindow when no point has such a slot, SlotFull when all are full."""
     points = catalog.points_for(service, location)
     last: BookingError = NotASlot("no such slot")
     for p in points:
-        offer = catalog.offer(service, p.id)
+        offer = catalog.offer(service, p.id, staff=staff)
         try:
             slot = check_request(p.calendar, offer, start, now)
         except BookingError as exc:
@@ -134,6 +140,7 @@ async def hold_at(
                 slot.start,
                 name=name,
                 contact=contact,
+                contact_extra=contact_extra,
                 now=now,
                 confirm_code=confirm_code,
                 location=p.location,

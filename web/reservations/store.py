@@ -29,6 +29,7 @@ from web.reservations.booking import (
     SlotFull,
     Status,
     access_code,
+    check_timing,
     transition,
 )
 
@@ -258,6 +259,7 @@ async def hold(
     contact: str,
     now: datetime,
     confirm_code: str | None = None,
+    contact_extra: str = "",
     location: str = "",
     building_limit: int | None = None,
     kind: str = "online",
@@ -306,6 +308,7 @@ async def hold(
             hold_until=now + timedelta(minutes=offer.hold_min) if pending else None,
             name=name,
             contact=contact,
+            contact_extra=contact_extra,
             created_at=now,
             kind=kind,
             manage_token=secrets.token_urlsafe(32),
@@ -358,6 +361,7 @@ async def _change(
         if new is Status.CONFIRMED and late:
             raise HoldExpired("the confirmation came too late; the hour is free again")
         transition(current, new)
+        check_timing(current, new, _aware(row.start), now)
         changed = await conn.execute(
             update(R)
             .where((R.c.id == row.id) & (R.c.status == current))
@@ -367,7 +371,8 @@ async def _change(
             raise InvalidTransition("the reservation changed meanwhile; try again")
         if new is Status.CANCELLED:
             await _free_places(conn, [row])
-        await _log(conn, row.id, now, actor, str(new), detail)
+        undone = current is Status.NO_SHOW and new is Status.CONFIRMED
+        await _log(conn, row.id, now, actor, "no_show_undone" if undone else str(new), detail)
         return new
 
 

@@ -14,8 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from web.auth.session import current_staff, requires
 from web.catalog import Catalog, get_catalog
 from web.i18n import language_of
-from web.notify.sms import SmsError, normalise_phone
-from web.public.forms import EMAIL
+from web.public.forms import check_contact, check_second_contact
 from web.reservations.booking import TZ, BookingError, Status
 from web.reservations.flow import send_confirmation
 from web.reservations.slots import free_hours, hold_at
@@ -26,24 +25,20 @@ from web.staff.texts import N_, refusal
 NAME_MAX = 120
 
 
-def check_caller(form: Mapping[str, str]) -> tuple[str, str, dict[str, str]]:
-    """The caller's name and contact (phone as 48XXXXXXXXX), and an error per field."""
+def check_caller(form: Mapping[str, str]) -> tuple[str, str, str, dict[str, str]]:
+    """The caller's name, contact (phone in E.164) and optional second contact of the other
+    kind, and an error per field."""
     errors: dict[str, str] = {}
     name = " ".join(form.get("name", "").split())
     if not 2 <= len(name) <= NAME_MAX:
         errors["name"] = N_("Enter the caller's name (2 to 120 characters).")
-    contact = form.get("contact", "").strip()
-    if "@" in contact:
-        if len(contact) > NAME_MAX or not EMAIL.match(contact):
-            errors["contact"] = N_("Enter an e-mail address like name@example.com.")
-    else:
-        try:
-            contact = normalise_phone(contact)
-        except SmsError:
-            errors["contact"] = N_(
-                "Enter a Polish mobile number of 9 digits, like 600 100 200, or an e-mail address."
-            )
-    return name, contact, errors
+    contact, problem = check_contact(form.get("contact", "").strip())
+    if problem:
+        errors["contact"] = problem
+    extra, problem = check_second_contact(form.get("contact_extra", ""), contact)
+    if problem:
+        errors["contact_extra"] = problem
+    return name, contact, extra, errors
 
 
 async def _context(
@@ -69,7 +64,9 @@ async def _context(
         errors["day"] = N_("Enter the date as YYYY-MM-DD.")
     hours: list[tuple[datetime, int]] | None = None
     if service and location and day and not errors:
-        hours = await free_hours(request.app.state.engine, catalog, service, location, day, now())
+        hours = await free_hours(
+            request.app.state.engine, catalog, service, location, day, now(), staff=True
+        )
     context = {
         "services": services,
         "locations": locations,
@@ -103,7 +100,7 @@ async def book(request: Request) -> Response:
     catalog = await get_catalog(request.app)
     form = {k: str(v)[:200] for k, v in (await request.form()).items()}
     context, errors = await _context(request, catalog, form)
-    name, contact, caller_errors = check_caller(form)
+    name, contact, extra, caller_errors = check_caller(form)
     start: datetime | None = None
     try:
         start = datetime.fromisoformat(form.get("start", "")).astimezone(TZ)
@@ -122,9 +119,11 @@ async def book(request: Request) -> Response:
                 now(),
                 name=name,
                 contact=contact,
-                kind="phone",
+                contact_extra=extra,
+                kind="desk" if form.get("kind") == "desk" else "phone",
                 actor=user.email,
                 status=Status.CONFIRMED,
+                staff=True,
             )
         except BookingError as exc:
             problem = refusal(exc)

@@ -3,6 +3,7 @@ address for links, the rate limits of the staff pages, and which desks a person 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -10,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from web.catalog import Catalog, PointInfo
+from web.i18n import gettext
+from web.notify.sms import SmsError, normalise_phone, show_phone
 from web.ratelimit import RateLimit, shared
 from web.reservations.booking import TZ
 from web.reservations.store import ticket_label
@@ -45,6 +48,8 @@ def page(
             "ACTOR": ACTOR,
             "ticket_label": ticket_label,
             "show_contact": show_contact,
+            "tel": tel,
+            "room_text": room_text,
             **context,
         },
         status_code=status_code,
@@ -53,11 +58,27 @@ def page(
 
 
 def show_contact(contact: str) -> str:
-    """A stored phone (48XXXXXXXXX) as people read it: +48 600 100 200 (kept on one line);
-    an e-mail address as it is."""
-    if len(contact) == 11 and contact.isdigit() and contact.startswith("48"):
-        return "\u00a0".join(("+48", contact[2:5], contact[5:8], contact[8:]))
-    return contact
+    """A stored phone (E.164, or 48XXXXXXXXX from before) as people read it: +48 600 100 200
+    (kept on one line); an e-mail address as it is."""
+    if "@" in contact or not contact:
+        return contact
+    return show_phone(contact).replace(" ", "\u00a0")
+
+
+def room_text(room: str) -> str:
+    """'pokój 3' for a room given as '3'; a room that names itself ('pokój 3, parter',
+    'sala B') as it is, not 'pokój pokój 3, parter'."""
+    if re.match(r"^\w*\d", room):  # begins with a number or code: 3, 12A, B2
+        return gettext("room %(room)s") % {"room": room}
+    return room
+
+
+def tel(contact: str) -> str:
+    """A tel: link's number (E.164), for numbers stored before E.164 too."""
+    try:
+        return normalise_phone(contact)
+    except SmsError:
+        return contact
 
 
 def limiter(request: Request, name: str, limit: int, window_s: float) -> RateLimit:

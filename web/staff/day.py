@@ -14,7 +14,7 @@ from web.auth.session import current_staff, requires
 from web.catalog import Catalog, PointInfo, get_catalog
 from web.i18n import language_of
 from web.reservations import store
-from web.reservations.booking import BookingError, Status
+from web.reservations.booking import BookingError, Status, may_change
 from web.staff import queries
 from web.staff.common import now, page, parse_day
 from web.staff.scope import points_in_scope, scope_of, visit_in_scope
@@ -71,6 +71,9 @@ async def _day_page(
             "visits": visits,
             "services": {s.id: s.label(language) for s in catalog.services.values()},
             "short_name": short_name,
+            "may": lambda v, action: may_change(
+                Status(v.status), PLAN_ACTIONS[action], v.start, now()
+            ),
             "done": DONE.get(params.get("done", "")),
             "problem": problem,
         },
@@ -90,7 +93,11 @@ async def docket(request: Request) -> Response:
     )
 
 
-PLAN_ACTIONS = {"check-in": Status.CHECKED_IN, "no-show": Status.NO_SHOW}
+PLAN_ACTIONS = {
+    "check-in": Status.CHECKED_IN,
+    "no-show": Status.NO_SHOW,
+    "undo-no-show": Status.CONFIRMED,
+}
 
 
 @requires("plan")
@@ -116,5 +123,6 @@ async def plan_action(request: Request) -> Response:
             problem=refusal(exc),
             status_code=409,
         )
-    query = urlencode({**back, "done": str(target)})
+    undone = request.path_params["action"] == "undo-no-show"
+    query = urlencode({**back, "done": "no_show_undone" if undone else str(target)})
     return RedirectResponse(f"/staff/plan?{query}", status_code=303)

@@ -88,7 +88,8 @@ async def tell_moved(app: Any, catalog: Catalog, r: Reservation, base_url: str) 
     # Told in the language the visitor booked in, not the clerk's.
     subject, text = moved_text(catalog, r, manage_url(base_url, r), r.language or "pl")
     try:
-        await app.state.notifier.send(r.contact, subject, text)
+        for contact in r.contacts():
+            await app.state.notifier.send(contact, subject, text)
     except SEND_ERRORS as exc:
         log.warning("move of reservation %s not sent: %s", r.id, type(exc).__name__)
         return False

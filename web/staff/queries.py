@@ -51,9 +51,14 @@ def _conditions(f: RegisterFilter) -> list[ColumnElement[bool]]:
     name = fold(R.c.name)
     for word in f.name_words():
         # A word of the name matches where a word of the stored name begins with it, so
-        # "kowal" finds "Jan Kowalski" but "ski" does not find everyone.
+        # "kowal" finds "Jan Kowalski" but "ski" does not find everyone; each part of a
+        # double-barrelled surname is a word ("klawiatura" finds "Kowalski-Klawiatura").
         w = _like_escape(word)
-        where.append(name.like(f"{w}%", escape="\\") | name.like(f"% {w}%", escape="\\"))
+        where.append(
+            name.like(f"{w}%", escape="\\")
+            | name.like(f"% {w}%", escape="\\")
+            | name.like(f"%-{w}%", escape="\\")
+        )
     if f.code:
         where.append(R.c.access_code.like(f"{_like_escape(f.code)}%", escape="\\"))
     if f.service:
@@ -65,10 +70,13 @@ def _conditions(f: RegisterFilter) -> list[ColumnElement[bool]]:
     if f.kind:
         where.append(R.c.kind == f.kind)
     if f.email:
-        where.append(fold(R.c.contact).contains(f.email, autoescape=True))
+        where.append(
+            fold(R.c.contact).contains(f.email, autoescape=True)
+            | fold(R.c.contact_extra).contains(f.email, autoescape=True)
+        )
     if f.phone:
-        # Phones are stored as 48XXXXXXXXX: the typed digits are the end of the number.
-        where.append(R.c.contact.like(f"%{f.phone}"))
+        # Phones are stored in E.164 (+48600100200): the typed digits are the number's end.
+        where.append(R.c.contact.like(f"%{f.phone}") | R.c.contact_extra.like(f"%{f.phone}"))
     if f.first is not None and f.last is not None:
         lo, hi = day_bounds(f.first, f.last)
         where.append((R.c.start >= lo) & (R.c.start < hi))

@@ -6,6 +6,7 @@ a refusal shows the page again with the reason and what was typed."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from web.auth.session import current_staff, requires
 from web.catalog import get_catalog
 from web.i18n import language_of
 from web.reservations import store
-from web.reservations.booking import BookingError, Status
+from web.reservations.booking import BookingError, Status, may_change
 from web.reservations.flow import manage_url, visit_facts
 from web.staff import queries
 from web.staff.common import base_url, now, page, today
@@ -60,6 +61,7 @@ ACTIONS: dict[str, tuple[Status, ...]] = {
     "cancel": (Status.PENDING, Status.CONFIRMED),
     "check-in": (Status.CONFIRMED,),
     "no-show": (Status.CONFIRMED,),
+    "undo-no-show": (Status.NO_SHOW,),
     "reschedule": (Status.PENDING, Status.CONFIRMED),
 }
 TARGET = {
@@ -67,7 +69,18 @@ TARGET = {
     "cancel": Status.CANCELLED,
     "check-in": Status.CHECKED_IN,
     "no-show": Status.NO_SHOW,
+    "undo-no-show": Status.CONFIRMED,
 }
+
+
+def offered(status: Status, start: datetime, at: datetime) -> set[str]:
+    """The actions the page shows now: by status, and by time for "arrived", "not kept" and
+    its undoing (booking.check_timing)."""
+    return {
+        name
+        for name, states in ACTIONS.items()
+        if status in states and (name not in TARGET or may_change(status, TARGET[name], start, at))
+    }
 
 
 async def detail_page(
@@ -94,7 +107,7 @@ async def detail_page(
         "history": await store.history(engine, r.id),
         "link": manage_url(base_url(request), r) if r.manage_token else None,
         "can_edit": user.can("register.edit"),
-        "allowed": {name for name, states in ACTIONS.items() if status in states},
+        "allowed": offered(status, r.start, now()),
         "done": DONE.get(done) if not problem else None,
         "done_warning": done.endswith("_unsent"),
         "problem": problem,
@@ -150,7 +163,7 @@ async def act(request: Request) -> Response:
             typed={"reason": reason},
             status_code=409,
         )
-    return _back(reservation_id, str(target))
+    return _back(reservation_id, "no_show_undone" if action == "undo-no-show" else str(target))
 
 
 def _back(reservation_id: str, done: str) -> Response:

@@ -8,9 +8,11 @@ from web.reservations.booking import (
     BookingError,
     InvalidTransition,
     NotASlot,
+    NotYet,
     OutsideWindow,
     SlotFull,
     Status,
+    UndoTooLate,
 )
 
 
@@ -42,6 +44,7 @@ ACTION = {
     "expired": N_("Expired unconfirmed"),
     "checked_in": N_("Checked in"),
     "no_show": N_("Not kept"),
+    "no_show_undone": N_("'Not kept' undone: confirmed again"),
     "note": N_("Staff note"),
     "rescheduled": N_("Moved to another time"),
 }
@@ -65,6 +68,7 @@ DONE = {
     ),
     "checked_in": N_("The visitor is checked in."),
     "no_show": N_("The visit is marked as not kept."),
+    "no_show_undone": N_("'Not kept' is undone: the visit is confirmed again."),
     "booked": N_("The visit is booked and the caller has been sent the details."),
     "booked_unsent": N_(
         "The visit is booked, but the message could not be sent. "
@@ -81,6 +85,13 @@ def refusal(exc: BookingError) -> str:
         return N_("This hour has just been taken. Choose another hour.")
     if isinstance(exc, store.HoldExpired):
         return N_("The hold has expired, so it can no longer be confirmed.")
+    if isinstance(exc, NotYet):
+        return N_(
+            "Not yet: a visitor can be checked in from an hour before the visit, and a visit "
+            "is not kept only once its check-in time (15 minutes after the hour) is over."
+        )
+    if isinstance(exc, UndoTooLate):
+        return N_("'Not kept' can be undone only on the day of the visit.")
     if isinstance(exc, InvalidTransition):
         return N_("This is not possible for a reservation with this status.")
     if isinstance(exc, OutsideWindow):

@@ -1,0 +1,26 @@
+"""services.keywords: other words visitors search a matter by ("samochód, auto")
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0017"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("services") as batch:
+        batch.add_column(sa.Column("keywords", sa.Text(), nullable=False, server_default=""))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("services") as batch:
+        batch.drop_column("keywords")

@@ -44,6 +44,9 @@ class ApplianceConfig(_Strict):
         None, description="dispenser: printer connection (see appliance.printing)"
     )
     voice: VoiceConfig = Field(default_factory=lambda: VoiceConfig())
+    low_reach: bool = Field(
+        False, description="dispenser: every control in the lower part of the screen"
+    )
 
     def secret(self) -> str:
         if self.password_file is not None:

@@ -335,6 +335,8 @@ class DispenserPresenter(Presenter[DispenserModel]):
             self._move(command, keys)
         elif command == "activate":
             self._activate()
+        elif command == "help" and self.screen in ("ticket", "trouble"):
+            self._say(self._screen_intro())  # the ticket again: what a visitor needs to know
         elif command == "help":
             self._say(f"{phrases.keys_help(self._)} {self._screen_intro()} {self._focused_text()}")
         elif command == "contrast":

@@ -35,6 +35,7 @@ Factory.register("CodeKey", cls=CodeKey)
 Builder.load_file(str(Path(__file__).with_name("dispenser.kv")))
 
 
+REACH_TOP = 0.4  # low reach: no control above this share of the height
 HOLD_SECONDS = 3.0  # a finger held this long starts the voice guidance
 HELD = "okienko.held"  # marks such a touch: lifting it must not also press a button
 
@@ -164,7 +165,7 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
             b.focused = key == focus
 
     def _place(self) -> None:
-        """Low reach: the controls start below the upper 45 % of the screen."""
+        """Low reach: the controls start below the upper 40 % of the screen."""
         if not self._low_reach:
             self.reach_gap = 0
             return
@@ -172,7 +173,7 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
         used = h * (0.14 if self.contrast else 0.1) + h * 0.015 * 4
         used += h * 0.07 if self.banner else 0
         used += h * 0.08 if self.message else 0
-        self.reach_gap = max(0.0, h * 0.45 - used)
+        self.reach_gap = max(0.0, h * REACH_TOP - used)
 
     def _code_title(self, m: DispenserModel) -> str:
         # The code as it grows, in the groups of four the confirmation shows.

@@ -141,6 +141,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
         self.contrast = False
         self.focus: str | None = None
         self.warning = ""
+        self._warned_at = 0.0
         self._typing = False  # signs came from a keyboard or scanner since the last keypad key
         self._heard: tuple[Any, ...] = ()  # the state the guide last spoke about
         self.watch(client.topics.queue_state, msg.QueueState, self._set_queue)
@@ -283,10 +284,13 @@ class DispenserPresenter(Presenter[DispenserModel]):
             )
             if not session or self.busy or idle < limit:
                 action = "none"
-            elif not warns or (self.warning and idle >= limit + self.grace_seconds):
+            elif not warns or (
+                self.warning and self._monotonic() - self._warned_at >= self.grace_seconds
+            ):
                 action = "reset"
             elif not self.warning:
                 action = "warn"
+                self._warned_at = self._monotonic()
                 self.warning = self._("Do you need more time? Touch the screen or press any key.")
             else:
                 action = "none"

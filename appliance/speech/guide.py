@@ -32,6 +32,7 @@ class Guide:
         self.player = player
         self._own_workdir = workdir is None
         self._workdir = workdir or Path(tempfile.mkdtemp(prefix="okienko-guide-"))
+        self._workdir.mkdir(parents=True, exist_ok=True)
         self._cond = threading.Condition()
         self._next: tuple[str, str] | None = None
         self._busy = False

@@ -231,6 +231,8 @@ class DispenserPresenter(Presenter[DispenserModel]):
             self.start_code()
         for sign in signs:
             self.key(sign)
+        if self.voice:
+            self._say(self._code_text())
 
     def enter(self) -> None:
         """Enter on a keyboard (a scanner ends each code with it); while the keypad guides

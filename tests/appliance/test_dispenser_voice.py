@@ -229,6 +229,12 @@ def test_high_contrast_large_text_from_the_screen_and_the_keypad(
         # the keypad's star turns it back, and says so
         ear = Listener(screen)
         ear.after("KP_0")
+        time.sleep(1)
+        shot = Image.open(keep(screen.screenshot(tmp_path / "dispenser-high-contrast-focus.png")))
+        # the focused choice turns black on yellow inside a white ring
+        tile = screen.button("Dowody osobiste")
+        assert ring_around(shot, tile, (255, 255, 255))
+        assert shot.convert("RGB").getpixel((tile.x + 20, tile.y + tile.h // 2)) == (255, 255, 0)
         assert ear.after("KP_Multiply") == "Zwykły widok."
         screen.wait_for(
             lambda s: s.button("Dowody osobiste").w == normal.w, "the tiles never came back"

@@ -5,6 +5,7 @@ keypad (and arrows) drive the voice guidance; a finger held still for three seco
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ Builder.load_file(str(Path(__file__).with_name("dispenser.kv")))
 
 
 REACH_TOP = 0.4  # low reach: no control above this share of the height
+REPEAT_SECONDS = 2.0  # a held keypad key: its first repeat, and each next one, after this
 HOLD_SECONDS = 3.0  # a finger held this long starts the voice guidance
 HELD = "okienko.held"  # marks such a touch: lifting it must not also press a button
 
@@ -91,7 +93,8 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
         # Imported here: importing the window earlier would open it before the size is set.
         from kivy.core.window import Window
 
-        Window.bind(on_textinput=self._on_text, on_key_down=self._on_key)
+        Window.bind(on_textinput=self._on_text, on_key_down=self._on_key, on_key_up=self._on_up)
+        self._down: dict[int, float] = {}  # keypad keys held, since when (see _on_key)
         self.bind(size=lambda *_: self._place())
 
     def _on_text(self, _window: Any, text: str) -> bool:
@@ -101,10 +104,19 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
         self.p.typed(text)
         return True
 
+    def _on_up(self, _window: Any, key: int, *_args: Any) -> bool:
+        self._down.pop(key, None)
+        return False
+
     def _on_key(self, _window: Any, key: int, *_args: Any) -> bool:
         self._keypad_text = key in KEYPAD_RANGE
         if key in KEYPAD or key in KEYPAD_RANGE:
-            self.p.nav(KEYPAD.get(key, "help"))
+            # A key held down repeats; a hand resting on the keypad must not race through the
+            # choices: a held key repeats at most once every 2 s (EN 301 549 5.7).
+            now = time.monotonic()
+            if now - self._down.get(key, float("-inf")) >= REPEAT_SECONDS:
+                self._down[key] = now
+                self.p.nav(KEYPAD.get(key, "help"))
         elif key == TAB:
             self.p.nav("right")
         elif key == ENTER:

@@ -1,9 +1,9 @@
 """Voice guidance of the dispenser: short phrases spoken as a visitor moves between choices.
 
 Unlike the hall's announcer (every call said, in order, after a chime), guidance follows the
-visitor: only the newest phrase matters, so one that is still waiting when a newer one comes is
-dropped, not queued. Each phrase said is logged as ``spoken: TEXT`` (INFO, this module's
-logger), which is what a technician and the tests read.
+visitor: only the newest phrase matters, so a new one stops the one being played (where the
+player can stop) and replaces one still waiting. Each phrase said is logged as
+``spoken: TEXT`` (INFO, this module's logger), which is what a technician and the tests read.
 """
 
 from __future__ import annotations
@@ -48,7 +48,11 @@ class Guide:
             if self._next is not None:
                 log.debug("not spoken, overtaken: %s", self._next[0])
             self._next = (text, language)
+            playing = self._busy
             self._cond.notify_all()
+        stop = getattr(self.player, "stop", None)
+        if playing and stop is not None:
+            stop()  # the visitor moved on: the old phrase stops (EN 301 549 5.1.3.5)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         with self._cond:
@@ -85,6 +89,10 @@ class Guide:
         except Exception as exc:  # the screen still works; say in the log what was not heard
             log.error("NOT spoken (%s: %s): %s", type(exc).__name__, exc, text)
             return
+        with self._cond:
+            if self._next is not None:  # a newer phrase came while this one was made
+                log.debug("not spoken, overtaken: %s", text)
+                return
         log.info("spoken: %s", text)
         try:
             self.player.play(wav)

@@ -92,3 +92,28 @@ def test_only_the_newest_waiting_phrase_is_said(
     guide.close()
     spoken = [r.getMessage() for r in caplog.records if r.getMessage().startswith("spoken:")]
     assert spoken == ["spoken: Pierwsza", "spoken: Trzecia"]
+
+
+def test_the_next_key_stops_the_phrase_being_played(
+    synth: Pyttsx3Synthesizer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """EN 301 549 5.1.3.5: speech stops when the visitor acts and when new speech begins."""
+    import time
+
+    from appliance.speech.player import CommandPlayer
+
+    slow = CommandPlayer(["sh", "-c", "exec sleep 8", "player"])  # a long phrase "playing"
+    guide = Guide(synth, slow, workdir=tmp_path / "work")
+    with caplog.at_level(logging.INFO, logger="okienko.appliance.speech"):
+        guide.say("Pierwsza", language="pl")
+        deadline = time.monotonic() + 10
+        while not any("Pierwsza" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        start = time.monotonic()
+        guide.say("Druga", language="pl")
+        while not any("Druga" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() - start < 5, "the first phrase was not cut short"
+            time.sleep(0.05)
+    slow.stop()
+    guide.close()

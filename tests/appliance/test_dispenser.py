@@ -206,3 +206,16 @@ def test_keypad_focus_walks_the_choices_and_the_session_ends_when_left(
     p.tick()
     m = p.model()
     assert (m.screen, m.focus, m.contrast) == ("services", None, False)
+
+
+def test_a_refused_code_is_spoken(hub: HubProcess, connect: Connect):
+    """EN 301 549 5.1.3.15: an error the screen shows is also said while the voice guides."""
+    ear = Speaker()
+    p = make(connect("dispenser-1"), RecordingPrinter(), speaker=ear)
+    eventually(lambda: p.model().available)
+    p.nav("activate")  # starts the guidance
+    p.typed("ZZZZ ZZZZ")  # a scanner reads a code the hub does not know
+    assert p.model().screen == "code" and ear.said[-1] == "Wpisany kod: Z Z Z Z Z Z Z Z."
+    p.enter()  # the scanner's Enter submits what it typed
+    eventually(lambda: bool(p.model().message) and not p.model().busy)
+    assert ear.said[-1] == p.model().message

@@ -16,6 +16,12 @@ def spell(code: str) -> str:
     return " ".join(code)
 
 
+def code_so_far(code: str, _: Gettext) -> str:
+    if not code:
+        return _("The code is empty.")
+    return _("Code so far: {code}.").format(code=spell(code))
+
+
 def wait(seconds: float | None, _: Gettext) -> str:
     if seconds is None:
         return _("The waiting time is not known.")

@@ -29,6 +29,7 @@ from appliance.common.errors import describe
 from appliance.common.hub_client import SOFTWARE, HubClient, HubUnavailable, new_request_id
 from appliance.common.presenter import Presenter
 from appliance.dispenser import phrases
+from appliance.dispenser.choices import Choice, choices, reasons
 from hub.contract import access_code
 from hub.contract import messages as msg
 from hub.contract.topics import Operation
@@ -63,17 +64,7 @@ class Tile:
     wait_text: str
     enabled: bool
     reason: str  # why it is disabled, shown on the tile
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One thing a visitor can choose on the current screen, in focus order (the view's order).
-    `key` names the action: "service:ID", "reason:R", "sign:C", "priority", "check_in",
-    "cancel", "delete", "ok", "reprint", "contrast", "extend"."""
-
-    key: str
-    spoken: str
-    enabled: bool = True
+    wait_s: float | None = None  # the estimate in seconds, for speech
 
 
 @dataclass(frozen=True)
@@ -406,9 +397,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
             self.speaker.say(text, language=self.language)
 
     def _code_text(self) -> str:
-        if not self.code:
-            return self._("The code is empty.")
-        return self._("Code so far: {code}.").format(code=phrases.spell(self.code))
+        return phrases.code_so_far(self.code, self._)
 
     def _focused_text(self) -> str:
         with self._lock:
@@ -433,7 +422,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
         if screen == "code":
             return " ".join((_("Confirm a booked visit."), phrases.code_help(_), self._code_text()))
         if reason is not None:
-            label = dict(_reasons(_)).get(reason.value, "")
+            label = dict(reasons(_)).get(reason.value, "")
             return _("Priority service: {reason}. Choose your matter.").format(reason=label)
         return _("Choose your matter") + "."
 
@@ -470,48 +459,18 @@ class DispenserPresenter(Presenter[DispenserModel]):
 
     def _choices(self) -> tuple[Choice, ...]:
         """What can be chosen now, in the order the screen shows it (called under the lock)."""
-        _ = self._
-        out: list[Choice] = []
-        if self.warning:
-            out.append(Choice("extend", _("More time")))
-        if self.queue is None or not self.available:
-            return tuple(out)
-        if self.screen == "priority":
-            out += [Choice(f"reason:{r}", label) for r, label in _reasons(_)]
-            out.append(Choice("cancel", _("Back")))
-        elif self.screen == "code":
-            out += [Choice(f"sign:{c}", c) for c in access_code.ALPHABET]
-            out.append(Choice("delete", _("Delete the last sign.")))
-            out.append(Choice("cancel", _("Back")))
-            ok = " ".join((_("OK, check in."), self._code_text()))
-            out.append(Choice("ok", ok, len(self.code) >= 4))
-        elif self.screen in ("ticket", "trouble"):
-            if self.screen == "trouble":
-                out.append(Choice("reprint", _("Print again")))
-            out.append(Choice("cancel", _("Back")))
-        else:
-            for s in self.queue.services:
-                tile = self._tile(s, self.queue.building.full)
-                spoken = phrases.service(tile.name, s.waiting, s.estimated_wait_s, tile.reason, _)
-                out.append(Choice(f"service:{s.id}", spoken, tile.enabled))
-            if self.priority_reason is not None:
-                out.append(Choice("cancel", _("Back, without priority.")))
-            else:
-                out.append(
-                    Choice(
-                        "priority",
-                        _(
-                            "Priority service: for pregnant women, people with a disability, "
-                            "holders of the Large Family Card and seniors."
-                        ),
-                    )
-                )
-            out.append(Choice("check_in", _("Confirm a booked visit, with the code.")))
-        contrast = (
-            _("Large text and high contrast") + ": " + (_("on") if self.contrast else _("off"))
+        services: tuple[Tile, ...] = ()
+        if self.queue is not None and self.available:
+            services = tuple(self._tile(s, self.queue.building.full) for s in self.queue.services)
+        return choices(
+            self.screen if services else "offline",
+            services,
+            priority=self.priority_reason is not None,
+            code=self.code,
+            warning=bool(self.warning),
+            contrast=self.contrast,
+            _=self._,
         )
-        out.append(Choice("contrast", contrast))
-        return tuple(out)
 
     def _request(self, operation: str, request: msg.Request) -> None:
         with self._lock:
@@ -594,6 +553,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
             wait_text(s.estimated_wait_s, _),
             enabled,
             "" if enabled else reasons.get(s.availability, _("Unavailable")),
+            s.estimated_wait_s,
         )
 
     def model(self) -> DispenserModel:
@@ -613,7 +573,6 @@ class DispenserPresenter(Presenter[DispenserModel]):
             "contrast": _("Large text"),
             "more_time": _("More time"),
         }
-        reasons = _reasons(_)
         with self._lock:
             if not self.available or self.queue is None:
                 return DispenserModel(
@@ -632,7 +591,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
                 message=self.message,
                 tiles=tiles,
                 priority_reason=self.priority_reason.value if self.priority_reason else None,
-                reasons=reasons,
+                reasons=reasons(_),
                 code=self.code,
                 ticket=self.ticket,
                 busy=self.busy,
@@ -643,16 +602,6 @@ class DispenserPresenter(Presenter[DispenserModel]):
                 low_reach=self.low_reach,
                 warning=self.warning,
             )
-
-
-def _reasons(_: Callable[[str], str]) -> tuple[tuple[str, str], ...]:
-    return (
-        (PriorityReason.PREGNANCY.value, _("Pregnancy")),
-        (PriorityReason.DISABILITY.value, _("Disability")),
-        (PriorityReason.LARGE_FAMILY.value, _("Large Family Card")),
-        (PriorityReason.SENIOR.value, _("Senior")),
-        (PriorityReason.OTHER.value, _("Other legal grounds")),
-    )
 
 
 def _printed_ticket(ticket: msg.TicketInfo, site_name: str, _: Callable[[str], str]) -> Any:

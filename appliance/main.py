@@ -44,6 +44,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--language", choices=("pl", "en"), help="screen language (default Polish)")
     p.add_argument("--windowed", action="store_true", help="never fullscreen")
     p.add_argument(
+        "--idle-seconds",
+        type=float,
+        metavar="SECONDS",
+        help="dispenser: time without a touch before the warning (config: idle_seconds)",
+    )
+    p.add_argument(
         "--low-reach",
         action="store_true",
         help="dispenser: every control in the lower part of the screen (config: low_reach)",
@@ -139,6 +145,8 @@ def main(args: argparse.Namespace) -> int:
         overrides["language"] = args.language
     if args.low_reach:
         overrides["low_reach"] = True
+    if args.idle_seconds is not None:
+        overrides["idle_seconds"] = args.idle_seconds
     if args.windowed or args.screenshot:
         overrides["fullscreen"] = False
     try:

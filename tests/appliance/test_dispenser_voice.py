@@ -258,6 +258,34 @@ def test_low_reach_keeps_every_control_in_the_lower_part(booked: SiteRig, tmp_pa
         assert min(k.h for k in keys) >= 44  # still large enough for a finger
 
 
+def test_time_runs_out_only_after_a_warning_on_screen_and_aloud(
+    booked: SiteRig, tmp_path: Path
+) -> None:
+    info = info_file(booked, tmp_path / "i.json")
+    with ApplianceWindow(
+        "dispenser", "dispenser-1", info, tmp_path, extra=["--idle-seconds", "3"]
+    ) as screen:
+        ear = Listener(screen)
+        screen.tap("Potwierdzenie wizyty")
+        screen.tap("K")
+        warned = ear.next()
+        assert warned == (
+            "Potrzebujesz więcej czasu? Dotknij ekranu albo naciśnij dowolny klawisz. "
+            "W przeciwnym razie biletomat zacznie od początku."
+        )
+        screen.wait_text("Potrzebujesz więcej czasu?")
+        time.sleep(0.5)
+        keep(screen.screenshot(tmp_path / "dispenser-time-warning.png"))
+        screen.tap("Więcej czasu")
+        screen.wait_for(lambda s: "Potrzebujesz" not in s.texts(), "the warning stayed")
+        assert "Wpisz kod dostępu:  K___ ____" in screen.texts()  # nothing was lost
+        # Left alone: warned again, and only 20 s after that back to the start.
+        ear.next()
+        warned_at = time.monotonic()
+        screen.wait_text("Wybierz sprawę", timeout=40)
+        assert time.monotonic() - warned_at >= 18
+
+
 def ring_around(img: Image.Image, button: object, colour: tuple[int, int, int]) -> bool:
     """The ring's colour on all four sides just inside the button's edge."""
     rgb = img.convert("RGB")

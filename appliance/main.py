@@ -132,6 +132,7 @@ def _builder(config: ApplianceConfig) -> Any:
                 idle_seconds=config.idle_seconds,
                 speaker=default_guide(config),
                 low_reach=config.low_reach,
+                double_strike_s=config.double_strike_s,
             )
             return presenter, DispenserView(presenter)
 

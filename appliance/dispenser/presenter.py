@@ -109,6 +109,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
         speaker: Speaker | None = None,
         low_reach: bool = False,
         grace_seconds: float = GRACE_SECONDS,
+        double_strike_s: float = 0.0,
     ) -> None:
         super().__init__(client, language=language)
         self.printer = printer
@@ -128,6 +129,9 @@ class DispenserPresenter(Presenter[DispenserModel]):
         self.speaker = speaker
         self.low_reach = low_reach
         self.grace_seconds = grace_seconds
+        # A tremor's second press of the same key (EN 301 549 5.8), ignored within this time.
+        self.double_strike_s = double_strike_s
+        self._last_nav = ("", float("-inf"))
         self.voice = False  # the keypad guides, by voice
         self.contrast = False
         self.focus: str | None = None
@@ -312,6 +316,11 @@ class DispenserPresenter(Presenter[DispenserModel]):
 
     def nav(self, command: str) -> None:
         """A key of the keypad (see NAV_COMMANDS). The first one starts voice guidance."""
+        now = self._monotonic()
+        last, at = self._last_nav
+        self._last_nav = (command, now)
+        if command == last and now - at < self.double_strike_s:
+            return
         self._touch()
         with self._lock:
             self._typing = False

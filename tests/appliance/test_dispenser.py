@@ -219,3 +219,28 @@ def test_a_refused_code_is_spoken(hub: HubProcess, connect: Connect):
     p.enter()  # the scanner's Enter submits what it typed
     eventually(lambda: bool(p.model().message) and not p.model().busy)
     assert ear.said[-1] == p.model().message
+
+
+def test_a_second_press_of_the_same_key_within_the_set_time_is_ignored(
+    hub: HubProcess, connect: Connect
+):
+    """EN 301 549 5.8 (double-strike key acceptance): `double_strike_s` in the config."""
+    clock = [0.0]
+    p = make(
+        connect("dispenser-1"),
+        RecordingPrinter(),
+        monotonic=lambda: clock[0],
+        speaker=Speaker(),
+        double_strike_s=0.5,
+    )
+    eventually(lambda: p.model().available)
+    p.nav("down")  # starts the guidance on the first service
+    clock[0] += 1
+    p.nav("down")
+    assert p.model().focus == "service:meldunki"
+    clock[0] += 0.3
+    p.nav("down")  # a bounce: ignored
+    assert p.model().focus == "service:meldunki"
+    clock[0] += 0.6
+    p.nav("down")
+    assert p.model().focus == "service:nieczynne"

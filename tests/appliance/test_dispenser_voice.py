@@ -146,6 +146,20 @@ def test_keypad_guides_by_voice_to_a_ticket(
         assert ear.after("KP_0") == ticket  # 0 says it again
 
 
+def test_the_guidance_speaks_the_sessions_language(booked: SiteRig, tmp_path: Path) -> None:
+    info = info_file(booked, tmp_path / "i.json")
+    with ApplianceWindow(
+        "dispenser", "dispenser-1", info, tmp_path, extra=["--language", "en"]
+    ) as screen:
+        screen.button("Confirm a booked visit")
+        ear = Listener(screen)
+        first = ear.after("KP_Enter")
+        assert first.startswith("Voice guidance is on. Arrows or keys 8 and 2 move")
+        assert ear.after("Up") == "Large text and high contrast: off"
+        assert ear.after("Up") == "Confirm a booked visit, with the code."
+        assert "language en uses voice gmw/en" in screen.log.read_text()
+
+
 def moves(frm: int, to: int, count: int, row: int = 8) -> list[str]:
     """Keypad keys that take the focus from item `frm` to `to`: rows down, then signs right."""
     keys: list[str] = []

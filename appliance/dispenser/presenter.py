@@ -331,8 +331,13 @@ class DispenserPresenter(Presenter[DispenserModel]):
             if self.focus not in keys:
                 self.focus = keys[0] if keys else None
         if starting:
-            self._heard = self._hearing()
+            with self._lock:
+                self._heard = self._hearing()
+                if command == "contrast":  # the star was pressed for what it does: do it too
+                    self.contrast = True
             on = self._("Voice guidance is on.")
+            if command == "contrast":
+                on = " ".join((self._("Large text and high contrast on."), on))
             help_ = phrases.keys_help(self._)
             self._say(f"{on} {help_} {self._screen_intro()} {self._focused_text()}")
             self.changed()
@@ -415,6 +420,8 @@ class DispenserPresenter(Presenter[DispenserModel]):
 
     def _screen_intro(self) -> str:
         _ = self._
+        if not self.available or self.queue is None:
+            return self.offline_text()
         with self._lock:
             screen, reason, ticket, message = (
                 self.screen,
@@ -437,7 +444,8 @@ class DispenserPresenter(Presenter[DispenserModel]):
 
     def _hearing(self) -> tuple[Any, ...]:
         t = self.ticket
-        return (self.screen, self.priority_reason, t.id if t else None, self.message)
+        online = self.available and self.queue is not None
+        return (self.screen, self.priority_reason, t.id if t else None, online, self.message)
 
     def _speak_changes(self) -> None:
         """While the keypad guides: a new screen, ticket or message is said, with the choice
@@ -448,7 +456,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
             now = self._hearing()
             if now == self._heard:
                 return
-            screen_changed = now[:3] != self._heard[:3]
+            screen_changed = now[:4] != self._heard[:4]
             self._heard = now
             keys = [c.key for c in self._choices()]
             if screen_changed or self.focus not in keys:

@@ -206,6 +206,12 @@ def test_keypad_focus_walks_the_choices_and_the_session_ends_when_left(
     p.tick()
     m = p.model()
     assert (m.screen, m.focus, m.contrast) == ("services", None, False)
+    p.nav("contrast")  # the star starts the guidance and does what it says
+    assert p.model().contrast
+    assert ear.said[-1].startswith("Włączono duży tekst i wysoki kontrast. Prowadzenie głosowe")
+    p.client.stop()  # the hub is gone: said, not only shown
+    eventually(lambda: not p.model().available)
+    assert ear.said[-1].startswith("Brak połączenia z serwerem.")
 
 
 def test_a_refused_code_is_spoken(hub: HubProcess, connect: Connect):

@@ -53,14 +53,18 @@ def code_help(_: Gettext) -> str:
     )
 
 
+def number(ticket_number: str) -> str:
+    """ "A012" -> "A 12": the letters one by one, the number as a number ("dwanaście")."""
+    letters = ticket_number.rstrip("0123456789")
+    digits = ticket_number[len(letters) :]
+    return f"{spell(letters)} {int(digits)}" if letters and digits else ticket_number
+
+
 def ticket(t: msg.TicketInfo, _: Gettext) -> str:
-    letters = t.number.rstrip("0123456789")
-    digits = t.number[len(letters) :]
-    spoken_number = f"{spell(letters)} {int(digits)}" if letters and digits else t.number
     return " ".join(
         (
             _("Your number is {number}, {service}.").format(
-                number=spoken_number, service=t.service_name
+                number=number(t.number), service=t.service_name
             ),
             _("People ahead of you: {n}.").format(n=t.people_ahead),
             _("Please take the ticket from the slot and wait in the waiting room."),

@@ -432,7 +432,12 @@ class DispenserPresenter(Presenter[DispenserModel]):
         if screen == "ticket" and ticket is not None:
             return phrases.ticket(ticket, _)
         if screen == "trouble" and ticket is not None:
-            return " ".join((message, _("Your number is {number}.").format(number=ticket.number)))
+            return " ".join(
+                (
+                    message,
+                    _("Your number is {number}.").format(number=phrases.number(ticket.number)),
+                )
+            )
         if screen == "priority":
             return _("Priority service. Choose the reason.")
         if screen == "code":

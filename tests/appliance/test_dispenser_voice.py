@@ -157,6 +157,13 @@ def test_the_guidance_speaks_the_sessions_language(booked: SiteRig, tmp_path: Pa
         assert first.startswith("Voice guidance is on. Arrows or keys 8 and 2 move")
         assert ear.after("Up") == "Large text and high contrast: off"
         assert ear.after("Up") == "Confirm a booked visit, with the code."
+        # NumLock off: the keypad sends its other keysyms; the keys do the same
+        assert (
+            ear.after("KP_Up") == "Priority service: for pregnant women, people with a "
+            "disability, holders of the Large Family Card and seniors."
+        )
+        assert ear.after("KP_Insert").startswith("Arrows or keys 8 and 2")
+        assert ear.after("KP_Begin").startswith("Priority service. Choose the reason.")
         assert "language en uses voice gmw/en" in screen.log.read_text()
 
 

@@ -43,6 +43,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=_size, default=(1024, 600), help="window size, e.g. 800x480")
     p.add_argument("--language", choices=("pl", "en"), help="screen language (default Polish)")
     p.add_argument("--windowed", action="store_true", help="never fullscreen")
+    p.add_argument(
+        "--idle-seconds",
+        type=float,
+        metavar="SECONDS",
+        help="dispenser: time without a touch before the warning (config: idle_seconds)",
+    )
+    p.add_argument(
+        "--low-reach",
+        action="store_true",
+        help="dispenser: every control in the lower part of the screen (config: low_reach)",
+    )
 
 
 def _builder(config: ApplianceConfig) -> Any:
@@ -112,8 +123,16 @@ def _builder(config: ApplianceConfig) -> Any:
         printer = open_printer(printer_conf)
 
         def build_dispenser(client: HubClient) -> tuple[Any, Any]:
+            from appliance.speech.guide import default_guide
+
             presenter = DispenserPresenter(
-                client, printer, language=config.language, idle_seconds=config.idle_seconds
+                client,
+                printer,
+                language=config.language,
+                idle_seconds=config.idle_seconds,
+                speaker=default_guide(config),
+                low_reach=config.low_reach,
+                double_strike_s=config.double_strike_s,
             )
             return presenter, DispenserView(presenter)
 
@@ -125,6 +144,10 @@ def main(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {}
     if args.language:
         overrides["language"] = args.language
+    if args.low_reach:
+        overrides["low_reach"] = True
+    if args.idle_seconds is not None:
+        overrides["idle_seconds"] = args.idle_seconds
     if args.windowed or args.screenshot:
         overrides["fullscreen"] = False
     try:

@@ -60,6 +60,15 @@ class ApplianceConfig(_Strict):
         None, description="dispenser: printer connection (see appliance.printing)"
     )
     voice: VoiceConfig = Field(default_factory=lambda: VoiceConfig())
+    double_strike_s: float = Field(
+        0,
+        ge=0,
+        le=2,
+        description="dispenser: the same keypad key again within this time is ignored",
+    )
+    low_reach: bool = Field(
+        False, description="dispenser: every control in the lower part of the screen"
+    )
 
     def secret(self) -> str:
         if self.password_file is not None:

@@ -2,6 +2,11 @@
 waits, a priority choice, "Potwierdzenie wizyty" with a code keypad, printing, and printer
 trouble reported to the hub and shown to the visitor.
 
+Without sight (EN 301 549 clause 5, docs/ACCESSIBILITY.md): a keypad key or a long touch starts
+voice guidance; the keypad then moves a focus over the same choices the screen shows (`choices`),
+each spoken as it gets focus. A time limit is always announced, on screen and aloud, and can be
+extended.
+
 One tap is one request id: retries after a timeout reuse it, and taps while a request is in
 flight are ignored, so a tap never yields two tickets. A ticket the hub issued but the printer
 failed to print stays available for a reprint.
@@ -23,12 +28,25 @@ from pydantic import ValidationError
 from appliance.common.errors import describe
 from appliance.common.hub_client import SOFTWARE, HubClient, HubUnavailable, new_request_id
 from appliance.common.presenter import Presenter
+from appliance.dispenser import phrases
+from appliance.dispenser.choices import Choice, choices, reasons
 from hub.contract import access_code
 from hub.contract import messages as msg
 from hub.contract.topics import Operation
 from hub.domain.events import PriorityReason, TicketKind
 
 log = logging.getLogger("okienko.appliance.dispenser")
+
+
+# What the keypad asks of the dispenser (the view maps key codes to these).
+NAV_COMMANDS = ("up", "down", "left", "right", "activate", "help", "contrast", "delete")
+CODE_COLUMNS = 8  # the code keypad's keys per row: up and down move by a row
+GRACE_SECONDS = 20.0  # after the warning, before the reset (WCAG 2.2.1: at least 20 s)
+VOICE_IDLE_FACTOR = 3  # a visitor listening needs longer than one reading
+
+
+class Speaker(Protocol):
+    def say(self, text: str, *, language: str) -> None: ...
 
 
 class TicketPrinter(Protocol):
@@ -46,6 +64,7 @@ class Tile:
     wait_text: str
     enabled: bool
     reason: str  # why it is disabled, shown on the tile
+    wait_s: float | None = None  # the estimate in seconds, for speech
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,10 @@ class DispenserModel:
     busy: bool = False
     site_name: str = ""
     texts: dict[str, str] = field(default_factory=dict)
+    focus: str | None = None  # the key of the focused choice while the keypad guides
+    contrast: bool = False  # large text and high contrast
+    low_reach: bool = False  # every control in the lower part of the screen
+    warning: str = ""  # time is running out: shown with a button to extend it
 
 
 def wait_text(seconds: float | None, _: Callable[[str], str]) -> str:
@@ -83,6 +106,10 @@ class DispenserPresenter(Presenter[DispenserModel]):
         run: Callable[[Callable[[], None]], None] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         make_ticket: Callable[..., Any] | None = None,
+        speaker: Speaker | None = None,
+        low_reach: bool = False,
+        grace_seconds: float = GRACE_SECONDS,
+        double_strike_s: float = 0.0,
     ) -> None:
         super().__init__(client, language=language)
         self.printer = printer
@@ -99,6 +126,19 @@ class DispenserPresenter(Presenter[DispenserModel]):
         self.ticket: msg.TicketInfo | None = None
         self.unprinted: msg.TicketInfo | None = None
         self._last_touch = monotonic()
+        self.speaker = speaker
+        self.low_reach = low_reach
+        self.grace_seconds = grace_seconds
+        # A tremor's second press of the same key (EN 301 549 5.8), ignored within this time.
+        self.double_strike_s = double_strike_s
+        self._last_nav = ("", float("-inf"))
+        self.voice = False  # the keypad guides, by voice
+        self.contrast = False
+        self.focus: str | None = None
+        self.warning = ""
+        self._warned_at = 0.0
+        self._typing = False  # signs came from a keyboard or scanner since the last keypad key
+        self._heard: tuple[Any, ...] = ()  # the state the guide last spoke about
         self.watch(client.topics.queue_state, msg.QueueState, self._set_queue)
 
     def _set_queue(self, queue: msg.QueueState) -> None:
@@ -108,6 +148,14 @@ class DispenserPresenter(Presenter[DispenserModel]):
 
     def _touch(self) -> None:
         self._last_touch = self._monotonic()
+        self.warning = ""
+
+    def touched(self) -> None:
+        """A finger anywhere on the screen: time is extended."""
+        warned = bool(self.warning)
+        self._touch()
+        if warned:
+            self.changed()
 
     def choose_service(self, service: str) -> None:
         self._touch()
@@ -173,15 +221,29 @@ class DispenserPresenter(Presenter[DispenserModel]):
         signs = [c for c in text if access_code.is_code_sign(c)]
         if not signs:
             return
+        self._typing = True
         if screen == "services":
             self.start_code()
         for sign in signs:
             self.key(sign)
+        if self.voice:
+            self._say(self._code_text())
 
     def enter(self) -> None:
-        """Enter on a keyboard (a scanner ends each code with it)."""
-        if self.screen == "code" and not self.busy:
+        """Enter on a keyboard (a scanner ends each code with it); while the keypad guides
+        and nothing was typed, it chooses the focused choice."""
+        if self.voice and not self._typing:
+            self.nav("activate")
+        elif self.screen == "code" and not self.busy:
+            self._typing = False
             self.key("ok")
+
+    def escape(self) -> None:
+        """Escape: the help while the keypad guides, else back to the start."""
+        if self.voice:
+            self.nav("help")
+        else:
+            self.cancel()
 
     def cancel(self) -> None:
         self._touch()
@@ -198,19 +260,239 @@ class DispenserPresenter(Presenter[DispenserModel]):
         self._run(lambda: self._print(ticket))
 
     def tick(self) -> None:
-        """Every second: back to the start screen after a while without a touch."""
-        if self.screen != "services" or self.priority_reason is not None:
-            if self._monotonic() - self._last_touch >= self.idle_seconds and not self.busy:
-                self._reset()
-                return
+        """Every second: back to the start after a while without a touch or key. Where a
+        visitor would lose something (a choice, a code, the voice or the large text), a warning
+        comes first, on screen and aloud, and any touch or key extends the time."""
+        with self._lock:
+            session = (
+                self.screen != "services"
+                or self.priority_reason is not None
+                or self.voice
+                or self.contrast
+            )
+            idle = self._monotonic() - self._last_touch
+            limit = self.idle_seconds * (VOICE_IDLE_FACTOR if self.voice else 1)
+            # A printed ticket loses nothing: the next visitor finds the start screen.
+            warns = (
+                self.voice
+                or self.contrast
+                or self.screen in ("priority", "code")
+                or (self.screen == "services" and self.priority_reason is not None)
+            )
+            if not session or self.busy or idle < limit:
+                action = "none"
+            elif not warns or (
+                self.warning and self._monotonic() - self._warned_at >= self.grace_seconds
+            ):
+                action = "reset"
+            elif not self.warning:
+                action = "warn"
+                self._warned_at = self._monotonic()
+                self.warning = self._("Do you need more time? Touch the screen or press any key.")
+            else:
+                action = "none"
+        if action == "reset":
+            self._reset(end_session=True)
+            return
+        if action == "warn":
+            self._say(" ".join((self.warning, self._("Otherwise the dispenser starts over."))))
         self.changed()
 
-    def _reset(self) -> None:
+    def extend(self) -> None:
+        self._touch()
+        self.changed()
+
+    def _reset(self, *, end_session: bool = False) -> None:
         with self._lock:
             self.screen, self.message, self.code = "services", "", ""
             self.priority_reason = None
             self.ticket = None
+            self.warning = ""
+            if end_session:
+                self.voice, self.contrast, self.focus = False, False, None
         self.changed()
+
+    # --- the keypad and the voice ---------------------------------------------------------
+
+    def nav(self, command: str) -> None:
+        """A key of the keypad (see NAV_COMMANDS). The first one starts voice guidance."""
+        now = self._monotonic()
+        last, at = self._last_nav
+        self._last_nav = (command, now)
+        if command == last and now - at < self.double_strike_s:
+            return
+        self._touch()
+        with self._lock:
+            self._typing = False
+            starting = not self.voice
+            self.voice = True
+            choices = self._choices()
+            keys = [c.key for c in choices]
+            if self.focus not in keys:
+                self.focus = keys[0] if keys else None
+        if starting:
+            with self._lock:
+                self._heard = self._hearing()
+                if command == "contrast":  # the star was pressed for what it does: do it too
+                    self.contrast = True
+            on = self._("Voice guidance is on.")
+            if command == "contrast":
+                on = " ".join((self._("Large text and high contrast on."), on))
+            help_ = phrases.keys_help(self._)
+            self._say(f"{on} {help_} {self._screen_intro()} {self._focused_text()}")
+            self.changed()
+            return
+        if command in ("up", "down", "left", "right"):
+            self._move(command, keys)
+        elif command == "activate":
+            self._activate()
+        elif command == "help" and self.screen in ("ticket", "trouble"):
+            self._say(self._screen_intro())  # the ticket again: what a visitor needs to know
+        elif command == "help":
+            self._say(f"{phrases.keys_help(self._)} {self._screen_intro()} {self._focused_text()}")
+        elif command == "contrast":
+            self.toggle_contrast()
+        elif command == "delete" and self.screen == "code":
+            self.key("back")
+            self._say(" ".join((self._("Deleted."), self._code_text())))
+
+    def toggle_contrast(self) -> None:
+        self._touch()
+        with self._lock:
+            self.contrast = not self.contrast
+            on = self.contrast
+        if self.voice:
+            self._say(self._("Large text and high contrast on.") if on else self._("Normal view."))
+        self.changed()
+
+    def _move(self, command: str, keys: list[str]) -> None:
+        if not keys:
+            return
+        step = 1 if command in ("down", "right") else -1
+        if self.screen == "code" and command in ("up", "down"):
+            step *= CODE_COLUMNS
+        with self._lock:
+            at = keys.index(self.focus) if self.focus in keys else 0
+            self.focus = keys[(at + step) % len(keys)]
+        self._say(self._focused_text())
+        self.changed()
+
+    def _activate(self) -> None:
+        with self._lock:
+            choice = next((c for c in self._choices() if c.key == self.focus), None)
+        if choice is None or self.busy:
+            return
+        kind, _sep, arg = choice.key.partition(":")
+        if not choice.enabled:
+            self._say(choice.spoken)
+        elif kind == "service":
+            self._say(self._("Printing your ticket, please wait."))
+            self.choose_service(arg)
+        elif kind == "reason":
+            self.choose_priority(arg)
+        elif kind == "sign":
+            self.key(arg)
+            self._say(f"{arg}. {self._code_text()}")
+        else:
+            actions: dict[str, Callable[[], None]] = {
+                "priority": self.start_priority,
+                "check_in": self.start_code,
+                "cancel": self.cancel,
+                "delete": lambda: self.nav("delete"),
+                "ok": lambda: self.key("ok"),
+                "reprint": self.reprint,
+                "contrast": self.toggle_contrast,
+                "extend": self.extend,
+            }
+            actions[kind]()
+
+    def _say(self, text: str) -> None:
+        if self.speaker is not None:
+            self.speaker.say(text, language=self.language)
+
+    def _code_text(self) -> str:
+        return phrases.code_so_far(self.code, self._)
+
+    def _focused_text(self) -> str:
+        with self._lock:
+            choice = next((c for c in self._choices() if c.key == self.focus), None)
+        return choice.spoken if choice else ""
+
+    def _screen_intro(self) -> str:
+        _ = self._
+        if not self.available or self.queue is None:
+            return self.offline_text()
+        with self._lock:
+            screen, reason, ticket, message = (
+                self.screen,
+                self.priority_reason,
+                self.ticket,
+                self.message,
+            )
+        if screen == "ticket" and ticket is not None:
+            return phrases.ticket(ticket, _)
+        if screen == "trouble" and ticket is not None:
+            return " ".join(
+                (
+                    message,
+                    _("Your number is {number}.").format(number=phrases.number(ticket.number)),
+                )
+            )
+        if screen == "priority":
+            return _("Priority service. Choose the reason.")
+        if screen == "code":
+            return " ".join((_("Confirm a booked visit."), phrases.code_help(_), self._code_text()))
+        if reason is not None:
+            label = dict(reasons(_)).get(reason.value, "")
+            return _("Priority service: {reason}. Choose your matter.").format(reason=label)
+        return _("Choose your matter") + "."
+
+    def _hearing(self) -> tuple[Any, ...]:
+        t = self.ticket
+        online = self.available and self.queue is not None
+        return (self.screen, self.priority_reason, t.id if t else None, online, self.message)
+
+    def _speak_changes(self) -> None:
+        """While the keypad guides: a new screen, ticket or message is said, with the choice
+        that now has focus (the first)."""
+        with self._lock:
+            if not self.voice or self.busy:
+                return
+            now = self._hearing()
+            if now == self._heard:
+                return
+            screen_changed = now[:4] != self._heard[:4]
+            self._heard = now
+            keys = [c.key for c in self._choices()]
+            if screen_changed or self.focus not in keys:
+                self.focus = keys[0] if keys else None
+            message = self.message
+        if screen_changed:
+            if self.screen in ("ticket", "trouble"):
+                self._say(self._screen_intro())
+            else:
+                self._say(f"{self._screen_intro()} {self._focused_text()}")
+        elif message:
+            self._say(message)
+
+    def changed(self) -> None:
+        self._speak_changes()
+        super().changed()
+
+    def _choices(self) -> tuple[Choice, ...]:
+        """What can be chosen now, in the order the screen shows it (called under the lock)."""
+        services: tuple[Tile, ...] = ()
+        if self.queue is not None and self.available:
+            services = tuple(self._tile(s, self.queue.building.full) for s in self.queue.services)
+        return choices(
+            self.screen if services else "offline",
+            services,
+            priority=self.priority_reason is not None,
+            code=self.code,
+            warning=bool(self.warning),
+            contrast=self.contrast,
+            _=self._,
+        )
 
     def _request(self, operation: str, request: msg.Request) -> None:
         with self._lock:
@@ -293,6 +575,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
             wait_text(s.estimated_wait_s, _),
             enabled,
             "" if enabled else reasons.get(s.availability, _("Unavailable")),
+            s.estimated_wait_s,
         )
 
     def model(self) -> DispenserModel:
@@ -309,17 +592,19 @@ class DispenserPresenter(Presenter[DispenserModel]):
             "your_ticket": _("Your ticket"),
             "ahead": _("People ahead of you"),
             "take": _("Please take your ticket."),
+            "contrast": _("Large text"),
+            "more_time": _("More time"),
         }
-        reasons = (
-            (PriorityReason.PREGNANCY.value, _("Pregnancy")),
-            (PriorityReason.DISABILITY.value, _("Disability")),
-            (PriorityReason.LARGE_FAMILY.value, _("Large Family Card")),
-            (PriorityReason.SENIOR.value, _("Senior")),
-            (PriorityReason.OTHER.value, _("Other legal grounds")),
-        )
         with self._lock:
             if not self.available or self.queue is None:
-                return DispenserModel(False, "services", self.offline_text(), texts=texts)
+                return DispenserModel(
+                    False,
+                    "services",
+                    self.offline_text(),
+                    texts=texts,
+                    contrast=self.contrast,
+                    low_reach=self.low_reach,
+                )
             q = self.queue
             tiles = tuple(self._tile(s, q.building.full) for s in q.services)
             return DispenserModel(
@@ -328,12 +613,16 @@ class DispenserPresenter(Presenter[DispenserModel]):
                 message=self.message,
                 tiles=tiles,
                 priority_reason=self.priority_reason.value if self.priority_reason else None,
-                reasons=reasons,
+                reasons=reasons(_),
                 code=self.code,
                 ticket=self.ticket,
                 busy=self.busy,
                 site_name=q.site_name,
                 texts=texts,
+                focus=self.focus if self.voice else None,
+                contrast=self.contrast,
+                low_reach=self.low_reach,
+                warning=self.warning,
             )
 
 

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import subprocess
+import threading
 import wave
 from pathlib import Path
 from typing import Protocol
@@ -30,24 +31,48 @@ def wav_seconds(path: Path) -> float:
 
 
 class CommandPlayer:
-    """Plays by running a program that blocks until the sound is over (aplay, paplay)."""
+    """Plays by running a program that blocks until the sound is over (aplay, paplay).
+    `stop()` (from another thread) cuts the sound short: the dispenser's guide does so when
+    the visitor presses the next key."""
 
     def __init__(self, argv: list[str], *, slack_s: float = 5.0) -> None:
         self.argv = argv
         self.slack_s = slack_s  # beyond the file's length before we call it hung
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[str] | None = None
+        self._stopped = False
 
     def play(self, path: Path) -> None:
         timeout = wav_seconds(path) + self.slack_s
         try:
-            done = subprocess.run(
-                [*self.argv, str(path)], capture_output=True, text=True, timeout=timeout
+            proc = subprocess.Popen(
+                [*self.argv, str(path)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
-        except subprocess.TimeoutExpired as exc:
-            raise PlaybackFailed(f"{self.argv[0]} still playing after {timeout:.1f} s") from exc
         except OSError as exc:
             raise PlaybackFailed(f"{self.argv[0]}: {exc}") from exc
-        if done.returncode != 0:
-            raise PlaybackFailed(f"{self.argv[0]} failed: {done.stderr.strip()[:200]}")
+        with self._lock:
+            self._proc, self._stopped = proc, False
+        try:
+            _out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            proc.kill()
+            proc.communicate()
+            raise PlaybackFailed(f"{self.argv[0]} still playing after {timeout:.1f} s") from exc
+        finally:
+            with self._lock:
+                self._proc = None
+                stopped = self._stopped
+        if proc.returncode != 0 and not stopped:
+            raise PlaybackFailed(f"{self.argv[0]} failed: {err.strip()[:200]}")
+
+    def stop(self) -> None:
+        with self._lock:
+            proc, self._stopped = self._proc, True
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
 
     def __repr__(self) -> str:
         return f"CommandPlayer({self.argv!r})"

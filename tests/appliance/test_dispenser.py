@@ -117,3 +117,136 @@ def test_priority_ticket_and_return_to_start_when_idle(hub: HubProcess, connect:
     clock[0] += 25
     p.tick()
     assert p.model().screen == "services" and p.model().ticket is None
+
+
+class Speaker:
+    """The guide's ear: what the presenter asked to be said, in order."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def say(self, text: str, *, language: str) -> None:
+        assert language == "pl"
+        self.said.append(text)
+
+
+def test_time_runs_out_only_after_a_warning_on_screen_and_aloud_and_can_be_extended(
+    hub: HubProcess, connect: Connect
+):
+    clock = [0.0]
+    ear = Speaker()
+    p = make(
+        connect("dispenser-1"),
+        RecordingPrinter(),
+        monotonic=lambda: clock[0],
+        idle_seconds=20,
+        speaker=ear,
+    )
+    eventually(lambda: p.model().available)
+    p.start_code()
+    p.key("A")
+    clock[0] += 21
+    p.tick()
+    m = p.model()
+    assert m.screen == "code" and m.code == "A"
+    assert m.warning == "Potrzebujesz więcej czasu? Dotknij ekranu albo naciśnij dowolny klawisz."
+    assert ear.said == [f"{m.warning} W przeciwnym razie biletomat zacznie od początku."]
+    clock[0] += 19  # 20 s to answer (WCAG 2.2.1)
+    p.tick()
+    assert p.model().screen == "code"
+    p.extend()  # "Więcej czasu", a touch or a key
+    assert p.model().warning == "" and p.model().code == "A"
+    clock[0] += 21
+    p.tick()
+    assert p.model().warning
+    clock[0] += 20
+    p.tick()
+    assert p.model().screen == "services" and p.model().code == "" and not p.model().warning
+
+
+def test_keypad_focus_walks_the_choices_and_the_session_ends_when_left(
+    hub: HubProcess, connect: Connect
+):
+    clock = [0.0]
+    ear = Speaker()
+    p = make(
+        connect("dispenser-1"),
+        RecordingPrinter(),
+        monotonic=lambda: clock[0],
+        idle_seconds=20,
+        speaker=ear,
+    )
+    eventually(lambda: p.model().available)
+    assert p.model().focus is None  # no ring until the keypad is used
+    p.nav("down")  # the first key only starts the guidance
+    assert ear.said[-1].startswith("Prowadzenie głosowe włączone.")
+    assert p.model().focus == "service:dowody"
+    p.nav("up")
+    assert p.model().focus == "contrast"  # round to the last choice
+    assert ear.said[-1] == "Duży tekst i wysoki kontrast: wyłączony"
+    p.nav("activate")
+    assert p.model().contrast and ear.said[-1] == "Włączono duży tekst i wysoki kontrast."
+    p.nav("up")
+    p.nav("activate")  # "Potwierdzenie wizyty"
+    assert p.model().screen == "code" and p.model().focus == "sign:2"
+    p.nav("down")  # a row of eight down
+    assert p.model().focus == "sign:A" and ear.said[-1] == "A"
+    p.nav("activate")
+    assert p.model().code == "A" and ear.said[-1] == "A. Wpisany kod: A."
+    p.nav("delete")
+    assert p.model().code == "" and ear.said[-1] == "Usunięto. Kod jest pusty."
+    # A visitor who walks away: warned after three times the usual time, then a fresh start.
+    clock[0] += 59
+    p.tick()
+    assert not p.model().warning
+    clock[0] += 2
+    p.tick()
+    assert p.model().warning
+    clock[0] += 20
+    p.tick()
+    m = p.model()
+    assert (m.screen, m.focus, m.contrast) == ("services", None, False)
+    p.nav("contrast")  # the star starts the guidance and does what it says
+    assert p.model().contrast
+    assert ear.said[-1].startswith("Włączono duży tekst i wysoki kontrast. Prowadzenie głosowe")
+    p.client.stop()  # the hub is gone: said, not only shown
+    eventually(lambda: not p.model().available)
+    assert ear.said[-1].startswith("Brak połączenia z serwerem.")
+
+
+def test_a_refused_code_is_spoken(hub: HubProcess, connect: Connect):
+    """EN 301 549 5.1.3.15: an error the screen shows is also said while the voice guides."""
+    ear = Speaker()
+    p = make(connect("dispenser-1"), RecordingPrinter(), speaker=ear)
+    eventually(lambda: p.model().available)
+    p.nav("activate")  # starts the guidance
+    p.typed("ZZZZ ZZZZ")  # a scanner reads a code the hub does not know
+    assert p.model().screen == "code" and ear.said[-1] == "Wpisany kod: Z Z Z Z Z Z Z Z."
+    p.enter()  # the scanner's Enter submits what it typed
+    eventually(lambda: bool(p.model().message) and not p.model().busy)
+    assert ear.said[-1] == p.model().message
+
+
+def test_a_second_press_of_the_same_key_within_the_set_time_is_ignored(
+    hub: HubProcess, connect: Connect
+):
+    """EN 301 549 5.8 (double-strike key acceptance): `double_strike_s` in the config."""
+    clock = [0.0]
+    p = make(
+        connect("dispenser-1"),
+        RecordingPrinter(),
+        monotonic=lambda: clock[0],
+        speaker=Speaker(),
+        double_strike_s=0.5,
+    )
+    eventually(lambda: p.model().available)
+    p.nav("down")  # starts the guidance on the first service
+    clock[0] += 1
+    p.nav("down")
+    assert p.model().focus == "service:meldunki"
+    clock[0] += 0.3
+    p.nav("down")  # a bounce: ignored
+    assert p.model().focus == "service:meldunki"
+    clock[0] += 0.6
+    p.nav("down")
+    assert p.model().focus == "service:nieczynne"

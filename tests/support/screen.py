@@ -229,6 +229,14 @@ class ApplianceWindow:
         self._xdotool("mouseup", "1")
         self._acted = time.time()
 
+    def hold(self, x: int, y: int, seconds: float) -> None:
+        """A finger resting on the screen for ``seconds``."""
+        self._xdotool("mousemove", str(x), str(y))
+        self._xdotool("mousedown", "1")
+        time.sleep(seconds)
+        self._xdotool("mouseup", "1")
+        self._acted = time.time()
+
     def tap(self, label: str) -> Widget:
         """Tap the centre of the button labelled ``label``; it must be drawn enabled."""
         w = self.button(label, enabled=True)

@@ -39,3 +39,13 @@ def test_null_player_logs_what_it_would_play(
     with caplog.at_level(logging.INFO, logger="okienko.appliance.speech"):
         NullPlayer().play(chime)
     assert f"not playing {chime.name} (0.8 s)" in caplog.text
+
+
+def test_stop_cuts_a_playing_sound_short_without_an_error(tmp_path: Path) -> None:
+    import threading
+
+    player = CommandPlayer(["sh", "-c", "exec sleep 5", "player"])
+    threading.Timer(0.3, player.stop).start()
+    start = time.monotonic()
+    player.play(ensure_chime(tmp_path))  # no PlaybackFailed: stopping is not a failure
+    assert time.monotonic() - start < 3

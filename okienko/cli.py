@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -392,61 +393,63 @@ def _faults_mail(args: argparse.Namespace) -> int:
     return 0
 
 
-def _site_token(args: argparse.Namespace) -> int:
+def _on_cloud_db(
+    args: argparse.Namespace,
+    work: Callable[[Any], Awaitable[str]],
+    refusals: tuple[type[Exception], ...] = (),
+) -> int:
+    """Run ``work(engine)`` against the cloud's database (``--database-url`` or DATABASE_URL,
+    migrated first) and print its answer; a database it cannot use, or one of ``refusals``,
+    is one line on stderr and exit 2, never a traceback."""
     import asyncio
 
     from web.db.engine import DatabaseUrlError, check_reachable, make_engine
     from web.db.migrate import upgrade
-    from web.sync import tokens
-
-    async def act() -> str:
-        await check_reachable(args.database_url)  # a wrong URL is one line, not a traceback
-        engine = make_engine(args.database_url)
-        try:
-            await upgrade(engine)
-            if args.action == "revoke":
-                n = await tokens.revoke(engine, args.site)
-                return f"{n} token(s) of site {args.site} revoked"
-            return await tokens.create(engine, args.site)
-        finally:
-            await engine.dispose()
-
-    try:
-        print(asyncio.run(act()))
-    except (tokens.UnknownSite, DatabaseUrlError) as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    return 0
-
-
-def _open311_key(args: argparse.Namespace) -> int:
-    """Keys of the integrations that post fault reports through Open311: shown once, stored
-    as a digest, revoked by the name they were given for."""
-    import asyncio
-    from datetime import UTC, datetime
-
-    from web.db.engine import DatabaseUrlError, check_reachable, make_engine
-    from web.db.migrate import upgrade
-    from web.faults import open311
 
     async def act() -> str:
         await check_reachable(args.database_url)
         engine = make_engine(args.database_url)
         try:
             await upgrade(engine)
-            if args.action == "revoke":
-                n = await open311.revoke_keys(engine, args.name)
-                return f"{n} key(s) of {args.name} revoked"
-            return await open311.create_key(engine, args.name, datetime.now(UTC))
+            return await work(engine)
         finally:
             await engine.dispose()
 
+    refused: tuple[type[Exception], ...] = (DatabaseUrlError, *refusals)
     try:
         print(asyncio.run(act()))
-    except DatabaseUrlError as exc:
+    except refused as exc:
         print(exc, file=sys.stderr)
         return 2
     return 0
+
+
+def _site_token(args: argparse.Namespace) -> int:
+    from web.sync import tokens
+
+    async def work(engine: Any) -> str:
+        if args.action == "revoke":
+            n = await tokens.revoke(engine, args.site)
+            return f"{n} token(s) of site {args.site} revoked"
+        return await tokens.create(engine, args.site)
+
+    return _on_cloud_db(args, work, (tokens.UnknownSite,))
+
+
+def _open311_key(args: argparse.Namespace) -> int:
+    """Keys of the integrations that post fault reports through Open311: shown once, stored
+    as a digest, revoked by the name they were given for."""
+    from datetime import UTC, datetime
+
+    from web.faults import open311
+
+    async def work(engine: Any) -> str:
+        if args.action == "revoke":
+            n = await open311.revoke_keys(engine, args.name)
+            return f"{n} key(s) of {args.name} revoked"
+        return await open311.create_key(engine, args.name, datetime.now(UTC))
+
+    return _on_cloud_db(args, work)
 
 
 def _appliance(args: argparse.Namespace) -> int:

@@ -201,7 +201,7 @@ class CloudSync:
             self.health.backlog,
             self.health.last_error,
         ) or loop.time() - self._reported > REPORT_EVERY_S
-        self.health = health
+        self.health = self.hub.sync_health = health
         if changed:
             self._reported = loop.time()
         if changed and self.on_health is not None:  # retained: the fleet and staff read it

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 
-from web import ratelimit
+from web import metrics, ratelimit
 from web.reservations import store
 
 log = logging.getLogger("okienko.web.jobs")
@@ -63,11 +63,15 @@ JOBS += _faults_jobs
 
 
 async def _every(app: Starlette, job: Job, period: float) -> None:
+    name = getattr(job, "__name__", str(job))
     while True:
         try:
             await job(app, datetime.now(UTC))
         except Exception:  # a failing job is logged and retried; it never stops the service
-            log.exception("background job %s failed", getattr(job, "__name__", job))
+            log.exception("background job %s failed", name)
+            metrics.job_ran(name, ok=False)
+        else:
+            metrics.job_ran(name, ok=True)
         await asyncio.sleep(period)
 
 

@@ -62,8 +62,12 @@ from web.faults.jobs import JOBS as _faults_jobs  # noqa: E402
 JOBS += _faults_jobs
 
 
+def _name(job: Job) -> str:
+    return getattr(job, "__name__", str(job))
+
+
 async def _every(app: Starlette, job: Job, period: float) -> None:
-    name = getattr(job, "__name__", str(job))
+    name = _name(job)
     while True:
         try:
             await job(app, datetime.now(UTC))
@@ -77,6 +81,8 @@ async def _every(app: Starlette, job: Job, period: float) -> None:
 
 @contextlib.asynccontextmanager
 async def running(app: Starlette):  # type: ignore[no-untyped-def]
+    for job, _ in JOBS:  # every job's failures counted from zero, before any has failed
+        metrics.JOB_FAILURES.labels(_name(job))
     tasks = [asyncio.create_task(_every(app, job, period)) for job, period in JOBS]
     try:
         yield

@@ -43,16 +43,16 @@ LATENCY = Histogram(
 JOB_LAST_RUN = Gauge(
     "okienko_web_job_last_run_timestamp_seconds",
     "When the background job last ran (Unix time)",
-    ["job"],
+    ["job_name"],
     multiprocess_mode="max",
 )
 JOB_LAST_SUCCESS = Gauge(
     "okienko_web_job_last_success_timestamp_seconds",
     "When the background job last finished without an error (Unix time)",
-    ["job"],
+    ["job_name"],
     multiprocess_mode="max",
 )
-JOB_FAILURES = Counter("okienko_web_job_failures", "Background job runs that failed", ["job"])
+JOB_FAILURES = Counter("okienko_web_job_failures", "Background job runs that failed", ["job_name"])
 BOOKINGS = Counter("okienko_web_bookings", "Visits booked (confirmed, or booked by staff)")
 CANCELLATIONS = Counter("okienko_web_cancellations", "Visits cancelled")
 

@@ -139,6 +139,11 @@ def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, A
 
 
 def _web(args: argparse.Namespace) -> int:
+    from web import multiproc
+
+    if args.metrics_listen or multiproc.enabled():  # before prometheus_client is imported
+        multiproc.prepare(args.workers)
+
     from hub.app import run
     from web.app import serve
 
@@ -165,8 +170,6 @@ def _web_metrics(args: argparse.Namespace, options: dict[str, Any]) -> None:
     which then count in multiprocess files it reads on each scrape."""
     from web import metrics
 
-    if args.workers > 1:
-        metrics.prepare_multiprocess()
     metrics.serve(args.metrics_listen, args.database_url, options["fault_settings"])
 
 

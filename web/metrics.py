@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, cast
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
@@ -25,9 +21,9 @@ from prometheus_client.registry import Collector
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-log = logging.getLogger("okienko.web.metrics")
+from web import multiproc
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+log = logging.getLogger("okienko.web.metrics")
 
 REQUESTS = Counter(
     "okienko_web_requests",
@@ -187,18 +183,6 @@ class DatabaseCollector(Collector):
         return [lag, backlog, online, hubs_offline, faults]
 
 
-def prepare_multiprocess() -> Path:
-    """Before ``--workers N`` start: a fresh directory for their metric files (the workers
-    inherit the variable), emptied so a previous run's counts are not added in."""
-    given = os.environ.get(MULTIPROC_ENV)
-    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="okienko-metrics-"))
-    if given and path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
-    os.environ[MULTIPROC_ENV] = str(path)
-    return path
-
-
 def serve(listen: str, database_url: str | None, fault_settings: Any = None) -> None:
     """Start the metrics listener in a thread of this process (the only process, or the
     workers' parent, which reads their files)."""
@@ -208,7 +192,7 @@ def serve(listen: str, database_url: str | None, fault_settings: Any = None) -> 
 
     host, port = parse_listen(listen)
     registry: CollectorRegistry = REGISTRY
-    if os.environ.get(MULTIPROC_ENV):
+    if multiproc.enabled():
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()

@@ -170,3 +170,14 @@ def test_a_backup_is_a_whole_checked_database(rig: SiteRig, tmp_path: Path):
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT count(*) FROM events").fetchone() == (0,)
     assert copy.stat().st_mode & 0o077 == 0  # the queue's data: the owner's only
+
+
+def test_a_second_hub_on_the_same_database_is_refused(rig: SiteRig):
+    hub = rig.hub().start()
+    try:
+        second = okienko("hub", "--config", str(rig.config))
+        assert second.returncode == 2
+        assert "a hub is running" in second.stderr and f"pid {hub.proc.pid}" in second.stderr  # type: ignore[union-attr]
+        assert hub.alive()
+    finally:
+        hub.stop()

@@ -115,6 +115,10 @@ class DatabaseCollector(Collector):
         self.database_url = database_url
         self.fault_settings = fault_settings
 
+    def describe(self) -> Iterable[Metric]:
+        # Not collect() at registration: the database may not be migrated yet.
+        return []
+
     def collect(self) -> Iterable[Metric]:
         try:
             return asyncio.run(self._read())

@@ -389,15 +389,17 @@ def _backup(args: argparse.Namespace) -> int:
             print(f"{database} copied to {args.out}")
         elif args.what == "hub":
             from hub.runlock import HubRunning, held
+            from hub.sync import mark_restored
 
             try:
                 with held(database):  # no hub may start while the file is replaced either
-                    restore(args.source, database)
+                    restore(args.source, database, tables=("events", "commands", "sync_state"))
+                    mark_restored(database)
             except HubRunning as exc:
                 raise BackupError(f"{exc}; stop it first, nothing restored") from None
             print(f"{database} restored from {args.source}; start the hub")
         else:
-            restore(args.source, database)
+            restore(args.source, database, tables=("reservations", "alembic_version"))
             print(f"{database} restored from {args.source}; start the cloud")
     except BackupError as exc:
         print(exc, file=sys.stderr)

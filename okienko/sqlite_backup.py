@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -38,11 +39,18 @@ def backup(database: Path, out: Path) -> None:
     _copy(database, out)
 
 
-def restore(source: Path, database: Path) -> None:
-    """Put ``source`` in place of ``database``. The caller makes sure nothing has it open."""
+def restore(source: Path, database: Path, *, tables: Iterable[str] = ()) -> None:
+    """Put ``source`` in place of ``database``; ``tables``: ones a copy of the right kind of
+    database has. The caller makes sure nothing has the database open."""
     found = integrity(source)
     if found != "ok":
         raise BackupError(f"{source} fails its integrity check, nothing restored: {found}")
+    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db:
+        has = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if missing := sorted(set(tables) - has):
+        raise BackupError(
+            f"{source} is not a copy of this database (no {', '.join(missing)}), nothing restored"
+        )
     database.parent.mkdir(parents=True, exist_ok=True)
     _copy(source, database, replacing=True)
 

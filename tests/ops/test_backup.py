@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -86,6 +87,60 @@ def test_a_hub_restored_from_a_live_backup_has_every_ticket_and_numbers_on(
     finally:
         dispenser.stop()
         hub.stop()
+
+
+def test_a_hub_restored_behind_its_cloud_sends_new_events_the_cloud_keeps(
+    rig: SiteRig, tmp_path: Path
+):
+    """The copy is older than what the cloud got: events made after the restore must not
+    reuse the seq of an event the cloud already holds (it would ignore them as repeats)."""
+    smtp = Smtp.start()
+    web = WebProcess.start(tmp_path, smtp_port=smtp.port, site=write_site_file(tmp_path))
+    token = okienko(
+        "site-token", "create", "--site", rig.site_id, "--database-url", web.database_url
+    )
+    with rig.config.open("a", encoding="utf-8") as f:
+        f.write(f'\n[hub.cloud]\nurl = "{web.url}"\ntoken = "{token.stdout.strip()}"\n')
+        f.write("interval_s = 0.5\n")
+
+    async def cloud_tickets(engine):  # type: ignore[no-untyped-def]
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT ticket_id FROM queue_events WHERE type = 'ticket_issued'")
+            )
+            return {r[0] for r in rows}
+
+    def cloud_has(ids: set[str]) -> None:
+        deadline = time.monotonic() + 20
+        while not ids <= web.db(cloud_tickets):
+            assert time.monotonic() < deadline, f"the cloud never got {ids - web.db(cloud_tickets)}"
+            time.sleep(0.2)
+
+    copy = tmp_path / "hub-copy.sqlite3"
+    try:
+        hub = rig.hub().start()
+        with HubClient(rig.creds("dispenser-1")).start() as dispenser:
+            early = [issue(dispenser, new_request_id()) for _ in range(2)]
+            cloud_has({r.ticket.id for r in early if r.ticket})
+            assert (
+                okienko("backup", "hub", "--config", str(rig.config), "--out", str(copy)).returncode
+                == 0
+            )
+            late = [issue(dispenser, new_request_id()) for _ in range(2)]  # lost with the hub
+            cloud_has({r.ticket.id for r in late if r.ticket})
+        hub.stop()
+        remove_database(tmp_path / "hub.sqlite3")
+        restored = okienko("restore", "hub", "--config", str(rig.config), "--from", str(copy))
+        assert restored.returncode == 0, restored.stderr
+        hub = rig.hub("hub-restored").start()
+        with HubClient(rig.creds("dispenser-1")).start() as dispenser:
+            after = issue(dispenser, new_request_id())
+        assert after.ticket and after.ticket.number == "A003"  # numbering goes on from the copy
+        cloud_has({after.ticket.id})
+        hub.stop()
+    finally:
+        web.stop()
+        smtp.stop()
 
 
 def test_a_damaged_copy_is_refused_and_the_database_left_alone(rig: SiteRig, tmp_path: Path):

@@ -119,7 +119,7 @@ def test_a_hub_restored_behind_its_cloud_sends_new_events_the_cloud_keeps(
     copy = tmp_path / "hub-copy.sqlite3"
     try:
         hub = rig.hub().start()
-        with HubClient(rig.creds("dispenser-1")).start() as dispenser:
+        with HubClient(rig.creds("dispenser-1")) as dispenser:
             early = [issue(dispenser, new_request_id()) for _ in range(2)]
             cloud_has({r.ticket.id for r in early if r.ticket})
             assert (
@@ -133,7 +133,7 @@ def test_a_hub_restored_behind_its_cloud_sends_new_events_the_cloud_keeps(
         restored = okienko("restore", "hub", "--config", str(rig.config), "--from", str(copy))
         assert restored.returncode == 0, restored.stderr
         hub = rig.hub("hub-restored").start()
-        with HubClient(rig.creds("dispenser-1")).start() as dispenser:
+        with HubClient(rig.creds("dispenser-1")) as dispenser:
             after = issue(dispenser, new_request_id())
         assert after.ticket and after.ticket.number == "A003"  # numbering goes on from the copy
         cloud_has({after.ticket.id})

@@ -189,7 +189,7 @@ def test_devices_online_and_offline_are_counted(site: Site):
         before, "okienko_hub_devices", state="offline"
     )
     assert total == 7  # the test site's devices
-    with HubClient(site.rig.creds("display-1")).start():
+    with HubClient(site.rig.creds("display-1")):
         s = eventually(
             site.hub_metrics,
             has("okienko_hub_device_online", 1, device="display-1", role="display"),

@@ -77,6 +77,12 @@ async def running_hub(
         stack.push_async_callback(store.close)
         bridge = MqttBridge(settings.mqtt, hub)
         hub.publisher = bridge
+        if settings.metrics is not None:  # before any task: a taken address stops nothing
+            from hub.metrics import HubMetrics, serving
+
+            metrics = HubMetrics(hub, mqtt_connected=bridge.connected.is_set)
+            hub.observer = metrics
+            await stack.enter_async_context(serving(metrics, settings.metrics.listen))
         tasks = [
             asyncio.create_task(hub.run(), name="hub-worker"),
             asyncio.create_task(bridge.run(), name="hub-mqtt"),
@@ -88,12 +94,6 @@ async def running_hub(
         loop = asyncio.get_running_loop()
         _supervise(tasks, failed if failed is not None else loop.create_future())
         stack.push_async_callback(_stop, bridge, tasks)
-        if settings.metrics is not None:
-            from hub.metrics import HubMetrics, serving
-
-            metrics = HubMetrics(hub, mqtt_connected=bridge.connected.is_set)
-            hub.observer = metrics
-            await stack.enter_async_context(serving(metrics, settings.metrics.listen))
         if settings.advertise:
             await stack.enter_async_context(_advertised(site_file))
         yield hub, bridge

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 
-from hub.config import parse_listen
+from hub.config import ConfigError, parse_listen
 from hub.contract import messages as msg
 from hub.domain import events as ev
 from hub.domain.queue import Availability
@@ -205,7 +206,11 @@ async def serving(metrics: HubMetrics, listen: str) -> AsyncIterator[asyncio.Ser
         finally:
             writer.close()
 
-    server = await asyncio.start_server(answer, host, port)
+    try:
+        server = await asyncio.start_server(answer, host, port)
+    except OSError as exc:  # taken, or an address not of this machine: one clear line
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ConfigError(f"[hub.metrics] listen = {listen!r}: {why}") from None
     log.info("metrics on http://%s:%d/metrics", host, port)
     try:
         yield server

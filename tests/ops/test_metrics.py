@@ -264,6 +264,24 @@ def test_the_public_port_does_not_serve_metrics(site: Site):
     assert httpx.get(site.hub_metrics.replace("/metrics", "/other")).status_code == 404
 
 
+def test_a_taken_metrics_address_stops_the_hub_with_one_line(site: Site, tmp_path: Path):
+    taken = site.web_metrics.removeprefix("http://").removesuffix("/metrics")
+    text = site.rig.config.read_text(encoding="utf-8")
+    text = re.sub(r'database = ".*"', f'database = "{tmp_path / "other.sqlite3"}"', text)
+    config = tmp_path / "site.toml"
+    config.write_text(re.sub(r'listen = ".*"', f'listen = "{taken}"', text), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "okienko.cli", "hub", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"[hub.metrics] listen = '{taken}': Address already in use"
+    )
+
+
 def test_every_alert_rule_names_a_metric_the_processes_serve(site: Site):
     served = {name for name, _ in scrape(site.hub_metrics)} | {
         name for name, _ in scrape(site.web_metrics)

@@ -8,13 +8,17 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Coroutine
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from hub import runlock
 from hub.config import CloudSettings, ConfigError, SiteFile
 from hub.contract import messages as msg
 from hub.mqtt.bridge import MqttBridge
 from hub.service import Hub
 from hub.store.database import EventStore
+
+if TYPE_CHECKING:
+    from hub.sync import CloudSync
 
 log = logging.getLogger("okienko.hub")
 T = TypeVar("T")
@@ -64,32 +68,42 @@ async def running_hub(
     fails resolves ``failed`` with the reason."""
     check_secrets(site_file)
     settings = site_file.hub
-    store = EventStore(settings.database, durability=settings.durability)
-    hub = Hub(site_file.site, store)
-    bridge = MqttBridge(settings.mqtt, hub)  # first: no TLS settings, no start
-    await hub.start()
-    hub.publisher = bridge
-    tasks = [
-        asyncio.create_task(hub.run(), name="hub-worker"),
-        asyncio.create_task(bridge.run(), name="hub-mqtt"),
-        asyncio.create_task(_tick(hub), name="hub-tick"),
-    ]
-    if settings.cloud is not None:
-        tasks.append(
-            asyncio.create_task(sync_with_cloud(hub, bridge, settings.cloud), name="hub-sync")
-        )
-    _supervise(tasks, failed if failed is not None else asyncio.get_running_loop().create_future())
     async with contextlib.AsyncExitStack() as stack:
+        # First: a restore must never replace the database under a running hub.
+        stack.enter_context(runlock.held(settings.database))
+        store = EventStore(settings.database, durability=settings.durability)
+        hub = Hub(site_file.site, store)
+        bridge = MqttBridge(settings.mqtt, hub)  # before the store opens: TLS settings checked
+        await hub.start()
+        stack.push_async_callback(store.close)
+        hub.publisher = bridge
+        if settings.metrics is not None:  # before any task: a taken address stops nothing
+            from hub.metrics import HubMetrics, serving
+
+            metrics = HubMetrics(hub, mqtt_connected=bridge.connected.is_set)
+            hub.observer = metrics
+            await stack.enter_async_context(serving(metrics, settings.metrics.listen))
+        tasks = [
+            asyncio.create_task(hub.run(), name="hub-worker"),
+            asyncio.create_task(bridge.run(), name="hub-mqtt"),
+            asyncio.create_task(_tick(hub), name="hub-tick"),
+        ]
+        if settings.cloud is not None:
+            sync = cloud_sync(hub, bridge, settings.cloud)
+            tasks.append(asyncio.create_task(sync.run(), name="hub-sync"))
+        loop = asyncio.get_running_loop()
+        _supervise(tasks, failed if failed is not None else loop.create_future())
+        stack.push_async_callback(_stop, bridge, tasks)
         if settings.advertise:
             await stack.enter_async_context(_advertised(site_file))
-        try:
-            yield hub, bridge
-        finally:
-            await bridge.announce_offline()
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await store.close()
+        yield hub, bridge
+
+
+async def _stop(bridge: MqttBridge, tasks: list[asyncio.Task[Any]]) -> None:
+    await bridge.announce_offline()
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @contextlib.asynccontextmanager
@@ -113,6 +127,11 @@ async def _advertised(site_file: SiteFile) -> AsyncIterator[None]:
         yield
 
 
+async def sync_with_cloud(hub: Hub, bridge: MqttBridge, cloud: CloudSettings) -> None:
+    """The sync as a task of its own (the demo starts it once its cloud is up)."""
+    await cloud_sync(hub, bridge, cloud).run()
+
+
 def software_version() -> str:
     try:
         return f"okienko {version('okienko')}"
@@ -120,7 +139,8 @@ def software_version() -> str:
         return "okienko"
 
 
-async def sync_with_cloud(hub: Hub, bridge: MqttBridge, cloud: CloudSettings) -> None:
+def cloud_sync(hub: Hub, bridge: MqttBridge, cloud: CloudSettings) -> CloudSync:
+    """The sync task's state; its health goes out as the hub's retained status too."""
     from hub.sync import CloudSync
 
     sync = CloudSync(hub, cloud, software=software_version())
@@ -133,7 +153,7 @@ async def sync_with_cloud(hub: Hub, bridge: MqttBridge, cloud: CloudSettings) ->
             await bridge.publish(hub.topics.status("hub"), status.dump(), retain=True)
 
     sync.on_health = report
-    await sync.run()
+    return sync
 
 
 async def _tick(hub: Hub) -> None:

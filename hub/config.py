@@ -300,6 +300,28 @@ class BrokerSettings(_Strict):
     )
 
 
+class MetricsSettings(_Strict):
+    """Where the hub serves Prometheus metrics ([hub.metrics]); keep it off the devices' LAN."""
+
+    listen: str = Field(
+        "127.0.0.1:9464", description="host:port of GET /metrics (loopback unless you mean it)"
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:9464`` for IPv6), as the site file and ``okienko web`` take it."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"'{text}' is not host:port, e.g. 127.0.0.1:9464")
+    return host.strip("[]"), int(port)
+
+
 class HubSettings(_Strict):
     """How this hub runs: where it stores, which broker it uses, whether it advertises."""
 
@@ -313,6 +335,9 @@ class HubSettings(_Strict):
     advertise: bool = Field(True, description="announce the hub by zeroconf (mDNS)")
     advertise_host: str | None = Field(None, description="address to announce; default: own")
     cloud: CloudSettings | None = Field(None, description="sync with the cloud ([hub.cloud])")
+    metrics: MetricsSettings | None = Field(
+        None, description="serve Prometheus metrics ([hub.metrics]); absent: none"
+    )
 
 
 class SiteFile(_Strict):

@@ -48,6 +48,14 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+class Observer(Protocol):
+    """Told what the pipeline did, after the fact (hub/metrics.py counts it)."""
+
+    def committed(self, events: list[ev.Event], seconds: float) -> None: ...
+
+    def refused(self, code: str) -> None: ...
+
+
 class Publisher(Protocol):
     async def publish(
         self, topic: str, payload: bytes, *, retain: bool = False, correlation: bytes | None = None
@@ -105,6 +113,9 @@ class Hub:
         self.pins = PinChecker(site, store, clock=clock)
         self.fleet = Fleet(site, clock)
         self.publisher: Publisher | None = None
+        self.observer: Observer | None = None
+        # The cloud sync's last health (hub/sync.py), None without a cloud: metrics read it.
+        self.sync_health: msg.SyncHealth | None = None
         self.stats = HubStats()
         self._replies: dict[str, bytes] = {}
         self._inbox: asyncio.Queue[Inbound] = asyncio.Queue()
@@ -202,6 +213,7 @@ class Hub:
                     for o in outcomes
                     if (key := o.store_key) is not None
                 ]
+                written = monotonic.perf_counter()
                 try:
                     await self.store.write(
                         Batch(day=self.queue.state.day, at=now, events=stored, replies=records)
@@ -214,6 +226,9 @@ class Hub:
                     )
                     return
                 self._replies.update(pending)
+                if self.observer is not None:
+                    events = [e for e, _ in stored]
+                    self.observer.committed(events, monotonic.perf_counter() - written)
             self.stats.batches += 1
             self.stats.commands += len(batch)
             self.stats.last_batch_ms = (monotonic.perf_counter() - t0) * 1000
@@ -246,11 +261,17 @@ class Hub:
             # A refusal changes no queue state, but may be worth a record (a clerk locked).
             stored.extend((e, None) for e in exc.events)
             self.stats.refused += 1
+            self._count_refusal(exc.code)
             log.warning("refused %s from %s: %s", inbound.operation, inbound.device, exc.message)
             return _Outcome(_error_reply(request_id, exc.code, exc.message), inbound)
         except err.QueueError as exc:
             reason = getattr(exc, "reason", None)
+            self._count_refusal(exc.code)
             return _Outcome(_error_reply(request_id, exc.code, str(exc), reason), inbound)
+
+    def _count_refusal(self, code: str) -> None:
+        if self.observer is not None:
+            self.observer.refused(code)
 
     def _parse(self, device: Device, inbound: Inbound) -> msg.Request:
         allowed = {
@@ -310,6 +331,7 @@ class Hub:
 
     async def _refuse_all(self, outcomes: list[_Outcome], code: str, message: str) -> None:
         for o in outcomes:
+            self._count_refusal(code)
             await self._send_reply(o.inbound, _error_reply(o.reply.request_id, code, message))
 
     async def _after_commit(self, outcomes: list[_Outcome], events: list[ev.Event]) -> None:

@@ -14,8 +14,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from pydantic import ValidationError
@@ -23,6 +25,7 @@ from pydantic import ValidationError
 from hub.config import CloudSettings
 from hub.contract import messages as msg
 from hub.contract import sync as contract
+from hub.contract.sync import Snapshot as SyncSnapshot
 from hub.domain.checkin import LocalReservation
 from hub.service import Hub
 
@@ -30,6 +33,11 @@ log = logging.getLogger("okienko.hub.sync")
 
 PUSHED = "pushed"
 RESERVATIONS = "reservations"
+# After `okienko restore hub`: the copy's last event seq, until the cloud has been asked how far
+# it got. OFFSET is added to every local seq sent, so events made after a restore never reuse a
+# seq the cloud holds for an event of the lost timeline (it would ignore them as repeats).
+RESTORED = "restored"  # stored as the seq + 1
+OFFSET = "seq_offset"
 BACKOFF_MAX_S = 60.0
 REPORT_EVERY_S = 30.0  # the status's "last success" stays this fresh
 # Reservations that can check in; anything else is stored as not usable.
@@ -124,27 +132,60 @@ class CloudSync:
     async def push(self, client: httpx.AsyncClient) -> bool:
         """Send the next batch; True when more are waiting."""
         store = self.hub.store
+        if marker := await store.sync_value(RESTORED):
+            await self._rejoin(client, restored=marker - 1)
         pushed = await store.sync_value(PUSHED)
+        offset = await store.sync_value(OFFSET)
         rows = await store.events_since(pushed, contract.MAX_BATCH)
         backlog = await store.count_events_after(rows[-1][0]) if rows else 0
+        events = [contract.SyncEvent(seq=seq + offset, body=json.loads(b)) for seq, b in rows]
+        # Only a caught-up snapshot: it must not show tickets the cloud has no event of.
+        acked = await self._send(client, events, self.hub.snapshot() if backlog == 0 else None)
+        if events and acked < events[-1].seq:
+            raise CloudRefused(f"the cloud stored up to {acked} of {events[-1].seq}")
+        if rows and rows[-1][0] > pushed:
+            await store.set_sync_value(PUSHED, rows[-1][0])
+        self.backlog = backlog
+        return backlog > 0
+
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        events: list[contract.SyncEvent],
+        snapshot: SyncSnapshot | None,
+        backlog: int = 0,
+    ) -> int:
         request = contract.PushRequest(
             site=self.hub.site.id,
-            events=[contract.SyncEvent(seq=seq, body=json.loads(body)) for seq, body in rows],
-            # Only a caught-up snapshot: it must not show tickets the cloud has no event of.
-            snapshot=self.hub.snapshot() if backlog == 0 else None,
+            events=events,
+            snapshot=snapshot,
             backlog=backlog,
             software=self.software,
         )
         answer = await client.post(contract.PUSH_PATH, content=request.model_dump_json())
         if answer.status_code != 200:
             raise CloudRefused(f"push answered {answer.status_code}: {answer.text[:200]}")
-        acked = contract.PushReply.model_validate_json(answer.content).acked
-        if rows and acked < rows[-1][0]:
-            raise CloudRefused(f"the cloud stored up to {acked} of {rows[-1][0]}")
-        if acked > pushed:
-            await store.set_sync_value(PUSHED, acked)
-        self.backlog = backlog
-        return backlog > 0
+        return contract.PushReply.model_validate_json(answer.content).acked
+
+    async def _rejoin(self, client: httpx.AsyncClient, restored: int) -> None:
+        """First push after a restore: ask the cloud how far it got (an empty push answers
+        with its last seq). A cloud at or past the copy's last event has all of the copy (the
+        copy is a prefix of what the hub had) and maybe events of the lost timeline after it:
+        events from now on are numbered after those. Safe to repeat if interrupted."""
+        store = self.hub.store
+        offset = await store.sync_value(OFFSET)
+        cloud_top = await self._send(client, [], None)
+        if cloud_top >= restored + offset:
+            await store.set_sync_value(OFFSET, cloud_top - restored)
+            await store.set_sync_value(PUSHED, restored)
+            log.warning(
+                "restored hub: the cloud has events up to %d, this copy up to %d; "
+                "new events are sent from %d",
+                cloud_top,
+                restored + offset,
+                cloud_top + 1,
+            )
+        await store.set_sync_value(RESTORED, 0)
 
     async def pull(self, client: httpx.AsyncClient) -> None:
         """Every change of the site's reservations since the cursor, stored locally."""
@@ -201,7 +242,7 @@ class CloudSync:
             self.health.backlog,
             self.health.last_error,
         ) or loop.time() - self._reported > REPORT_EVERY_S
-        self.health = health
+        self.health = self.hub.sync_health = health
         if changed:
             self._reported = loop.time()
         if changed and self.on_health is not None:  # retained: the fleet and staff read it
@@ -212,3 +253,13 @@ class CloudSync:
             except Exception:  # a report that fails is sent again with the next change
                 log.exception("reporting the sync health failed")
                 self._reported = float("-inf")
+
+
+def mark_restored(database: Path) -> None:
+    """Called by `okienko restore hub` on the restored file: the hub asks the cloud how far it
+    got before it pushes again (``CloudSync._rejoin``)."""
+    with contextlib.closing(sqlite3.connect(database)) as db, db:
+        top = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        db.execute("DELETE FROM sync_state WHERE key = ?", (RESTORED,))
+        # top + 1: a copy without events is marked too (0 is "no marker").
+        db.execute("INSERT INTO sync_state (key, value) VALUES (?, ?)", (RESTORED, top + 1))

@@ -19,12 +19,13 @@ if TYPE_CHECKING:
 def _hub(args: argparse.Namespace) -> int:
     from hub.app import HubFailed, run, serve_forever
     from hub.config import ConfigError, load_site
+    from hub.runlock import HubRunning
     from hub.store.database import StoreError
 
     try:
         site_file = load_site(args.config)
         run(serve_forever(site_file))
-    except (ConfigError, StoreError) as exc:
+    except (ConfigError, StoreError, HubRunning) as exc:
         print(exc, file=sys.stderr)
         return 2
     except HubFailed as exc:
@@ -183,6 +184,11 @@ def _push_trusted(origins: list[str]) -> frozenset[str]:
 
 
 def _web(args: argparse.Namespace) -> int:
+    from web import multiproc
+
+    if args.metrics_listen or multiproc.enabled():  # before prometheus_client is imported
+        multiproc.prepare(args.workers)
+
     from hub.app import run
     from web.app import serve
 
@@ -192,10 +198,24 @@ def _web(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     _log_web_start(args, options)
+    if args.metrics_listen:
+        try:
+            _web_metrics(args, options)
+        except (ValueError, OSError) as exc:
+            print(f"--metrics-listen: {exc}", file=sys.stderr)
+            return 2
     if args.workers > 1:
         return _web_workers(args, options)
     run(serve(args.host, args.port, args.database_url, access_log=args.access_log, **options))
     return 0
+
+
+def _web_metrics(args: argparse.Namespace, options: dict[str, Any]) -> None:
+    """The metrics listener, in this process: the only one, or the parent of the workers,
+    which then count in multiprocess files it reads on each scrape."""
+    from web import metrics
+
+    metrics.serve(args.metrics_listen, args.database_url, options["fault_settings"])
 
 
 def _log_web_start(args: argparse.Namespace, options: dict[str, Any]) -> None:
@@ -452,6 +472,62 @@ def _open311_key(args: argparse.Namespace) -> int:
     return _on_cloud_db(args, work)
 
 
+def _backup(args: argparse.Namespace) -> int:
+    """``okienko backup hub|web`` and ``okienko restore hub|web``."""
+    from okienko.sqlite_backup import BackupError, backup, restore
+
+    try:
+        database = _database_of(args)
+        if not args.restoring:
+            backup(database, args.out)
+            print(f"{database} copied to {args.out}")
+        elif args.what == "hub":
+            from hub.runlock import HubRunning, held
+            from hub.sync import mark_restored
+
+            try:
+                with held(database):  # no hub may start while the file is replaced either
+                    restore(args.source, database, tables=("events", "commands", "sync_state"))
+                    mark_restored(database)
+            except HubRunning as exc:
+                raise BackupError(f"{exc}; stop it first, nothing restored") from None
+            print(f"{database} restored from {args.source}; start the hub")
+        else:
+            restore(args.source, database, tables=("reservations", "alembic_version"))
+            print(f"{database} restored from {args.source}; start the cloud")
+    except BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _database_of(args: argparse.Namespace) -> Path:
+    from okienko.sqlite_backup import BackupError
+
+    if args.what == "hub":
+        from hub.config import ConfigError, load_site
+
+        if args.config is None:
+            raise BackupError("the hub's database is named by its site file: --config SITE")
+        try:
+            return load_site(args.config).hub.database
+        except ConfigError as exc:
+            raise BackupError(str(exc)) from None
+    from web.db.engine import DatabaseUrlError, async_url, database_url, masked
+
+    url = args.database_url or database_url()
+    try:
+        parsed = async_url(url)
+    except DatabaseUrlError as exc:
+        raise BackupError(str(exc)) from None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        raise BackupError(
+            f"{masked(url)} is not an SQLite file: back PostgreSQL up with pg_dump and "
+            "restore it with pg_restore (docs/ops/backup.md)"
+        )
+    return Path(parsed.database)
+
+
 def _appliance(args: argparse.Namespace) -> int:
     from appliance.main import main
 
@@ -547,6 +623,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="log every request (tokens in paths are redacted)",
     )
+    p.add_argument(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics here, apart from the public port (default: none)",
+    )
     p.set_defaults(func=_web)
 
     p = sub.add_parser("staff-add", help="create a staff account of the cloud service")
@@ -609,6 +690,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True, help="whom the key is for, e.g. 'portal miejski'")
     p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
     p.set_defaults(func=_open311_key)
+
+    for name, verb in (("backup", "copy"), ("restore", "put back")):
+        p = sub.add_parser(name, help=f"{verb} the hub's or the cloud's SQLite database")
+        p.add_argument("what", choices=["hub", "web"])
+        p.add_argument("--config", type=Path, help="the hub's site file (TOML)")
+        p.add_argument("--database-url", help="the cloud's; default: DATABASE_URL, else var/")
+        if name == "backup":
+            p.add_argument("--out", type=Path, required=True, help="the copy to write")
+        else:
+            p.add_argument(
+                "--from", dest="source", type=Path, required=True, help="the copy to restore"
+            )
+        p.set_defaults(func=_backup, restoring=name == "restore")
 
     p = sub.add_parser("appliance", help="run an appliance screen (Kivy)")
     from appliance.main import add_arguments

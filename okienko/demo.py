@@ -28,6 +28,7 @@ from hub.config import (
     CloudSettings,
     Hours,
     HubSettings,
+    MetricsSettings,
     MqttSettings,
     Site,
     SiteFile,
@@ -126,6 +127,7 @@ async def _run(
     from provisioning.state import BrokerAddress
     from provisioning.statedir import StateDir, init_site
     from web.app import server as web_server
+    from web.metrics import serve as serve_web_metrics
     from web.notify.outbox import Notifier
 
     site, pins = demo_site(load_site(site_path).site)
@@ -133,8 +135,11 @@ async def _run(
     host, port = "127.0.0.1", free_port()
     web_port = free_port()
     web_url = f"http://{host}:{web_port}"
+    # Prometheus metrics of both, each on a loopback port of its own (never the public one).
+    hub_metrics, web_metrics = f"{host}:{free_port()}", f"{host}:{free_port()}"
     web_db = f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}"
     site = site.model_copy(update={"eticket_url": f"{web_url}/e"})
+    fault_settings = _demo_fault_settings(faults_calendar)
     web = web_server(
         host,
         web_port,
@@ -142,7 +147,7 @@ async def _run(
         own_signals=False,
         site=site,
         notifier=Notifier.outbox(workdir / "outbox"),
-        fault_settings=_demo_fault_settings(faults_calendar),
+        fault_settings=fault_settings,
     )
     # The same provisioning an office runs (`okienko provision init`): accounts, ACLs,
     # enrolment bundles in workdir/provision/bundles.
@@ -172,6 +177,7 @@ async def _run(
                 tls_ca=ca_file,
             ),
             advertise=True,
+            metrics=MetricsSettings(listen=hub_metrics),
         )
         async with running_hub(SiteFile(site=site, hub=settings)) as (hub, bridge):
             # Only now: Alembic's context is process-global, so migrations run one at a time.
@@ -179,6 +185,7 @@ async def _run(
             await asyncio.wait_for(bridge.connected.wait(), 15)
             await _wait_for_state(host, broker.port, ca_file, site, passwords)
             await _wait_for_web(web, web_task)
+            serve_web_metrics(web_metrics, web_db, fault_settings)
             staff, helpdesk = await _populate_cloud(web, web_db, site)
             # The hub syncs with the cloud as an office's would: its own site token.
             sync_task = asyncio.create_task(
@@ -192,6 +199,10 @@ async def _run(
             info["staff"] = staff
             info["helpdesk"] = {"url": f"{web_url}/helpdesk/", "accounts": helpdesk}
             info["open311"] = await _open311(web_db, web_url)
+            info["metrics"] = {
+                "hub": f"http://{hub_metrics}/metrics",
+                "web": f"http://{web_metrics}/metrics",
+            }
             own_info = workdir / "demo.json"  # the appliances' credentials, also when not asked
             text = json.dumps(info, indent=2, ensure_ascii=False).encode("utf-8")
             for path in filter(None, (info_file, own_info)):
@@ -341,6 +352,9 @@ def _print_banner(site: Site, info: dict[str, Any], headless: bool, windows: int
     print(f"  broker  mqtts://{mqtt['host']}:{mqtt['port']}  (topics under {mqtt['topic_root']})")
     print(f"  site CA {mqtt['ca_file']}  (mosquitto_sub --cafile it; TLS only)")
     print(f"  cloud   {info['web']['url']}")
+    if "metrics" in info:
+        print(f"  metrics {info['metrics']['hub']}  (hub)")
+        print(f"  metrics {info['metrics']['web']}  (cloud)")
     for cid, clerk in info["clerks"].items():
         print(f"  clerk   {cid:<10} PIN {clerk['pin']}  ({clerk['name']})")
     if info["staff"]:

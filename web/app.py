@@ -42,6 +42,7 @@ from web.faults.routes import routes as faults_routes
 from web.faults.settings import FaultSettings
 from web.headers import SecurityHeaders
 from web.helpdesk.routes import routes as helpdesk_routes
+from web.metrics import RequestMetrics
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
 from web.ratelimit import DatabaseHits, RateLimit
@@ -164,6 +165,7 @@ def create_app(
             *public_routes,
         ],
         middleware=[
+            Middleware(RequestMetrics),  # outermost: sees every answer, its headers' too
             Middleware(SecurityHeaders, hsts=secure),
             # Outside CSRF, which may read a form's body: every read is capped.
             Middleware(BodyLimit),

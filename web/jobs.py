@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 
-from web import ratelimit
+from web import metrics, ratelimit
 from web.auth import sessions
 from web.reservations import store
 
@@ -64,17 +64,27 @@ from web.faults.jobs import JOBS as _faults_jobs  # noqa: E402
 JOBS += _faults_jobs
 
 
+def _name(job: Job) -> str:
+    return getattr(job, "__name__", str(job))
+
+
 async def _every(app: Starlette, job: Job, period: float) -> None:
+    name = _name(job)
     while True:
         try:
             await job(app, datetime.now(UTC))
         except Exception:  # a failing job is logged and retried; it never stops the service
-            log.exception("background job %s failed", getattr(job, "__name__", job))
+            log.exception("background job %s failed", name)
+            metrics.job_ran(name, ok=False)
+        else:
+            metrics.job_ran(name, ok=True)
         await asyncio.sleep(period)
 
 
 @contextlib.asynccontextmanager
 async def running(app: Starlette):  # type: ignore[no-untyped-def]
+    for job, _ in JOBS:  # every job's failures counted from zero, before any has failed
+        metrics.JOB_FAILURES.labels(_name(job))
     tasks = [asyncio.create_task(_every(app, job, period)) for job, period in JOBS]
     try:
         yield

@@ -50,6 +50,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
             "site.announcement_pl: unknown placeholder {numer}",
         ),
         ("[site]", "[site]\nbogus_key = 1", "site.bogus_key: Extra inputs are not permitted"),
+        ('listen = "127.0.0.1:9464"', 'listen = "9464"', "hub.metrics.listen: '9464' is not"),
     ],
 )
 def test_a_mistake_names_the_file_and_the_key(tmp_path: Path, old: str, new: str, expected: str):

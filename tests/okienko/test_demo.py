@@ -152,6 +152,16 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
 
         with urllib.request.urlopen(info["web"]["url"] + "/healthz", timeout=5) as r:
             assert json.loads(r.read())["status"] == "ok"
+        # Both metrics endpoints answer, each on its own loopback port, and the banner shows them.
+        for part, prefix in (("hub", "okienko_hub_"), ("web", "okienko_web_")):
+            url = info["metrics"][part]
+            assert url.startswith("http://127.0.0.1:") and url != info["web"]["url"]
+            with urllib.request.urlopen(url, timeout=5) as r:
+                assert prefix in r.read().decode()
+        banner_by = time.monotonic() + 10
+        while info["metrics"]["hub"] not in (tmp_path / "demo.log").read_text():
+            assert time.monotonic() < banner_by, "the banner does not show the metrics"
+            time.sleep(0.1)
         # The cloud books the demo site's services; the code goes to the demo's outbox.
         from datetime import datetime, timedelta
 

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from web import metrics
 from web.db.models import Reservation, ReservationEvent, SlotCount
 from web.reservations.booking import (
     TZ,
@@ -321,7 +322,9 @@ async def hold(
             R.insert().values({c.name: getattr(reservation, c.name) for c in R.columns})
         )
         await _log(conn, rid, now, actor, "created" if pending else "booked", kind)
-        return reservation
+    if not pending:
+        metrics.BOOKINGS.inc()
+    return reservation
 
 
 async def _change(
@@ -373,7 +376,12 @@ async def _change(
             await _free_places(conn, [row])
         undone = current is Status.NO_SHOW and new is Status.CONFIRMED
         await _log(conn, row.id, now, actor, "no_show_undone" if undone else str(new), detail)
-        return new
+    # Counted once committed: a transition that rolled back booked nothing.
+    if new is Status.CONFIRMED and not undone:
+        metrics.BOOKINGS.inc()
+    elif new is Status.CANCELLED:
+        metrics.CANCELLATIONS.inc()
+    return new
 
 
 async def confirm(engine: AsyncEngine, code: str, now: datetime, actor: str = "visitor") -> Status:

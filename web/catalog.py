@@ -50,9 +50,12 @@ class ServiceInfo:
     notice_min: int = 60
     hold_min: int = 15
     active: bool = True
+    name_uk: str | None = None
 
     def label(self, language: str) -> str:
-        return self.name_en if language == "en" and self.name_en else self.name
+        """The name in the visitor's language, the Polish one where none is given."""
+        other = {"en": self.name_en, "uk": self.name_uk}.get(language)
+        return other or self.name
 
 
 @dataclass(frozen=True)
@@ -103,14 +106,13 @@ class Catalog:
         return [loc for lid, loc in self.locations.items() if lid in ids]
 
     def search(self, text: str, language: str = "pl") -> list[ServiceInfo]:
-        """Services whose name, English name, description or department contain every word."""
+        """Services whose names (any language), description or department contain every word."""
         words = text.casefold().split()
         out = []
         for s in self.bookable_services():
             dept = self.departments.get(s.department or "")
-            hay = " ".join(
-                filter(None, (s.name, s.name_en, s.description, dept.name if dept else ""))
-            ).casefold()
+            fields = (s.name, s.name_en, s.name_uk, s.description, dept.name if dept else "")
+            hay = " ".join(filter(None, fields)).casefold()
             if all(w in hay for w in words):
                 out.append(s)
         return sorted(out, key=lambda s: s.label(language))
@@ -203,6 +205,7 @@ async def read_catalog(conn: AsyncConnection) -> Catalog:
                 r.notice_min,
                 r.hold_min,
                 bool(r.active),
+                r.name_uk,
             )
             for r in await conn.execute(select(_t(m.Service)).order_by(_t(m.Service).c.name))
         },
@@ -255,6 +258,7 @@ async def import_site(engine: AsyncEngine, site: Site, *, hold_min: int = 15) ->
                     "id": s.id,
                     "name": s.name,
                     "name_en": s.name_en,
+                    "name_uk": s.name_uk,
                     "department_id": s.department,
                     "duration_min": slot_minutes(s.service_minutes),
                     "hold_min": hold_min,

@@ -122,6 +122,7 @@ class Service(Base):
     )
     name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    name_uk: Mapped[str | None] = mapped_column(String(200), nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     duration_min: Mapped[int] = mapped_column(Integer, default=15)
     horizon_days: Mapped[int] = mapped_column(Integer, default=30)

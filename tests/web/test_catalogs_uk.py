@@ -22,6 +22,7 @@ VISITOR_MODULES = [
     WEB / "faults" / "public_routes.py",
     WEB / "reservations" / "flow.py",
     WEB / "reservations" / "reminders.py",
+    WEB / "staff" / "moving.py",  # the notice of a visit a clerk moved
 ]
 # Texts chosen in code and translated where shown (the form's refusals, a report's status).
 VISITOR_TEXTS = [

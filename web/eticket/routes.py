@@ -45,7 +45,9 @@ MAX_AHEAD = 30
 
 
 async def ticket_page(request: Request) -> Response:
-    view = await ticket_view(request.app.state.engine, request.path_params["token"])
+    view = await ticket_view(
+        request.app.state.engine, request.path_params["token"], language_of(request)
+    )
     if view is None:
         return render(request, "errors/404.html", status_code=404)
     return render(

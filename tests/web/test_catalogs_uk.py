@@ -7,6 +7,9 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_file
 
+from hub.config import parse_site_file
+from tests.support.sitefile import site_toml
+from web.catalog import ServiceInfo
 from web.faults.domain import STATUS_LABELS
 from web.faults.public_routes import PUBLIC_STEPS
 from web.i18n import VISITOR_TEMPLATES, translations
@@ -120,3 +123,19 @@ def test_free_hours_follow_the_number_in_each_language():
 def test_staff_texts_fall_back_to_english_in_ukrainian():
     assert translations("uk").gettext("Sign in") == "Sign in"
     assert translations("uk").gettext("Choose the matter") == "Виберіть справу"
+
+
+def test_a_service_is_named_in_the_visitors_language_or_else_in_polish():
+    text = site_toml(database=Path("hub.sqlite3"), mqtt_port=1, hub_password="x").replace(
+        'name = "Sprawy meldunkowe"', 'name = "Sprawy meldunkowe"\nname_uk = "Реєстрація"'
+    )
+    services = {s.id: s for s in parse_site_file(text).site.services}
+    assert services["meldunki"].name_uk == "Реєстрація" and services["dowody"].name_uk is None
+    named = ServiceInfo("m", "Sprawy meldunkowe", name_en="Registration", name_uk="Реєстрація")
+    assert [named.label(lang) for lang in ("pl", "en", "uk")] == [
+        "Sprawy meldunkowe",
+        "Registration",
+        "Реєстрація",
+    ]
+    polish_only = ServiceInfo("d", "Dowody osobiste")
+    assert {polish_only.label(lang) for lang in ("pl", "en", "uk")} == {"Dowody osobiste"}

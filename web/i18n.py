@@ -72,6 +72,12 @@ def page_language(request: Request, template: str) -> str:
     return language if language in offered(template) else "en"
 
 
+def staff_language_of(request: Request) -> str:
+    """The language of a staff page (and the service names on it): never Ukrainian."""
+    language = language_of(request)
+    return language if language in STAFF_LANGUAGES else "en"
+
+
 def offered(template: str) -> tuple[str, ...]:
     """The languages a page's switch offers."""
     return LANGUAGES if template.startswith(VISITOR_TEMPLATES) else STAFF_LANGUAGES

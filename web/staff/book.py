@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from web.auth.session import current_staff, requires
 from web.catalog import Catalog, get_catalog
-from web.i18n import language_of
+from web.i18n import staff_language_of
 from web.notify.sms import SmsError, normalise_phone
 from web.public.forms import EMAIL
 from web.reservations.booking import TZ, BookingError, Status
@@ -50,7 +50,7 @@ async def _context(
     request: Request, catalog: Catalog, values: Mapping[str, str]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The choosers, and the free hours once service, location and day are known."""
-    language = language_of(request)
+    language = staff_language_of(request)
     services = sorted(catalog.bookable_services(), key=lambda s: s.label(language))
     service = values.get("service", "")
     locations = catalog.locations_for(service) if service in catalog.services else []

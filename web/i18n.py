@@ -18,6 +18,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("pl", "en", "uk")
@@ -81,6 +82,24 @@ def staff_language_of(request: Request) -> str:
 def offered(template: str) -> tuple[str, ...]:
     """The languages a page's switch offers."""
     return LANGUAGES if template.startswith(VISITOR_TEMPLATES) else STAFF_LANGUAGES
+
+
+class LanguageMiddleware:
+    """Sets the request's language for the whole request, so a message a route translates
+    before the page is rendered (a form's error) is in the page's language, not Polish."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = current_language.set(language_of(Request(scope)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            current_language.reset(token)
 
 
 def gettext(message: str) -> str:

@@ -26,6 +26,7 @@ VISITOR_MODULES = [
     WEB / "reservations" / "flow.py",
     WEB / "reservations" / "reminders.py",
     WEB / "staff" / "moving.py",  # the notice of a visit a clerk moved
+    WEB / "sync" / "alerts.py",  # "your turn is near", "please come", by SMS, e-mail or push
 ]
 # Texts chosen in code and translated where shown (the form's refusals, a report's status).
 VISITOR_TEXTS = [
@@ -118,6 +119,22 @@ def test_free_hours_follow_the_number_in_each_language():
     assert uk.ngettext("%(num)s free hour", "%(num)s free hours", 21) % {"num": 21} == (
         "21 вільна година"
     )
+
+
+def test_people_ahead_follow_the_number_in_each_language():
+    one = "Your turn is near: %(num)s person ahead of ticket %(number)s."
+    many = "Your turn is near: %(num)s people ahead of ticket %(number)s."
+    cases = {
+        "pl": ["jest 1 osoba.", "są 2 osoby.", "jest 5 osób.", "są 22 osoby."],
+        "en": ["1 person ahead", "2 people ahead", "5 people ahead", "22 people ahead"],
+        "uk": ["— 1 особа.", "— 2 особи.", "— 5 осіб.", "— 22 особи."],
+    }
+    for language, wanted in cases.items():
+        t = translations(language)
+        for n, part in zip((1, 2, 5, 22), wanted, strict=True):
+            text = t.ngettext(one, many, n) % {"num": n, "number": "A012"}
+            assert part in text and "A012" in text, (language, text)
+    assert "1 людей" not in translations("uk").ngettext(one, many, 1) % {"num": 1, "number": "A"}
 
 
 def test_staff_texts_fall_back_to_english_in_ukrainian():

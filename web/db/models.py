@@ -289,6 +289,8 @@ class TicketAlert(Base):
     sent_ahead_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sent_called_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The language of the page the alert was asked on: its messages are sent in it.
+    language: Mapped[str] = mapped_column(String(5), default="pl", server_default="pl")
 
 
 # -- helpdesk (issue 6) -----------------------------------------------------------------------

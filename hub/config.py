@@ -63,6 +63,7 @@ class Service(_Strict):
     id: Ident
     name: str = Field(min_length=1, description="Polish name shown on the dispenser")
     name_en: str | None = Field(None, description="English name; the Polish one when absent")
+    name_uk: str | None = Field(None, description="Ukrainian name; the Polish one when absent")
     prefix: str = Field(pattern=r"^[A-Z]{1,2}$", description="ticket letter(s), e.g. A")
     department: Ident | None = None
     hours: dict[str, Hours] = Field(

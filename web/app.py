@@ -42,6 +42,7 @@ from web.faults.routes import routes as faults_routes
 from web.faults.settings import FaultSettings
 from web.headers import SecurityHeaders
 from web.helpdesk.routes import routes as helpdesk_routes
+from web.i18n import LanguageMiddleware
 from web.metrics import RequestMetrics
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
@@ -178,6 +179,7 @@ def create_app(
                 max_age=14 * 24 * 3600,
             ),
             Middleware(CsrfMiddleware),
+            Middleware(LanguageMiddleware),
         ],
         exception_handlers={404: not_found, 405: not_found, Exception: server_error},
         lifespan=lifespan,

@@ -52,9 +52,12 @@ class ServiceInfo:
     hold_min: int = 15
     active: bool = True
     keywords: str = ""  # other words visitors use for it: "samochód, auto, tablice"
+    name_uk: str | None = None
 
     def label(self, language: str) -> str:
-        return self.name_en if language == "en" and self.name_en else self.name
+        """The name in the visitor's language, the Polish one where none is given."""
+        other = {"en": self.name_en, "uk": self.name_uk}.get(language)
+        return other or self.name
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ class Catalog:
         for s in self.bookable_services():
             dept = self.departments.get(s.department or "")
             fields = search.Fields(
-                strong=(s.name, s.name_en or "", s.keywords),
+                strong=(s.name, s.name_en or "", s.name_uk or "", s.keywords),
                 weak=(s.description, dept.name if dept else ""),
             )
             if points := search.score(text, fields):
@@ -210,6 +213,7 @@ async def read_catalog(conn: AsyncConnection) -> Catalog:
                 r.hold_min,
                 bool(r.active),
                 r.keywords,
+                r.name_uk,
             )
             for r in await conn.execute(select(_t(m.Service)).order_by(_t(m.Service).c.name))
         },
@@ -262,6 +266,7 @@ async def import_site(engine: AsyncEngine, site: Site, *, hold_min: int = 15) ->
                     "id": s.id,
                     "name": s.name,
                     "name_en": s.name_en,
+                    "name_uk": s.name_uk,
                     "department_id": s.department,
                     "duration_min": slot_minutes(s.service_minutes),
                     "hold_min": hold_min,

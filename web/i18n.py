@@ -3,7 +3,8 @@
 Message ids are English; Polish is the default language. Every .po file of a language is read
 (one per part of the service: common, booking, staff, admin, …) and merged, so parts are
 translated independently. The language of a request: ``?lang=`` (remembered in a cookie),
-then the cookie, then Polish.
+then the cookie, then Polish. Visitors' pages speak Polish, English and Ukrainian; staff
+pages Polish and English (a Ukrainian visitor who opens one reads it in English).
 """
 
 from __future__ import annotations
@@ -17,9 +18,23 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-LANGUAGES = ("pl", "en")
+LANGUAGES = ("pl", "en", "uk")
+STAFF_LANGUAGES = ("pl", "en")
+# Each language as it names itself, for the language switch (no flags: a flag is a country).
+NAMES = {"pl": "Polski", "en": "English", "uk": "Українська"}
+# The templates a visitor sees; every other page is a staff page.
+VISITOR_TEMPLATES = (
+    "base.html",
+    "errors/",
+    "public/",
+    "eticket/",
+    "faults/public_",
+    "faults/report_form.html",
+    "faults/status.html",
+)
 DEFAULT = "pl"
 COOKIE = "lang"
 
@@ -49,6 +64,42 @@ def language_of(request: Request) -> str:
         return str(asked)
     cookie = request.cookies.get(COOKIE)
     return cookie if cookie in LANGUAGES else DEFAULT
+
+
+def page_language(request: Request, template: str) -> str:
+    """The language a page is shown in: the request's, but English for Ukrainian on a staff
+    page (staff pages are translated into Polish and English only)."""
+    language = language_of(request)
+    return language if language in offered(template) else "en"
+
+
+def staff_language_of(request: Request) -> str:
+    """The language of a staff page (and the service names on it): never Ukrainian."""
+    language = language_of(request)
+    return language if language in STAFF_LANGUAGES else "en"
+
+
+def offered(template: str) -> tuple[str, ...]:
+    """The languages a page's switch offers."""
+    return LANGUAGES if template.startswith(VISITOR_TEMPLATES) else STAFF_LANGUAGES
+
+
+class LanguageMiddleware:
+    """Sets the request's language for the whole request, so a message a route translates
+    before the page is rendered (a form's error) is in the page's language, not Polish."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = current_language.set(language_of(Request(scope)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            current_language.reset(token)
 
 
 def gettext(message: str) -> str:

@@ -72,7 +72,7 @@ env.filters["datetime"] = _datetime
 
 def render_fragment(request: Request, template: str, context: dict[str, Any]) -> str:
     """A piece of a page in the request's language (live updates send these)."""
-    language = i18n.language_of(request)
+    language = i18n.page_language(request, template)
     token = i18n.current_language.set(language)
     try:
         return env.get_template(template).render(request=request, lang=language, **context)
@@ -88,13 +88,14 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    language = i18n.language_of(request)
+    language = i18n.page_language(request, template)
     token = i18n.current_language.set(language)
     try:
         html = env.get_template(template).render(
             request=request,
             lang=language,
-            languages=i18n.LANGUAGES,
+            languages=i18n.offered(template),
+            language_names=i18n.NAMES,
             csrf_token=lambda: csrf_token(request),
             staff=request.scope.get("staff"),
             **(context or {}),

@@ -173,6 +173,7 @@ def _examples(site: Site) -> dict[str, BaseModel]:
                     id=s.id,
                     name=s.name,
                     name_en=s.name_en,
+                    name_uk=s.name_uk,
                     prefix=s.prefix,
                     waiting=4,
                     estimated_wait_s=960.0,

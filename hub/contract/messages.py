@@ -152,6 +152,7 @@ class ServiceState(BaseModel):
     id: str
     name: str
     name_en: str | None
+    name_uk: str | None = None
     prefix: str
     waiting: int
     estimated_wait_s: float | None = Field(

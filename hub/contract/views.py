@@ -92,6 +92,7 @@ class Views:
                     id=s.id,
                     name=s.name,
                     name_en=s.name_en,
+                    name_uk=s.name_uk,
                     prefix=s.prefix,
                     waiting=view.waiting,
                     estimated_wait_s=view.estimated_wait_s,

@@ -69,7 +69,9 @@ def web(cloud: Cloud) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=cloud.app), base_url="http://cloud")
 
 
-async def ask_for_an_alert(cloud: Cloud, server: Refusing, contact: str, ahead: int) -> None:
+async def ask_for_an_alert(
+    cloud: Cloud, server: Refusing, contact: str, ahead: int, lang: str = "pl"
+) -> None:
     """A waiting ticket (2 ahead) whose visitor asks, on the page, to be told at ``ahead``."""
     port = server.port  # type: ignore[attr-defined]
     cloud.app.state.notifier = Notifier(
@@ -79,7 +81,7 @@ async def ask_for_an_alert(cloud: Cloud, server: Refusing, contact: str, ahead: 
     tickets = [contract.TicketLive(token=TOKEN, ahead=2, wait_s=300)]
     await cloud.push(issued(1, "t1", TOKEN, "A007"), snap=snapshot(tickets=tickets))
     async with web(cloud) as client:
-        page = (await client.get(f"/e/{TOKEN}")).text
+        page = (await client.get(f"/e/{TOKEN}?lang={lang}")).text
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
         form = await client.post(
             f"/e/{TOKEN}/alert", data={"contact": contact, "ahead": ahead, "csrf_token": csrf}
@@ -111,6 +113,16 @@ async def test_a_message_always_refused_is_given_up_after_a_few_tries(
     async with cloud.app.state.engine.connect() as conn:
         claimed = await conn.scalar(select(AL.c.sent_ahead_at))
     assert claimed is not None  # not offered again in this worker or another
+
+
+async def test_an_alert_asked_on_the_ukrainian_page_is_sent_in_ukrainian(
+    cloud: Cloud, refuses_once: Refusing
+):
+    await ask_for_an_alert(cloud, refuses_once, "olena@example.org", ahead=2, lang="uk")
+    assert await send_alerts(cloud.app, datetime.now(UTC)) == 0  # refused once
+    assert await send_alerts(cloud.app, datetime.now(UTC)) == 1
+    (mail,) = refuses_once.to("olena@example.org")
+    assert body_text(mail).strip() == "Наближається ваша черга: перед талоном A007 — 2 особи."
 
 
 def subscription(n: int) -> dict[str, Any]:

@@ -93,6 +93,7 @@ def test_a_new_service_point_is_bookable_at_once_and_a_closed_day_is_not(web: We
             "department": "wk",
             "name": "Tablice rejestracyjne",
             "name_en": "Number plates",
+            "name_uk": "Номерні знаки",
             "duration_min": "20",
             "horizon_days": "14",
             "notice_min": "0",
@@ -121,6 +122,10 @@ def test_a_new_service_point_is_bookable_at_once_and_a_closed_day_is_not(web: We
         assert r.status_code == 303 and r.headers["location"] == "/admin/points/b1"
         page = admin.get("/admin/points/b1").text
         assert "Zapisano." in page and "Najbliższe 14 dni" in page
+        # The Ukrainian name is kept in the service's form and shown on the Ukrainian pages.
+        assert 'value="Номерні знаки"' in admin.get("/admin/services/tablice").text
+        assert "Номерні знаки" in admin.get("/?lang=uk").text
+        assert "Номерні знаки" not in admin.get("/?lang=pl").text
 
         # Bookable at once: 08:00 tomorrow, 12:20 is in the lunch gap.
         r = book(

@@ -282,3 +282,27 @@ def test_one_contact_gets_ten_code_tries_from_any_number_of_addresses(
     with from_fresh_address(web) as client:
         r = client.post(f"/api/v1/reservations/{rids[2]}/confirm", json={"code": code})
         assert r.status_code == 429 and r.json() == {"error": "too_many_requests"}
+
+
+def test_a_booking_in_ukrainian_gets_its_code_in_ukrainian(web: str, inbox: tuple[Inbox, int]):
+    box, _ = inbox
+    body = {
+        "service": "dowody",
+        "start": tomorrow_at(13, days=2),
+        "name": "Олена",
+        "contact": "olena.api@example.org",
+        "language": "uk",
+        **CONSENT,
+    }
+    with from_fresh_address(web) as client:
+        assert (
+            client.post("/api/v1/reservations", json={**body, "language": "de"}).status_code == 422
+        )
+        r = client.post("/api/v1/reservations", json=body)
+    assert r.status_code == 201, r.text
+    text = (
+        next(m for m in box.messages if m["To"] == "olena.api@example.org")
+        .get_payload(decode=True)
+        .decode("utf-8")
+    )
+    assert text.startswith("Код підтвердження бронювання:")

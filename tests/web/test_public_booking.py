@@ -13,6 +13,8 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from email.header import decode_header, make_header
+from email.message import Message
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -382,18 +384,26 @@ async def book_directly(
     )
 
 
+def subject_of(message: Message) -> str:
+    """The subject as read (a Cyrillic one travels encoded)."""
+    return str(make_header(decode_header(message["Subject"])))
+
+
 async def test_the_reminder_speaks_the_language_the_visitor_booked_in(
     engine: AsyncEngine, smtp: Smtp, tmp_path: Path
 ):
     await import_site(engine, load_site(write_site(tmp_path)).site)
     noon = datetime.combine(datetime.now(TZ).date(), time(12, 0), TZ)
     tomorrow_11 = noon + timedelta(days=1, hours=-1)
-    pl, en = (f"{lang}-lang-{engine.dialect.name}@example.org" for lang in ("pl", "en"))
+    pl, en, uk = (f"{lang}-lang-{engine.dialect.name}@example.org" for lang in ("pl", "en", "uk"))
     await book_directly(engine, tomorrow_11, noon, pl)
     visitor = await book_directly(engine, tomorrow_11, noon, en, language="en")
+    ukrainian = await book_directly(engine, tomorrow_11, noon, uk, language="uk")
     app = fake_app(engine, smtp, tmp_path)
-    assert await send_reminders(app, noon) == 2
-    (english,), (polish,) = smtp.inbox.to(en), smtp.inbox.to(pl)
+    assert await send_reminders(app, noon) == 3
+    (english,), (polish,), (in_uk,) = smtp.inbox.to(en), smtp.inbox.to(pl), smtp.inbox.to(uk)
+    assert subject_of(in_uk) == "Нагадування: ваш візит завтра"
+    assert "ваш візит до міської управи" in body_text(in_uk)
     assert english["Subject"] == "Reminder: your visit tomorrow"
     assert "Reminder: your visit at the city office is" in body_text(english)
     assert polish["Subject"] != english["Subject"] and "Przypomnienie" in polish["Subject"]
@@ -403,6 +413,8 @@ async def test_the_reminder_speaks_the_language_the_visitor_booked_in(
     assert await tell_moved(app, await load_catalog(engine), visitor, "https://okienko.example")
     moved = smtp.inbox.to(en)[-1]
     assert moved["Subject"].startswith("Your visit has been moved:")
+    assert await tell_moved(app, await load_catalog(engine), ukrainian, "https://okienko.example")
+    assert subject_of(smtp.inbox.to(uk)[-1]).startswith("Ваш візит перенесено:")
 
 
 async def test_the_reminder_goes_once_even_when_two_workers_run_the_job(

@@ -30,6 +30,7 @@ def _service_form(catalog: Catalog, ident: str) -> dict[str, str]:
         "department": s.department or "",
         "name": s.name,
         "name_en": s.name_en or "",
+        "name_uk": s.name_uk or "",
         "description": s.description,
         "duration_min": str(s.duration_min),
         "horizon_days": str(s.horizon_days),

@@ -268,6 +268,7 @@ class ServiceValues:
     department_id: str | None
     name: str
     name_en: str | None
+    name_uk: str | None
     description: str
     duration_min: int
     horizon_days: int
@@ -287,12 +288,14 @@ def parse_service(
     )
     name = _required(form, "name", errors, 200, N_("Enter the service's name in Polish."))
     name_en = _optional(form, "name_en", errors, 200)
+    name_uk = _optional(form, "name_uk", errors, 200)
     description = _optional(form, "description", errors, 2000)
     values = ServiceValues(
         id=ident,
         department_id=department,
         name=name,
         name_en=name_en or None,
+        name_uk=name_uk or None,
         description=description,
         duration_min=_int(form, "duration_min", errors, 5, 480),
         horizon_days=_int(form, "horizon_days", errors, 1, 365),

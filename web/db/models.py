@@ -128,6 +128,7 @@ class Service(Base):
     )
     name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    name_uk: Mapped[str | None] = mapped_column(String(200), nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     duration_min: Mapped[int] = mapped_column(Integer, default=15)
     horizon_days: Mapped[int] = mapped_column(Integer, default=30)
@@ -296,6 +297,8 @@ class TicketAlert(Base):
     sent_ahead_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sent_called_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The language of the page the alert was asked on: its messages are sent in it.
+    language: Mapped[str] = mapped_column(String(5), default="pl", server_default="pl")
 
 
 # -- helpdesk (issue 6) -----------------------------------------------------------------------

@@ -45,7 +45,9 @@ MAX_AHEAD = 30
 
 
 async def ticket_page(request: Request) -> Response:
-    view = await ticket_view(request.app.state.engine, request.path_params["token"])
+    view = await ticket_view(
+        request.app.state.engine, request.path_params["token"], language_of(request)
+    )
     if view is None:
         return render(request, "errors/404.html", status_code=404)
     return render(
@@ -137,7 +139,11 @@ async def ticket_alert(request: Request) -> Response:
     async with engine.begin() as conn:
         await conn.execute(
             AL.insert().values(
-                token=token, contact=contact, ahead=int(ahead_text), created_at=datetime.now(UTC)
+                token=token,
+                contact=contact,
+                ahead=int(ahead_text),
+                created_at=datetime.now(UTC),
+                language=language_of(request),
             )
         )
     return RedirectResponse(f"/e/{token}?notice=alert", status_code=303)
@@ -176,7 +182,9 @@ async def ticket_push(request: Request) -> Response:
         return JSONResponse({"error": "invalid subscription"}, status_code=422)
     if ahead is None:
         return JSONResponse({"error": "invalid", "detail": "ahead: 1 to 30"}, status_code=422)
-    if not await save_push(engine, token, subscription, ahead, datetime.now(UTC)):
+    if not await save_push(
+        engine, token, subscription, ahead, datetime.now(UTC), language_of(request)
+    ):
         return JSONResponse({"error": "too_many_subscriptions"}, status_code=429)
     return JSONResponse({"ok": True}, status_code=201)
 

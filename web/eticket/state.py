@@ -71,7 +71,8 @@ async def ticket_view(engine: AsyncEngine, token: str, language: str = "pl") -> 
     service = next((s for s in snapshot.get("services", []) if s["id"] == row.service), None)
     service_name = row.service
     if service is not None:
-        service_name = (service.get("name_en") if language == "en" else None) or service["name"]
+        other = {"en": "name_en", "uk": "name_uk"}.get(language)
+        service_name = (service.get(other) if other else None) or service["name"]
     counter = next((c for c in snapshot.get("counters", []) if c["id"] == row.counter), None)
     today = datetime.now(TZ).date()
     return TicketView(

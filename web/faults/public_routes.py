@@ -15,7 +15,7 @@ from starlette.routing import Route
 from web.faults import dictionary, notices, store
 from web.faults.domain import STATUS_LABELS, Channel, FaultError, Status
 from web.faults.settings import of as settings_of
-from web.i18n import _
+from web.i18n import N_
 from web.ratelimit import RateLimit, shared
 from web.templating import render
 
@@ -100,7 +100,7 @@ async def submit_report(request: Request) -> Response:
     hit = await limit.take(ip)  # claimed now (atomic), given back if nothing is filed
     if hit is None:
         return _form_page(
-            request, d, sub, values, _("Too many reports from this address; try later."), 429
+            request, d, sub, values, N_("Too many reports from this address; try later."), 429
         )
     try:
         if sub is None:
@@ -135,7 +135,8 @@ async def submit_report(request: Request) -> Response:
         )
     except FaultError as exc:
         await limit.release(ip, hit)
-        return _form_page(request, d, sub, values, _(exc.message), 400)
+        # An English msgid: translated in the page, whose language is known only there.
+        return _form_page(request, d, sub, values, exc.message, 400)
     await notices.filed(request.app, report_id, token)
     request.session["fault_new"] = report_id
     return RedirectResponse(f"/usterka/s/{token}", status_code=303)

@@ -34,7 +34,9 @@ class HoldRequest(BaseModel):
     )
     terms: bool = Field(False, description="the visitor accepts the booking terms (/terms)")
     privacy: bool = Field(False, description="the visitor has read the data notice (/privacy)")
-    language: Literal["pl", "en"] = Field("pl", description="of the code, reminder and notices")
+    language: Literal["pl", "en", "uk"] = Field(
+        "pl", description="of the code, reminder and notices"
+    )
 
 
 def _details(data: object) -> tuple[forms.Details | None, dict[str, str]]:

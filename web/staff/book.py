@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from web.auth.session import current_staff, requires
 from web.catalog import Catalog, get_catalog
-from web.i18n import language_of
+from web.i18n import staff_language_of
 from web.public.forms import check_contact, check_second_contact
 from web.reservations.booking import TZ, BookingError, Status
 from web.reservations.flow import send_confirmation
@@ -45,7 +45,7 @@ async def _context(
     request: Request, catalog: Catalog, values: Mapping[str, str]
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The choosers, and the free hours once service, location and day are known."""
-    language = language_of(request)
+    language = staff_language_of(request)
     services = sorted(catalog.bookable_services(), key=lambda s: s.label(language))
     service = values.get("service", "")
     locations = catalog.locations_for(service) if service in catalog.services else []

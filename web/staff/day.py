@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from web.auth.session import current_staff, requires
 from web.catalog import Catalog, PointInfo, get_catalog
-from web.i18n import language_of
+from web.i18n import staff_language_of
 from web.reservations import store
 from web.reservations.booking import BookingError, Status, may_change
 from web.staff import queries
@@ -58,7 +58,7 @@ async def _day_page(
         visits = await queries.day_of_point(request.app.state.engine, point.id, day, statuses)
     elif day is None:
         problem, status_code = N_("Enter the date as YYYY-MM-DD."), 400
-    language = language_of(request)
+    language = staff_language_of(request)
     return page(
         request,
         template,

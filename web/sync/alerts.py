@@ -30,7 +30,6 @@ MAX_TRIES = 20
 
 async def send_alerts(app: Any, now: datetime) -> int:
     engine = app.state.engine
-    pl = translations("pl")
     async with engine.connect() as conn:
         rows = list(
             await conn.execute(
@@ -40,6 +39,7 @@ async def send_alerts(app: Any, now: datetime) -> int:
                     AL.c.ahead.label("wanted"),
                     AL.c.sent_ahead_at,
                     AL.c.sent_called_at,
+                    AL.c.language,
                     TK.c.number,
                     TK.c.status,
                     TK.c.ahead,
@@ -52,10 +52,11 @@ async def send_alerts(app: Any, now: datetime) -> int:
     sent = 0
     snapshots: dict[str, dict[str, Any]] = {}
     for r in rows:
+        t = translations(r.language or "pl")  # the language the alert was asked in
         if r.status in ("called", "serving") and r.sent_called_at is None:
             column, text = (
                 "sent_called_at",
-                pl.gettext("Ticket %(number)s: please come to counter %(counter)s.")
+                t.gettext("Ticket %(number)s: please come to counter %(counter)s.")
                 % {"number": r.number, "counter": await _counter_label(engine, snapshots, r)},
             )
         elif (
@@ -66,8 +67,12 @@ async def send_alerts(app: Any, now: datetime) -> int:
         ):
             column, text = (
                 "sent_ahead_at",
-                pl.gettext("Your turn is near: %(n)s people ahead of ticket %(number)s.")
-                % {"n": r.ahead, "number": r.number},
+                t.ngettext(
+                    "Your turn is near: %(num)s person ahead of ticket %(number)s.",
+                    "Your turn is near: %(num)s people ahead of ticket %(number)s.",
+                    r.ahead,
+                )
+                % {"num": r.ahead, "number": r.number},
             )
         else:
             continue
@@ -124,7 +129,12 @@ MAX_PUSH_PER_TICKET = 3  # a phone or two; a script's thousand sign-ups are refu
 
 
 async def save_push(
-    engine: Any, token: str, subscription: dict[str, Any], ahead: int, now: datetime
+    engine: Any,
+    token: str,
+    subscription: dict[str, Any],
+    ahead: int,
+    now: datetime,
+    language: str = "pl",
 ) -> bool:
     """Keep a sign-up for ``token``'s alerts; False when the ticket has its
     MAX_PUSH_PER_TICKET already. The ticket's row is locked first (PostgreSQL) and SQLite
@@ -143,7 +153,9 @@ async def save_push(
             return False
         await conn.execute(SET.insert().values(key=key, value=json.dumps(subscription)))
         await conn.execute(
-            AL.insert().values(token=token, contact=key, ahead=ahead, created_at=now)
+            AL.insert().values(
+                token=token, contact=key, ahead=ahead, created_at=now, language=language
+            )
         )
     return True
 

@@ -130,6 +130,7 @@ def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, A
         "booking_limit": args.booking_limit,
         "public_url": args.public_url or f"http://{args.host}:{args.port}",
         "idle_logout_s": args.idle_logout,
+        "signin_audit_days": args.signin_audit_days,
         "notifier": Notifier(mailer, sms),
         "fault_settings": _fault_settings(args.faults_calendar),
         "helpdesk_contact": _helpdesk_contact(args),
@@ -440,6 +441,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=3600,
         metavar="S",
         help="staff and helpdesk users are signed out after this many idle seconds (default 3600)",
+    )
+    p.add_argument(
+        "--signin-audit-days",
+        type=int,
+        default=90,
+        metavar="DAYS",
+        help="how long the sign-in audit (who signed in, failed, from where) is kept (default 90)",
     )
     p.add_argument(
         "--faults-calendar",

@@ -23,9 +23,9 @@ from web.admin.forms import (
     ServiceValues,
     StaffChange,
 )
-from web.auth import sessions
 from web.catalog import weekly_to_json
 from web.db import models as m
+from web.identity import sessions
 
 
 def _t(model: type[m.Base]) -> Table:

@@ -276,6 +276,39 @@ def _staff_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _directory_check(args: argparse.Namespace) -> int:
+    """Loads the [ldap] settings (every mistake named) and signs one user in, printing what the
+    directory says: an administrator's test of a configuration before the cloud uses it."""
+    import asyncio
+    import getpass
+
+    from web.identity.backends.ldap import (
+        DirectoryConfigError,
+        DirectoryRefused,
+        LdapSettings,
+        authenticate,
+    )
+
+    try:
+        settings = LdapSettings.from_file(args.settings)
+    except DirectoryConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.user is None:
+        print(f"{args.settings}: the settings are valid ({len(settings.roles)} mapped groups)")
+        return 0
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
+    try:
+        user = asyncio.run(authenticate(settings, args.user, password))
+    except DirectoryRefused as exc:
+        print(f"refused: {exc.reason}", file=sys.stderr)
+        return 1
+    print(f"name: {user.name}")
+    print(f"e-mail: {user.email or '-'}")
+    print("roles: " + (", ".join(str(g) for g in user.grants) or "-"))
+    return 0
+
+
 def _helpdesk_admin_add(args: argparse.Namespace) -> int:
     import asyncio
     import getpass
@@ -521,6 +554,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     p.set_defaults(func=_helpdesk_admin_add)
+
+    p = sub.add_parser(
+        "directory-check", help="check the directory sign-in settings (and one user's sign-in)"
+    )
+    p.add_argument("--settings", type=Path, required=True, metavar="TOML", help="the [ldap] file")
+    p.add_argument("--user", help="a user name to sign in (the password from standard input)")
+    p.set_defaults(func=_directory_check)
 
     p = sub.add_parser(
         "faults-mail", help="receive the fault mailbox (awaria@) over SMTP as reports"

@@ -131,6 +131,7 @@ def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, A
         "public_url": args.public_url or f"http://{args.host}:{args.port}",
         "idle_logout_s": args.idle_logout,
         "signin_audit_days": args.signin_audit_days,
+        "directory": _directory(args.directory),
         "notifier": Notifier(mailer, sms),
         "fault_settings": _fault_settings(args.faults_calendar),
         "helpdesk_contact": _helpdesk_contact(args),
@@ -347,6 +348,18 @@ def _helpdesk_admin_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _directory(path: Path | None) -> Any:
+    """The [ldap] settings of --directory, checked before anything starts."""
+    from web.identity.backends.ldap import DirectoryConfigError, LdapSettings
+
+    if path is None:
+        return None
+    try:
+        return LdapSettings.from_file(path)
+    except DirectoryConfigError as exc:
+        raise _Refused(f"--directory: {exc}") from None
+
+
 def _fault_settings(path: Path | None) -> Any:
     """The fault reports' working calendar and SLA limits (--faults-calendar), checked before
     anything starts; None: the seed's Łódź ones."""
@@ -426,6 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", type=Path, help="where the demo keeps its files")
     p.add_argument("--site", type=Path, help="site file (default: examples/torun.toml)")
     p.add_argument(
+        "--directory",
+        type=Path,
+        metavar="TOML",
+        help="sign-in with the city's directory (LDAP / Active Directory): the [ldap] file",
+    )
+    p.add_argument(
         "--faults-calendar",
         type=Path,
         metavar="TOML",
@@ -481,6 +500,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=90,
         metavar="DAYS",
         help="how long the sign-in audit (who signed in, failed, from where) is kept (default 90)",
+    )
+    p.add_argument(
+        "--directory",
+        type=Path,
+        metavar="TOML",
+        help="sign-in with the city's directory (LDAP / Active Directory): the [ldap] file",
     )
     p.add_argument(
         "--faults-calendar",

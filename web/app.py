@@ -42,6 +42,7 @@ from web.faults.settings import FaultSettings
 from web.headers import SecurityHeaders
 from web.helpdesk.routes import routes as helpdesk_routes
 from web.identity import signin_limit
+from web.identity.backends.ldap import LdapSettings
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
 from web.ratelimit import DatabaseHits, RateLimit
@@ -117,6 +118,7 @@ def create_app(
     public_url: str | None = None,
     idle_logout_s: int = 60 * 60,
     signin_audit_days: int = 90,
+    directory: LdapSettings | None = None,
     secure_cookies: bool = False,
     fault_settings: FaultSettings | None = None,
     helpdesk_contact: Any = None,
@@ -206,6 +208,8 @@ def create_app(
     app.state.idle_logout_s = idle_logout_s
     # How long the sign-in audit keeps its rows (web/identity/audit.py).
     app.state.signin_audit_days = signin_audit_days
+    # Directory sign-in (--directory): None, local passwords only.
+    app.state.directory = directory
     # The fault reports' working calendar and SLA limits (None: the seed's Łódź ones).
     app.state.fault_settings = fault_settings
     # The helpdesk's "Dane kontaktowe" (web/helpdesk/contact.py; None: from the sender).

@@ -261,6 +261,27 @@ class LdapServer:
         with self.admin() as conn:
             conn.modify(dn, {"userAccountControl": [(ldap3.MODIFY_REPLACE, [value])]})
 
+    def settings_file(self, path: Path, extra: str = "", roles: str = "") -> Path:
+        """An [ldap] settings file for this server (StartTLS with the test CA, users bound as
+        uid=NAME under ou=people), with ``extra`` keys and ``roles`` lines."""
+        people = f"ou=people,{SUFFIX}"
+        path.write_text(
+            f"""
+[ldap]
+url = "{self.url}"
+starttls = true
+ca_file = "{self.ca_file}"
+base_dn = "{people}"
+user_filter = "(&(objectClass=inetOrgPerson)(uid={{username}}))"
+bind_template = "uid={{username}},{people}"
+{extra}
+
+[ldap.roles]
+{roles}
+"""
+        )
+        return path
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         try:

@@ -353,6 +353,9 @@ class HdUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # The directory's user name when the account came from the directory (created at its first
+    # sign-in, roles from its groups at every sign-in, no local password); None: a local one.
+    directory_name: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
 
 
 class HdPasswordReset(Base):

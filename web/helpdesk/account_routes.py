@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,10 +11,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.helpdesk import accounts, notices
+from web.helpdesk import accounts, directory, notices
 from web.helpdesk.session import current_user, sign_in, sign_out
 from web.i18n import _
 from web.identity import audit, redirect, signin
+from web.identity.backends.ldap import DirectoryUser
 from web.templating import render
 
 
@@ -41,12 +43,18 @@ async def _find(engine: AsyncEngine, email: str) -> Any:
     return await accounts.find_by_email(engine, email)
 
 
+async def _provision(request: Request, user: DirectoryUser) -> Any:
+    return await directory.provision(request.app.state.engine, user, datetime.now(UTC))
+
+
 async def login(request: Request) -> Response:
     form = await request.form()
     email = str(form.get("email", "")).strip().lower()[:200]
     password = str(form.get("password", ""))[:500]
     target = safe_next(str(form.get("next", "")))
-    answer = await signin.check(request, "helpdesk", email, password, _find)
+    answer = await signin.check(
+        request, "helpdesk", email, password, _find, functools.partial(_provision, request)
+    )
     if answer.account is None:
         wait = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
         return render(

@@ -279,6 +279,8 @@ async def reset_link(engine: AsyncEngine, email: str, now: datetime) -> tuple[Ro
                 select(t.users).where(
                     func.lower(t.users.c.email) == email.strip().lower(),
                     t.users.c.active.is_(True),
+                    # The directory keeps a directory account's password, not a link of ours.
+                    t.users.c.directory_name.is_(None),
                 )
             )
         ).first()

@@ -180,26 +180,6 @@ def test_a_mistake_in_the_settings_refuses_them_with_a_clear_message(
     assert str(caught.value).startswith("test.toml: [ldap]") and named in str(caught.value)
 
 
-def settings_file(ldap: LdapServer, path: Path, extra: str, roles: str) -> Path:
-    """An [ldap] TOML file for this server, with ``extra`` keys and ``roles`` lines."""
-    path.write_text(
-        f"""
-[ldap]
-url = "{ldap.url}"
-starttls = true
-ca_file = "{ldap.ca_file}"
-base_dn = "{PEOPLE}"
-user_filter = "(&(objectClass=inetOrgPerson)(uid={{username}}))"
-bind_template = "uid={{username}},{PEOPLE}"
-{extra}
-
-[ldap.roles]
-{roles}
-"""
-    )
-    return path
-
-
 def test_settings_come_from_a_toml_file_with_the_lookup_password_from_a_file(
     ldap: LdapServer, tmp_path: Path
 ):
@@ -214,7 +194,7 @@ def test_settings_come_from_a_toml_file_with_the_lookup_password_from_a_file(
         )
     )
     roles = f'"cn=fault-operators,{GROUPS}" = ["faults:operator"]'
-    s = LdapSettings.from_file(settings_file(ldap, tmp_path / "directory.toml", extra, roles))
+    s = LdapSettings.from_file(ldap.settings_file(tmp_path / "directory.toml", extra, roles))
     assert s.lookup_password == "root-secret-1" and "root-secret-1" not in repr(s)
     assert sign_in(s, "anna").grants == (Grant("faults", "operator"),)
 
@@ -226,7 +206,7 @@ def test_the_directory_check_command_signs_a_user_in_or_names_the_mistake(
     import sys
 
     roles = f'"cn=helpdesk-service,{GROUPS}" = ["helpdesk:service"]'
-    path = settings_file(ldap, tmp_path / "directory.toml", "", roles)
+    path = ldap.settings_file(tmp_path / "directory.toml", "", roles)
 
     def check(*extra: str, password: str = "") -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "okienko.cli", "directory-check", "--settings", str(path)]
@@ -238,6 +218,6 @@ def test_the_directory_check_command_signs_a_user_in_or_names_the_mistake(
     assert done.returncode == 0, done.stderr
     assert "name: Jan Bezmailowy" in done.stdout and "roles: helpdesk:service" in done.stdout
     assert check("--user", "anna", password="zle-haslo-1").returncode == 1
-    settings_file(ldap, path, "", roles.replace("helpdesk:service", "helpdesk:serwis"))
+    ldap.settings_file(path, "", roles.replace("helpdesk:service", "helpdesk:serwis"))
     done = check()
     assert done.returncode == 2 and "helpdesk has no role 'serwis'" in done.stderr

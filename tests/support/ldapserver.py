@@ -248,12 +248,19 @@ class LdapServer:
             conn.add(dn, [kind], {"cn": cn, attr: members})
         return dn
 
+    def add_member(self, group_dn: str, member_dn: str, *, unique: bool = False) -> None:
+        self._change_member(group_dn, member_dn, unique, add=True)
+
     def remove_member(self, group_dn: str, member_dn: str, *, unique: bool = False) -> None:
+        self._change_member(group_dn, member_dn, unique, add=False)
+
+    def _change_member(self, group_dn: str, member_dn: str, unique: bool, *, add: bool) -> None:
         import ldap3
 
         attr = "uniqueMember" if unique else "member"
+        change = ldap3.MODIFY_ADD if add else ldap3.MODIFY_DELETE
         with self.admin() as conn:
-            conn.modify(group_dn, {attr: [(ldap3.MODIFY_DELETE, [member_dn])]})
+            conn.modify(group_dn, {attr: [(change, [member_dn])]})
 
     def set_account_control(self, dn: str, value: int) -> None:
         import ldap3

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from web.auth import directory
 from web.auth.session import T, current_staff, sign_in, sign_out
 from web.identity import audit, signin
+from web.identity.backends.ldap import DirectoryUser
 from web.identity.redirect import safe_next
 from web.templating import render
 
@@ -38,12 +42,18 @@ async def _find(engine: AsyncEngine, email: str) -> Any:
         return (await conn.execute(select(T).where(func.lower(T.c.email) == email))).first()
 
 
+async def _provision(request: Request, user: DirectoryUser) -> Any:
+    return await directory.provision(request.app.state.engine, user, datetime.now(UTC))
+
+
 async def login(request: Request) -> Response:
     form = await request.form()
     email = str(form.get("email", "")).strip().lower()[:200]
     password = str(form.get("password", ""))[:500]
     target = _safe_next(str(form.get("next", "")))
-    answer = await signin.check(request, "staff", email, password, _find)
+    answer = await signin.check(
+        request, "staff", email, password, _find, functools.partial(_provision, request)
+    )
     if answer.account is None:
         wait = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
         return render(

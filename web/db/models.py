@@ -192,6 +192,9 @@ class Staff(Base):
     all_locations: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on password change or deactivation: older sessions stop working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # The directory's user name when the account came from the directory (web/auth/directory.py;
+    # no usable local password); None: a local account.
+    directory_name: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
 
 
 class PasswordReset(Base):

@@ -7,13 +7,12 @@ account is never taken over, and a directory account gets no password link of ou
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import ldap3
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,6 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebProcess,
     ldap.add_group("helpdesk-service", [anna, marek, off, clash])
     ldap.add_group("unit-one", [ola])
     ldap.add_group("fault-operators", [anna])
+    ldap.add_group("reception-torun", [anna, marek])
     workdir = tmp_path_factory.mktemp("directory-signin")
     settings = ldap.settings_file(
         workdir / "directory.toml",
@@ -50,6 +50,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebProcess,
                 f'"cn=helpdesk-service,{GROUPS}" = ["helpdesk:service"]',
                 f'"cn=unit-one,{GROUPS}" = ["helpdesk:unit@1"]',
                 f'"cn=fault-operators,{GROUPS}" = ["faults:operator"]',
+                f'"cn=reception-torun,{GROUPS}" = ["staff:reception@torun"]',
             )
         ),
     )
@@ -115,22 +116,26 @@ def test_a_unit_user_without_email_gets_the_unit_from_the_group(site: Any):
     assert (row.role, row.unit_id) == ("unit", 1) and row.email.endswith("@katalog.invalid")
 
 
-def test_a_user_taken_out_of_the_group_is_signed_out_and_refused(site: Any):
+Login = Callable[[httpx.Client, str], httpx.Response]
+
+
+def leaves_and_is_signed_out(site: Any, uid: str, group: str, part: str, login: Login) -> None:
+    """``uid`` signs in to ``part``, leaves ``group``: the next sign-in is refused and the
+    session opened before ends with it (the refused sign-in found the role gone)."""
     web, ldap, _smtp = site
     with httpx.Client(base_url=web.url) as client:
-        assert sign_in(client, "marek").status_code == 303
-        assert client.get("/helpdesk/").status_code == 200
-        with ldap.admin() as conn:
-            conn.modify(
-                f"cn=helpdesk-service,{GROUPS}",
-                {"member": [(ldap3.MODIFY_DELETE, [f"uid=marek,{PEOPLE}"])]},
-            )
+        assert login(client, uid).status_code == 303
+        assert client.get(f"/{part}/").status_code == 200
+        ldap.remove_member(f"cn={group},{GROUPS}", f"uid={uid},{PEOPLE}")
         with httpx.Client(base_url=web.url) as again:
-            assert sign_in(again, "marek").status_code == 400
-        # The open session ended with the refused sign-in that found the role gone.
-        r = client.get("/helpdesk/", follow_redirects=False)
-        assert r.status_code == 303 and r.headers["location"].startswith("/helpdesk/login")
-    assert account(web, "marek").active is False
+            assert login(again, uid).status_code == 400
+        r = client.get(f"/{part}/", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith(f"/{part}/login")
+
+
+def test_a_user_taken_out_of_the_group_is_signed_out_and_refused(site: Any):
+    leaves_and_is_signed_out(site, "marek", "helpdesk-service", "helpdesk", sign_in)
+    assert account(site[0], "marek").active is False
 
 
 def test_a_disabled_directory_user_and_a_filter_in_the_name_sign_nobody_in(site: Any):
@@ -152,16 +157,21 @@ def test_a_local_account_is_never_taken_over_by_the_directory(site: Any):
     assert account(web, "lokalny") is None
 
 
-def test_a_directory_account_gets_no_password_link(site: Any):
+def no_password_link_is_mailed(site: Any, path: str, email: str) -> None:
+    """The page that mails a password link answers as always, and no link goes out."""
     web, _ldap, smtp = site
     with httpx.Client(base_url=web.url) as client:
+        page = client.get(path)
+        data = {"email": email, "csrf_token": csrf_of(page.text)}
+        assert client.post(path, data=data).status_code == 200
+    time.sleep(0.5)  # the staff page mails after its answer
+    assert smtp.inbox.to(email) == []
+
+
+def test_a_directory_account_gets_no_password_link(site: Any):
+    with httpx.Client(base_url=site[0].url) as client:
         assert sign_in(client, "anna").status_code == 303
-    with httpx.Client(base_url=web.url) as client:
-        page = client.get("/helpdesk/reset")
-        data = {"email": "anna@city.example", "csrf_token": csrf_of(page.text)}
-        assert client.post("/helpdesk/reset", data=data).status_code == 200
-    time.sleep(0.5)
-    assert smtp.inbox.to("anna@city.example") == []
+    no_password_link_is_mailed(site, "/helpdesk/reset", "anna@city.example")
 
 
 def test_a_mistake_in_the_directory_file_stops_the_start(tmp_path: Path):
@@ -179,3 +189,54 @@ def test_a_mistake_in_the_directory_file_stops_the_start(tmp_path: Path):
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2 and "--directory" in done.stderr and "starttls" in done.stderr
+
+
+def test_the_administrator_sees_directory_roles_apart_from_local_ones(site: Any):
+    web, _ldap, _smtp = site
+    with httpx.Client(base_url=web.url) as client:
+        assert sign_in(client, "anna").status_code == 303
+    with httpx.Client(base_url=web.url) as admin:
+        assert sign_in(admin, "lokalny@city.example", LOCAL_PW).status_code == 303
+        page = admin.get("/helpdesk/admin").text
+    row_of = {name: page.split(name, 1)[1].split("</tr>", 1)[0] for name in ("Anna Nowak",)}
+    assert "z katalogu (anna), ustalana przy każdym logowaniu" in row_of["Anna Nowak"]
+    local = page.split(">Lokalny", 1)[1].split("</tr>", 1)[0]
+    assert "z katalogu" not in local
+
+
+def staff_account(web: WebProcess, directory_name: str) -> Any:
+    from web.auth.session import T as STAFF
+
+    async def work(engine: AsyncEngine) -> Any:
+        async with engine.connect() as conn:
+            query = select(STAFF).where(STAFF.c.directory_name == directory_name)
+            return (await conn.execute(query)).first()
+
+    return web.db(work)
+
+
+def staff_sign_in(client: httpx.Client, name: str, password: str = PW) -> httpx.Response:
+    page = client.get("/staff/login")
+    assert 'type="text"' in page.text
+    data = {"email": name, "password": password, "csrf_token": csrf_of(page.text)}
+    return client.post("/staff/login", data=data)
+
+
+def test_a_directory_user_signs_in_as_staff_with_the_groups_role_and_location(site: Any):
+    web, _ldap, _smtp = site
+    with httpx.Client(base_url=web.url) as client:
+        r = staff_sign_in(client, "anna")
+        assert r.status_code == 303 and r.headers["location"] == "/staff/", r.text
+        assert "Recepcja" in client.get("/staff/").text
+        assert client.get("/admin/", follow_redirects=False).status_code == 403
+    row = staff_account(web, "anna")
+    assert (row.role, row.location_id, row.email) == ("reception", "torun", "anna@city.example")
+    no_password_link_is_mailed(site, "/staff/password/forgot", "anna@city.example")
+
+
+def test_a_staff_member_taken_out_of_the_group_is_signed_out_and_refused(site: Any):
+    web, ldap, _smtp = site
+    jan = ldap.add_user("jan", PW, name="Jan Recepcja", email="jan@city.example")
+    ldap.add_member(f"cn=reception-torun,{GROUPS}", jan)
+    leaves_and_is_signed_out(site, "jan", "reception-torun", "staff", staff_sign_in)
+    assert staff_account(web, "jan").active is False

@@ -1,4 +1,4 @@
-"""helpdesk accounts from the directory: their directory user name (None: a local account)
+"""accounts from the directory (staff and helpdesk): their directory user name (None: local)
 
 Revision ID: 0016
 Revises: 0015
@@ -15,14 +15,18 @@ down_revision = "0015"
 branch_labels = None
 depends_on = None
 
+TABLES = ("hd_users", "staff")
+
 
 def upgrade() -> None:
-    with op.batch_alter_table("hd_users") as batch:
-        batch.add_column(sa.Column("directory_name", sa.String(128), nullable=True))
-        batch.create_unique_constraint("uq_hd_users_directory_name", ["directory_name"])
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("directory_name", sa.String(128), nullable=True))
+            batch.create_unique_constraint(f"uq_{table}_directory_name", ["directory_name"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("hd_users") as batch:
-        batch.drop_constraint("uq_hd_users_directory_name", type_="unique")
-        batch.drop_column("directory_name")
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_constraint(f"uq_{table}_directory_name", type_="unique")
+            batch.drop_column("directory_name")

@@ -38,6 +38,7 @@ def _demo(args: argparse.Namespace) -> int:
         workdir=args.workdir,
         site=args.site,
         faults_calendar=args.faults_calendar,
+        directory=args.directory,
     )
 
 

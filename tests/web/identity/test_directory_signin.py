@@ -67,6 +67,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebProcess,
         )  # fmt: skip
 
     web.db(seed)
+    web.add_staff("szef@um.example", "administrator", LOCAL_PW)
     yield web, ldap, smtp
     web.stop()
     smtp.stop()
@@ -240,3 +241,15 @@ def test_a_staff_member_taken_out_of_the_group_is_signed_out_and_refused(site: A
     ldap.add_member(f"cn=reception-torun,{GROUPS}", jan)
     leaves_and_is_signed_out(site, "jan", "reception-torun", "staff", staff_sign_in)
     assert staff_account(web, "jan").active is False
+
+
+def test_the_staff_administrator_sees_directory_roles_apart(site: Any):
+    web, _ldap, _smtp = site
+    with httpx.Client(base_url=web.url) as client:
+        assert staff_sign_in(client, "anna").status_code == 303
+    with httpx.Client(base_url=web.url) as admin:
+        assert staff_sign_in(admin, "szef@um.example", LOCAL_PW).status_code == 303
+        page = admin.get("/admin/staff").text
+    anna = page.split(">Anna Nowak<", 1)[1].split("</tr>", 1)[0]
+    assert "z katalogu (anna), ustalana przy każdym logowaniu" in anna
+    assert "z katalogu" not in page.split(">Szef<", 1)[1].split("</tr>", 1)[0]

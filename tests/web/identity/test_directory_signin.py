@@ -253,3 +253,36 @@ def test_the_staff_administrator_sees_directory_roles_apart(site: Any):
     anna = page.split(">Anna Nowak<", 1)[1].split("</tr>", 1)[0]
     assert "z katalogu (anna), ustalana przy każdym logowaniu" in anna
     assert "z katalogu" not in page.split(">Szef<", 1)[1].split("</tr>", 1)[0]
+
+
+def tab_to(page: Any, element_id: str) -> None:
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"#{element_id} is not reached with Tab")
+
+
+@pytest.mark.parametrize("part", ["helpdesk", "staff"])
+def test_a_directory_user_signs_in_with_the_keyboard_alone_on_accessible_pages(
+    site: Any, part: str, tmp_path: Path
+):
+    from tests.support.browser import assert_accessible, chromium
+
+    web, _ldap, _smtp = site
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{web.url}/{part}/login")
+        assert_accessible(page, tmp_path, f"{part}-login")
+        tab_to(page, "email")  # from the top of the page, as a keyboard user does
+        page.keyboard.type("anna")
+        page.keyboard.press("Tab")
+        page.keyboard.type("zle-haslo-1")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#login-error")
+        assert_accessible(page, tmp_path, f"{part}-login-error")
+        tab_to(page, "password")
+        page.keyboard.type(PW)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{web.url}/{part}/")
+        page.close()

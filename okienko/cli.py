@@ -43,6 +43,7 @@ def _demo(args: argparse.Namespace) -> int:
         workdir=args.workdir,
         site=args.site,
         faults_calendar=args.faults_calendar,
+        directory=args.directory,
     )
 
 
@@ -163,6 +164,8 @@ def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, A
         "booking_limit": args.booking_limit,
         "public_url": args.public_url or f"http://{args.host}:{args.port}",
         "idle_logout_s": args.idle_logout,
+        "signin_audit_days": args.signin_audit_days,
+        "directory": _directory(args.directory),
         "notifier": Notifier(mailer, sms),
         "fault_settings": _fault_settings(args.faults_calendar),
         "helpdesk_contact": _helpdesk_contact(args),
@@ -327,6 +330,39 @@ def _staff_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _directory_check(args: argparse.Namespace) -> int:
+    """Loads the [ldap] settings (every mistake named) and signs one user in, printing what the
+    directory says: an administrator's test of a configuration before the cloud uses it."""
+    import asyncio
+    import getpass
+
+    from web.identity.backends.ldap import (
+        DirectoryConfigError,
+        DirectoryRefused,
+        LdapSettings,
+        authenticate,
+    )
+
+    try:
+        settings = LdapSettings.from_file(args.settings)
+    except DirectoryConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.user is None:
+        print(f"{args.settings}: the settings are valid ({len(settings.roles)} mapped groups)")
+        return 0
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
+    try:
+        user = asyncio.run(authenticate(settings, args.user, password))
+    except DirectoryRefused as exc:
+        print(f"refused: {exc.reason}", file=sys.stderr)
+        return 1
+    print(f"name: {user.name}")
+    print(f"e-mail: {user.email or '-'}")
+    print("roles: " + (", ".join(str(g) for g in user.grants) or "-"))
+    return 0
+
+
 def _helpdesk_admin_add(args: argparse.Namespace) -> int:
     import asyncio
     import getpass
@@ -363,6 +399,18 @@ def _helpdesk_admin_add(args: argparse.Namespace) -> int:
         return 2
     print(f"helpdesk administrator {user_id} created for {args.email}")
     return 0
+
+
+def _directory(path: Path | None) -> Any:
+    """The [ldap] settings of --directory, checked before anything starts."""
+    from web.identity.backends.ldap import DirectoryConfigError, LdapSettings
+
+    if path is None:
+        return None
+    try:
+        return LdapSettings.from_file(path)
+    except DirectoryConfigError as exc:
+        raise _Refused(f"--directory: {exc}") from None
 
 
 def _fault_settings(path: Path | None) -> Any:
@@ -549,6 +597,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", type=Path, help="where the demo keeps its files")
     p.add_argument("--site", type=Path, help="site file (default: examples/torun.toml)")
     p.add_argument(
+        "--directory",
+        type=Path,
+        metavar="TOML",
+        help="sign-in with the city's directory (LDAP / Active Directory): the [ldap] file",
+    )
+    p.add_argument(
         "--faults-calendar",
         type=Path,
         metavar="TOML",
@@ -581,6 +635,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=3600,
         metavar="S",
         help="staff and helpdesk users are signed out after this many idle seconds (default 3600)",
+    )
+    p.add_argument(
+        "--signin-audit-days",
+        type=int,
+        default=90,
+        metavar="DAYS",
+        help="how long the sign-in audit (who signed in, failed, from where) is kept (default 90)",
+    )
+    p.add_argument(
+        "--directory",
+        type=Path,
+        metavar="TOML",
+        help="sign-in with the city's directory (LDAP / Active Directory): the [ldap] file",
     )
     p.add_argument(
         "--faults-calendar",
@@ -659,6 +726,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     p.set_defaults(func=_helpdesk_admin_add)
+
+    p = sub.add_parser(
+        "directory-check", help="check the directory sign-in settings (and one user's sign-in)"
+    )
+    p.add_argument("--settings", type=Path, required=True, metavar="TOML", help="the [ldap] file")
+    p.add_argument("--user", help="a user name to sign in (the password from standard input)")
+    p.set_defaults(func=_directory_check)
 
     p = sub.add_parser(
         "faults-mail", help="receive the fault mailbox (awaria@) over SMTP as reports"

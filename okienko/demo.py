@@ -121,12 +121,14 @@ async def _run(
     info_file: Path | None,
     headless: bool,
     faults_calendar: Path | None = None,
+    directory: Path | None = None,
 ) -> None:
     from hub.app import running_hub, sync_with_cloud
     from provisioning.broker import Mosquitto, free_port
     from provisioning.state import BrokerAddress
     from provisioning.statedir import StateDir, init_site
     from web.app import server as web_server
+    from web.identity.backends.ldap import LdapSettings
     from web.metrics import serve as serve_web_metrics
     from web.notify.outbox import Notifier
 
@@ -148,6 +150,7 @@ async def _run(
         site=site,
         notifier=Notifier.outbox(workdir / "outbox"),
         fault_settings=fault_settings,
+        directory=LdapSettings.from_file(directory) if directory else None,
     )
     # The same provisioning an office runs (`okienko provision init`): accounts, ACLs,
     # enrolment bundles in workdir/provision/bundles.
@@ -380,9 +383,11 @@ def run_demo(
     workdir: Path | None,
     site: Path | None,
     faults_calendar: Path | None = None,
+    directory: Path | None = None,
 ) -> int:
     from hub.config import ConfigError
     from web.faults.workdays import CalendarError
+    from web.identity.backends.ldap import DirectoryConfigError
 
     try:
         asyncio.run(
@@ -392,9 +397,10 @@ def run_demo(
                 info_file,
                 headless,
                 faults_calendar,
+                directory,
             )
         )
-    except (ConfigError, CalendarError) as exc:
+    except (ConfigError, CalendarError, DirectoryConfigError) as exc:
         print(exc)
         return 2
     return 0

@@ -30,7 +30,6 @@ from hub.config import Site
 from okienko.private_files import create_private, private_dir
 from web import jobs
 from web.admin.routes import routes as admin_routes
-from web.auth import signin_limit
 from web.auth.routes import routes as auth_routes
 from web.bodylimit import BodyLimit
 from web.catalog import import_site
@@ -43,6 +42,8 @@ from web.faults.settings import FaultSettings
 from web.headers import SecurityHeaders
 from web.helpdesk.routes import routes as helpdesk_routes
 from web.i18n import LanguageMiddleware
+from web.identity import signin_limit
+from web.identity.backends.ldap import LdapSettings
 from web.metrics import RequestMetrics
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
@@ -118,6 +119,8 @@ def create_app(
     notifier: Notifier | None = None,
     public_url: str | None = None,
     idle_logout_s: int = 60 * 60,
+    signin_audit_days: int = 90,
+    directory: LdapSettings | None = None,
     secure_cookies: bool = False,
     fault_settings: FaultSettings | None = None,
     helpdesk_contact: Any = None,
@@ -207,6 +210,10 @@ def create_app(
     app.state.notifier = notifier or Notifier.outbox(Path("var/outbox"))
     app.state.public_url = public_url
     app.state.idle_logout_s = idle_logout_s
+    # How long the sign-in audit keeps its rows (web/identity/audit.py).
+    app.state.signin_audit_days = signin_audit_days
+    # Directory sign-in (--directory): None, local passwords only.
+    app.state.directory = directory
     # The fault reports' working calendar and SLA limits (None: the seed's Łódź ones).
     app.state.fault_settings = fault_settings
     # The helpdesk's "Dane kontaktowe" (web/helpdesk/contact.py; None: from the sender).

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from starlette.applications import Starlette
 
 from web import metrics, ratelimit
-from web.auth import sessions
+from web.identity import audit, sessions
 from web.reservations import store
 
 log = logging.getLogger("okienko.web.jobs")
@@ -51,6 +51,7 @@ JOBS: list[tuple[Job, float]] = [
     (personal_data_retention, 3600.0),
     (ratelimit.sweep, 3600.0),
     (sessions.sweep, 3600.0),
+    (audit.sweep, 3600.0),
 ]
 
 # The helpdesk: scheduled publication, repetition, rating links' expiry.

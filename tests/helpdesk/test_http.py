@@ -209,6 +209,41 @@ def test_wrong_passwords_from_elsewhere_do_not_lock_a_helpdesk_user_out(site: Si
         assert owner.get("/helpdesk/").status_code == 200
 
 
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example", "/helpdesk/\n"])
+def test_the_helpdesk_sign_in_never_sends_the_user_to_another_site(site: Site, target: str):
+    # The attack: a link to the real sign-in page whose `next` leads to a look-alike site.
+    with httpx.Client(base_url=site.web.url) as client:
+        page = client.get("/helpdesk/login", params={"next": target})
+        # The form carries the part's home, never the target (the language links keep the
+        # query as it was, on this site).
+        assert 'name="next" value="/helpdesk/"' in page.text
+        r = client.post(
+            "/helpdesk/login",
+            data={
+                "email": "ela@sp5.example",
+                "password": PASSWORD,
+                "next": target,
+                "csrf_token": csrf_of(page.text),
+            },
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/helpdesk/"
+
+
+def test_the_helpdesk_sign_in_returns_to_a_fault_report_page(site: Site):
+    with httpx.Client(base_url=site.web.url) as client:
+        page = client.get("/helpdesk/login", params={"next": "/usterki/?status=new"})
+        r = client.post(
+            "/helpdesk/login",
+            data={
+                "email": "ela@sp5.example",
+                "password": PASSWORD,
+                "next": "/usterki/?status=new",
+                "csrf_token": csrf_of(page.text),
+            },
+        )
+        assert r.headers["location"] == "/usterki/?status=new"
+
+
 def test_a_forgotten_password_is_set_again_through_the_mailed_link(site: Site):
     person = "zapominalska@sp5.example"
     with site.client() as anonymous:

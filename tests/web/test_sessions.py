@@ -1,4 +1,4 @@
-"""Sessions live on the server (web/auth/sessions.py): a cookie copied before signing out is
+"""Sessions live on the server (web/identity/sessions.py): a cookie copied before signing out is
 dead after it, for staff and helpdesk alike; so is one copied before a password change or a
 deactivation, or one older than 12 hours however active; and over https the cookie is
 Secure with the __Host- prefix, and browsers are told to keep to https (HSTS)."""
@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.webproc import Smtp, WebProcess, csrf_of
 from web.auth.accounts import set_password
-from web.auth.sessions import ABSOLUTE_S, S
 from web.helpdesk import accounts
 from web.helpdesk.domain import Role
+from web.identity.sessions import ABSOLUTE_S, S
 
 PASSWORD = "Haslo-testowe-1"
 
@@ -195,7 +195,8 @@ async def test_a_deactivated_staff_accounts_password_link_dies(tmp_path: Path):
         now = reset_tokens.utcnow()
         link = await reset_tokens.create(engine, "odchodzi@um.example", now)
         assert link is not None
-        await change_staff(engine, staff_id, StaffChange("Odchodzi", "clerk", None, None, False))
+        leaves = StaffChange("Odchodzi", "clerk", None, None, False, False)
+        await change_staff(engine, staff_id, leaves)
         assert not await reset_tokens.is_valid(engine, link.token, now)
         assert not await reset_tokens.use(engine, link.token, "Nowe-haslo-123", now)
     finally:

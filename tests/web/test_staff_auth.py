@@ -119,3 +119,28 @@ def test_successful_sign_ins_are_not_counted(web: WebProcess):
         with from_address(web, "127.0.0.3") as client:
             codes.append(sign_in(client, "czesto@um.example").status_code)
     assert codes == [303] * 12
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "/\\evil.example", "/\t/evil.example", "https://evil.example/"]
+)
+def test_the_sign_in_never_sends_the_user_to_another_site(web: WebProcess, target: str):
+    # The attack: a link to the real sign-in page whose `next` leads to a look-alike site.
+    with httpx.Client(base_url=web.url) as client:
+        page = client.get("/staff/login", params={"next": target})
+        # The form carries the part's home, never the target (the language links keep the
+        # query as it was, on this site).
+        assert 'name="next" value="/staff/"' in page.text
+        token = csrf_of(page.text)
+        r = client.post(
+            "/staff/login",
+            data={
+                "email": "admin@um.example",
+                "password": "Haslo-testowe-1",
+                "next": target,
+                "csrf_token": token,
+            },
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/staff/"
+        again = client.get("/staff/login", params={"next": target}, follow_redirects=False)
+        assert again.headers["location"] == "/staff/"

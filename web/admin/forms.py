@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from itertools import pairwise
 
-from web.auth.passwords import password_problem
 from web.auth.roles import Role, sees_all_locations_by_default
 from web.i18n import gettext
+from web.identity.passwords import password_problem
 from web.reservations.booking import Offer, slots_of_day
 from web.reservations.calendar import WEEKDAYS, Calendar, Span
 

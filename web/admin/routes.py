@@ -11,6 +11,7 @@ from web.admin import catalog_pages, point_pages, staff_pages, store
 from web.admin.common import page
 from web.auth.session import requires
 from web.catalog import load_catalog
+from web.identity import audit
 
 
 @requires("admin")
@@ -25,6 +26,11 @@ async def overview(request: Request) -> Response:
     )
 
 
+@requires("admin")
+async def signins_csv(request: Request) -> Response:
+    return await audit.csv_response(request)
+
+
 async def to_overview(request: Request) -> Response:
     return RedirectResponse("/admin/", status_code=307)
 
@@ -32,6 +38,7 @@ async def to_overview(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/admin/", overview, methods=["GET"]),
     Route("/admin", to_overview, methods=["GET"]),
+    Route("/admin/signins.csv", signins_csv, methods=["GET"]),
     *catalog_pages.routes,
     *point_pages.routes,
     *staff_pages.routes,

@@ -23,9 +23,9 @@ from web.admin.forms import (
     ServiceValues,
     StaffChange,
 )
-from web.auth import sessions
 from web.catalog import weekly_to_json
 from web.db import models as m
+from web.identity import sessions
 
 
 def _t(model: type[m.Base]) -> Table:
@@ -226,6 +226,8 @@ class StaffRow:
     service_point_id: str | None
     active: bool
     all_locations: bool
+    # The directory's user name of an account from the directory (its role is the directory's).
+    directory_name: str | None = None
 
 
 async def staff_list(engine: AsyncEngine) -> list[StaffRow]:
@@ -250,6 +252,7 @@ def _staff(r: object) -> StaffRow:
         r.service_point_id,  # type: ignore[attr-defined]
         bool(r.active),  # type: ignore[attr-defined]
         bool(r.all_locations),  # type: ignore[attr-defined]
+        r.directory_name,  # type: ignore[attr-defined]
     )
 
 

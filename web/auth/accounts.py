@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from web.auth import sessions
-from web.auth.passwords import hash_password, password_problem
 from web.auth.roles import Role, sees_all_locations_by_default
 from web.auth.session import T
+from web.identity import sessions
+from web.identity.passwords import hash_password, password_problem
 
 
 class AccountError(ValueError):

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.auth.passwords import password_problem
 from web.i18n import translations
+from web.identity.passwords import password_problem
 from web.notify.mail import MailError
 from web.staff import reset_tokens
 from web.staff.common import base_url, limiter, page

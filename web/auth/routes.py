@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.auth import signin_limit
-from web.auth.passwords import verify_password
+from web.auth import directory
 from web.auth.session import T, current_staff, sign_in, sign_out
-from web.i18n import N_
+from web.identity import audit, signin
+from web.identity.backends.ldap import DirectoryUser
+from web.identity.redirect import safe_next
 from web.templating import render
 
 
 def _safe_next(target: str | None) -> str:
-    # Only paths of this site: "//evil.example" or "https://…" would send a user away.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/staff/"
+    return safe_next(target, "/staff/", ("/staff/", "/admin/"))
 
 
 async def login_page(request: Request) -> Response:
@@ -34,36 +37,40 @@ async def login_page(request: Request) -> Response:
     )
 
 
+async def _find(engine: AsyncEngine, email: str) -> Any:
+    async with engine.connect() as conn:
+        return (await conn.execute(select(T).where(func.lower(T.c.email) == email))).first()
+
+
+async def _provision(request: Request, user: DirectoryUser) -> Any:
+    return await directory.provision(request.app.state.engine, user, datetime.now(UTC))
+
+
 async def login(request: Request) -> Response:
     form = await request.form()
     email = str(form.get("email", "")).strip().lower()[:200]
     password = str(form.get("password", ""))[:500]
     target = _safe_next(str(form.get("next", "")))
-    attempt = await signin_limit.claim(request, "staff", email)
-    if attempt is None:
+    answer = await signin.check(
+        request, "staff", email, password, _find, functools.partial(_provision, request)
+    )
+    if answer.account is None:
+        wait = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
         return render(
             request,
             "staff/login.html",
-            {"next": target, "email": email, "error": N_("Too many attempts. Try again later.")},
-            status_code=429,
-            headers={"Retry-After": str(await signin_limit.retry_after(request, "staff", email))},
+            {"next": target, "email": email, "error": answer.error},
+            status_code=answer.status,
+            headers=wait,
         )
-    async with request.app.state.engine.connect() as conn:
-        row = (await conn.execute(select(T).where(func.lower(T.c.email) == email))).first()
-    ok = await verify_password(row.password_hash if row else None, password)
-    if row is None or not ok or not row.active:
-        return render(
-            request,
-            "staff/login.html",
-            {"next": target, "email": email, "error": N_("Wrong e-mail or password.")},
-            status_code=400,
-        )
-    await signin_limit.succeeded(request, attempt)
-    await sign_in(request, row)
+    await sign_in(request, answer.account)
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request) -> Response:
+    user = await current_staff(request)
+    if user is not None:
+        await audit.record(request, "staff", audit.Outcome.SIGNED_OUT, user.email, user.id)
     await sign_out(request)
     return RedirectResponse("/staff/login", status_code=303)
 

@@ -1,5 +1,5 @@
 """The signed-in staff member: the signed cookie holds a server-side session's token
-(web/auth/sessions.py: idle limit, 12-hour lifetime, ended by signing out) and the account's
+(web/identity/sessions.py: idle limit, 12-hour lifetime, ended by signing out) and the account's
 session epoch (moved on by a password change or deactivation).
 
 ``@requires("permission")`` guards a staff endpoint: anonymous → the sign-in page (coming back
@@ -18,9 +18,9 @@ from sqlalchemy import Table, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from web.auth import sessions
 from web.auth.roles import allowed
 from web.db.models import Staff
+from web.identity import sessions
 
 T = cast(Table, Staff.__table__)
 IDLE_S_DEFAULT = 60 * 60

@@ -201,6 +201,9 @@ class Staff(Base):
     all_locations: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on password change or deactivation: older sessions stop working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # The directory's user name when the account came from the directory (web/auth/directory.py;
+    # no usable local password); None: a local account.
+    directory_name: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
 
 
 class PasswordReset(Base):
@@ -364,6 +367,9 @@ class HdUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # The directory's user name when the account came from the directory (created at its first
+    # sign-in, roles from its groups at every sign-in, no local password); None: a local one.
+    directory_name: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
 
 
 class HdPasswordReset(Base):
@@ -770,7 +776,7 @@ class RateHit(Base):
 
 
 class AuthSession(Base):
-    """A signed-in session, kept on the server (web/auth/sessions.py) so that signing out, a
+    """A signed-in session, kept on the server (web/identity/sessions.py) so that signing out, a
     password change or deactivation ends it for every copy of the cookie. The cookie holds
     a random token; only its sha256 digest is stored."""
 
@@ -785,3 +791,19 @@ class AuthSession(Base):
         Index("ix_auth_sessions_account", "realm", "account_id"),
         Index("ix_auth_sessions_created", "created_at"),
     )
+
+
+class SigninEvent(Base):
+    """The sign-in audit (web/identity/audit.py): who signed in or out, or failed to, when and
+    from which address. Kept for the installation's period, then deleted."""
+
+    __tablename__ = "signin_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    realm: Mapped[str] = mapped_column(String(16))  # which sign-in: "staff", "helpdesk"
+    email: Mapped[str] = mapped_column(String(200))  # as typed (lower case), known or not
+    account_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # web/identity/audit.py: Outcome
+    source: Mapped[str] = mapped_column(String(64))  # the client's address
+
+    __table_args__ = (Index("ix_signin_audit_at", "at"),)

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.auth import signin_limit
-from web.helpdesk import accounts, notices
+from web.helpdesk import accounts, directory, notices
 from web.helpdesk.session import current_user, sign_in, sign_out
 from web.i18n import _
+from web.identity import audit, redirect, signin
+from web.identity.backends.ldap import DirectoryUser
 from web.templating import render
 
 
 def safe_next(target: str | None) -> str:
     # The citizen fault reports' pages (web/faults/) share this sign-in.
-    if target and target.startswith(("/helpdesk/", "/usterki/")) and not target.startswith("//"):
-        return target
-    return "/helpdesk/"
+    return redirect.safe_next(target, "/helpdesk/", ("/helpdesk/", "/usterki/"))
 
 
 async def login_page(request: Request) -> Response:
@@ -42,33 +44,39 @@ async def login_page(request: Request) -> Response:
     )
 
 
+async def _find(engine: AsyncEngine, email: str) -> Any:
+    return await accounts.find_by_email(engine, email)
+
+
+async def _provision(request: Request, user: DirectoryUser) -> Any:
+    return await directory.provision(request.app.state.engine, user, datetime.now(UTC))
+
+
 async def login(request: Request) -> Response:
     form = await request.form()
     email = str(form.get("email", "")).strip().lower()[:200]
     password = str(form.get("password", ""))[:500]
     target = safe_next(str(form.get("next", "")))
-    context = {"next": target, "email": email}
-    attempt = await signin_limit.claim(request, "helpdesk", email)
-    if attempt is None:
-        error = _("Too many attempts. Try again later.")
-        wait = str(await signin_limit.retry_after(request, "helpdesk", email))
+    answer = await signin.check(
+        request, "helpdesk", email, password, _find, functools.partial(_provision, request)
+    )
+    if answer.account is None:
+        wait = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
         return render(
             request,
             "helpdesk/login.html",
-            {**context, "error": error},
-            status_code=429,
-            headers={"Retry-After": wait},
+            {"next": target, "email": email, "error": _(answer.error)},
+            status_code=answer.status,
+            headers=wait,
         )
-    row = await accounts.authenticate(request.app.state.engine, email, password)
-    if row is None:
-        error = _("Wrong e-mail or password.")
-        return render(request, "helpdesk/login.html", {**context, "error": error}, status_code=400)
-    await signin_limit.succeeded(request, attempt)
-    await sign_in(request, row)
+    await sign_in(request, answer.account)
     return RedirectResponse(target, status_code=303)
 
 
 async def logout(request: Request) -> Response:
+    user = await current_user(request)
+    if user is not None:
+        await audit.record(request, "helpdesk", audit.Outcome.SIGNED_OUT, user.email, user.id)
     await sign_out(request)
     return RedirectResponse("/helpdesk/login", status_code=303)
 

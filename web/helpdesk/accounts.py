@@ -17,10 +17,10 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from web.auth import sessions
-from web.auth.passwords import hash_password, password_problem, verify_password
 from web.helpdesk import tables as t
 from web.helpdesk.domain import MAX_UNIT_USERS, Actor, Role, UnitFull
+from web.identity import sessions
+from web.identity.passwords import hash_password, password_problem
 
 RESET_VALID = timedelta(minutes=60)
 WELCOME_VALID = timedelta(days=7)
@@ -261,15 +261,14 @@ async def change_email(engine: AsyncEngine, user_id: int, email: str) -> None:
             await _end_links(conn, user_id)
 
 
-async def authenticate(engine: AsyncEngine, email: str, password: str) -> Row[Any] | None:
+async def find_by_email(engine: AsyncEngine, email: str) -> Row[Any] | None:
+    """The account of an e-mail, active or not (the sign-in check decides)."""
     async with engine.connect() as conn:
-        row = (
+        return (
             await conn.execute(
                 select(t.users).where(func.lower(t.users.c.email) == email.strip().lower())
             )
         ).first()
-    ok = await verify_password(row.password_hash if row else None, password)
-    return row if row is not None and ok and row.active else None
 
 
 async def reset_link(engine: AsyncEngine, email: str, now: datetime) -> tuple[Row[Any], str] | None:
@@ -280,6 +279,8 @@ async def reset_link(engine: AsyncEngine, email: str, now: datetime) -> tuple[Ro
                 select(t.users).where(
                     func.lower(t.users.c.email) == email.strip().lower(),
                     t.users.c.active.is_(True),
+                    # The directory keeps a directory account's password, not a link of ours.
+                    t.users.c.directory_name.is_(None),
                 )
             )
         ).first()

@@ -20,6 +20,7 @@ from web.helpdesk import tables as t
 from web.helpdesk.domain import MAX_UNIT_USERS, Role, WorkflowError
 from web.helpdesk.session import signed_in
 from web.i18n import _
+from web.identity import audit
 from web.templating import render
 
 
@@ -298,8 +299,14 @@ async def change_service(request: Request) -> Response:
     )
 
 
+@signed_in(admin=True)
+async def signins_csv(request: Request) -> Response:
+    return await audit.csv_response(request)
+
+
 routes = [
     Route("/helpdesk/admin", admin_page, methods=["GET"]),
+    Route("/helpdesk/admin/signins.csv", signins_csv, methods=["GET"]),
     Route("/helpdesk/admin/services", add_service, methods=["POST"]),
     Route("/helpdesk/admin/services/{id:int}", service_page, methods=["GET"]),
     Route("/helpdesk/admin/services/{id:int}", change_service, methods=["POST"]),

@@ -1,5 +1,5 @@
 """The signed-in helpdesk user, kept in the same signed cookie as the booking staff but under
-keys of its own (a person may be both): a server-side session's token (web/auth/sessions.py:
+keys of its own (a person may be both): a server-side session's token (web/identity/sessions.py:
 the installation's idle limit, ``okienko web --idle-logout``, 60 minutes by default; 12 hours
 at most; ended on the server by signing out) and the account's session epoch."""
 
@@ -15,9 +15,9 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from web.auth import sessions
 from web.helpdesk import tables as t
 from web.helpdesk.domain import Actor, Role
+from web.identity import sessions
 
 IDLE_S = 60 * 60
 KEYS = ("hd_sid", "hd_epoch", "hd_uid")

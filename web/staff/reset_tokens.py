@@ -38,7 +38,10 @@ async def create(engine: AsyncEngine, email: str, now: datetime) -> ResetLink | 
         row = (
             await conn.execute(
                 select(STAFF.c.id, STAFF.c.email, STAFF.c.name).where(
-                    (func.lower(STAFF.c.email) == email.strip().lower()) & STAFF.c.active
+                    (func.lower(STAFF.c.email) == email.strip().lower())
+                    & STAFF.c.active
+                    # The directory keeps a directory account's password, not a link of ours.
+                    & STAFF.c.directory_name.is_(None)
                 )
             )
         ).first()

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -14,20 +12,20 @@ import httpx
 import pytest
 
 from hub.contract import sync as contract
-from tests.support.webproc import Smtp, WebProcess
+from tests.support.sitefile import write_site_file
+from tests.support.webproc import Smtp, WebProcess, site_token
 from tests.sync.conftest import SITE, issued, snapshot
 
 
 @pytest.fixture
 def web(tmp_path: Path, smtp: Smtp) -> Iterator[WebProcess]:
-    proc = WebProcess.start(tmp_path, smtp_port=smtp.port, extra=["--streams-per-client", "2"])
-    create = ["site-token", "create", "--site", SITE, "--database-url", proc.database_url]
-    token = subprocess.run(
-        [sys.executable, "-m", "okienko.cli", *create],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    proc = WebProcess.start(
+        tmp_path,
+        smtp_port=smtp.port,
+        site=write_site_file(tmp_path, SITE),
+        extra=["--streams-per-client", "2"],
+    )
+    token = site_token(proc.database_url, SITE)
     push = contract.PushRequest(events=[issued(1, "t1", "tok-s-1", "A001")], snapshot=snapshot())
     r = httpx.post(
         proc.url + contract.PUSH_PATH,

@@ -24,7 +24,7 @@ def _hub(args: argparse.Namespace) -> int:
 
     try:
         site_file = load_site(args.config)
-        run(serve_forever(site_file))
+        run(serve_forever(site_file, args.config))
     except (ConfigError, StoreError, HubRunning) as exc:
         print(exc, file=sys.stderr)
         return 2

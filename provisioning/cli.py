@@ -98,10 +98,12 @@ def _add_device(args: argparse.Namespace) -> str:
 
 
 def _rotate(args: argparse.Namespace) -> str:
+    from hub.contract.topics import HUB_DEVICE_ID
     from provisioning.statedir import broker_pid, rotate
 
     issued = rotate(args.state, args.device, broker_pid(args.broker_pid, args.pidfile))
-    return f"{issued.device}: {issued.message}\nbundle: {issued.bundle}"
+    what = "password file" if issued.device == HUB_DEVICE_ID else "bundle"
+    return f"{issued.device}: {issued.message}\n{what}: {issued.bundle}"
 
 
 def _revoke(args: argparse.Namespace) -> str:
@@ -133,7 +135,13 @@ def _list(args: argparse.Namespace) -> str:
 def _install(args: argparse.Namespace) -> str:
     from provisioning.statedir import install
 
-    path = install(args.bundle, args.target, args.name)
+    path = install(args.bundle, args.target, args.name, dry_run=args.dry_run)
+    if args.dry_run:
+        env = path.with_suffix(".env")
+        return (
+            f"dry run: {args.bundle} is a valid bundle; would write {path} (0600) and {env}; "
+            "nothing written"
+        )
     return f"installed {path}; start it with `systemctl enable --now okienko-appliance@{args.name}`"
 
 
@@ -190,12 +198,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     for name, func, what in (
         ("enrol", _enrol, "the enrolment bundle of a device listed in the site file"),
-        ("rotate", _rotate, "a new password for a device (and a new bundle)"),
+        ("rotate", _rotate, "a new password for a device (and a new bundle), or the hub's"),
         ("revoke", _revoke, "remove a device's account; it cannot connect any more"),
     ):
         a = sub.add_parser(name, help=what)
         a.add_argument("--state", type=Path, required=True)
-        a.add_argument("--device", required=True, help="device id from the site file")
+        a.add_argument(
+            "--device",
+            required=True,
+            help="device id from the site file" + (" (or hub)" if name == "rotate" else ""),
+        )
         _reload_options(a)
         a.set_defaults(provision_func=func)
 
@@ -218,4 +230,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a.add_argument("bundle", type=Path)
     a.add_argument("--target", type=Path, default=DEFAULT_TARGET, help="default /etc/okienko")
     a.add_argument("--name", default="appliance", help="config name (the unit's instance)")
+    a.add_argument(
+        "--dry-run", action="store_true", help="check the bundle and say what would be written"
+    )
     a.set_defaults(provision_func=_install)

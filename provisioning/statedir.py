@@ -282,6 +282,33 @@ def reload_broker(pid: int | None) -> str:
     return f"broker (pid {pid}) reloaded"
 
 
+def reload_hub(site_path: Path) -> str:
+    """SIGHUP to the hub running on this site file's database (found by its run lock), so
+    it serves the devices of the site file as it is now, without a restart."""
+    from hub import runlock
+
+    database = load_settings(site_path).hub.database
+    try:
+        pid = runlock.running_pid(database)
+    except OSError as exc:
+        return (
+            f"hub not reloaded ({runlock.lock_path(database)}: {exc.strerror}): "
+            "send it SIGHUP, e.g. `systemctl reload okienko-hub`"
+        )
+    if pid is None:
+        return f"no hub is running on {database}; it reads the site file when it starts"
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except ProcessLookupError:
+        return f"no hub is running on {database}; it reads the site file when it starts"
+    except PermissionError:
+        return (
+            f"not allowed to signal the hub (pid {pid}): send it SIGHUP as its owner, "
+            "e.g. `systemctl reload okienko-hub`"
+        )
+    return f"hub (pid {pid}) reloaded its site file"
+
+
 # --- operations ----------------------------------------------------------------------------
 
 
@@ -428,14 +455,14 @@ def add_device(directory: Path, device: Device, pid: int | None = None) -> Issue
     write_atomic(path, new_text, path.stat().st_mode & 0o777)
     _, bundle, reloaded = _issue(sd, state, site, device, pid)
     return Issued(
-        device.id,
-        bundle,
-        f"added to {path} and enrolled; {reloaded}; restart the hub so it serves the device",
+        device.id, bundle, f"added to {path} and enrolled; {reloaded}; {reload_hub(path)}"
     )
 
 
 def rotate(directory: Path, device_id: str, pid: int | None = None) -> Issued:
     sd, state, site = _load(directory)
+    if device_id == HUB_DEVICE_ID:
+        return _rotate_hub(sd, state, site, pid)
     device = st.device_of(site, device_id)
     cred = state.accounts.get(device_id)
     if cred is None or not cred.active:
@@ -443,7 +470,30 @@ def rotate(directory: Path, device_id: str, pid: int | None = None) -> Issued:
             f"device '{device_id}' is not enrolled; `okienko provision enrol` it instead"
         )
     _, path, reloaded = _issue(sd, state, site, device, pid)
-    return Issued(device_id, path, f"new password issued, the old one no longer works; {reloaded}")
+    hub = reload_hub(Path(state.site_file))
+    return Issued(
+        device_id, path, f"new password issued, the old one no longer works; {reloaded}; {hub}"
+    )
+
+
+def _rotate_hub(sd: StateDir, state: ProvisioningState, site: Site, pid: int | None) -> Issued:
+    """The hub's own password: its password file first, so that when the reloaded broker
+    drops the hub's connection (the old password no longer passes) the hub reconnects with
+    the new one."""
+    password = st.new_password()
+    state = st.issue(state, HUB_DEVICE_ID, password, now())
+    write_atomic(sd.hub_password, password + "\n")
+    give_to_service_user(sd.hub_password)
+    sd.save(state)
+    sd.write_broker(state, site)
+    if pid is None:
+        after = (
+            f"{reload_broker(pid)}; the hub keeps its connection until then and reconnects "
+            "with the new password"
+        )
+    else:
+        after = f"{reload_broker(pid)}; the hub reconnects with the new password"
+    return Issued(HUB_DEVICE_ID, sd.hub_password, f"new password issued; {after}")
 
 
 def revoke(directory: Path, device_id: str, pid: int | None = None) -> str:
@@ -457,7 +507,8 @@ def revoke(directory: Path, device_id: str, pid: int | None = None) -> str:
     sd.write_broker(state, site)
     with contextlib.suppress(FileNotFoundError):
         sd.bundle(device_id).unlink()  # a revoked password has nothing left to unlock
-    return f"device '{device_id}' revoked; {reload_broker(pid)}"
+    hub = reload_hub(Path(state.site_file))
+    return f"device '{device_id}' revoked; {reload_broker(pid)}; {hub}"
 
 
 @dataclass(frozen=True)
@@ -493,9 +544,10 @@ def rows(directory: Path) -> list[Row]:
     return out
 
 
-def install(bundle: Path, target: Path, name: str = "appliance") -> Path:
+def install(bundle: Path, target: Path, name: str = "appliance", *, dry_run: bool = False) -> Path:
     """Install a bundle on the device: ``TARGET/NAME.toml`` (0600) and ``TARGET/NAME.env``
-    for ``okienko-appliance@NAME.service``, once the appliance's own loader accepts it."""
+    for ``okienko-appliance@NAME.service``, once the appliance's own loader accepts it.
+    ``dry_run``: every check, nothing written."""
     from appliance.common.config import load_config
 
     try:
@@ -510,8 +562,10 @@ def install(bundle: Path, target: Path, name: str = "appliance") -> Path:
             "`okienko provision init --upgrade-tls` and install the refreshed bundle"
         )
     text = bundle.read_text(encoding="utf-8")
-    target.mkdir(parents=True, exist_ok=True)
     path = target / f"{name}.toml"
+    if dry_run:
+        return path
+    target.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text)
     give_to_service_user(path)
     write_atomic(target / f"{name}.env", env_text(str(config.role), config.device), 0o644)

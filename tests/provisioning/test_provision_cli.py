@@ -309,3 +309,35 @@ def test_add_device_refuses_with_a_reason_and_changes_nothing(
     assert provision("add-device", "--state", state, *args) == 2
     assert says in capsys.readouterr().err
     assert (tree(state), site_file.read_text()) == before
+
+
+def test_a_revoked_device_enrolled_again_keeps_its_revocation_in_the_history(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert provision("revoke", "--state", state, "--device", "display-1") == 0
+    revoked = json.loads((state / "state.json").read_text())["accounts"]["display-1"]["revoked"]
+    assert revoked is not None
+    assert provision("enrol", "--state", state, "--device", "display-1") == 0
+    account = json.loads((state / "state.json").read_text())["accounts"]["display-1"]
+    assert account["revoked"] == revoked and account["hash"] is not None
+    capsys.readouterr()
+    assert provision("list", "--state", state) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("display"))
+    assert " active " in row and row.rstrip().endswith(revoked[:19].replace("T", " "))
+    users = [line.split(":")[0] for line in (state / "broker" / "passwd").read_text().splitlines()]
+    assert "display-1" in users
+
+
+def test_install_dry_run_checks_the_bundle_and_writes_nothing(
+    state: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = workdir / "device-etc"
+    bundle = state / "bundles" / "display-1.toml"
+    capsys.readouterr()
+    assert provision("install", bundle, "--target", target, "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert str(target / "appliance.toml") in out and "nothing written" in out
+    assert not target.exists()
+    not_a_bundle = workdir / "site.toml"
+    assert provision("install", not_a_bundle, "--target", target, "--dry-run") == 2
+    assert not target.exists()

@@ -48,22 +48,44 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _broker_config(args: argparse.Namespace) -> int:
+    """Mosquitto's files for given certificates (tests, an office's own tooling); a site's
+    documented path is ``okienko provision init``, which keeps passwords when run again."""
     from hub.config import ConfigError, load_site
     from okienko.private_files import write_private
-    from provisioning.broker import TlsFiles, generate_passwords, write_broker_files
+    from provisioning.broker import TlsFiles, generate_passwords, port_taken, write_broker_files
 
     try:
         site = load_site(args.site).site
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if (args.out / "passwd").exists():
+        if not args.rotate_all:
+            print(
+                f"broker-config: {args.out} holds a broker's accounts already; running again "
+                "gives every device a new password: add --rotate-all for that (`okienko "
+                "provision init` is the site's path, and keeps passwords when run again)",
+                file=sys.stderr,
+            )
+            return 2
+    else:
+        taken = port_taken(args.host, args.port)
+        if taken is not None:
+            print(f"broker-config: {taken}", file=sys.stderr)
+            return 2
     passwords = generate_passwords(site)
     tls = TlsFiles(args.cafile, args.certfile, args.keyfile)
     files = write_broker_files(site, args.out, passwords, host=args.host, port=args.port, tls=tls)
     secrets_file = args.out / "passwords.txt"
     lines = "".join(f"{u} {p}\n" for u, p in passwords.items())
     write_private(secrets_file, lines.encode("utf-8"))
-    print(f"broker configuration written to {files.conf}; passwords in {secrets_file}")
+    # The hub's [hub.mqtt] password_file holds the bare password, not a "user password" line.
+    hub_file = args.out / "hub.password"
+    write_private(hub_file, f"{passwords['hub']}\n".encode())
+    print(
+        f"broker configuration written to {files.conf}; passwords in {secrets_file}; "
+        f"the hub's [hub.mqtt] password_file: {hub_file}"
+    )
     return 0
 
 
@@ -784,7 +806,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(p)
     p.set_defaults(func=_appliance)
 
-    p = sub.add_parser("broker-config", help="write Mosquitto files for a site")
+    p = sub.add_parser(
+        "broker-config",
+        help="write Mosquitto files for given certificates (a site: `provision init`)",
+    )
     p.add_argument("--site", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument(
@@ -796,6 +821,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cafile", type=Path, required=True, help="the site CA certificate")
     p.add_argument("--certfile", type=Path, required=True, help="the broker's certificate")
     p.add_argument("--keyfile", type=Path, required=True, help="the broker's key")
+    p.add_argument(
+        "--rotate-all",
+        action="store_true",
+        help="write again over existing files: new passwords for every account",
+    )
     p.set_defaults(func=_broker_config)
 
     p = sub.add_parser("provision", help="device accounts, enrolment bundles, revocation")

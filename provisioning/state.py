@@ -66,7 +66,8 @@ class BrokerAddress:
 class ProvisioningState:
     site_id: str
     site_file: str
-    """Absolute path of the site file, so later commands need only ``--state``."""
+    """The site file, relative to the state directory (absolute in states made before), so
+    later commands need only ``--state``; ``provision site-file`` re-points it."""
     broker: BrokerAddress
     accounts: Mapping[str, Credential] = field(default_factory=dict)
 

@@ -207,10 +207,24 @@ async def serve_forever(site_file: SiteFile, path: Path | None = None) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     failed: asyncio.Future[str] = loop.create_future()
+    # SIGHUP is caught from the start (its default ends the process): one that comes while the
+    # hub starts (add-device finds it by its run lock) is applied once it runs.
+    running: list[Hub] = []
+    hup_pending = False
+
+    def on_hup() -> None:
+        nonlocal hup_pending
+        if running and path is not None:
+            reload_site_file(running[0], path)
+        else:
+            hup_pending = True
+
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
     async with running_hub(site_file, failed) as (hub, _bridge):
-        if path is not None:
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(signal.SIGHUP, reload_site_file, hub, path)
+        running.append(hub)
+        if hup_pending and path is not None:
+            reload_site_file(hub, path)
         log.info("hub of site %s running", site_file.site.id)
         stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
         either: list[asyncio.Future[Any]] = [stopping, failed]

@@ -515,7 +515,7 @@ def enrol(directory: Path, device_id: str, pid: int | None = None) -> Issued:
             )
         return Issued(device_id, path, "already enrolled; the bundle is unchanged")
     _, path, reloaded = _issue(sd, state, site, device, pid)
-    return Issued(device_id, path, f"enrolled; {reloaded}")
+    return Issued(device_id, path, f"enrolled; {reloaded}; {reload_hub(sd.site_path(state))}")
 
 
 def device_entry(device: Device) -> str:

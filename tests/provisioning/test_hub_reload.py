@@ -113,25 +113,36 @@ def test_a_device_added_while_the_hub_runs_is_served_without_a_restart(
 
 
 def test_an_unknown_device_is_told_the_real_cause(site: Site) -> None:
-    """A device the broker knows but the hub's loaded site file does not (its entry written
-    by hand, the hub not yet told): the refusal says when the file was loaded and what to do."""
+    """A device written into the site file by hand and enrolled is served at once (enrol
+    reloads the hub too); taken out of the file by hand and the hub sent SIGHUP, it still has
+    its broker account, and its refusal says when the hub read the file and what to do."""
     assert site.hub.proc is not None
-    site.file.write_text(
-        site.file.read_text() + '\n[[site.devices]]\nid = "dispenser-7"\nrole = "dispenser"\n'
+    before = site.file.read_text()
+    site.file.write_text(before + '\n[[site.devices]]\nid = "dispenser-7"\nrole = "dispenser"\n')
+    pid = str(site.broker.pid)
+    assert (
+        provision("enrol", "--state", site.state, "--device", "dispenser-7", "--broker-pid", pid)
+        == 0
     )
-    assert provision("enrol", "--state", site.state, "--device", "dispenser-7", "--broker-pid",
-                     str(site.broker.pid)) == 0  # fmt: skip
+    wait_in_log(site.hub, "display-1, dispenser-7")
     client = site.client("dispenser-7")
     try:
+        assert issue(client).ok
+        site.file.write_text(before)
+        site.hub.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while not any(
+            line.endswith("reloaded: devices terminal-1, display-1")
+            for line in site.hub.tail(200).splitlines()
+        ):
+            assert time.monotonic() < deadline, site.hub.tail()
+            time.sleep(0.1)
         refused = issue(client)
         assert not refused.ok and refused.error is not None
         assert refused.error.code == "unknown_device"
         assert "not in the site file loaded at" in refused.error.message
         assert "provision add-device" in refused.error.message
         assert "SIGHUP" in refused.error.message
-        site.hub.proc.send_signal(signal.SIGHUP)
-        wait_in_log(site.hub, "dispenser-7")
-        assert issue(client).ok
     finally:
         client.stop()
 

@@ -8,13 +8,14 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Coroutine
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub import runlock
-from hub.config import CloudSettings, ConfigError, SiteFile
+from hub.config import CloudSettings, ConfigError, SiteFile, load_site
 from hub.contract import messages as msg
 from hub.mqtt.bridge import MqttBridge
-from hub.service import Hub
+from hub.service import Hub, SiteReloadRefused
 from hub.store.database import EventStore
 
 if TYPE_CHECKING:
@@ -175,15 +176,55 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(main)
 
 
-async def serve_forever(site_file: SiteFile) -> None:
-    """``okienko hub``: run until SIGINT or SIGTERM."""
+def reload_site_file(hub: Hub, path: Path) -> bool:
+    """SIGHUP: the devices of the site file as it is now, without a restart. A file that
+    cannot be read or checked is refused in one log line, and the hub keeps what it has."""
+    kept = hub.site_loaded_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    try:
+        site_file = load_site(path)
+        check_secrets(site_file)
+        ignored = hub.reload_devices(site_file.site)
+    except (ConfigError, SiteReloadRefused) as exc:
+        reason = "; ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+        log.error("site file %s not reloaded: %s; keeping the one loaded at %s", path, reason, kept)
+        return False
+    ids = ", ".join(d.id for d in hub.site.devices) or "none"
+    log.info("site file %s reloaded: devices %s", path, ids)
+    if ignored:
+        log.warning(
+            "site file %s: changes to %s take effect when the hub restarts",
+            path,
+            ", ".join(f"[site] {name}" for name in ignored),
+        )
+    return True
+
+
+async def serve_forever(site_file: SiteFile, path: Path | None = None) -> None:
+    """``okienko hub``: run until SIGINT or SIGTERM; SIGHUP reloads the devices from ``path``."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     failed: asyncio.Future[str] = loop.create_future()
-    async with running_hub(site_file, failed):
+    # SIGHUP is caught from the start (its default ends the process): one that comes while the
+    # hub starts (add-device finds it by its run lock) is applied once it runs.
+    running: list[Hub] = []
+    hup_pending = False
+
+    def on_hup() -> None:
+        nonlocal hup_pending
+        if running and path is not None:
+            reload_site_file(running[0], path)
+        else:
+            hup_pending = True
+
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
+    async with running_hub(site_file, failed) as (hub, _bridge):
+        running.append(hub)
+        if hup_pending and path is not None:
+            reload_site_file(hub, path)
         log.info("hub of site %s running", site_file.site.id)
         stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
         either: list[asyncio.Future[Any]] = [stopping, failed]

@@ -405,6 +405,9 @@ def load_site(path: Path) -> SiteFile:
         mqtt_updates["tls_ca"] = base / hub.mqtt.tls_ca
     if mqtt_updates:
         updates["mqtt"] = hub.mqtt.model_copy(update=mqtt_updates)
+    cloud = hub.cloud
+    if cloud is not None and cloud.token_file is not None and not cloud.token_file.is_absolute():
+        updates["cloud"] = cloud.model_copy(update={"token_file": base / cloud.token_file})
     if updates:
         site_file = site_file.model_copy(update={"hub": hub.model_copy(update=updates)})
     return site_file

@@ -37,6 +37,13 @@ class Fleet:
         self.devices = {d.id: DeviceHealth(d.id, str(d.role)) for d in site.devices}
         self.broker = DeviceHealth(BROKER_ID, BROKER_ID)
 
+    def set_devices(self, site: Site) -> None:
+        """The site file was reloaded: new devices start unseen, the kept ones keep their
+        health, removed ones are forgotten."""
+        self.devices = {
+            d.id: self.devices.get(d.id) or DeviceHealth(d.id, str(d.role)) for d in site.devices
+        }
+
     def broker_connected(self, certificate_expires: datetime | None) -> None:
         """The hub is connected to its broker, whose certificate runs out then."""
         now = self._clock()

@@ -44,3 +44,24 @@ def _who(path: Path) -> str:
         pid = ""
     held_by = f" (pid {pid})" if pid.isdigit() else ""
     return f"a hub is running on {path.with_suffix('')}{held_by}: it holds {path}"
+
+
+def running_pid(database: Path) -> int | None:
+    """The pid of the hub running on ``database``, or None when none holds the lock (the
+    lock file outlives its hub, so its pid alone says nothing: the lock is tried)."""
+    path = lock_path(database)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            # Shared and at once released: a hub starting in this instant is not refused.
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.read(fd, 32).decode("ascii", "replace").strip()
+            return int(pid) if pid.isdigit() else None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)

@@ -95,6 +95,10 @@ REQUEST_MODELS: dict[str, type[msg.Request]] = {
 }
 
 
+class SiteReloadRefused(Exception):
+    """A reloaded site file the running hub cannot take; it keeps the one it has."""
+
+
 class Hub:
     def __init__(
         self,
@@ -107,6 +111,8 @@ class Hub:
         self.site = site
         self.store = store
         self.clock = clock
+        # When the devices were read from the site file: a refusal of an unknown device names it.
+        self.site_loaded_at = datetime.now(UTC)
         self.topics = Topics(site.id)
         self.queue = Queue(site, ids=ids)
         self.views = Views(site, self.queue)
@@ -141,6 +147,30 @@ class Hub:
         self._replies = {k: r.reply.encode() for k, r in replies.items()}
         await self.store.forget_replies_before(day)
         log.info("queue of %s loaded: %d events", day, len(events))
+
+    def reload_devices(self, site: Site) -> list[str]:
+        """Take the devices of a reloaded site file (``provision add-device``, a SIGHUP) without
+        a restart; the rest of the site is what the running queue was built from, so it stays.
+        Refuses (SiteReloadRefused) a file of another site or a device whose counter the
+        running hub does not know; returns what else changed, which needs a restart."""
+        if site.id != self.site.id:
+            raise SiteReloadRefused(f"it is of site '{site.id}', this hub serves '{self.site.id}'")
+        counters = {c.id for c in self.site.counters}
+        for d in site.devices:
+            if d.counter is not None and d.counter not in counters:
+                raise SiteReloadRefused(
+                    f"device '{d.id}' is at counter '{d.counter}', which the running hub does not "
+                    "have; a new counter needs a restart of the hub"
+                )
+        ignored = [
+            name
+            for name in type(site).model_fields
+            if name != "devices" and getattr(site, name) != getattr(self.site, name)
+        ]
+        self.site = self.site.model_copy(update={"devices": site.devices})
+        self.fleet.set_devices(self.site)
+        self.site_loaded_at = datetime.now(UTC)
+        return ignored
 
     def submit(self, inbound: Inbound) -> None:
         """Called by the transport for every command message; never raises."""
@@ -245,7 +275,7 @@ class Hub:
         device = self.site.device(inbound.device)
         try:
             if device is None:
-                raise _Refused("unknown_device", f"device '{inbound.device}' is not enrolled")
+                raise _Refused("unknown_device", self._unknown(inbound.device))
             request = self._parse(device, inbound)
             key = f"{device.id}:{request.request_id}"
             seen = pending.get(key) or self._replies.get(key)
@@ -268,6 +298,14 @@ class Hub:
             reason = getattr(exc, "reason", None)
             self._count_refusal(exc.code)
             return _Outcome(_error_reply(request_id, exc.code, str(exc), reason), inbound)
+
+    def _unknown(self, device_id: str) -> str:
+        loaded = self.site_loaded_at.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+        return (
+            f"device '{device_id}' is not in the site file loaded at {loaded}; "
+            "add it with `okienko provision add-device`, or send the hub SIGHUP "
+            "(`systemctl reload okienko-hub`) if the file already lists it"
+        )
 
     def _count_refusal(self, code: str) -> None:
         if self.observer is not None:

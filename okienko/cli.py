@@ -24,7 +24,7 @@ def _hub(args: argparse.Namespace) -> int:
 
     try:
         site_file = load_site(args.config)
-        run(serve_forever(site_file))
+        run(serve_forever(site_file, args.config))
     except (ConfigError, StoreError, HubRunning) as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -48,22 +48,44 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _broker_config(args: argparse.Namespace) -> int:
+    """Mosquitto's files for given certificates (tests, an office's own tooling); a site's
+    documented path is ``okienko provision init``, which keeps passwords when run again."""
     from hub.config import ConfigError, load_site
     from okienko.private_files import write_private
-    from provisioning.broker import TlsFiles, generate_passwords, write_broker_files
+    from provisioning.broker import TlsFiles, generate_passwords, port_taken, write_broker_files
 
     try:
         site = load_site(args.site).site
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if (args.out / "passwd").exists():
+        if not args.rotate_all:
+            print(
+                f"broker-config: {args.out} holds a broker's accounts already; running again "
+                "gives every device a new password: add --rotate-all for that (`okienko "
+                "provision init` is the site's path, and keeps passwords when run again)",
+                file=sys.stderr,
+            )
+            return 2
+    else:
+        taken = port_taken(args.host, args.port)
+        if taken is not None:
+            print(f"broker-config: {taken}", file=sys.stderr)
+            return 2
     passwords = generate_passwords(site)
     tls = TlsFiles(args.cafile, args.certfile, args.keyfile)
     files = write_broker_files(site, args.out, passwords, host=args.host, port=args.port, tls=tls)
     secrets_file = args.out / "passwords.txt"
     lines = "".join(f"{u} {p}\n" for u, p in passwords.items())
     write_private(secrets_file, lines.encode("utf-8"))
-    print(f"broker configuration written to {files.conf}; passwords in {secrets_file}")
+    # The hub's [hub.mqtt] password_file holds the bare password, not a "user password" line.
+    hub_file = args.out / "hub.password"
+    write_private(hub_file, f"{passwords['hub']}\n".encode())
+    print(
+        f"broker configuration written to {files.conf}; passwords in {secrets_file}; "
+        f"the hub's [hub.mqtt] password_file: {hub_file}"
+    )
     return 0
 
 
@@ -295,39 +317,28 @@ def _helpdesk_contact(args: argparse.Namespace) -> Any:
 
 
 def _staff_add(args: argparse.Namespace) -> int:
-    import asyncio
     import getpass
 
     from web.auth.accounts import AccountError, create_staff
-    from web.db.engine import make_engine
-    from web.db.migrate import upgrade
 
+    if (refused := _cloud_url(args)) is not None:
+        return refused
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
 
-    async def add() -> int:
-        engine = make_engine(args.database_url)
-        try:
-            await upgrade(engine)
-            return await create_staff(
-                engine,
-                email=args.email,
-                name=args.name,
-                role=args.role,
-                password=password,
-                location_id=args.location,
-                service_point_id=args.service_point,
-                all_locations=None if args.visits is None else args.visits == "all",
-            )
-        finally:
-            await engine.dispose()
+    async def add(engine: Any) -> str:
+        staff_id = await create_staff(
+            engine,
+            email=args.email,
+            name=args.name,
+            role=args.role,
+            password=password,
+            location_id=args.location,
+            service_point_id=args.service_point,
+            all_locations=None if args.visits is None else args.visits == "all",
+        )
+        return f"staff account {staff_id} created for {args.email} ({args.role})"
 
-    try:
-        staff_id = asyncio.run(add())
-    except AccountError as exc:
-        print(f"staff-add: {exc}", file=sys.stderr)
-        return 2
-    print(f"staff account {staff_id} created for {args.email} ({args.role})")
-    return 0
+    return _on_cloud_db(args, add, (AccountError,), name="staff-add")
 
 
 def _directory_check(args: argparse.Namespace) -> int:
@@ -364,41 +375,29 @@ def _directory_check(args: argparse.Namespace) -> int:
 
 
 def _helpdesk_admin_add(args: argparse.Namespace) -> int:
-    import asyncio
     import getpass
     from datetime import UTC, datetime
 
-    from web.db.engine import make_engine
-    from web.db.migrate import upgrade
     from web.helpdesk.accounts import AccountError, create_user
     from web.helpdesk.domain import Role
 
+    if (refused := _cloud_url(args)) is not None:
+        return refused
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
 
-    async def add() -> int:
-        engine = make_engine(args.database_url)
-        try:
-            await upgrade(engine)
-            user_id, _token = await create_user(
-                engine,
-                email=args.email,
-                name=args.name,
-                phone=args.phone,
-                role=Role.ADMIN,
-                password=password,
-                now=datetime.now(UTC),
-            )
-            return user_id
-        finally:
-            await engine.dispose()
+    async def add(engine: Any) -> str:
+        user_id, _token = await create_user(
+            engine,
+            email=args.email,
+            name=args.name,
+            phone=args.phone,
+            role=Role.ADMIN,
+            password=password,
+            now=datetime.now(UTC),
+        )
+        return f"helpdesk administrator {user_id} created for {args.email}"
 
-    try:
-        user_id = asyncio.run(add())
-    except AccountError as exc:
-        print(f"helpdesk-admin-add: {exc}", file=sys.stderr)
-        return 2
-    print(f"helpdesk administrator {user_id} created for {args.email}")
-    return 0
+    return _on_cloud_db(args, add, (AccountError,), name="helpdesk-admin-add")
 
 
 def _directory(path: Path | None) -> Any:
@@ -461,10 +460,36 @@ def _faults_mail(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cloud_url(args: argparse.Namespace) -> int | None:
+    """The cloud's database for an admin command, as ``okienko web`` takes it (--database-url,
+    else DATABASE_URL, else var/web.sqlite3 here): set on ``args``, or one line and exit 2
+    when none is given and this folder holds no var/web.sqlite3 (run from another folder, a
+    command would otherwise make a new empty database there)."""
+    import os
+
+    from web.db.engine import DEFAULT_URL
+
+    if args.database_url or os.environ.get("DATABASE_URL"):
+        args.database_url = args.database_url or os.environ["DATABASE_URL"]
+        return None
+    local = Path("var/web.sqlite3")
+    if local.is_file():
+        args.database_url = DEFAULT_URL
+        return None
+    print(
+        f"{args.command}: which database? give --database-url or set DATABASE_URL, as for "
+        f"`okienko web` (there is no {local.resolve()} here)",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def _on_cloud_db(
     args: argparse.Namespace,
     work: Callable[[Any], Awaitable[str]],
     refusals: tuple[type[Exception], ...] = (),
+    *,
+    name: str | None = None,
 ) -> int:
     """Run ``work(engine)`` against the cloud's database (``--database-url`` or DATABASE_URL,
     migrated first) and print its answer; a database it cannot use, or one of ``refusals``,
@@ -473,6 +498,9 @@ def _on_cloud_db(
 
     from web.db.engine import DatabaseUrlError, check_reachable, make_engine
     from web.db.migrate import upgrade
+
+    if (refused := _cloud_url(args)) is not None:
+        return refused
 
     async def act() -> str:
         await check_reachable(args.database_url)
@@ -483,11 +511,11 @@ def _on_cloud_db(
         finally:
             await engine.dispose()
 
-    refused: tuple[type[Exception], ...] = (DatabaseUrlError, *refusals)
+    refused_by: tuple[type[Exception], ...] = (DatabaseUrlError, *refusals)
     try:
         print(asyncio.run(act()))
-    except refused as exc:
-        print(exc, file=sys.stderr)
+    except refused_by as exc:
+        print(f"{name}: {exc}" if name else exc, file=sys.stderr)
         return 2
     return 0
 
@@ -580,6 +608,12 @@ def _appliance(args: argparse.Namespace) -> int:
     from appliance.main import main
 
     return main(args)
+
+
+ADMIN_DB_HELP = (
+    "the cloud's, as for okienko web; default: DATABASE_URL, else var/web.sqlite3 in this "
+    "folder (refused when it is not there)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -711,7 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="whose visits the account sees: its location's or all "
         "(default: all for administrators and managers, else its location's)",
     )
-    p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.add_argument("--database-url", help=ADMIN_DB_HELP)
     p.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
@@ -721,7 +755,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--phone", default="")
-    p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.add_argument("--database-url", help=ADMIN_DB_HELP)
     p.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
@@ -754,7 +788,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("action", choices=["create", "revoke"])
     p.add_argument("--site", required=True, help="the site (location) id")
-    p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.add_argument("--database-url", help=ADMIN_DB_HELP)
     p.set_defaults(func=_site_token)
 
     p = sub.add_parser(
@@ -762,7 +796,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("action", choices=["create", "revoke"])
     p.add_argument("--name", required=True, help="whom the key is for, e.g. 'portal miejski'")
-    p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.add_argument("--database-url", help=ADMIN_DB_HELP)
     p.set_defaults(func=_open311_key)
 
     for name, verb in (("backup", "copy"), ("restore", "put back")):
@@ -784,7 +818,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(p)
     p.set_defaults(func=_appliance)
 
-    p = sub.add_parser("broker-config", help="write Mosquitto files for a site")
+    p = sub.add_parser(
+        "broker-config",
+        help="write Mosquitto files for given certificates (a site: `provision init`)",
+    )
     p.add_argument("--site", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument(
@@ -796,6 +833,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cafile", type=Path, required=True, help="the site CA certificate")
     p.add_argument("--certfile", type=Path, required=True, help="the broker's certificate")
     p.add_argument("--keyfile", type=Path, required=True, help="the broker's key")
+    p.add_argument(
+        "--rotate-all",
+        action="store_true",
+        help="write again over existing files: new passwords for every account",
+    )
     p.set_defaults(func=_broker_config)
 
     p = sub.add_parser("provision", help="device accounts, enrolment bundles, revocation")

@@ -395,6 +395,28 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def port_taken(host: str, port: int) -> str | None:
+    """Why the broker could not listen on ``host:port``, or None when it can. Mosquitto on a
+    taken port exits 1 and says so only in its log file; this says it before anything runs."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        # Like Mosquitto: a port in TIME_WAIT is free, one something listens on is not.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host or "0.0.0.0", port))
+        except PermissionError:
+            return f"port {port} needs root to listen on; choose one above 1023 or run as root"
+        except OSError as exc:
+            hint = (
+                " (Debian's own `mosquitto` service listens there: "
+                "`systemctl disable --now mosquitto`, or choose another --port)"
+                if port == 1883
+                else " (stop what listens there, or choose another --port)"
+            )
+            return f"the broker cannot listen on {host}:{port}: {exc.strerror}{hint}"
+    return None
+
+
 def reload(pid: int) -> None:
     """Make Mosquitto re-read its passwd and ACL files; clients whose account is gone are
     disconnected. This is how a device is revoked without restarting the broker."""

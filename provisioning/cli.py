@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from provisioning.state import BrokerAddress
     from provisioning.statedir import OwnPki
 
 DEFAULT_TARGET = Path("/etc/okienko")
+STATE_NAME = "state.json"  # provisioning.statedir's, without importing it for --help
 
 
 def _own_pki(args: argparse.Namespace) -> OwnPki | None:
@@ -57,6 +59,8 @@ def _init(args: argparse.Namespace) -> str:
 
         raise ProvisionError("--site is needed (except with --upgrade-tls)")
     broker = BrokerAddress(listen=args.listen, host=args.host, port=args.port)
+    if (args.state / STATE_NAME).exists():
+        return _init_again(args, broker)
     state, files, bundles = init(args.site, args.state, broker, own=_own_pki(args))
     lines = [
         f"site '{state.site_id}': state in {args.state}",
@@ -66,6 +70,33 @@ def _init(args: argparse.Namespace) -> str:
         *(f"bundle: {b}" for b in bundles),
     ]
     return "\n".join(lines)
+
+
+def _init_again(args: argparse.Namespace, broker: BrokerAddress) -> str:
+    from provisioning.state import ProvisionError
+    from provisioning.statedir import broker_pid, init_again
+
+    if _own_pki(args) is not None:
+        raise ProvisionError(
+            f"{args.state} has its certificates already; `okienko provision renew-cert` "
+            "takes the office's new ones"
+        )
+    again = init_again(
+        args.site,
+        args.state,
+        broker,
+        rotate_all=args.rotate_all,
+        pid=broker_pid(args.broker_pid, args.pidfile),
+    )
+    what = "bundle (new password)" if again.rotated else "bundle"
+    return "\n".join(
+        [
+            f"site '{again.state.site_id}': state in {args.state} kept; {again.message}",
+            f"broker: mosquitto -c {again.files.conf}  (written again, port {again.files.port})",
+            *_hub_lines(args.state, again.files.port),
+            *(f"{what}: {b}" for b in again.bundles),
+        ]
+    )
 
 
 def _renew_cert(args: argparse.Namespace) -> str:
@@ -98,10 +129,12 @@ def _add_device(args: argparse.Namespace) -> str:
 
 
 def _rotate(args: argparse.Namespace) -> str:
+    from hub.contract.topics import HUB_DEVICE_ID
     from provisioning.statedir import broker_pid, rotate
 
     issued = rotate(args.state, args.device, broker_pid(args.broker_pid, args.pidfile))
-    return f"{issued.device}: {issued.message}\nbundle: {issued.bundle}"
+    what = "password file" if issued.device == HUB_DEVICE_ID else "bundle"
+    return f"{issued.device}: {issued.message}\n{what}: {issued.bundle}"
 
 
 def _revoke(args: argparse.Namespace) -> str:
@@ -130,10 +163,22 @@ def _list(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _site_file(args: argparse.Namespace) -> str:
+    from provisioning.statedir import point_at_site_file
+
+    return point_at_site_file(args.state, args.site)
+
+
 def _install(args: argparse.Namespace) -> str:
     from provisioning.statedir import install
 
-    path = install(args.bundle, args.target, args.name)
+    path = install(args.bundle, args.target, args.name, dry_run=args.dry_run)
+    if args.dry_run:
+        env = path.with_suffix(".env")
+        return (
+            f"dry run: {args.bundle} is a valid bundle; would write {path} (0600) and {env}; "
+            "nothing written"
+        )
     return f"installed {path}; start it with `systemctl enable --now okienko-appliance@{args.name}`"
 
 
@@ -168,7 +213,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "init", help="create a site's CA, broker certificate, accounts, broker files and bundles"
     )
     a.add_argument("--site", type=Path, help="the site file (TOML)")
-    a.add_argument("--state", type=Path, required=True, help="new state directory")
+    a.add_argument(
+        "--state", type=Path, required=True, help="state directory (new, or the site's own)"
+    )
     a.add_argument("--listen", default="0.0.0.0", help="address the broker listens on")
     a.add_argument(
         "--host", help="broker address written into bundles (default: devices use zeroconf)"
@@ -179,7 +226,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="move an existing state (made before TLS) to TLS only; passwords stay",
     )
+    a.add_argument(
+        "--rotate-all",
+        action="store_true",
+        help="on an existing state: new passwords for the hub and every device (run again "
+        "without it, init keeps every password and rewrites the broker's files)",
+    )
     _own_pki_options(a)
+    _reload_options(a)
     a.set_defaults(provision_func=_init)
 
     a = sub.add_parser("renew-cert", help="a new server certificate for the broker")
@@ -190,12 +244,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     for name, func, what in (
         ("enrol", _enrol, "the enrolment bundle of a device listed in the site file"),
-        ("rotate", _rotate, "a new password for a device (and a new bundle)"),
+        ("rotate", _rotate, "a new password for a device (and a new bundle), or the hub's"),
         ("revoke", _revoke, "remove a device's account; it cannot connect any more"),
     ):
         a = sub.add_parser(name, help=what)
         a.add_argument("--state", type=Path, required=True)
-        a.add_argument("--device", required=True, help="device id from the site file")
+        a.add_argument(
+            "--device",
+            required=True,
+            help="device id from the site file" + (" (or hub)" if name == "rotate" else ""),
+        )
         _reload_options(a)
         a.set_defaults(provision_func=func)
 
@@ -214,8 +272,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a.add_argument("--state", type=Path, required=True)
     a.set_defaults(provision_func=_list)
 
+    a = sub.add_parser("site-file", help="point the state at its site file (after a move)")
+    a.add_argument("--state", type=Path, required=True)
+    a.add_argument("--site", type=Path, required=True, help="the site file (same site id)")
+    a.set_defaults(provision_func=_site_file)
+
     a = sub.add_parser("install", help="on the device: install an enrolment bundle")
     a.add_argument("bundle", type=Path)
     a.add_argument("--target", type=Path, default=DEFAULT_TARGET, help="default /etc/okienko")
     a.add_argument("--name", default="appliance", help="config name (the unit's instance)")
+    a.add_argument(
+        "--dry-run", action="store_true", help="check the bundle and say what would be written"
+    )
     a.set_defaults(provision_func=_install)

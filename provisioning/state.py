@@ -47,7 +47,8 @@ class Credential:
 
     @property
     def active(self) -> bool:
-        return self.hash is not None and self.revoked is None
+        # A device enrolled again after a revocation keeps that date in its history.
+        return self.hash is not None
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ class BrokerAddress:
 class ProvisioningState:
     site_id: str
     site_file: str
-    """Absolute path of the site file, so later commands need only ``--state``."""
+    """The site file, relative to the state directory (absolute in states made before), so
+    later commands need only ``--state``; ``provision site-file`` re-points it."""
     broker: BrokerAddress
     accounts: Mapping[str, Credential] = field(default_factory=dict)
 
@@ -96,8 +98,10 @@ def issue(
     """A new credential for ``account``: first issue, rotation, or re-enrolment after a
     revocation. The previous hash stops working as soon as the broker reloads."""
     old = state.accounts.get(account)
-    if old is None or not old.active:
+    if old is None:
         cred = Credential(hash_password(password), issued=now)
+    elif not old.active:
+        cred = Credential(hash_password(password), issued=now, revoked=old.revoked)
     else:
         cred = Credential(hash_password(password), issued=old.issued, rotated=now)
     return replace(state, accounts={**state.accounts, account: cred})

@@ -19,7 +19,7 @@ import contextlib
 import os
 import pwd
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from hub.config import (
 from hub.contract.topics import HUB_DEVICE_ID
 from provisioning import pki
 from provisioning import state as st
-from provisioning.broker import BrokerFiles, TlsFiles, write_broker_files
+from provisioning.broker import BrokerFiles, TlsFiles, port_taken, write_broker_files
 from provisioning.bundle import BUNDLE_SUFFIX, bundle_text, env_text, toml_value
 from provisioning.state import BrokerAddress, ProvisionError, ProvisioningState
 
@@ -141,6 +141,11 @@ class StateDir:
         self.ca_pem()  # says how to upgrade when there is none
         return TlsFiles(self.ca_cert, self.server_cert, self.server_key)
 
+    def site_path(self, state: ProvisioningState) -> Path:
+        """The site file: stored relative to this directory (an absolute path in states made
+        before), so a state moved without its site file says so instead of editing the old one."""
+        return self.path / state.site_file
+
     def load(self) -> ProvisioningState:
         try:
             text = self.state_file.read_text(encoding="utf-8")
@@ -168,7 +173,7 @@ class StateDir:
     ) -> BrokerFiles:
         narrowed, hashes = st.broker_accounts(state, site)
         if settings is None:
-            settings = load_settings(Path(state.site_file)).hub.broker
+            settings = load_settings(self.site_path(state)).hub.broker
         return write_broker_files(
             narrowed,
             self.broker_dir,
@@ -282,6 +287,33 @@ def reload_broker(pid: int | None) -> str:
     return f"broker (pid {pid}) reloaded"
 
 
+def reload_hub(site_path: Path) -> str:
+    """SIGHUP to the hub running on this site file's database (found by its run lock), so
+    it serves the devices of the site file as it is now, without a restart."""
+    from hub import runlock
+
+    database = load_settings(site_path).hub.database
+    try:
+        pid = runlock.running_pid(database)
+    except OSError as exc:
+        return (
+            f"hub not reloaded ({runlock.lock_path(database)}: {exc.strerror}): "
+            "send it SIGHUP, e.g. `systemctl reload okienko-hub`"
+        )
+    if pid is None:
+        return f"no hub is running on {database}; it reads the site file when it starts"
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except ProcessLookupError:
+        return f"no hub is running on {database}; it reads the site file when it starts"
+    except PermissionError:
+        return (
+            f"not allowed to signal the hub (pid {pid}): send it SIGHUP as its owner, "
+            "e.g. `systemctl reload okienko-hub`"
+        )
+    return f"hub (pid {pid}) reloaded its site file"
+
+
 # --- operations ----------------------------------------------------------------------------
 
 
@@ -303,6 +335,10 @@ def init(
     """A new state directory: the site CA and the broker's certificate, the hub's account,
     one credential and bundle per device."""
     site_file = load_settings(site_path)
+    if not StateDir(directory).state_file.exists():
+        taken = port_taken(broker.listen, broker.port)
+        if taken is not None:
+            raise ProvisionError(taken)
     state, files, bundles, _ = init_site(
         site_file.site,
         str(site_path.resolve()),
@@ -339,7 +375,8 @@ def init_site(
     when = clock or now()
     ca, ca_cert, server = _site_pki(site.id, broker_names(site.id, settings, broker), when, own)
     passwords = {a: st.new_password() for a in (HUB_DEVICE_ID, *(d.id for d in site.devices))}
-    state = st.initial_state(site, site_file, broker, when, passwords)
+    stored = os.path.relpath(Path(site_file).resolve(), directory.resolve())
+    state = st.initial_state(site, stored, broker, when, passwords)
     # 0711: the broker's user must walk through to broker/, but may not list or read the rest.
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o711)
@@ -356,12 +393,97 @@ def init_site(
     return state, files, bundles, passwords
 
 
+@dataclass(frozen=True)
+class Rerun:
+    state: ProvisioningState
+    files: BrokerFiles
+    bundles: list[Path]
+    rotated: bool
+    message: str
+
+
+def init_again(
+    site_path: Path,
+    directory: Path,
+    broker: BrokerAddress,
+    *,
+    rotate_all: bool = False,
+    pid: int | None = None,
+) -> Rerun:
+    """``provision init`` on a state that exists: every password is kept and the broker's
+    files are written again from the site file; ``rotate_all`` issues new passwords for the
+    hub and every enrolled device (new bundles), as after a leak."""
+    sd, state, site = _load(directory)
+    if sd.site_path(state).resolve() != site_path.resolve():
+        raise ProvisionError(
+            f"{directory} belongs to the site file {sd.site_path(state)}, not {site_path}; "
+            f"to point it at a moved file: `okienko provision site-file --state {directory} "
+            f"--site {site_path}`"
+        )
+    if broker != state.broker:
+        was = state.broker
+        raise ProvisionError(
+            f"{directory} was made with --listen {was.listen} --host {was.host or '(zeroconf)'} "
+            f"--port {was.port}, which the bundles carry; give the same (a new port: "
+            "`init --upgrade-tls --port`), or another --state for a new site"
+        )
+    if not rotate_all:
+        files = sd.write_broker(state, site)
+        bundles = [sd.bundle(d.id) for d in site.devices if sd.bundle(d.id).is_file()]
+        return Rerun(
+            state, files, bundles, False, "every password kept (--rotate-all issues new ones)"
+        )
+    when = now()
+    ca_pem = sd.ca_pem()
+    password = st.new_password()
+    state = st.issue(state, HUB_DEVICE_ID, password, when)
+    write_atomic(sd.hub_password, password + "\n")
+    give_to_service_user(sd.hub_password)
+    bundles = []
+    for device in site.devices:
+        cred = state.accounts.get(device.id)
+        if cred is None or not cred.active:
+            continue  # never enrolled, or revoked: stays so
+        password = st.new_password()
+        state = st.issue(state, device.id, password, when)
+        text = bundle_text(site.id, device, password, state.broker, when, ca_pem)
+        bundles.append(sd.write_bundle(device.id, text))
+    sd.save(state)
+    files = sd.write_broker(state, site)
+    return Rerun(
+        state,
+        files,
+        bundles,
+        True,
+        f"new passwords for the hub and {len(bundles)} device(s), the old ones no longer "
+        f"work; {reload_broker(pid)}; install each new bundle on its device",
+    )
+
+
 def _load(directory: Path) -> tuple[StateDir, ProvisioningState, Site]:
     sd = StateDir(directory)
     state = sd.load()
-    site = load_site_file(Path(state.site_file))
+    path = sd.site_path(state)
+    if not path.is_file():
+        raise ProvisionError(
+            f"{directory}: its site file {path} is not there (moved?); point the state at it: "
+            f"`okienko provision site-file --state {directory} --site SITE.toml`"
+        )
+    site = load_site_file(path)
     st.check_site(state, site)
     return sd, state, site
+
+
+def point_at_site_file(directory: Path, site_path: Path) -> str:
+    """The state's site file moved (or the state did): point it at ``site_path``, which must
+    be a site file of the same site, stored relative to the state directory."""
+    sd = StateDir(directory)
+    state = sd.load()
+    site = load_site_file(site_path)
+    st.check_site(state, site)
+    stored = os.path.relpath(site_path.resolve(), directory.resolve())
+    sd.save(replace(state, site_file=stored))
+    return f"{directory}: site file is now {site_path.resolve()} (stored as {stored})"
 
 
 def _issue(
@@ -393,7 +515,7 @@ def enrol(directory: Path, device_id: str, pid: int | None = None) -> Issued:
             )
         return Issued(device_id, path, "already enrolled; the bundle is unchanged")
     _, path, reloaded = _issue(sd, state, site, device, pid)
-    return Issued(device_id, path, f"enrolled; {reloaded}")
+    return Issued(device_id, path, f"enrolled; {reloaded}; {reload_hub(sd.site_path(state))}")
 
 
 def device_entry(device: Device) -> str:
@@ -416,7 +538,7 @@ def add_device(directory: Path, device: Device, pid: int | None = None) -> Issue
     """A new device in one step: its entry in the site file (checked by the hub's own
     schema first, e.g. that its counter exists) and its credential and bundle."""
     sd, state, _site = _load(directory)
-    path = Path(state.site_file)
+    path = sd.site_path(state)
     text = path.read_text(encoding="utf-8")
     if parse_site_file(text, str(path)).site.device(device.id) is not None:
         raise ProvisionError(f"device '{device.id}' is already in {path}; use enrol or rotate")
@@ -428,14 +550,14 @@ def add_device(directory: Path, device: Device, pid: int | None = None) -> Issue
     write_atomic(path, new_text, path.stat().st_mode & 0o777)
     _, bundle, reloaded = _issue(sd, state, site, device, pid)
     return Issued(
-        device.id,
-        bundle,
-        f"added to {path} and enrolled; {reloaded}; restart the hub so it serves the device",
+        device.id, bundle, f"added to {path} and enrolled; {reloaded}; {reload_hub(path)}"
     )
 
 
 def rotate(directory: Path, device_id: str, pid: int | None = None) -> Issued:
     sd, state, site = _load(directory)
+    if device_id == HUB_DEVICE_ID:
+        return _rotate_hub(sd, state, site, pid)
     device = st.device_of(site, device_id)
     cred = state.accounts.get(device_id)
     if cred is None or not cred.active:
@@ -443,7 +565,30 @@ def rotate(directory: Path, device_id: str, pid: int | None = None) -> Issued:
             f"device '{device_id}' is not enrolled; `okienko provision enrol` it instead"
         )
     _, path, reloaded = _issue(sd, state, site, device, pid)
-    return Issued(device_id, path, f"new password issued, the old one no longer works; {reloaded}")
+    hub = reload_hub(sd.site_path(state))
+    return Issued(
+        device_id, path, f"new password issued, the old one no longer works; {reloaded}; {hub}"
+    )
+
+
+def _rotate_hub(sd: StateDir, state: ProvisioningState, site: Site, pid: int | None) -> Issued:
+    """The hub's own password: its password file first, so that when the reloaded broker
+    drops the hub's connection (the old password no longer passes) the hub reconnects with
+    the new one."""
+    password = st.new_password()
+    state = st.issue(state, HUB_DEVICE_ID, password, now())
+    write_atomic(sd.hub_password, password + "\n")
+    give_to_service_user(sd.hub_password)
+    sd.save(state)
+    sd.write_broker(state, site)
+    if pid is None:
+        after = (
+            f"{reload_broker(pid)}; the hub keeps its connection until then and reconnects "
+            "with the new password"
+        )
+    else:
+        after = f"{reload_broker(pid)}; the hub reconnects with the new password"
+    return Issued(HUB_DEVICE_ID, sd.hub_password, f"new password issued; {after}")
 
 
 def revoke(directory: Path, device_id: str, pid: int | None = None) -> str:
@@ -457,7 +602,8 @@ def revoke(directory: Path, device_id: str, pid: int | None = None) -> str:
     sd.write_broker(state, site)
     with contextlib.suppress(FileNotFoundError):
         sd.bundle(device_id).unlink()  # a revoked password has nothing left to unlock
-    return f"device '{device_id}' revoked; {reload_broker(pid)}"
+    hub = reload_hub(sd.site_path(state))
+    return f"device '{device_id}' revoked; {reload_broker(pid)}; {hub}"
 
 
 @dataclass(frozen=True)
@@ -493,9 +639,10 @@ def rows(directory: Path) -> list[Row]:
     return out
 
 
-def install(bundle: Path, target: Path, name: str = "appliance") -> Path:
+def install(bundle: Path, target: Path, name: str = "appliance", *, dry_run: bool = False) -> Path:
     """Install a bundle on the device: ``TARGET/NAME.toml`` (0600) and ``TARGET/NAME.env``
-    for ``okienko-appliance@NAME.service``, once the appliance's own loader accepts it."""
+    for ``okienko-appliance@NAME.service``, once the appliance's own loader accepts it.
+    ``dry_run``: every check, nothing written."""
     from appliance.common.config import load_config
 
     try:
@@ -510,8 +657,10 @@ def install(bundle: Path, target: Path, name: str = "appliance") -> Path:
             "`okienko provision init --upgrade-tls` and install the refreshed bundle"
         )
     text = bundle.read_text(encoding="utf-8")
-    target.mkdir(parents=True, exist_ok=True)
     path = target / f"{name}.toml"
+    if dry_run:
+        return path
+    target.mkdir(parents=True, exist_ok=True)
     write_atomic(path, text)
     give_to_service_user(path)
     write_atomic(target / f"{name}.env", env_text(str(config.role), config.device), 0o644)
@@ -525,7 +674,7 @@ def renew_cert(directory: Path, pid: int | None = None, *, own: OwnPki | None = 
     """A new server certificate for the names the site file gives now, signed by the site
     CA (or the office's own, handed in); the CA and every device's bundle stay as they are."""
     sd, state, site = _load(directory)
-    settings = load_settings(Path(state.site_file)).hub
+    settings = load_settings(sd.site_path(state)).hub
     names = broker_names(site.id, settings, state.broker)
     when = now()
     ca_cert = sd.ca_pem().encode("ascii")
@@ -582,7 +731,7 @@ def upgrade_tls(
     sd, state, site = _load(directory)
     if sd.ca_cert.exists():
         raise ProvisionError(f"{directory} is on TLS already; see `renew-cert` for the server's")
-    settings = load_settings(Path(state.site_file)).hub
+    settings = load_settings(sd.site_path(state)).hub
     when = now()
     upgraded = st.with_port(state, port)
     names = broker_names(site.id, settings, upgraded.broker)

@@ -76,10 +76,20 @@ class HubClient:
         c.will_set(self.topics.presence(creds.device), offline, qos=1, retain=True)
         c.reconnect_delay_set(min_delay=1, max_delay=10)
         c.on_connect = self._on_connect
+        c.on_connect_fail = self._on_connect_fail
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
         self._keepalive = keepalive
         self.mqtt = c
+        # What the log says on trouble: "cannot connect" until a connection has worked,
+        # "connection lost" after; one warning per outage, not one per retry.
+        self._ever_connected = False
+        self._failing = False
+        self._stopping = False
+
+    @property
+    def where(self) -> str:
+        return f"{self.creds.host}:{self.creds.port}"
 
     # --- connection ----------------------------------------------------------------------
 
@@ -87,7 +97,7 @@ class HubClient:
         self.start_background()
         if not self.connected.wait(timeout):
             self.stop()
-            raise HubUnavailable(f"cannot reach the broker at {self.creds.host}:{self.creds.port}")
+            raise HubUnavailable(f"cannot connect to the broker at {self.where}")
         return self
 
     def start_background(self) -> HubClient:
@@ -98,6 +108,7 @@ class HubClient:
         return self
 
     def stop(self) -> None:
+        self._stopping = True
         if self.connected.is_set():
             offline = msg.Presence(state=msg.PresenceState.OFFLINE).dump()
             self.mqtt.publish(self.topics.presence(self.creds.device), offline, qos=1, retain=True)
@@ -112,8 +123,12 @@ class HubClient:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         if reason_code.is_failure:
-            log.warning("broker refused the connection: %s", reason_code)
+            log.warning("the broker at %s refused the connection: %s", self.where, reason_code)
             return
+        if self._failing or self._ever_connected:
+            log.info("connected to the broker at %s", self.where)
+        self._ever_connected = True
+        self._failing = False
         sock = client.socket()
         if sock is not None:  # Nagle would hold each small command back ~40 ms
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -127,7 +142,22 @@ class HubClient:
             client.publish(self.topics.status(self.creds.device), status.dump(), qos=1, retain=True)
         self.connected.set()
 
+    def _on_connect_fail(self, client, userdata) -> None:  # type: ignore[no-untyped-def]
+        if self._failing:
+            return
+        self._failing = True
+        if self._ever_connected:
+            log.warning("cannot reconnect to the broker at %s; retrying", self.where)
+        else:
+            log.warning(
+                "cannot connect to the broker at %s (nothing listens there, or it is "
+                "unreachable); retrying",
+                self.where,
+            )
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        if self.connected.is_set() and not self._stopping:
+            log.warning("connection to the broker at %s lost (%s)", self.where, reason_code)
         self.connected.clear()
         self._set_hub_online(False)
 

@@ -115,14 +115,20 @@ class MqttBridge:
     async def run(self) -> None:
         """Connect, serve, and reconnect with backoff until cancelled."""
         delay = 0.5
+        where = f"{self.settings.host}:{self.settings.port}"
         while True:
+            connected = False
             try:
                 async with self._client_for() as client:
+                    connected = True
                     self._client = client
                     delay = 0.5
                     await self._serve(client)
             except aiomqtt.MqttError as exc:
-                log.warning("broker connection lost (%s); retrying in %.1f s", exc, delay)
+                # Never connected (wrong port, broker down, refused login) reads differently
+                # from a connection that worked and broke: the admin looks in another place.
+                what = f"connection to {where} lost" if connected else f"cannot connect to {where}"
+                log.warning("%s (%s); retrying in %.1f s", what, exc, delay)
             finally:
                 self._client = None
                 self.connected.clear()
@@ -140,7 +146,7 @@ class MqttBridge:
         self.hub.fleet.broker_connected(_certificate_expires(client))
         self.connected.set()
         log.info(
-            "connected to %s:%d as %s",
+            "connected to the broker at %s:%d as %s",
             self.settings.host,
             self.settings.port,
             self.settings.username,

@@ -108,3 +108,22 @@ def test_the_hub_refuses_to_start_without_the_site_ca(
     )
     assert run.returncode == 2 and expected in run.stderr and "Traceback" not in run.stderr
     assert not database.exists()  # refused before anything was opened
+
+
+def test_a_relative_token_file_is_read_beside_the_site_file_wherever_the_hub_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.sitefile import site_toml
+
+    site_dir = tmp_path / "etc"
+    site_dir.mkdir()
+    (site_dir / "site-token").write_text("okn_beside_the_site_file\n")
+    site = site_dir / "site.toml"
+    text = site_toml(database=tmp_path / "hub.sqlite3", mqtt_port=8883, hub_password="x")
+    site.write_text(text + '\n[hub.cloud]\nurl = "http://127.0.0.1:1"\ntoken_file = "site-token"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "site-token").write_text("okn_of_the_wrong_folder\n")
+    monkeypatch.chdir(elsewhere)
+    cloud = load_site(Path("../etc/site.toml")).hub.cloud
+    assert cloud is not None and cloud.secret() == "okn_beside_the_site_file"

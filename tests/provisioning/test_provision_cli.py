@@ -195,12 +195,102 @@ def test_unreadable_site_file_is_refused_before_anything_is_written(
     assert not (workdir / "s").exists()
 
 
-def test_init_refuses_an_existing_state(
+def secrets_of(state: Path) -> dict[str, str]:
+    """Every plain password the state handed out: the hub's and each kept bundle's."""
+    out = {"hub": (state / "hub.password").read_text().strip()}
+    for bundle in sorted((state / "bundles").iterdir()):
+        out[bundle.stem] = load_config(bundle).secret() or ""
+    return out
+
+
+def test_init_run_again_keeps_every_password(
+    state: Path, site_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = secrets_of(state), (state / "broker" / "passwd").read_text()
+    capsys.readouterr()
+    assert provision("init", "--site", site_file, "--state", state, "--host", "10.0.0.5") == 0
+    assert "every password kept" in capsys.readouterr().out
+    assert (secrets_of(state), (state / "broker" / "passwd").read_text()) == before
+
+
+def test_init_rotate_all_issues_new_passwords_and_keeps_revoked_devices_out(
+    state: Path, site_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert provision("revoke", "--state", state, "--device", "display-1") == 0
+    before = secrets_of(state)
+    args = ("--host", "10.0.0.5", "--rotate-all")
+    capsys.readouterr()
+    assert provision("init", "--site", site_file, "--state", state, *args) == 0
+    assert "new passwords for the hub and 1 device(s)" in capsys.readouterr().out
+    after = secrets_of(state)
+    assert set(after) == {"hub", "terminal-1"}
+    assert all(after[name] != before[name] for name in after)
+    users = [line.split(":")[0] for line in (state / "broker" / "passwd").read_text().splitlines()]
+    assert users == ["hub", "terminal-1"]
+
+
+def test_init_run_again_with_another_port_is_refused(
     state: Path, site_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = tree(state)
-    err = refused(capsys, "init", "--site", site_file, "--state", state)
-    assert "already holds the state" in err
+    args = ("--host", "10.0.0.5", "--port", "9883")
+    err = refused(capsys, "init", "--site", site_file, "--state", state, *args)
+    assert "--port 8883" in err and "--upgrade-tls" in err
+    assert tree(state) == before
+
+
+@pytest.mark.parametrize("port", [0, 1883])
+def test_init_on_a_taken_port_says_so_and_writes_nothing(
+    workdir: Path, site_file: Path, port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    holder = socket.socket()
+    try:
+        try:
+            holder.bind(("127.0.0.1", port))
+            holder.listen()
+        except OSError:
+            assert port == 1883  # Debian's own mosquitto holds it here already
+        port = port or holder.getsockname()[1]
+        args = ("--listen", "127.0.0.1", "--port", str(port))
+        err = refused(capsys, "init", "--site", site_file, "--state", workdir / "s", *args)
+    finally:
+        holder.close()
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
+    assert ("Debian's own `mosquitto`" in err) == (port == 1883)
+    assert not (workdir / "s").exists()
+
+
+def test_a_moved_state_never_edits_the_old_site_file_and_can_be_pointed_again(
+    state: Path, site_file: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moved = workdir / "elsewhere" / "state"
+    moved.parent.mkdir()
+    state.rename(moved)
+    old_text = site_file.read_text()
+    args = ("--device", "display-9", "--role", "display")
+    err = refused(capsys, "add-device", "--state", moved, *args)
+    assert "is not there (moved?)" in err and "provision site-file" in err
+    assert site_file.read_text() == old_text
+    new_site = moved.parent / "site.toml"
+    new_site.write_text(old_text)
+    assert provision("site-file", "--state", moved, "--site", new_site) == 0
+    assert provision("add-device", "--state", moved, *args) == 0
+    assert site_file.read_text() == old_text
+    assert 'id = "display-9"' in new_site.read_text()
+    # Stored relative: the state and its site file move together without a re-point.
+    assert json.loads((moved / "state.json").read_text())["site_file"] == "../site.toml"
+
+
+def test_site_file_of_another_site_is_refused(
+    state: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = workdir / "other.toml"
+    other.write_text((workdir / "site.toml").read_text().replace("prov-site", "other-site"))
+    before = tree(state)
+    err = refused(capsys, "site-file", "--state", state, "--site", other)
+    assert "other-site" in err and "prov-site" in err
     assert tree(state) == before
 
 
@@ -309,3 +399,35 @@ def test_add_device_refuses_with_a_reason_and_changes_nothing(
     assert provision("add-device", "--state", state, *args) == 2
     assert says in capsys.readouterr().err
     assert (tree(state), site_file.read_text()) == before
+
+
+def test_a_revoked_device_enrolled_again_keeps_its_revocation_in_the_history(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert provision("revoke", "--state", state, "--device", "display-1") == 0
+    revoked = json.loads((state / "state.json").read_text())["accounts"]["display-1"]["revoked"]
+    assert revoked is not None
+    assert provision("enrol", "--state", state, "--device", "display-1") == 0
+    account = json.loads((state / "state.json").read_text())["accounts"]["display-1"]
+    assert account["revoked"] == revoked and account["hash"] is not None
+    capsys.readouterr()
+    assert provision("list", "--state", state) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("display"))
+    assert " active " in row and row.rstrip().endswith(revoked[:19].replace("T", " "))
+    users = [line.split(":")[0] for line in (state / "broker" / "passwd").read_text().splitlines()]
+    assert "display-1" in users
+
+
+def test_install_dry_run_checks_the_bundle_and_writes_nothing(
+    state: Path, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = workdir / "device-etc"
+    bundle = state / "bundles" / "display-1.toml"
+    capsys.readouterr()
+    assert provision("install", bundle, "--target", target, "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert str(target / "appliance.toml") in out and "nothing written" in out
+    assert not target.exists()
+    not_a_bundle = workdir / "site.toml"
+    assert provision("install", not_a_bundle, "--target", target, "--dry-run") == 2
+    assert not target.exists()

@@ -165,7 +165,7 @@ def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, A
         "public_url": args.public_url or f"http://{args.host}:{args.port}",
         "idle_logout_s": args.idle_logout,
         "signin_audit_days": args.signin_audit_days,
-        "directory": _directory(args.directory),
+        **_identity(args.directory),
         "notifier": Notifier(mailer, sms),
         "fault_settings": _fault_settings(args.faults_calendar),
         "helpdesk_contact": _helpdesk_contact(args),
@@ -401,14 +401,16 @@ def _helpdesk_admin_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _directory(path: Path | None) -> Any:
-    """The [ldap] settings of --directory, checked before anything starts."""
-    from web.identity.backends.ldap import DirectoryConfigError, LdapSettings
+def _identity(path: Path | None) -> dict[str, Any]:
+    """create_app's sign-in options from the --directory file ([ldap], [oidc], [signin]),
+    checked before anything starts."""
+    from web.identity import settings
+    from web.identity.backends.ldap import DirectoryConfigError
 
     if path is None:
-        return None
+        return {}
     try:
-        return LdapSettings.from_file(path)
+        return settings.load(path).app_options()
     except DirectoryConfigError as exc:
         raise _Refused(f"--directory: {exc}") from None
 
@@ -600,7 +602,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--directory",
         type=Path,
         metavar="TOML",
-        help="sign-in with the city's directory (LDAP / Active Directory): the [ldap] file",
+        help="sign-in with the city's directory: the file with [ldap] (LDAP / Active Directory), "
+        "[oidc] (OpenID Connect) and [signin] (README: Directory sign-in)",
     )
     p.add_argument(
         "--faults-calendar",
@@ -647,7 +650,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--directory",
         type=Path,
         metavar="TOML",
-        help="sign-in with the city's directory (LDAP / Active Directory): the [ldap] file",
+        help="sign-in with the city's directory: the file with [ldap] (LDAP / Active Directory), "
+        "[oidc] (OpenID Connect) and [signin] (README: Directory sign-in)",
     )
     p.add_argument(
         "--faults-calendar",

@@ -14,8 +14,10 @@ from starlette.routing import Route
 
 from web.auth import directory
 from web.auth.session import T, current_staff, sign_in, sign_out
+from web.i18n import _
 from web.identity import audit, signin
 from web.identity.backends.ldap import DirectoryUser
+from web.identity.oidc_routes import Part
 from web.identity.redirect import safe_next
 from web.templating import render
 
@@ -44,6 +46,16 @@ async def _find(engine: AsyncEngine, email: str) -> Any:
 
 async def _provision(request: Request, user: DirectoryUser) -> Any:
     return await directory.provision(request.app.state.engine, user, datetime.now(UTC))
+
+
+def _refused(request: Request, error: str, status: int) -> Response:
+    provider = request.app.state.oidc.label if request.app.state.oidc else ""
+    return render(
+        request,
+        "staff/login.html",
+        {"next": "/staff/", "error": _(error) % {"provider": provider}},
+        status_code=status,
+    )
 
 
 async def login(request: Request) -> Response:
@@ -81,6 +93,9 @@ async def home(request: Request) -> Response:
         return RedirectResponse("/staff/login?next=/staff/", status_code=303)
     return render(request, "staff/home.html")
 
+
+# How the identity layer signs a staff member in with the OpenID Connect provider.
+SIGNIN = Part("staff", _provision, sign_in, _safe_next, _refused)
 
 routes = [
     Route("/staff/login", login_page, methods=["GET"]),

@@ -16,6 +16,7 @@ from web.helpdesk.session import current_user, sign_in, sign_out
 from web.i18n import _
 from web.identity import audit, redirect, signin
 from web.identity.backends.ldap import DirectoryUser
+from web.identity.oidc_routes import Part
 from web.templating import render
 
 
@@ -50,6 +51,16 @@ async def _find(engine: AsyncEngine, email: str) -> Any:
 
 async def _provision(request: Request, user: DirectoryUser) -> Any:
     return await directory.provision(request.app.state.engine, user, datetime.now(UTC))
+
+
+def _refused(request: Request, error: str, status: int) -> Response:
+    provider = request.app.state.oidc.label if request.app.state.oidc else ""
+    return render(
+        request,
+        "helpdesk/login.html",
+        {"next": "/helpdesk/", "error": _(error) % {"provider": provider}},
+        status_code=status,
+    )
 
 
 async def login(request: Request) -> Response:
@@ -127,6 +138,9 @@ async def set_password(request: Request) -> Response:
         status_code=400,
     )
 
+
+# How the identity layer signs a helpdesk or fault-report user in with OpenID Connect.
+SIGNIN = Part("helpdesk", _provision, sign_in, safe_next, _refused)
 
 routes = [
     Route("/helpdesk/login", login_page, methods=["GET"]),

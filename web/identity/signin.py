@@ -36,6 +36,7 @@ class Answer:
 
 TOO_MANY = N_("Too many attempts. Try again later.")
 WRONG = N_("Wrong e-mail or password.")
+DIRECTORY_ONLY = N_("Sign in with your account in the city's directory.")
 
 
 async def _directory(request: Request, username: str, password: str, provision: Provision) -> Any:
@@ -55,7 +56,8 @@ async def check(
     provision: Provision | None = None,
 ) -> Answer:
     """Local accounts by their password; with a directory configured (``--directory``) and a
-    ``provision`` of the part, everyone else by the directory, asked at every sign-in."""
+    ``provision`` of the part, everyone else by the directory, asked at every sign-in. With
+    ``[signin] directory_only``, a local password signs in only a break-glass administrator."""
     attempt = await signin_limit.claim(request, realm, email)
     if attempt is None:
         await audit.record(request, realm, audit.Outcome.LIMITED, email)
@@ -76,6 +78,13 @@ async def check(
         account_id = row.id if row is not None else None
         await audit.record(request, realm, audit.Outcome.FAILED, email, account_id)
         return Answer(error=WRONG, status=400)
+    if not getattr(
+        row, "directory_name", None
+    ) and request.app.state.signin_policy.refuses_password(email):
+        # Said only to whom knows the password: the installation wants the directory.
+        await signin_limit.succeeded(request, attempt)
+        await audit.record(request, realm, audit.Outcome.FAILED, email, row.id)
+        return Answer(error=DIRECTORY_ONLY, status=403)
     await signin_limit.succeeded(request, attempt)
     await audit.record(request, realm, audit.Outcome.SIGNED_IN, email, row.id)
     return Answer(account=row)

@@ -1,0 +1,111 @@
+"""Signing in through the OpenID Connect provider, for every part with a sign-in page.
+
+``/signin/oidc/{part}`` keeps a fresh state, nonce and PKCE verifier in the (signed) session
+and sends the browser to the provider; the provider sends it back to the one callback
+``/signin/oidc/callback`` registered there, which checks the answer (web/identity/backends/
+oidc.py), creates or updates the account the part keeps for the user, with the mapped roles,
+and signs in. A pending sign-in is used once: a second callback with the same state and code
+finds nothing to finish.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from web.i18n import N_
+from web.identity import audit
+from web.identity.backends import oidc
+from web.identity.backends.ldap import DirectoryUser
+
+log = logging.getLogger("okienko.web.identity")
+KEY = "oidc_pending"
+CALLBACK = "/signin/oidc/callback"
+
+FAILED = N_("Signing in through %(provider)s did not succeed. Try again.")
+NO_ROLE = N_("Your account in %(provider)s gives no role here. Ask the administrator.")
+
+
+@dataclass(frozen=True)
+class Part:
+    """What the identity layer needs of a part to sign someone in to it."""
+
+    realm: str  # the audit's and the sessions' name of the part
+    provision: Callable[[Request, DirectoryUser], Awaitable[Any]]  # the account row, or None
+    sign_in: Callable[[Request, Any], Awaitable[None]]
+    safe_next: Callable[[str | None], str]
+    # The part's sign-in page with an error (English msgid, formatted with the provider).
+    refused: Callable[[Request, str, int], Response]
+
+
+def _parts() -> dict[str, Part]:
+    from web.auth.routes import SIGNIN as staff
+    from web.helpdesk.account_routes import SIGNIN as helpdesk
+
+    return {staff.realm: staff, helpdesk.realm: helpdesk}
+
+
+def _redirect_uri(request: Request) -> str:
+    base = request.app.state.public_url or str(request.base_url)
+    return base.rstrip("/") + CALLBACK
+
+
+async def start(request: Request) -> Response:
+    settings: oidc.OidcSettings | None = request.app.state.oidc
+    part = _parts().get(request.path_params["part"])
+    if settings is None or part is None:
+        return Response(status_code=404)
+    try:
+        url, pending = await oidc.begin(settings, _redirect_uri(request))
+    except oidc.OidcRefused as exc:
+        log.warning("OpenID Connect sign-in not started: %s", exc)
+        return part.refused(request, FAILED, 502)
+    request.session[KEY] = {
+        **pending.to_dict(),
+        "part": part.realm,
+        "next": part.safe_next(request.query_params.get("next")),
+    }
+    return RedirectResponse(url, status_code=303)
+
+
+async def callback(request: Request) -> Response:
+    settings: oidc.OidcSettings | None = request.app.state.oidc
+    if settings is None:
+        return Response(status_code=404)
+    kept = request.session.pop(KEY, None)  # used once, whatever the answer
+    parts = _parts()
+    part = parts.get(kept.get("part", "")) if isinstance(kept, dict) else None
+    if part is None:
+        # No sign-in was started in this browser: a forged or replayed answer.
+        part = parts["staff"]
+        log.warning("OpenID Connect answer without a pending sign-in refused")
+        await audit.record(request, "oidc", audit.Outcome.FAILED, "")
+        return part.refused(request, FAILED, 400)
+    try:
+        user = await oidc.finish(
+            settings, _redirect_uri(request), oidc.Pending.from_dict(kept), request.query_params
+        )
+    except oidc.OidcRefused as exc:
+        log.warning("OpenID Connect sign-in refused: %s", exc.reason)
+        await audit.record(request, part.realm, audit.Outcome.FAILED, "")
+        return part.refused(request, FAILED, 400)
+    who = user.email or user.username
+    row = await part.provision(request, user)
+    if row is None or not row.active:
+        await audit.record(request, part.realm, audit.Outcome.FAILED, who)
+        return part.refused(request, NO_ROLE, 403)
+    await part.sign_in(request, row)
+    await audit.record(request, part.realm, audit.Outcome.SIGNED_IN, who, row.id)
+    return RedirectResponse(part.safe_next(kept.get("next")), status_code=303)
+
+
+routes = [
+    Route(CALLBACK, callback, methods=["GET"]),
+    Route("/signin/oidc/{part}", start, methods=["GET"]),
+]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from web.auth.session import T, current_staff, sign_in, sign_out
 from web.i18n import _
 from web.identity import audit, signin
 from web.identity.backends.ldap import DirectoryUser
-from web.identity.oidc_routes import Part
+from web.identity.parts import Part
 from web.identity.redirect import safe_next
 from web.templating import render
 
@@ -63,9 +62,7 @@ async def login(request: Request) -> Response:
     email = str(form.get("email", "")).strip().lower()[:200]
     password = str(form.get("password", ""))[:500]
     target = _safe_next(str(form.get("next", "")))
-    answer = await signin.check(
-        request, "staff", email, password, _find, functools.partial(_provision, request)
-    )
+    answer = await signin.check(request, "staff", email, password, _find)
     if answer.account is None:
         wait = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
         return render(

@@ -11,9 +11,6 @@ finds nothing to finish.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -22,7 +19,8 @@ from starlette.routing import Route
 from web.i18n import N_
 from web.identity import audit
 from web.identity.backends import oidc
-from web.identity.backends.ldap import DirectoryUser
+from web.identity.parts import every as _parts
+from web.identity.parts import provision
 
 log = logging.getLogger("okienko.web.identity")
 KEY = "oidc_pending"
@@ -30,25 +28,6 @@ CALLBACK = "/signin/oidc/callback"
 
 FAILED = N_("Signing in through %(provider)s did not succeed. Try again.")
 NO_ROLE = N_("Your account in %(provider)s gives no role here. Ask the administrator.")
-
-
-@dataclass(frozen=True)
-class Part:
-    """What the identity layer needs of a part to sign someone in to it."""
-
-    realm: str  # the audit's and the sessions' name of the part
-    provision: Callable[[Request, DirectoryUser], Awaitable[Any]]  # the account row, or None
-    sign_in: Callable[[Request, Any], Awaitable[None]]
-    safe_next: Callable[[str | None], str]
-    # The part's sign-in page with an error (English msgid, formatted with the provider).
-    refused: Callable[[Request, str, int], Response]
-
-
-def _parts() -> dict[str, Part]:
-    from web.auth.routes import SIGNIN as staff
-    from web.helpdesk.account_routes import SIGNIN as helpdesk
-
-    return {staff.realm: staff, helpdesk.realm: helpdesk}
 
 
 def _redirect_uri(request: Request) -> str:
@@ -96,7 +75,7 @@ async def callback(request: Request) -> Response:
         await audit.record(request, part.realm, audit.Outcome.FAILED, "")
         return part.refused(request, FAILED, 400)
     who = user.email or user.username
-    row = await part.provision(request, user)
+    row = await provision(request, part.realm, user)
     if row is None or not row.active:
         await audit.record(request, part.realm, audit.Outcome.FAILED, who)
         return part.refused(request, NO_ROLE, 403)

@@ -230,6 +230,21 @@ def test_a_role_taken_away_at_the_provider_ends_the_sessions_that_needed_it(site
     s.provider.set_claims("marek", groups=["okienko-helpdesk", "okienko-usterki"])
 
 
+def test_a_role_lost_is_lost_in_every_part_at_the_next_sign_in_to_any(site: Site):
+    s, web = site, site.web
+    with httpx.Client(base_url=web.url) as staff_session:
+        assert oidc_sign_in(s, staff_session, "staff", "anna").status_code == 303
+        assert staff_session.get("/staff/").status_code == 200
+        # Taken out of the reception group; she signs in to the helpdesk only.
+        s.provider.set_claims("anna", groups=["okienko-helpdesk"])
+        with httpx.Client(base_url=web.url) as elsewhere:
+            assert oidc_sign_in(s, elsewhere, "helpdesk", "anna").status_code == 303
+        r = staff_session.get("/staff/", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/staff/login")
+    assert staff_account(web, "anna").active is False
+    s.provider.set_claims("anna", groups=["okienko-helpdesk", "okienko-recepcja"])
+
+
 def test_a_forged_state_signs_nobody_in(site: Site):
     # The attack: the attacker's own code, with a state the victim's browser never made,
     # sent to the victim (login CSRF: the victim would work in the attacker's account).
@@ -240,6 +255,12 @@ def test_a_forged_state_signs_nobody_in(site: Site):
         to_provider(victim, "helpdesk")  # the victim has a sign-in of their own pending
         r = victim.get(f"/signin/oidc/callback?{urlencode({**stolen, 'state': 'podrobiony'})}")
         assert r.status_code == 400 and "nie powiodło się" in r.text
+        assert victim.get("/helpdesk/", follow_redirects=False).status_code == 303
+        # The victim's own genuine answer, its state changed on the way: refused too (the
+        # state, not only PKCE, ties the answer to the sign-in this browser started).
+        own = s.provider.code_flow(s.okienko, "klucz", PW, to_provider(victim, "helpdesk"))
+        r = victim.get(f"/signin/oidc/callback?{urlencode({**own, 'state': 'podrobiony'})}")
+        assert r.status_code == 400
         assert victim.get("/helpdesk/", follow_redirects=False).status_code == 303
         # With no sign-in pending at all, the same.
         r = victim.get(f"/signin/oidc/callback?{urlencode(stolen)}")

@@ -336,21 +336,23 @@ def _directory_check(args: argparse.Namespace) -> int:
     import asyncio
     import getpass
 
-    from web.identity.backends.ldap import (
-        DirectoryConfigError,
-        DirectoryRefused,
-        LdapSettings,
-        authenticate,
-    )
+    from web.identity import settings as identity
+    from web.identity.backends.ldap import DirectoryConfigError, DirectoryRefused, authenticate
 
     try:
-        settings = LdapSettings.from_file(args.settings)
+        loaded = identity.load(args.settings)
     except DirectoryConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    settings = loaded.ldap
     if args.user is None:
-        print(f"{args.settings}: the settings are valid ({len(settings.roles)} mapped groups)")
+        for table, found in (("ldap", loaded.ldap), ("oidc", loaded.oidc)):
+            if found is not None:
+                print(f"{args.settings}: [{table}] is valid ({len(found.roles)} mapped groups)")
         return 0
+    if settings is None:
+        print(f"{args.settings}: --user signs in with [ldap], and there is none", file=sys.stderr)
+        return 2
     password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
     try:
         user = asyncio.run(authenticate(settings, args.user, password))
@@ -734,7 +736,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "directory-check", help="check the directory sign-in settings (and one user's sign-in)"
     )
-    p.add_argument("--settings", type=Path, required=True, metavar="TOML", help="the [ldap] file")
+    p.add_argument(
+        "--settings", type=Path, required=True, metavar="TOML", help="the --directory file"
+    )
     p.add_argument("--user", help="a user name to sign in (the password from standard input)")
     p.set_defaults(func=_directory_check)
 

@@ -64,7 +64,7 @@ async def callback(request: Request) -> Response:
         # No sign-in was started in this browser: a forged or replayed answer.
         part = parts["staff"]
         log.warning("OpenID Connect answer without a pending sign-in refused")
-        await audit.record(request, "oidc", audit.Outcome.FAILED, "")
+        await audit.record(request, part.realm, audit.Outcome.FAILED, "")
         return part.refused(request, FAILED, 400)
     try:
         user = await oidc.finish(

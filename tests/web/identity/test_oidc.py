@@ -430,3 +430,9 @@ def test_a_typo_in_the_mapping_stops_the_start(tmp_path: Path):
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2 and "--directory" in done.stderr and "recepcja" in done.stderr
+    check = [sys.executable, "-m", "okienko.cli", "directory-check", "--settings", str(path)]
+    done = subprocess.run(check, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "staff has no role 'recepcja'" in done.stderr
+    path.write_text(path.read_text().replace("staff:recepcja", "staff:reception"))
+    done = subprocess.run(check, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "[oidc] is valid (1 mapped groups)" in done.stdout

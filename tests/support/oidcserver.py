@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from tests.support.webproc import free_port
+from tests.support.webproc import free_port, stop_process
 
 SOURCE = Path(__file__).resolve().parent / "oidc"
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,10 +186,5 @@ class OidcProvider:
         raise AssertionError("the provider did not send the browser back")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)

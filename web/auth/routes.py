@@ -13,7 +13,6 @@ from starlette.routing import Route
 
 from web.auth import directory
 from web.auth.session import T, current_staff, sign_in, sign_out
-from web.i18n import _
 from web.identity import audit, signin
 from web.identity.backends.ldap import DirectoryUser
 from web.identity.parts import Part
@@ -45,16 +44,6 @@ async def _find(engine: AsyncEngine, email: str) -> Any:
 
 async def _provision(request: Request, user: DirectoryUser) -> Any:
     return await directory.provision(request.app.state.engine, user, datetime.now(UTC))
-
-
-def _refused(request: Request, error: str, status: int) -> Response:
-    provider = request.app.state.oidc.label if request.app.state.oidc else ""
-    return render(
-        request,
-        "staff/login.html",
-        {"next": "/staff/", "error": _(error) % {"provider": provider}},
-        status_code=status,
-    )
 
 
 async def login(request: Request) -> Response:
@@ -92,7 +81,7 @@ async def home(request: Request) -> Response:
 
 
 # How the identity layer signs a staff member in with the OpenID Connect provider.
-SIGNIN = Part("staff", _provision, sign_in, _safe_next, _refused)
+SIGNIN = Part("staff", _provision, sign_in, _safe_next, "staff/login.html")
 
 routes = [
     Route("/staff/login", login_page, methods=["GET"]),

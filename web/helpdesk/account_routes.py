@@ -52,16 +52,6 @@ async def _provision(request: Request, user: DirectoryUser) -> Any:
     return await directory.provision(request.app.state.engine, user, datetime.now(UTC))
 
 
-def _refused(request: Request, error: str, status: int) -> Response:
-    provider = request.app.state.oidc.label if request.app.state.oidc else ""
-    return render(
-        request,
-        "helpdesk/login.html",
-        {"next": "/helpdesk/", "error": _(error) % {"provider": provider}},
-        status_code=status,
-    )
-
-
 async def login(request: Request) -> Response:
     form = await request.form()
     email = str(form.get("email", "")).strip().lower()[:200]
@@ -137,7 +127,7 @@ async def set_password(request: Request) -> Response:
 
 
 # How the identity layer signs a helpdesk or fault-report user in with OpenID Connect.
-SIGNIN = Part("helpdesk", _provision, sign_in, safe_next, _refused)
+SIGNIN = Part("helpdesk", _provision, sign_in, safe_next, "helpdesk/login.html")
 
 routes = [
     Route("/helpdesk/login", login_page, methods=["GET"]),

@@ -16,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.i18n import N_
+from web.i18n import N_, _
 from web.identity import audit
 from web.identity.backends import oidc
+from web.identity.parts import Part, provision
 from web.identity.parts import every as _parts
-from web.identity.parts import provision
+from web.templating import render
 
 log = logging.getLogger("okienko.web.identity")
 KEY = "oidc_pending"
@@ -28,6 +29,13 @@ CALLBACK = "/signin/oidc/callback"
 
 FAILED = N_("Signing in through %(provider)s did not succeed. Try again.")
 NO_ROLE = N_("Your account in %(provider)s gives no role here. Ask the administrator.")
+
+
+def _refused(request: Request, part: Part, error: str, status: int) -> Response:
+    """The part's sign-in page again, saying why."""
+    provider = request.app.state.oidc.label if request.app.state.oidc else ""
+    context = {"next": part.safe_next(None), "error": _(error) % {"provider": provider}}
+    return render(request, part.template, context, status_code=status)
 
 
 def _redirect_uri(request: Request) -> str:
@@ -44,7 +52,7 @@ async def start(request: Request) -> Response:
         url, pending = await oidc.begin(settings, _redirect_uri(request))
     except oidc.OidcRefused as exc:
         log.warning("OpenID Connect sign-in not started: %s", exc)
-        return part.refused(request, FAILED, 502)
+        return _refused(request, part, FAILED, 502)
     request.session[KEY] = {
         **pending.to_dict(),
         "part": part.realm,
@@ -65,7 +73,7 @@ async def callback(request: Request) -> Response:
         part = parts["staff"]
         log.warning("OpenID Connect answer without a pending sign-in refused")
         await audit.record(request, part.realm, audit.Outcome.FAILED, "")
-        return part.refused(request, FAILED, 400)
+        return _refused(request, part, FAILED, 400)
     try:
         user = await oidc.finish(
             settings, _redirect_uri(request), oidc.Pending.from_dict(kept), request.query_params
@@ -73,12 +81,12 @@ async def callback(request: Request) -> Response:
     except oidc.OidcRefused as exc:
         log.warning("OpenID Connect sign-in refused: %s", exc.reason)
         await audit.record(request, part.realm, audit.Outcome.FAILED, "")
-        return part.refused(request, FAILED, 400)
+        return _refused(request, part, FAILED, 400)
     who = user.email or user.username
     row = await provision(request, part.realm, user)
     if row is None or not row.active:
         await audit.record(request, part.realm, audit.Outcome.FAILED, who)
-        return part.refused(request, NO_ROLE, 403)
+        return _refused(request, part, NO_ROLE, 403)
     await part.sign_in(request, row)
     await audit.record(request, part.realm, audit.Outcome.SIGNED_IN, who, row.id)
     return RedirectResponse(part.safe_next(kept.get("next")), status_code=303)

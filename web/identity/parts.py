@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
 
 from web.identity.backends.ldap import DirectoryUser
 
@@ -28,8 +27,7 @@ class Part:
     provision: Callable[[Request, DirectoryUser], Awaitable[Any]]  # the account row, or None
     sign_in: Callable[[Request, Any], Awaitable[None]]
     safe_next: Callable[[str | None], str]
-    # The part's sign-in page with an error (English msgid, formatted with the provider).
-    refused: Callable[[Request, str, int], Response]
+    template: str  # the part's sign-in page (shown again with an error)
 
 
 def every() -> dict[str, Part]:

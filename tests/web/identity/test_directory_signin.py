@@ -272,19 +272,11 @@ def test_the_staff_administrator_sees_directory_roles_apart(site: Any):
     assert "z katalogu" not in page.split(">Szef<", 1)[1].split("</tr>", 1)[0]
 
 
-def tab_to(page: Any, element_id: str) -> None:
-    for _ in range(40):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
-            return
-    raise AssertionError(f"#{element_id} is not reached with Tab")
-
-
 @pytest.mark.parametrize("part", ["helpdesk", "staff"])
 def test_a_directory_user_signs_in_with_the_keyboard_alone_on_accessible_pages(
     site: Any, part: str, tmp_path: Path
 ):
-    from tests.support.browser import assert_accessible, chromium
+    from tests.support.browser import assert_accessible, chromium, tab_to
 
     web, _ldap, _smtp = site
     with chromium() as browser:

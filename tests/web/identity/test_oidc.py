@@ -138,18 +138,10 @@ def test_the_sign_in_pages_offer_the_provider(site: Site):
         assert f'href="/signin/oidc/{part}?next=' in page
 
 
-def tab_to(page: Any, element_id: str) -> None:
-    for _ in range(40):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
-            return
-    raise AssertionError(f"#{element_id} is not reached with Tab")
-
-
 def test_a_user_signs_in_through_the_provider_in_chromium_with_the_keyboard_alone(
     site: Site, tmp_path: Path
 ):
-    from tests.support.browser import assert_accessible, chromium
+    from tests.support.browser import assert_accessible, chromium, tab_to
 
     web = site.web
     with chromium() as browser:

@@ -146,6 +146,8 @@ def test_a_user_signs_in_through_the_provider_in_chromium_with_the_keyboard_alon
     web = site.web
     with chromium() as browser:
         page = browser.new_page()
+        page.goto(f"{web.url}/staff/login")
+        assert_accessible(page, tmp_path, "staff-login-oidc")
         page.goto(f"{web.url}/usterki/")
         assert page.url.startswith(f"{web.url}/helpdesk/login")
         assert_accessible(page, tmp_path, "helpdesk-login-oidc")

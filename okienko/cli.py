@@ -187,7 +187,7 @@ def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, A
         "public_url": args.public_url or f"http://{args.host}:{args.port}",
         "idle_logout_s": args.idle_logout,
         "signin_audit_days": args.signin_audit_days,
-        "directory": _directory(args.directory),
+        **_identity(args.directory),
         "notifier": Notifier(mailer, sms),
         "fault_settings": _fault_settings(args.faults_calendar),
         "helpdesk_contact": _helpdesk_contact(args),
@@ -347,21 +347,23 @@ def _directory_check(args: argparse.Namespace) -> int:
     import asyncio
     import getpass
 
-    from web.identity.backends.ldap import (
-        DirectoryConfigError,
-        DirectoryRefused,
-        LdapSettings,
-        authenticate,
-    )
+    from web.identity import settings as identity
+    from web.identity.backends.ldap import DirectoryConfigError, DirectoryRefused, authenticate
 
     try:
-        settings = LdapSettings.from_file(args.settings)
+        loaded = identity.load(args.settings)
     except DirectoryConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    settings = loaded.ldap
     if args.user is None:
-        print(f"{args.settings}: the settings are valid ({len(settings.roles)} mapped groups)")
+        for table, found in (("ldap", loaded.ldap), ("oidc", loaded.oidc)):
+            if found is not None:
+                print(f"{args.settings}: [{table}] is valid ({len(found.roles)} mapped groups)")
         return 0
+    if settings is None:
+        print(f"{args.settings}: --user signs in with [ldap], and there is none", file=sys.stderr)
+        return 2
     password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
     try:
         user = asyncio.run(authenticate(settings, args.user, password))
@@ -400,14 +402,16 @@ def _helpdesk_admin_add(args: argparse.Namespace) -> int:
     return _on_cloud_db(args, add, (AccountError,), name="helpdesk-admin-add")
 
 
-def _directory(path: Path | None) -> Any:
-    """The [ldap] settings of --directory, checked before anything starts."""
-    from web.identity.backends.ldap import DirectoryConfigError, LdapSettings
+def _identity(path: Path | None) -> dict[str, Any]:
+    """create_app's sign-in options from the --directory file ([ldap], [oidc], [signin]),
+    checked before anything starts."""
+    from web.identity import settings
+    from web.identity.backends.ldap import DirectoryConfigError
 
     if path is None:
-        return None
+        return {}
     try:
-        return LdapSettings.from_file(path)
+        return settings.load(path).app_options()
     except DirectoryConfigError as exc:
         raise _Refused(f"--directory: {exc}") from None
 
@@ -634,7 +638,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--directory",
         type=Path,
         metavar="TOML",
-        help="sign-in with the city's directory (LDAP / Active Directory): the [ldap] file",
+        help="sign-in with the city's directory: the file with [ldap] (LDAP / Active Directory), "
+        "[oidc] (OpenID Connect) and [signin] (README: Directory sign-in)",
     )
     p.add_argument(
         "--faults-calendar",
@@ -681,7 +686,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--directory",
         type=Path,
         metavar="TOML",
-        help="sign-in with the city's directory (LDAP / Active Directory): the [ldap] file",
+        help="sign-in with the city's directory: the file with [ldap] (LDAP / Active Directory), "
+        "[oidc] (OpenID Connect) and [signin] (README: Directory sign-in)",
     )
     p.add_argument(
         "--faults-calendar",
@@ -764,7 +770,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "directory-check", help="check the directory sign-in settings (and one user's sign-in)"
     )
-    p.add_argument("--settings", type=Path, required=True, metavar="TOML", help="the [ldap] file")
+    p.add_argument(
+        "--settings", type=Path, required=True, metavar="TOML", help="the --directory file"
+    )
     p.add_argument("--user", help="a user name to sign in (the password from standard input)")
     p.set_defaults(func=_directory_check)
 

@@ -128,7 +128,7 @@ async def _run(
     from provisioning.state import BrokerAddress
     from provisioning.statedir import StateDir, init_site
     from web.app import server as web_server
-    from web.identity.backends.ldap import LdapSettings
+    from web.identity import settings as identity
     from web.metrics import serve as serve_web_metrics
     from web.notify.outbox import Notifier
 
@@ -150,7 +150,7 @@ async def _run(
         site=site,
         notifier=Notifier.outbox(workdir / "outbox"),
         fault_settings=fault_settings,
-        directory=LdapSettings.from_file(directory) if directory else None,
+        **(identity.load(directory).app_options() if directory else {}),
     )
     # The same provisioning an office runs (`okienko provision init`): accounts, ACLs,
     # enrolment bundles in workdir/provision/bundles.

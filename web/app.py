@@ -44,6 +44,9 @@ from web.helpdesk.routes import routes as helpdesk_routes
 from web.i18n import LanguageMiddleware
 from web.identity import signin_limit
 from web.identity.backends.ldap import LdapSettings
+from web.identity.backends.oidc import OidcSettings
+from web.identity.oidc_routes import routes as oidc_routes
+from web.identity.settings import SigninPolicy
 from web.metrics import RequestMetrics
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
@@ -121,6 +124,8 @@ def create_app(
     idle_logout_s: int = 60 * 60,
     signin_audit_days: int = 90,
     directory: LdapSettings | None = None,
+    oidc: OidcSettings | None = None,
+    signin_policy: SigninPolicy | None = None,
     secure_cookies: bool = False,
     fault_settings: FaultSettings | None = None,
     helpdesk_contact: Any = None,
@@ -160,6 +165,7 @@ def create_app(
             *sync_routes,
             *eticket_routes,
             *auth_routes,
+            *oidc_routes,
             *helpdesk_routes,
             *faults_routes,
             *report_routes,
@@ -214,6 +220,10 @@ def create_app(
     app.state.signin_audit_days = signin_audit_days
     # Directory sign-in (--directory): None, local passwords only.
     app.state.directory = directory
+    # OpenID Connect sign-in (the [oidc] table of --directory): None, no button.
+    app.state.oidc = oidc
+    # Local passwords refused to all but the break-glass administrators ([signin]).
+    app.state.signin_policy = signin_policy or SigninPolicy()
     # The fault reports' working calendar and SLA limits (None: the seed's Łódź ones).
     app.state.fault_settings = fault_settings
     # The helpdesk's "Dane kontaktowe" (web/helpdesk/contact.py; None: from the sender).

@@ -58,3 +58,12 @@ def assert_accessible(page: Page, shots: Path | None = None, name: str = "page")
         page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     found = serious_violations(page)
     assert not found, f"axe on {page.url}: {found}"
+
+
+def tab_to(page: Page, element_id: str, most: int = 40) -> None:
+    """Presses Tab, as a keyboard user does, until #element_id has the focus."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"#{element_id} is not reached with Tab")

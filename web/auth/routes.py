@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from web.auth import directory
 from web.auth.session import T, current_staff, sign_in, sign_out
 from web.identity import audit, signin
 from web.identity.backends.ldap import DirectoryUser
+from web.identity.parts import Part
 from web.identity.redirect import safe_next
 from web.templating import render
 
@@ -51,9 +51,7 @@ async def login(request: Request) -> Response:
     email = str(form.get("email", "")).strip().lower()[:200]
     password = str(form.get("password", ""))[:500]
     target = _safe_next(str(form.get("next", "")))
-    answer = await signin.check(
-        request, "staff", email, password, _find, functools.partial(_provision, request)
-    )
+    answer = await signin.check(request, "staff", email, password, _find)
     if answer.account is None:
         wait = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
         return render(
@@ -81,6 +79,9 @@ async def home(request: Request) -> Response:
         return RedirectResponse("/staff/login?next=/staff/", status_code=303)
     return render(request, "staff/home.html")
 
+
+# How the identity layer signs a staff member in with the OpenID Connect provider.
+SIGNIN = Part("staff", _provision, sign_in, _safe_next, "staff/login.html")
 
 routes = [
     Route("/staff/login", login_page, methods=["GET"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from web.helpdesk.session import current_user, sign_in, sign_out
 from web.i18n import _
 from web.identity import audit, redirect, signin
 from web.identity.backends.ldap import DirectoryUser
+from web.identity.parts import Part
 from web.templating import render
 
 
@@ -57,9 +57,7 @@ async def login(request: Request) -> Response:
     email = str(form.get("email", "")).strip().lower()[:200]
     password = str(form.get("password", ""))[:500]
     target = safe_next(str(form.get("next", "")))
-    answer = await signin.check(
-        request, "helpdesk", email, password, _find, functools.partial(_provision, request)
-    )
+    answer = await signin.check(request, "helpdesk", email, password, _find)
     if answer.account is None:
         wait = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
         return render(
@@ -127,6 +125,9 @@ async def set_password(request: Request) -> Response:
         status_code=400,
     )
 
+
+# How the identity layer signs a helpdesk or fault-report user in with OpenID Connect.
+SIGNIN = Part("helpdesk", _provision, sign_in, safe_next, "helpdesk/login.html")
 
 routes = [
     Route("/helpdesk/login", login_page, methods=["GET"]),

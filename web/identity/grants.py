@@ -8,6 +8,7 @@ configuration is loaded, so a typo refuses the file instead of granting nothing 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -75,3 +76,30 @@ class Grant:
         if scope and rule is Scope.NUMBER and not scope.isdigit():
             raise GrantError(f"{text!r}: the scope of {part}:{role} is a number (an id)")
         return cls(part, role, scope or None)
+
+
+def parse_mapping(
+    raw: object, fail: Callable[[str, str], Exception], key: Callable[[str], str]
+) -> dict[str, tuple[Grant, ...]]:
+    """A role mapping of a settings file (an LDAP group DN, an OpenID Connect group or role
+    name → ``part:role[@scope]`` texts), every entry checked: one bad key or role refuses the
+    whole mapping, so a typo never strips everyone's roles. ``key`` gives an entry's key as it
+    is compared (ValueError: not a key); ``fail(key, why)`` makes the error to raise."""
+    if not isinstance(raw, dict) or not raw:
+        raise fail("roles", "map at least one group to its roles")
+    mapping: dict[str, tuple[Grant, ...]] = {}
+    for name, grants in raw.items():
+        where = f"roles.{name!r}"
+        try:
+            compared = key(name)
+        except ValueError as exc:
+            raise fail(where, str(exc)) from None
+        if isinstance(grants, str):
+            grants = [grants]
+        if not isinstance(grants, list) or not grants:
+            raise fail(where, "a list of part:role[@scope]")
+        try:
+            mapping[compared] = tuple(Grant.parse(str(g)) for g in grants)
+        except GrantError as exc:
+            raise fail(where, str(exc)) from None
+    return mapping

@@ -12,15 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
 from web.i18n import N_
-from web.identity import audit, signin_limit
+from web.identity import audit, parts, signin_limit
 from web.identity.backends import ldap
-from web.identity.backends.ldap import DirectoryUser
 from web.identity.passwords import verify_password
 
 # The account row of an e-mail (any row with id, password_hash and active), or None.
 FindAccount = Callable[[AsyncEngine, str], Awaitable[Any]]
-# The part's account row for a user the directory vouched for (created or updated), or None.
-Provision = Callable[[DirectoryUser], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -36,14 +33,15 @@ class Answer:
 
 TOO_MANY = N_("Too many attempts. Try again later.")
 WRONG = N_("Wrong e-mail or password.")
+DIRECTORY_ONLY = N_("Sign in with your account in the city's directory.")
 
 
-async def _directory(request: Request, username: str, password: str, provision: Provision) -> Any:
+async def _directory(request: Request, realm: str, username: str, password: str) -> Any:
     try:
         user = await ldap.authenticate(request.app.state.directory, username, password)
     except ldap.DirectoryRefused:
         return None
-    return await provision(user)
+    return await parts.provision(request, realm, user)
 
 
 async def check(
@@ -52,10 +50,11 @@ async def check(
     email: str,
     password: str,
     find: FindAccount,
-    provision: Provision | None = None,
 ) -> Answer:
-    """Local accounts by their password; with a directory configured (``--directory``) and a
-    ``provision`` of the part, everyone else by the directory, asked at every sign-in."""
+    """Local accounts by their password; with a directory configured (``--directory``),
+    everyone else by the directory, asked at every sign-in (its answer applied to the
+    user's accounts in every part: web/identity/parts.py). With
+    ``[signin] directory_only``, a local password signs in only a break-glass administrator."""
     attempt = await signin_limit.claim(request, realm, email)
     if attempt is None:
         await audit.record(request, realm, audit.Outcome.LIMITED, email)
@@ -63,12 +62,10 @@ async def check(
         return Answer(error=TOO_MANY, status=429, retry_after=wait)
     row = await find(request.app.state.engine, email)
     directory_name = getattr(row, "directory_name", None)
-    if (
-        getattr(request.app.state, "directory", None) is not None
-        and provision is not None
-        and (row is None or directory_name)
+    if getattr(request.app.state, "directory", None) is not None and (
+        row is None or directory_name
     ):
-        row = await _directory(request, directory_name or email, password, provision)
+        row = await _directory(request, realm, directory_name or email, password)
         ok = row is not None
     else:
         ok = await verify_password(row.password_hash if row is not None else None, password)
@@ -76,6 +73,13 @@ async def check(
         account_id = row.id if row is not None else None
         await audit.record(request, realm, audit.Outcome.FAILED, email, account_id)
         return Answer(error=WRONG, status=400)
+    if not getattr(
+        row, "directory_name", None
+    ) and request.app.state.signin_policy.refuses_password(email):
+        # Said only to whom knows the password: the installation wants the directory.
+        await signin_limit.succeeded(request, attempt)
+        await audit.record(request, realm, audit.Outcome.FAILED, email, row.id)
+        return Answer(error=DIRECTORY_ONLY, status=403)
     await signin_limit.succeeded(request, attempt)
     await audit.record(request, realm, audit.Outcome.SIGNED_IN, email, row.id)
     return Answer(account=row)

@@ -243,6 +243,23 @@ def test_a_staff_member_taken_out_of_the_group_is_signed_out_and_refused(site: A
     assert staff_account(web, "jan").active is False
 
 
+def test_a_group_left_ends_the_staff_session_at_a_helpdesk_sign_in(site: Any):
+    # The directory's answer at a sign-in to one part applies to the user's every part.
+    web, ldap, _smtp = site
+    iza = ldap.add_user("iza", PW, name="Iza Obie", email="iza@city.example")
+    ldap.add_member(f"cn=reception-torun,{GROUPS}", iza)
+    ldap.add_member(f"cn=helpdesk-service,{GROUPS}", iza)
+    with httpx.Client(base_url=web.url) as staff_session:
+        assert staff_sign_in(staff_session, "iza").status_code == 303
+        assert staff_session.get("/staff/").status_code == 200
+        ldap.remove_member(f"cn=reception-torun,{GROUPS}", iza)
+        with httpx.Client(base_url=web.url) as helpdesk:
+            assert sign_in(helpdesk, "iza").status_code == 303
+        r = staff_session.get("/staff/", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/staff/login")
+    assert staff_account(web, "iza").active is False
+
+
 def test_the_staff_administrator_sees_directory_roles_apart(site: Any):
     web, _ldap, _smtp = site
     with httpx.Client(base_url=web.url) as client:
@@ -255,19 +272,11 @@ def test_the_staff_administrator_sees_directory_roles_apart(site: Any):
     assert "z katalogu" not in page.split(">Szef<", 1)[1].split("</tr>", 1)[0]
 
 
-def tab_to(page: Any, element_id: str) -> None:
-    for _ in range(40):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
-            return
-    raise AssertionError(f"#{element_id} is not reached with Tab")
-
-
 @pytest.mark.parametrize("part", ["helpdesk", "staff"])
 def test_a_directory_user_signs_in_with_the_keyboard_alone_on_accessible_pages(
     site: Any, part: str, tmp_path: Path
 ):
-    from tests.support.browser import assert_accessible, chromium
+    from tests.support.browser import assert_accessible, chromium, tab_to
 
     web, _ldap, _smtp = site
     with chromium() as browser:

@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from web.identity.grants import Grant, GrantError
+from web.identity.grants import Grant, parse_mapping
 
 MEMBERSHIP = ("memberOf", "member", "uniqueMember")
 # What a directory user name may be: letters, digits and . _ - @ + (sAMAccountName, uid and
@@ -140,27 +140,16 @@ class LdapSettings:
 
 
 def _roles(raw: Any, fail: Any) -> dict[str, tuple[Grant, ...]]:
-    """Group DN → grants, every entry checked: one bad DN or role refuses the whole mapping."""
+    """Group DN → grants (web/identity/grants.py checks every entry)."""
     from ldap3.core.exceptions import LDAPInvalidDnError
-    from ldap3.utils.dn import parse_dn
 
-    if not isinstance(raw, dict) or not raw:
-        raise fail("roles", "map at least one group DN to its roles")
-    mapping: dict[str, tuple[Grant, ...]] = {}
-    for dn, grants in raw.items():
+    def key(dn: str) -> str:
         try:
-            parse_dn(dn, strip=True)
+            return normal_dn(dn)
         except LDAPInvalidDnError:
-            raise fail(f"roles.{dn!r}", "not a distinguished name") from None
-        if isinstance(grants, str):
-            grants = [grants]
-        if not isinstance(grants, list) or not grants:
-            raise fail(f"roles.{dn!r}", "a list of part:role[@scope]")
-        try:
-            mapping[normal_dn(dn)] = tuple(Grant.parse(str(g)) for g in grants)
-        except GrantError as exc:
-            raise fail(f"roles.{dn!r}", str(exc)) from None
-    return mapping
+            raise ValueError("not a distinguished name") from None
+
+    return parse_mapping(raw, fail, key)
 
 
 def normal_dn(dn: str) -> str:

@@ -24,6 +24,7 @@ from hub.contract import access_code
 class DispenserButton(Button):  # type: ignore[misc]
     contrast = BooleanProperty(False)  # large text, high contrast
     focused = BooleanProperty(False)  # the keypad's focus: a thick ring
+    chosen = BooleanProperty(False)  # the session's language: underlined, in the accent colour
     scale = NumericProperty(1.0)
 
 
@@ -79,6 +80,7 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
     columns = NumericProperty(2)
     contrast = BooleanProperty(False)
     reach_gap = NumericProperty(0)
+    show_languages = BooleanProperty(False)
 
     def __init__(self, presenter: DispenserPresenter, **kw: Any) -> None:
         super().__init__(**kw)
@@ -228,9 +230,11 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
         self._ok = None
         self._choices = {}
         self.banner = ""
-        grid, bar = self.ids.grid, self.ids.bar
+        grid, bar, row = self.ids.grid, self.ids.bar, self.ids.languages
         grid.clear_widgets()
         bar.clear_widgets()
+        row.clear_widgets()
+        self.show_languages = False
         button = self._button
         if m.warning:
             bar.add_widget(button("extend", t["more_time"], self.p.extend))
@@ -297,7 +301,7 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
                 label = dict(m.reasons).get(m.priority_reason, "")
                 self.banner = f"{t['priority']}: {label}"
             for tile in m.tiles:
-                detail = tile.reason or f"{t['waiting']}: {tile.waiting} · {tile.wait_text}"
+                detail = tile.reason or f"{tile.waiting_text} · {tile.wait_text}"
                 small = int(self.height * (0.045 if m.contrast else 0.03))
                 text = f"{tile.name}\n[size={small}]{detail}[/size]"
                 grid.add_widget(
@@ -317,3 +321,19 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
         toggle = button("contrast", f"Aa  {t['contrast']}", self.p.toggle_contrast)
         toggle.size_hint_x = 0.6
         bar.add_widget(toggle)
+        if m.screen == "services" and not m.priority_reason and m.languages:
+            self._languages(m)
+
+    def _languages(self, m: DispenserModel) -> None:
+        """The bottom row of the first screen: "Polski · English · Українська", each language
+        named in itself (no flags: a flag is a country, not a language)."""
+        self.show_languages = True
+        row = self.ids.languages
+        for n, (lang, name) in enumerate(m.languages):
+            if n:
+                row.add_widget(
+                    Label(text="·", size_hint_x=0.1, font_size=self.height * 0.05, bold=True)
+                )
+            b = self._button(f"language:{lang}", name, lambda c=lang: self.p.choose_language(c))
+            b.chosen = lang == m.language
+            row.add_widget(b)

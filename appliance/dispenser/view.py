@@ -24,7 +24,7 @@ from hub.contract import access_code
 class DispenserButton(Button):  # type: ignore[misc]
     contrast = BooleanProperty(False)  # large text, high contrast
     focused = BooleanProperty(False)  # the keypad's focus: a thick ring
-    chosen = BooleanProperty(False)  # the session's language: underlined, in the accent colour
+    chosen = BooleanProperty(False)  # the session's language: dark on white (underlined)
     scale = NumericProperty(1.0)
 
 
@@ -32,8 +32,13 @@ class CodeKey(DispenserButton):
     """A key of the access-code keypad: one sign, as large as the key allows."""
 
 
+class LanguageButton(DispenserButton):
+    """A language in the first screen's bottom row, its name as large as the row allows."""
+
+
 Factory.register("DispenserButton", cls=DispenserButton)
 Factory.register("CodeKey", cls=CodeKey)
+Factory.register("LanguageButton", cls=LanguageButton)
 Builder.load_file(str(Path(__file__).with_name("dispenser.kv")))
 
 
@@ -334,6 +339,7 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
                 row.add_widget(
                     Label(text="·", size_hint_x=0.1, font_size=self.height * 0.05, bold=True)
                 )
-            b = self._button(f"language:{lang}", name, lambda c=lang: self.p.choose_language(c))
-            b.chosen = lang == m.language
+            b = Factory.LanguageButton(text=name, contrast=self.contrast, chosen=lang == m.language)
+            b.bind(on_release=lambda _b, c=lang: _on_release(_b, lambda: self.p.choose_language(c)))
+            self._choices[f"language:{lang}"] = b
             row.add_widget(b)

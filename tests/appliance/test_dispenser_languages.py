@@ -49,10 +49,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteRig]:
 
 
 def _window(
-    site: SiteRig, tmp: Path, size: tuple[int, int], device: str
+    site: SiteRig, tmp: Path, size: tuple[int, int], device: str, language: str
 ) -> Iterator[ApplianceWindow]:
     info = info_file(site, tmp / "i.json")
-    extra = ["--idle-seconds", "120"]  # the module's steps are slow; time-outs are tested apart
+    # --idle-seconds: the module's steps are slow; time-outs are tested apart
+    extra = ["--idle-seconds", "120", "--language", language]
     with ApplianceWindow("dispenser", device, info, tmp, size, extra=extra) as screen:
         screen.button("Polski")
         yield screen
@@ -60,12 +61,12 @@ def _window(
 
 @pytest.fixture(scope="module")
 def small(site: SiteRig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApplianceWindow]:
-    yield from _window(site, tmp_path_factory.mktemp("small"), (800, 480), "dispenser-1")
+    yield from _window(site, tmp_path_factory.mktemp("small"), (800, 480), "dispenser-1", "pl")
 
 
 @pytest.fixture(scope="module")
 def large(site: SiteRig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApplianceWindow]:
-    yield from _window(site, tmp_path_factory.mktemp("large"), (1920, 1080), "dispenser-2")
+    yield from _window(site, tmp_path_factory.mktemp("large"), (1920, 1080), "dispenser-2", "uk")
 
 
 def flat(text: str) -> str:
@@ -78,6 +79,9 @@ def test_each_language_is_a_tap_away_and_reads_back_whole(
 ) -> None:
     screen: ApplianceWindow = request.getfixturevalue(window)
     w, h = screen.size
+    # the large one was started with `--language uk`: Ukrainian is where every visitor begins
+    default = {"small": "pl", "large": "uk"}[window]
+    screen.wait_text(FIRST_SCREEN[default][1][0])
     # the choice is written as each language names itself, on the first screen, no flags
     row = [b for b in screen.widgets() if b.text in ("Polski", "English", "Українська")]
     assert [b.text for b in sorted(row, key=lambda b: b.x)] == ["Polski", "English", "Українська"]

@@ -189,7 +189,7 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
             self.reach_gap = 0
             return
         h = self.height
-        used = h * (0.14 if self.contrast else 0.1) + h * 0.015 * 4
+        used = h * (0.12 if self.contrast else 0.1) + h * 0.015 * 4
         used += h * 0.07 if self.banner else 0
         used += h * 0.08 if self.message else 0
         self.reach_gap = max(0.0, h * REACH_TOP - used)

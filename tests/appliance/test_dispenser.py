@@ -278,7 +278,7 @@ def test_a_visitors_language_lasts_until_the_ticket_is_taken_or_time_runs_out(
     eventually(lambda: p.model().available)
     p.choose_language("uk")
     m = p.model()
-    assert (m.language, m.texts["title"]) == ("uk", "Оберіть справу")
+    assert (m.language, m.texts["title"]) == ("uk", "Виберіть справу")
     # the site names this service only in Polish: the Polish name stays
     assert m.tiles[0].name == "Dowody osobiste" and "чека" in m.tiles[0].waiting_text
     p.nav("down")  # the keypad: the guidance speaks Ukrainian, in the Ukrainian voice

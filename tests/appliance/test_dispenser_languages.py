@@ -30,7 +30,7 @@ FIRST_SCREEN = {
     "en": ("eng", ["Choose your matter", "Identity cards", "Confirm a booked visit", "Large text"]),
     "uk": (
         "ukr",
-        ["Оберіть справу", "Посвідчення особи", "Підтвердження візиту", "Великий текст"],
+        ["Виберіть справу", "Посвідчення особи", "Підтвердження візиту", "Великий текст"],
     ),
 }
 
@@ -113,10 +113,10 @@ def test_the_keypad_chooses_ukrainian_then_the_next_visitor_hears_polish(
     # up from the first service: the last row, each language said in its own voice
     assert ear.after("KP_8") == "Українська"
     said = ear.after("KP_5")
-    assert said.startswith("Мова: українська. Оберіть справу.") and said.endswith(
+    assert said.startswith("Мова: українська. Виберіть справу.") and said.endswith(
         "Українська, вибрано."
     )
-    screen.wait_text("Оберіть справу")
+    screen.wait_text("Виберіть справу")
     assert "language uk uses voice zle/uk" in screen.log.read_text(encoding="utf-8")
     # round to the first service, named as the site file names it in Ukrainian, with plurals
     service = ear.after("KP_2")
@@ -136,4 +136,4 @@ def test_the_keypad_chooses_ukrainian_then_the_next_visitor_hears_polish(
     back = ear.after("KP_5")
     assert back.startswith("Wybierz sprawę. Dowody osobiste."), back
     screen.wait_text("Wybierz sprawę")
-    assert "Оберіть справу" not in screen.texts()
+    assert "Виберіть справу" not in screen.texts()

@@ -325,9 +325,9 @@ class DispenserPresenter(Presenter[DispenserModel]):
         with self._lock:
             self._set_language(language)
         if self.voice:
-            self._say(
-                " ".join((self._("Language: English."), self._screen_intro(), self._focused_text()))
-            )
+            # each catalog names its own language here: "Język: polski.", "Мова: українська."
+            said = self._("Language: English.")
+            self._say(" ".join((said, self._screen_intro(), self._focused_text())))
         self.changed()
 
     def _set_language(self, language: str) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from appliance.common.config import ApplianceConfig, from_info_file, load_config
+from appliance.common.i18n import LANGUAGES
 
 if TYPE_CHECKING:
     from appliance.common.hub_client import HubClient
@@ -41,7 +42,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="with --screenshot: save whatever is shown after this long, state or not",
     )
     p.add_argument("--size", type=_size, default=(1024, 600), help="window size, e.g. 800x480")
-    p.add_argument("--language", choices=("pl", "en"), help="screen language (default Polish)")
+    p.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        help="screen language (default Polish); a dispenser returns to it after each visitor",
+    )
     p.add_argument("--windowed", action="store_true", help="never fullscreen")
     p.add_argument(
         "--idle-seconds",

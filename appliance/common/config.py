@@ -53,7 +53,7 @@ class ApplianceConfig(_Strict):
     password_file: Path | None = None
     counter: Ident | None = Field(None, description="the counter of a terminal or its display")
     hub: HubAddress = Field(default_factory=lambda: HubAddress())
-    language: Literal["pl", "en"] = "pl"
+    language: Literal["pl", "en", "uk"] = "pl"
     fullscreen: bool | None = Field(None, description="default: fullscreen on a Raspberry Pi")
     idle_seconds: float = Field(20, gt=0, le=600, description="dispenser: back to start after")
     printer: dict[str, Any] | None = Field(

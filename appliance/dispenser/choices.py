@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from appliance.common.i18n import LANGUAGES, NATIVE_NAMES
 from appliance.dispenser import phrases
 from hub.contract import access_code
 from hub.domain.events import PriorityReason
@@ -20,11 +21,13 @@ if TYPE_CHECKING:
 class Choice:
     """One thing a visitor can choose on the current screen, in focus order (the view's order).
     `key` names the action: "service:ID", "reason:R", "sign:C", "priority", "check_in",
-    "cancel", "delete", "ok", "reprint", "contrast", "extend"."""
+    "cancel", "delete", "ok", "reprint", "contrast", "extend", "language:L".
+    `language`: the voice it is said in when not the session's (each language's own name)."""
 
     key: str
     spoken: str
     enabled: bool = True
+    language: str | None = None
 
 
 def reasons(_: Callable[[str], str]) -> tuple[tuple[str, str], ...]:
@@ -47,6 +50,8 @@ def choices(
     warning: bool,
     contrast: bool,
     _: Callable[[str], str],
+    n_: phrases.NGettext,
+    language: str = "pl",
 ) -> tuple[Choice, ...]:
     """`screen` is the presenter's (services, priority, code, ticket, trouble), or "offline"."""
     out: list[Choice] = []
@@ -69,7 +74,7 @@ def choices(
         out.append(Choice("cancel", _("Back")))
     else:
         for t in services:
-            spoken = phrases.service(t.name, t.waiting, t.wait_s, t.reason, _)
+            spoken = phrases.service(t.name, t.waiting, t.wait_s, t.reason, _, n_)
             out.append(Choice(f"service:{t.service}", spoken, t.enabled))
         if priority:
             out.append(Choice("cancel", _("Back, without priority.")))
@@ -86,4 +91,11 @@ def choices(
         out.append(Choice("check_in", _("Confirm a booked visit, with the code.")))
     state = _("on") if contrast else _("off")
     out.append(Choice("contrast", _("Large text and high contrast") + ": " + state))
+    if screen == "services" and not priority:
+        # Last, as the screen's bottom row: each language named, and spoken, in itself.
+        for lang in LANGUAGES:
+            spoken = NATIVE_NAMES[lang]
+            if lang == language:
+                spoken = _("{language}, chosen.").format(language=spoken)
+            out.append(Choice(f"language:{lang}", spoken, language=lang))
     return tuple(out)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from hub.contract import messages as msg
 
 Gettext = Callable[[str], str]
+NGettext = Callable[[str, str, int], str]
 
 
 def spell(code: str) -> str:
@@ -22,20 +23,32 @@ def code_so_far(code: str, _: Gettext) -> str:
     return _("Code so far: {code}.").format(code=spell(code))
 
 
-def wait(seconds: float | None, _: Gettext) -> str:
+def wait(seconds: float | None, _: Gettext, n_: NGettext) -> str:
     if seconds is None:
         return _("The waiting time is not known.")
     minutes = math.ceil(seconds / 60)
     if minutes <= 1:
         return _("No waiting.")
-    return _("Estimated wait about {n} minutes.").format(n=minutes)
+    return n_(
+        "Estimated wait about {n} minute.", "Estimated wait about {n} minutes.", minutes
+    ).format(n=minutes)
 
 
-def service(name: str, waiting: int, wait_s: float | None, reason: str, _: Gettext) -> str:
+def waiting(n: int, n_: NGettext) -> str:
+    """ "3 osoby czekają", "5 осіб чекають": the number agrees with its noun in each language."""
+    return n_("{n} person waiting", "{n} people waiting", n).format(n=n)
+
+
+def service(
+    name: str, waiting_: int, wait_s: float | None, reason: str, _: Gettext, n_: NGettext
+) -> str:
     if reason:
         return _("{name}. Unavailable: {reason}.").format(name=name, reason=reason)
-    people = _("People waiting: {n}.").format(n=waiting)
-    return f"{name}. {people} {wait(wait_s, _)}"
+    return f"{name}. {waiting(waiting_, n_)}. {wait(wait_s, _, n_)}"
+
+
+def ahead(n: int, n_: NGettext) -> str:
+    return n_("{n} person is ahead of you.", "{n} people are ahead of you.", n).format(n=n)
 
 
 def keys_help(_: Gettext) -> str:
@@ -60,13 +73,14 @@ def number(ticket_number: str) -> str:
     return f"{spell(letters)} {int(digits)}" if letters and digits else ticket_number
 
 
-def ticket(t: msg.TicketInfo, _: Gettext) -> str:
+def ticket(t: msg.TicketInfo, _: Gettext, n_: NGettext, service_name: str | None = None) -> str:
+    """`service_name`: the service in the session's language (the ticket carries Polish)."""
     return " ".join(
         (
             _("Your number is {number}, {service}.").format(
-                number=number(t.number), service=t.service_name
+                number=number(t.number), service=service_name or t.service_name
             ),
-            _("People ahead of you: {n}.").format(n=t.people_ahead),
+            ahead(t.people_ahead, n_),
             _("Please take the ticket from the slot and wait in the waiting room."),
             _("Your number will be called aloud and shown on the screen."),
             _("Press 0 to hear this again."),

@@ -7,6 +7,10 @@ voice guidance; the keypad then moves a focus over the same choices the screen s
 each spoken as it gets focus. A time limit is always announced, on screen and aloud, and can be
 extended.
 
+Each visitor may choose the language (Polski · English · Українська) on the first screen: the
+screens, the voice and the printed ticket follow it, and the next visitor starts in the default
+language again (after the ticket, or when time runs out).
+
 One tap is one request id: retries after a timeout reuse it, and taps while a request is in
 flight are ignored, so a tap never yields two tickets. A ticket the hub issued but the printer
 failed to print stays available for a reprint.
@@ -27,6 +31,7 @@ from pydantic import ValidationError
 
 from appliance.common.errors import describe
 from appliance.common.hub_client import SOFTWARE, HubClient, HubUnavailable, new_request_id
+from appliance.common.i18n import LANGUAGES, NATIVE_NAMES, gettext_for, localized, ngettext_for
 from appliance.common.presenter import Presenter
 from appliance.dispenser import phrases
 from appliance.dispenser.choices import Choice, choices, reasons
@@ -65,6 +70,7 @@ class Tile:
     enabled: bool
     reason: str  # why it is disabled, shown on the tile
     wait_s: float | None = None  # the estimate in seconds, for speech
+    waiting_text: str = ""  # "3 osoby czekają": the count with its noun in agreement
 
 
 @dataclass(frozen=True)
@@ -84,9 +90,12 @@ class DispenserModel:
     contrast: bool = False  # large text and high contrast
     low_reach: bool = False  # every control in the lower part of the screen
     warning: str = ""  # time is running out: shown with a button to extend it
+    language: str = "pl"  # the session's
+    languages: tuple[tuple[str, str], ...] = ()  # (code, native name) on the first screen
 
 
 def wait_text(seconds: float | None, _: Callable[[str], str]) -> str:
+    """The estimate on a tile, abbreviated ("ok. 5 min"), so no plural is needed."""
     if seconds is None:
         return _("wait unknown")
     minutes = math.ceil(seconds / 60)
@@ -112,11 +121,13 @@ class DispenserPresenter(Presenter[DispenserModel]):
         double_strike_s: float = 0.0,
     ) -> None:
         super().__init__(client, language=language)
+        self.default_language = language
+        self.n_ = ngettext_for(language)
         self.printer = printer
         self.idle_seconds = idle_seconds
         self._monotonic = monotonic
         self._run = run or (lambda fn: threading.Thread(target=fn, daemon=True).start())
-        self._make_ticket = make_ticket or _printed_ticket
+        self._make_ticket = make_ticket or printed_ticket
         self.queue: msg.QueueState | None = None
         self.screen = "services"
         self.message = ""
@@ -264,11 +275,13 @@ class DispenserPresenter(Presenter[DispenserModel]):
         visitor would lose something (a choice, a code, the voice or the large text), a warning
         comes first, on screen and aloud, and any touch or key extends the time."""
         with self._lock:
+            foreign = self.language != self.default_language
             session = (
                 self.screen != "services"
                 or self.priority_reason is not None
                 or self.voice
                 or self.contrast
+                or foreign
             )
             idle = self._monotonic() - self._last_touch
             limit = self.idle_seconds * (VOICE_IDLE_FACTOR if self.voice else 1)
@@ -276,6 +289,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
             warns = (
                 self.voice
                 or self.contrast
+                or (foreign and self.screen == "services")
                 or self.screen in ("priority", "code")
                 or (self.screen == "services" and self.priority_reason is not None)
             )
@@ -302,8 +316,30 @@ class DispenserPresenter(Presenter[DispenserModel]):
         self._touch()
         self.changed()
 
+    def choose_language(self, language: str) -> None:
+        """The visitor's language, for the screens, the voice and the ticket, until the
+        session ends."""
+        if language not in LANGUAGES:
+            return
+        self._touch()
+        with self._lock:
+            self._set_language(language)
+        if self.voice:
+            # each catalog names its own language here: "Język: polski.", "Мова: українська."
+            said = self._("Language: English.")
+            self._say(" ".join((said, self._screen_intro(), self._focused_text())))
+        self.changed()
+
+    def _set_language(self, language: str) -> None:
+        self.language = language
+        self._ = gettext_for(language)
+        self.n_ = ngettext_for(language)
+
     def _reset(self, *, end_session: bool = False) -> None:
         with self._lock:
+            if end_session or self.screen in ("ticket", "trouble"):
+                # the ticket is taken (or time ran out): the next visitor starts afresh
+                self._set_language(self.default_language)
             self.screen, self.message, self.code = "services", "", ""
             self.priority_reason = None
             self.ticket = None
@@ -374,7 +410,8 @@ class DispenserPresenter(Presenter[DispenserModel]):
         with self._lock:
             at = keys.index(self.focus) if self.focus in keys else 0
             self.focus = keys[(at + step) % len(keys)]
-        self._say(self._focused_text())
+            choice = next(c for c in self._choices() if c.key == self.focus)
+        self._say(choice.spoken, language=choice.language)
         self.changed()
 
     def _activate(self) -> None:
@@ -390,6 +427,8 @@ class DispenserPresenter(Presenter[DispenserModel]):
             self.choose_service(arg)
         elif kind == "reason":
             self.choose_priority(arg)
+        elif kind == "language":
+            self.choose_language(arg)
         elif kind == "sign":
             self.key(arg)
             self._say(f"{arg}. {self._code_text()}")
@@ -406,9 +445,9 @@ class DispenserPresenter(Presenter[DispenserModel]):
             }
             actions[kind]()
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, *, language: str | None = None) -> None:
         if self.speaker is not None:
-            self.speaker.say(text, language=self.language)
+            self.speaker.say(text, language=language or self.language)
 
     def _code_text(self) -> str:
         return phrases.code_so_far(self.code, self._)
@@ -430,7 +469,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
                 self.message,
             )
         if screen == "ticket" and ticket is not None:
-            return phrases.ticket(ticket, _)
+            return phrases.ticket(ticket, _, self.n_, self._service_name(ticket))
         if screen == "trouble" and ticket is not None:
             return " ".join(
                 (
@@ -492,6 +531,8 @@ class DispenserPresenter(Presenter[DispenserModel]):
             warning=bool(self.warning),
             contrast=self.contrast,
             _=self._,
+            n_=self.n_,
+            language=self.language,
         )
 
     def _request(self, operation: str, request: msg.Request) -> None:
@@ -522,7 +563,8 @@ class DispenserPresenter(Presenter[DispenserModel]):
     def _print(self, ticket: msg.TicketInfo) -> None:
         site = self.queue.site_name if self.queue else ""
         try:
-            self.printer.print_ticket(self._make_ticket(ticket, site, self._))
+            local = self._localized(ticket)
+            self.printer.print_ticket(self._make_ticket(local, site, self._))
             state = msg.PrinterState.OK
             printed = True
         except Exception as exc:  # the printer adapter raises PrinterError; anything is trouble
@@ -557,6 +599,17 @@ class DispenserPresenter(Presenter[DispenserModel]):
 
     # --- view model ----------------------------------------------------------------------
 
+    def _service_name(self, ticket: msg.TicketInfo) -> str:
+        """The ticket's service in the session's language (the hub names it in Polish)."""
+        services = self.queue.services if self.queue else ()
+        s = next((s for s in services if s.id == ticket.service), None)
+        if s is None:
+            return ticket.service_name
+        return localized(self.language, s.name, s.name_en, s.name_uk)
+
+    def _localized(self, ticket: msg.TicketInfo) -> msg.TicketInfo:
+        return ticket.model_copy(update={"service_name": self._service_name(ticket)})
+
     def _tile(self, s: msg.ServiceState, building_full: bool) -> Tile:
         _ = self._
         reasons = {
@@ -566,7 +619,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
             "building_full": _("Office full, please wait"),
         }
         enabled = s.availability == "open"
-        name = s.name if self.language == "pl" else (s.name_en or s.name)
+        name = localized(self.language, s.name, s.name_en, s.name_uk)
         return Tile(
             s.id,
             name,
@@ -576,6 +629,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
             enabled,
             "" if enabled else reasons.get(s.availability, _("Unavailable")),
             s.estimated_wait_s,
+            phrases.waiting(s.waiting, self.n_),
         )
 
     def model(self) -> DispenserModel:
@@ -588,13 +642,13 @@ class DispenserPresenter(Presenter[DispenserModel]):
             "code_hint": _("From your confirmation, or hold its QR code to the scanner"),
             "cancel": _("Back"),
             "reprint": _("Print again"),
-            "waiting": _("waiting"),
             "your_ticket": _("Your ticket"),
             "ahead": _("People ahead of you"),
             "take": _("Please take your ticket."),
             "contrast": _("Large text"),
             "more_time": _("More time"),
         }
+        languages = tuple((lang, NATIVE_NAMES[lang]) for lang in LANGUAGES)
         with self._lock:
             if not self.available or self.queue is None:
                 return DispenserModel(
@@ -604,6 +658,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
                     texts=texts,
                     contrast=self.contrast,
                     low_reach=self.low_reach,
+                    language=self.language,
                 )
             q = self.queue
             tiles = tuple(self._tile(s, q.building.full) for s in q.services)
@@ -615,7 +670,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
                 priority_reason=self.priority_reason.value if self.priority_reason else None,
                 reasons=reasons(_),
                 code=self.code,
-                ticket=self.ticket,
+                ticket=self._localized(self.ticket) if self.ticket else None,
                 busy=self.busy,
                 site_name=q.site_name,
                 texts=texts,
@@ -623,10 +678,12 @@ class DispenserPresenter(Presenter[DispenserModel]):
                 contrast=self.contrast,
                 low_reach=self.low_reach,
                 warning=self.warning,
+                language=self.language,
+                languages=languages,
             )
 
 
-def _printed_ticket(ticket: msg.TicketInfo, site_name: str, _: Callable[[str], str]) -> Any:
+def printed_ticket(ticket: msg.TicketInfo, site_name: str, _: Callable[[str], str]) -> Any:
     from appliance.printing.ticket import PrintedTicket
 
     # The ticket says what kind it is, so the visitor and the clerk see why it came out of turn.

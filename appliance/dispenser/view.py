@@ -24,6 +24,7 @@ from hub.contract import access_code
 class DispenserButton(Button):  # type: ignore[misc]
     contrast = BooleanProperty(False)  # large text, high contrast
     focused = BooleanProperty(False)  # the keypad's focus: a thick ring
+    chosen = BooleanProperty(False)  # the session's language: dark on white (underlined)
     scale = NumericProperty(1.0)
 
 
@@ -31,8 +32,13 @@ class CodeKey(DispenserButton):
     """A key of the access-code keypad: one sign, as large as the key allows."""
 
 
+class LanguageButton(DispenserButton):
+    """A language in the first screen's bottom row, its name as large as the row allows."""
+
+
 Factory.register("DispenserButton", cls=DispenserButton)
 Factory.register("CodeKey", cls=CodeKey)
+Factory.register("LanguageButton", cls=LanguageButton)
 Builder.load_file(str(Path(__file__).with_name("dispenser.kv")))
 
 
@@ -79,6 +85,7 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
     columns = NumericProperty(2)
     contrast = BooleanProperty(False)
     reach_gap = NumericProperty(0)
+    show_languages = BooleanProperty(False)
 
     def __init__(self, presenter: DispenserPresenter, **kw: Any) -> None:
         super().__init__(**kw)
@@ -182,7 +189,7 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
             self.reach_gap = 0
             return
         h = self.height
-        used = h * (0.14 if self.contrast else 0.1) + h * 0.015 * 4
+        used = h * (0.12 if self.contrast else 0.1) + h * 0.015 * 4
         used += h * 0.07 if self.banner else 0
         used += h * 0.08 if self.message else 0
         self.reach_gap = max(0.0, h * REACH_TOP - used)
@@ -228,9 +235,11 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
         self._ok = None
         self._choices = {}
         self.banner = ""
-        grid, bar = self.ids.grid, self.ids.bar
+        grid, bar, row = self.ids.grid, self.ids.bar, self.ids.languages
         grid.clear_widgets()
         bar.clear_widgets()
+        row.clear_widgets()
+        self.show_languages = False
         button = self._button
         if m.warning:
             bar.add_widget(button("extend", t["more_time"], self.p.extend))
@@ -297,7 +306,7 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
                 label = dict(m.reasons).get(m.priority_reason, "")
                 self.banner = f"{t['priority']}: {label}"
             for tile in m.tiles:
-                detail = tile.reason or f"{t['waiting']}: {tile.waiting} · {tile.wait_text}"
+                detail = tile.reason or f"{tile.waiting_text} · {tile.wait_text}"
                 small = int(self.height * (0.045 if m.contrast else 0.03))
                 text = f"{tile.name}\n[size={small}]{detail}[/size]"
                 grid.add_widget(
@@ -317,3 +326,20 @@ class DispenserView(FloatLayout):  # type: ignore[misc]
         toggle = button("contrast", f"Aa  {t['contrast']}", self.p.toggle_contrast)
         toggle.size_hint_x = 0.6
         bar.add_widget(toggle)
+        if m.screen == "services" and not m.priority_reason and m.languages:
+            self._languages(m)
+
+    def _languages(self, m: DispenserModel) -> None:
+        """The bottom row of the first screen: "Polski · English · Українська", each language
+        named in itself (no flags: a flag is a country, not a language)."""
+        self.show_languages = True
+        row = self.ids.languages
+        for n, (lang, name) in enumerate(m.languages):
+            if n:
+                row.add_widget(
+                    Label(text="·", size_hint_x=0.1, font_size=self.height * 0.05, bold=True)
+                )
+            b = Factory.LanguageButton(text=name, contrast=self.contrast, chosen=lang == m.language)
+            b.bind(on_release=lambda _b, c=lang: _on_release(_b, lambda: self.p.choose_language(c)))
+            self._choices[f"language:{lang}"] = b
+            row.add_widget(b)

@@ -13,6 +13,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from appliance.common.hub_client import HubClient
+from appliance.common.i18n import localized
 from appliance.common.presenter import Presenter
 from hub.contract import messages as msg
 
@@ -92,7 +93,8 @@ class DisplayPresenter(Presenter[DisplayModel]):
         self._flash[(called.number, called.counter)] = now + self.flash_s
         voice = self.state.voice if self.state else True
         if self.speaker is not None and voice:
-            text = called.announcement.pl if self.language == "pl" else called.announcement.en
+            # The hall voice speaks Polish (or English); a Ukrainian hall screen keeps it Polish.
+            text = called.announcement.en if self.language == "en" else called.announcement.pl
             self.speaker.announce(text)
 
     def tick(self) -> None:
@@ -135,7 +137,7 @@ class DisplayPresenter(Presenter[DisplayModel]):
                 )
             services = tuple(
                 ServiceRow(
-                    s.name if self.language == "pl" else (s.name_en or s.name),
+                    localized(self.language, s.name, s.name_en, s.name_uk),
                     s.prefix,
                     s.waiting,
                 )

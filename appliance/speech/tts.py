@@ -50,6 +50,7 @@ APT_PACKAGE = "espeak-ng"
 VOICES: dict[str, tuple[str, ...]] = {
     "pl": ("zlw/pl",),
     "en": ("gmw/en", "gmw/en-gb-x-rp", "gmw/en-us"),
+    "uk": ("zle/uk",),
 }
 DEFAULT_RATE = 150  # words per minute: espeak's own 175 is brisk for a noisy hall
 
@@ -83,7 +84,7 @@ class SynthesisFailed(SpeechError):
 
 class Synthesizer(Protocol):
     def to_wav(self, text: str, path: Path, *, language: str) -> None:
-        """Write `text` spoken in `language` ("pl" or "en") to the WAV file `path`."""
+        """Write `text` spoken in `language` ("pl", "en" or "uk") to the WAV file `path`."""
         ...
 
 

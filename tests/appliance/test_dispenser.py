@@ -124,10 +124,11 @@ class Speaker:
 
     def __init__(self) -> None:
         self.said: list[str] = []
+        self.voices: list[str] = []  # the language each phrase was said in
 
     def say(self, text: str, *, language: str) -> None:
-        assert language == "pl"
         self.said.append(text)
+        self.voices.append(language)
 
 
 def test_time_runs_out_only_after_a_warning_on_screen_and_aloud_and_can_be_extended(
@@ -181,8 +182,15 @@ def test_keypad_focus_walks_the_choices_and_the_session_ends_when_left(
     p.nav("down")  # the first key only starts the guidance
     assert ear.said[-1].startswith("Prowadzenie głosowe włączone.")
     assert p.model().focus == "service:dowody"
+    p.nav("up")  # round to the last choice: the languages' row, each named in its own voice
+    assert p.model().focus == "language:uk"
+    assert (ear.said[-1], ear.voices[-1]) == ("Українська", "uk")
     p.nav("up")
-    assert p.model().focus == "contrast"  # round to the last choice
+    assert (ear.said[-1], ear.voices[-1]) == ("English", "en")
+    p.nav("up")
+    assert (ear.said[-1], ear.voices[-1]) == ("Polski, wybrany.", "pl")
+    p.nav("up")
+    assert p.model().focus == "contrast"
     assert ear.said[-1] == "Duży tekst i wysoki kontrast: wyłączony"
     p.nav("activate")
     assert p.model().contrast and ear.said[-1] == "Włączono duży tekst i wysoki kontrast."
@@ -250,3 +258,41 @@ def test_a_second_press_of_the_same_key_within_the_set_time_is_ignored(
     clock[0] += 0.6
     p.nav("down")
     assert p.model().focus == "service:nieczynne"
+
+
+def test_a_visitors_language_lasts_until_the_ticket_is_taken_or_time_runs_out(
+    hub: HubProcess, connect: Connect
+):
+    """The screens, the voice and the printed ticket follow the visitor's language; the next
+    visitor finds Polish again: after Back from the ticket, or after the warned time-out."""
+    clock = [0.0]
+    ear = Speaker()
+    printer = RecordingPrinter()
+    p = DispenserPresenter(
+        connect("dispenser-1"),
+        printer,
+        run=lambda fn: fn(),
+        monotonic=lambda: clock[0],
+        speaker=ear,
+    )
+    eventually(lambda: p.model().available)
+    p.choose_language("uk")
+    m = p.model()
+    assert (m.language, m.texts["title"]) == ("uk", "Виберіть справу")
+    # the site names this service only in Polish: the Polish name stays
+    assert m.tiles[0].name == "Dowody osobiste" and "чека" in m.tiles[0].waiting_text
+    p.nav("down")  # the keypad: the guidance speaks Ukrainian, in the Ukrainian voice
+    assert ear.said[-1].startswith("Голосовий супровід увімкнено.") and ear.voices[-1] == "uk"
+    p.choose_service("dowody")
+    (printed,) = printer.printed
+    assert printed.note == "Будь ласка, чекайте, доки ваш номер з’явиться на екрані."
+    assert ear.said[-1].startswith("Ваш номер ") and ear.voices[-1] == "uk"
+    p.cancel()  # the ticket is taken: the next visitor starts in Polish
+    assert p.model().texts["title"] == "Wybierz sprawę" and p.model().language == "pl"
+    p.choose_language("en")
+    clock[0] += 60  # a visitor who chose English and walked away: warned, then Polish again
+    p.tick()
+    assert p.model().warning.startswith("Do you need more time?")
+    clock[0] += 20
+    p.tick()
+    assert p.model().language == "pl" and p.model().texts["title"] == "Wybierz sprawę"

@@ -270,3 +270,29 @@ def test_a_display_whose_speech_fails_shows_a_speech_fault_in_the_fleet(  # type
     assert status["role"] == "display" and "did not finish" in status["detail"]
     assert announcer.played[-1].outcome == "failed"
     assert len(player.seconds) == 1  # the chime played; there was no speech to play
+
+
+def test_a_ukrainian_hall_display_shows_ukrainian_and_calls_in_polish(
+    hub: HubProcess, connect: Connect
+):
+    """The hall's screen may be Ukrainian; its voice stays Polish (one voice for the whole hall,
+    the language most visitors understand), never English instead."""
+    spoken = Spoken()
+    display = DisplayPresenter(connect("display-1"), speaker=spoken, language="uk")
+    eventually(lambda: display.model().available)
+    assert display.model().headings["ticket"] == "Талон"
+    assert display.model().headings["counter"] == "Вікно"
+    terminal, dispenser = connect("terminal-3"), connect("dispenser-2")
+    terminal.request(
+        Operation.SIGN_IN,
+        msg.SignInRequest(request_id=new_request_id(), clerk="ewa", pin=CLERK_PIN),
+    )
+    dispenser.request(
+        Operation.ISSUE_TICKET,
+        msg.IssueTicketRequest(request_id=new_request_id(), service="dowody"),
+    )
+    reply = terminal.request(Operation.CALL_NEXT, msg.CounterRequest(request_id=new_request_id()))
+    assert reply.ok and reply.ticket
+    eventually(lambda: any("stanowiska 3" in t for t in spoken.texts))
+    terminal.request(Operation.START_SERVICE, msg.CounterRequest(request_id=new_request_id()))
+    terminal.request(Operation.FINISH_SERVICE, msg.CounterRequest(request_id=new_request_id()))

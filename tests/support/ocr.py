@@ -1,4 +1,5 @@
-"""Reading pictures back as text with Tesseract (Debian's tesseract-ocr, Polish data): ticket
+"""Reading pictures back as text with Tesseract (Debian's tesseract-ocr, Polish, English and
+Ukrainian data): ticket
 previews, appliance screenshots, parts of a screen."""
 
 from __future__ import annotations
@@ -27,13 +28,16 @@ def read_text(image: Path, *, psm: int = 4, language: str = "pol") -> str:
 
 
 def read_words(
-    img: Image.Image, box: tuple[float, float, float, float], scratch: Path
+    img: Image.Image,
+    box: tuple[float, float, float, float],
+    scratch: Path,
+    language: str = "pol",
 ) -> list[str]:
     """Words in ``box`` (left, top, right, bottom as fractions of the image); ``scratch`` is a
-    file the crop is written to."""
+    file the crop is written to; ``language`` Tesseract's ("pol", "eng", "ukr", "pol+ukr")."""
     w, h = img.size
     part = img.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)))
     # Small screens have small letters: twice the size reads more reliably.
     scale = 2 if w < 1200 else 1
     part.resize((part.width * scale, part.height * scale), Image.Resampling.LANCZOS).save(scratch)
-    return read_text(scratch, psm=11).split()
+    return read_text(scratch, psm=11, language=language).split()

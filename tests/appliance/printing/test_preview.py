@@ -107,3 +107,34 @@ def test_a_priority_ticket_from_the_dispenser_carries_its_mark(  # type: ignore[
     # (the number's reading is checked above: Tesseract reads the 120-dot "A001" as "A0O01")
     for field in ("Urząd testowy", "Dowody osobiste", PRIORITY, "Osób przed Tobą"):
         assert field in text, f"{field!r} missing in:\n{text}"
+
+
+def test_a_ukrainian_ticket_from_the_dispenser_reads_back_in_ukrainian(  # type: ignore[no-untyped-def]
+    hub, connect: Callable[[str], object], tmp_path: Path
+) -> None:
+    """A visitor who chose Українська gets the ticket in Ukrainian: read back with Tesseract's
+    Ukrainian model; the office's and the service's Polish names (no name_uk) stay Polish."""
+    from appliance.dispenser.presenter import DispenserPresenter
+
+    printer = open_printer(PreviewConf(kind="preview", directory=tmp_path))
+    p = DispenserPresenter(connect("dispenser-1"), printer, run=lambda fn: fn())  # type: ignore[arg-type]
+    deadline = time.monotonic() + 5
+    while not p.model().available:
+        assert time.monotonic() < deadline, "the dispenser got no queue state"
+        time.sleep(0.02)
+    p.choose_language("uk")
+    p.start_priority()
+    p.choose_priority("disability")
+    p.choose_service("dowody")
+    assert p.model().screen == "ticket"
+    png = printer.last  # type: ignore[union-attr]
+    ukrainian = " ".join(read_text(png, language="ukr").split())  # type: ignore[arg-type]
+    for field in (
+        "Обслуговування поза чергою",
+        "Перед вами в черзі:",
+        "Будь ласка, чекайте, доки ваш номер",
+        "на екрані.",
+    ):
+        assert field in ukrainian, f"{field!r} missing in:\n{ukrainian}"
+    polish = read_text(png, language="pol")  # type: ignore[arg-type]
+    assert "Urząd testowy" in polish and "Dowody osobiste" in polish

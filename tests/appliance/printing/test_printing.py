@@ -187,3 +187,64 @@ def test_preview_printer_writes_a_ticket_picture(tmp_path: Path):
         1 for p in img.resize((img.width // 4, img.height // 4)).get_flattened_data() if p < 128
     )
     assert dark > 500  # text and a QR code, not a blank page
+
+
+SELECT_CP1251 = b"\x1bt\x2e"  # ESC t 46: Epson's WPC1251
+
+
+def decoded(out: bytes) -> str:
+    """The text as the printer prints it, following each ESC t (code page) switch."""
+    pages = {18: "cp852", 46: "cp1251"}
+    text, page = [], "cp437"
+    for n, part in enumerate(re.split(rb"\x1bt([\x00-\xff])", out)):
+        if n % 2:
+            page = pages[part[0]]
+        else:
+            text.append(part.decode(page, errors="replace"))
+    return "".join(text)
+
+
+def ukrainian_ticket() -> PrintedTicket:
+    """The ticket the dispenser prints for a visitor who chose Українська."""
+    from appliance.common.i18n import gettext_for
+    from appliance.dispenser.presenter import printed_ticket
+    from hub.contract import messages as msg
+    from hub.domain.events import TicketKind
+    from hub.domain.model import TicketState
+
+    info = msg.TicketInfo(
+        id="t1",
+        number="A012",
+        service="dowody",
+        service_name="Посвідчення особи",
+        kind=TicketKind.PRIORITY,
+        state=TicketState.WAITING,
+        issued_at=datetime(2026, 11, 24, 13, 5, tzinfo=UTC),
+        people_ahead=3,
+    )
+    return printed_ticket(info, "Urząd Miasta Łodzi", gettext_for("uk"))
+
+
+def test_a_ukrainian_ticket_prints_cyrillic_in_cp1251_beside_polish_in_cp852():
+    server = FakeNetworkPrinter(paper=0x12)
+    printer = open_printer(NetworkConf(kind="network", host="127.0.0.1", port=server.port))
+    printer.print_ticket(ukrainian_ticket())
+    for _ in range(50):
+        if CUT in server.received:
+            break
+        threading.Event().wait(0.05)
+    out = bytes(server.received)
+    # the office's Polish name in CP852, then each Cyrillic run in CP1251, switched for it
+    assert out.index(SELECT_CP852) < out.index("Łodzi".encode("cp852")) < out.index(SELECT_CP1251)
+    assert SELECT_CP1251 + "Посвідчення особи".encode("cp1251") in out
+    assert " Обслуговування поза чергою ".encode("cp1251") in out  # the page is still CP1251
+    text = decoded(out)
+    for line in (
+        "Urząd Miasta Łodzi",
+        "Посвідчення особи",
+        "Перед вами в черзі: 3",
+        "Будь ласка, чекайте, доки ваш номер з’явиться на екрані.",
+    ):
+        assert line in text.replace("\n", " "), line  # (the note wraps at 42 columns)
+    # і, ї, є, ґ and the apostrophe: what CP866 could not print comes out whole, no "?"
+    assert "?" not in text.replace("\ufffd", "") and "\ufffd" not in text.split("\x1dV")[0]

@@ -1,5 +1,6 @@
-"""The dispenser's voice guidance: real WAVs from pyttsx3 on espeak-ng for its phrases in Polish
-and English, each logged as ``spoken: TEXT``; a phrase overtaken before it is said is dropped."""
+"""The dispenser's voice guidance: real WAVs from pyttsx3 on espeak-ng for its phrases in Polish,
+English and Ukrainian (each in its own voice), each logged as ``spoken: TEXT``; a phrase
+overtaken before it is said is dropped."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.common.i18n import gettext_for
+from appliance.common.i18n import gettext_for, ngettext_for
 from appliance.dispenser import phrases
 from appliance.speech.guide import Guide
 from appliance.speech.tts import Pyttsx3Synthesizer
@@ -36,7 +37,7 @@ class KeepingPlayer:
 @pytest.fixture(scope="module")
 def synth() -> Pyttsx3Synthesizer:
     synth = Pyttsx3Synthesizer(rate=150)
-    synth.check(("pl", "en"))
+    synth.check(("pl", "en", "uk"))
     return synth
 
 
@@ -45,9 +46,13 @@ def synth() -> Pyttsx3Synthesizer:
     [
         (
             "pl",
-            "Dowody osobiste. Liczba oczekujących: 3. Szacowany czas oczekiwania około 10 minut.",
+            "Dowody osobiste. 3 osoby czekają. Szacowany czas oczekiwania około 10 minut.",
         ),
-        ("en", "Identity cards. People waiting: 3. Estimated wait about 10 minutes."),
+        ("en", "Identity cards. 3 people waiting. Estimated wait about 10 minutes."),
+        (
+            "uk",
+            "Посвідчення особи. 3 особи чекають. Орієнтовний час очікування — близько 10 хвилин.",
+        ),
     ],
 )
 def test_a_choice_is_spoken_in_the_sessions_language(
@@ -57,8 +62,8 @@ def test_a_choice_is_spoken_in_the_sessions_language(
     language: str,
     expected: str,
 ) -> None:
-    name = "Dowody osobiste" if language == "pl" else "Identity cards"
-    text = phrases.service(name, 3, 600, "", gettext_for(language))
+    name = {"pl": "Dowody osobiste", "en": "Identity cards", "uk": "Посвідчення особи"}[language]
+    text = phrases.service(name, 3, 600, "", gettext_for(language), ngettext_for(language))
     assert text == expected
     player = KeepingPlayer(tmp_path)
     guide = Guide(synth, player, workdir=tmp_path / "work")
@@ -69,6 +74,8 @@ def test_a_choice_is_spoken_in_the_sessions_language(
     assert [r.getMessage() for r in caplog.records if "spoken" in r.getMessage()] == [
         f"spoken: {expected}"
     ]
+    voice = {"pl": "zlw/pl", "en": "gmw/en", "uk": "zle/uk"}[language]
+    assert synth._voices[language].lower() == voice  # each language in its own voice
     assert len(player.played) == 1
     assert_is_speech(player.played[0], min_s=2.0, max_s=12.0)
 

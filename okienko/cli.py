@@ -504,6 +504,20 @@ def _site_token(args: argparse.Namespace) -> int:
     return _on_cloud_db(args, work, (tokens.UnknownSite,))
 
 
+def _staff_api_token(args: argparse.Namespace) -> int:
+    """An integration's (an EZD system's) token for the register's read API: printed once,
+    stored as a digest, revoked by the name it was given for."""
+    from web.staff import api_tokens
+
+    async def work(engine: Any) -> str:
+        if args.action == "revoke":
+            n = await api_tokens.revoke(engine, args.name)
+            return f"{n} token(s) of {args.name} revoked"
+        return await api_tokens.create(engine, args.name, args.location)
+
+    return _on_cloud_db(args, work, (api_tokens.UnknownLocation,))
+
+
 def _open311_key(args: argparse.Namespace) -> int:
     """Keys of the integrations that post fault reports through Open311: shown once, stored
     as a digest, revoked by the name they were given for."""
@@ -756,6 +770,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--site", required=True, help="the site (location) id")
     p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
     p.set_defaults(func=_site_token)
+
+    p = sub.add_parser(
+        "staff-api-token",
+        help="create (print) or revoke an integration's token for the register's read API",
+    )
+    p.add_argument("action", choices=["create", "revoke"])
+    p.add_argument("--name", required=True, help="whom the token is for, e.g. 'EZD'")
+    p.add_argument("--location", help="the one location it may read (default: every one)")
+    p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.set_defaults(func=_staff_api_token)
 
     p = sub.add_parser(
         "open311-key", help="create (print) or revoke an integration's Open311 API key"

@@ -35,6 +35,7 @@ from web.bodylimit import BodyLimit
 from web.catalog import import_site
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
+from web.eticket import api as eticket_api
 from web.eticket.routes import routes as eticket_routes
 from web.eticket.streams import PER_CLIENT_DEFAULT, OpenStreams
 from web.faults.routes import routes as faults_routes
@@ -52,6 +53,7 @@ from web.redact import log_config
 from web.reports.routes import routes as report_routes
 from web.reservations import api as reservations_api
 from web.security import CsrfMiddleware
+from web.staff import api as register_api
 from web.staff.routes import routes as staff_routes
 from web.sync.api import routes as sync_routes
 from web.sync.live import Live
@@ -86,6 +88,12 @@ def secret_key(engine: AsyncEngine) -> str:
             os.link(tmp, path)  # atomic: two workers starting together agree on one key
         tmp.unlink()
     return path.read_text().strip()
+
+
+async def openapi_document(request: Request) -> Response:
+    from web.openapi import served
+
+    return Response(served(), media_type="application/json")
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -156,6 +164,11 @@ def create_app(
             Route("/healthz", health),
             Route("/api/v1/reservations", reservations_api.hold, methods=["POST"]),
             Route("/api/v1/reservations/{id}/confirm", reservations_api.confirm, methods=["POST"]),
+            Route("/api/v1/visits/{token}", reservations_api.visit, methods=["GET"]),
+            Route("/api/v1/visits/{token}/cancel", reservations_api.cancel, methods=["POST"]),
+            Route("/api/v1/etickets/{token}", eticket_api.ticket, methods=["GET"]),
+            Route("/api/v1/register/visits", register_api.visits, methods=["GET"]),
+            Route("/openapi.json", openapi_document, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *sync_routes,
             *eticket_routes,

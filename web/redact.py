@@ -22,6 +22,8 @@ TOKEN_PATHS = (
     "helpdesk/rate",
     "helpdesk/reset",
     "staff/password/reset",
+    "api/v1/visits",
+    "api/v1/etickets",
 )
 # A path from the root: at the start, after a space, quote or bracket, or after a scheme and host.
 _PATH = re.compile(

@@ -189,6 +189,14 @@ def _push_trusted(origins: list[str]) -> frozenset[str]:
 def _web(args: argparse.Namespace) -> int:
     from web import multiproc
 
+    if args.log_format == "json":  # from the first line on, the start's included
+        import logging.config
+
+        from web.redact import log_config
+
+        logging.config.dictConfig(log_config(access_log=args.access_log, log_format="json"))
+        logging.captureWarnings(True)  # a Python warning is a JSON line too, not raw text
+
     if args.metrics_listen or multiproc.enabled():  # before prometheus_client is imported
         multiproc.prepare(args.workers)
 
@@ -209,7 +217,16 @@ def _web(args: argparse.Namespace) -> int:
             return 2
     if args.workers > 1:
         return _web_workers(args, options)
-    run(serve(args.host, args.port, args.database_url, access_log=args.access_log, **options))
+    run(
+        serve(
+            args.host,
+            args.port,
+            args.database_url,
+            access_log=args.access_log,
+            log_format=args.log_format,
+            **options,
+        )
+    )
     return 0
 
 
@@ -270,7 +287,8 @@ def _web_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
         workers=args.workers,
         lifespan="on",
         log_level=None,
-        log_config=log_config(access_log=args.access_log),  # redacted, in every worker too
+        # redacted, in every worker too
+        log_config=log_config(access_log=args.access_log, log_format=args.log_format),
         access_log=args.access_log,
     )
     return 0
@@ -703,6 +721,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--access-log",
         action="store_true",
         help="log every request (tokens in paths are redacted)",
+    )
+    p.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="json: one JSON object per line with the request id, for journald or ELK",
     )
     p.add_argument(
         "--metrics-listen",

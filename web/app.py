@@ -51,6 +51,7 @@ from web.public.routes import routes as public_routes
 from web.ratelimit import DatabaseHits, RateLimit
 from web.redact import log_config
 from web.reports.routes import routes as report_routes
+from web.requestid import RequestId
 from web.reservations import api as reservations_api
 from web.security import CsrfMiddleware
 from web.staff import api as register_api
@@ -182,7 +183,8 @@ def create_app(
             *public_routes,
         ],
         middleware=[
-            Middleware(RequestMetrics),  # outermost: sees every answer, its headers' too
+            Middleware(RequestId),  # outermost: every line logged for a request carries its id
+            Middleware(RequestMetrics),  # sees every answer, its headers' too
             Middleware(SecurityHeaders, hsts=secure),
             # Outside CSRF, which may read a form's body: every read is capped.
             Middleware(BodyLimit),
@@ -243,11 +245,13 @@ def server(
     *,
     own_signals: bool = True,
     access_log: bool = False,
+    log_format: str = "text",
     **app_options: Any,
 ) -> Any:
     """A uvicorn server for the app; ``own_signals=False`` when it shares a process (the demo)
     whose own Ctrl-C handling stops it through ``should_exit``. Its logs are redacted
-    (web/redact.py); ``access_log`` writes a line per request."""
+    (web/redact.py); ``access_log`` writes a line per request; ``log_format="json"``: JSON lines
+    with the request id."""
     import uvicorn
 
     if not app_options.get("public_url"):  # links in mail need an address people can open
@@ -258,7 +262,7 @@ def server(
         port=port,
         lifespan="on",
         log_level=None,
-        log_config=log_config(access_log=access_log),
+        log_config=log_config(access_log=access_log, log_format=log_format),
         access_log=access_log,
     )
     srv = uvicorn.Server(config)

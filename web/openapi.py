@@ -291,9 +291,10 @@ SECURITY_SCHEMES = {
         "type": "http",
         "scheme": "bearer",
         "description": (
-            "An integration's token for the register: an administrator runs `okienko "
-            'staff-api-token create --name "EZD" [--location ID]`, which prints it once (only '
-            'its digest is stored); `okienko staff-api-token revoke --name "EZD"` ends it.'
+            "An integration's token for the register, for one location or all: an "
+            "administrator creates it on /admin/api-tokens or with `okienko staff-api-token "
+            'create --name "EZD" [--location ID]`, shown once (only its digest is stored), and '
+            'revokes it there or with `okienko staff-api-token revoke --name "EZD"`.'
         ),
     },
 }

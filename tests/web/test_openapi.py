@@ -6,6 +6,7 @@ headers are checked against the document with jsonschema (OpenAPI 3.1 = JSON Sch
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ import httpx
 import jsonschema
 import pytest
 from openapi_spec_validator import validate as validate_openapi
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.sitefile import write_site_file
 from tests.support.webproc import Smtp, WebProcess, okienko, site_token, six_digit_code
@@ -171,6 +174,34 @@ def book(
     code = six_digit_code(smtp.inbox.wait_for(email)[-1])
     path = f"/api/v1/reservations/{rid}/confirm"
     return dict(checker.send("post", path, 200, json={"code": code}))
+
+
+def test_staff_api_tokens_are_kept_as_digests_and_only_for_known_locations(web: WebProcess):
+    refused = okienko(
+        "staff-api-token",
+        "create",
+        "--name",
+        "EZD",
+        "--location",
+        "nowhere",
+        "--database-url",
+        web.database_url,
+        check=False,
+    )
+    assert refused.returncode == 2 and "no location 'nowhere'" in refused.stderr
+    token = okienko(
+        "staff-api-token", "create", "--name", "EZD-digest", "--database-url", web.database_url
+    ).stdout.strip()
+    assert token.startswith("okr_") and len(token) > 40
+
+    async def rows(engine: AsyncEngine) -> list[tuple[Any, ...]]:
+        async with engine.connect() as conn:
+            found = await conn.execute(text("SELECT * FROM staff_api_tokens"))
+            return [tuple(r) for r in found]
+
+    stored = web.db(rows)
+    assert not any(token in str(value) for row in stored for value in row)
+    assert any(hashlib.sha256(token.encode()).hexdigest() in row for row in stored)
 
 
 def test_every_documented_answer_comes_from_the_server_as_documented(web: WebProcess, smtp: Smtp):

@@ -78,3 +78,24 @@ async def holder(engine: AsyncEngine, token: str) -> Holder | None:
             )
         ).first()
     return None if row is None else Holder(row.name, row.location_id)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A token as the administration lists it: never the token, which only its holder has."""
+
+    name: str
+    location: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+async def listing(engine: AsyncEngine) -> list[Issued]:
+    """Every token ever issued, live ones first, newest first."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(T.c.name, T.c.location_id, T.c.created_at, T.c.revoked_at).order_by(
+                T.c.revoked_at.is_not(None), T.c.created_at.desc(), T.c.id.desc()
+            )
+        )
+        return [Issued(r.name, r.location_id, r.created_at, r.revoked_at) for r in rows]

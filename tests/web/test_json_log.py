@@ -1,6 +1,7 @@
 """`okienko web --log-format json`: the real process writes one JSON object per line, every
 line with the request id (null outside a request), the same id the answer's X-Request-Id
-carries, on the access line and on what the app logged while handling that request."""
+carries, on the access line and on what the app logged while handling that request; with one
+process and with --workers (each worker logs the same way)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.sitefile import write_site_file
 from tests.support.webproc import WebProcess, free_port
@@ -18,14 +20,15 @@ from web.reservations.booking import TZ
 SECRET = "SEKRETmanagetoken42"
 
 
-def test_every_line_is_json_with_the_request_id(tmp_path: Path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_line_is_json_with_the_request_id(tmp_path: Path, workers: int):
     site = write_site_file(tmp_path)
     # Nothing listens on the mail port: the code cannot be sent, which the app logs.
     web = WebProcess.start(
         tmp_path,
         smtp_port=free_port(),
         site=site,
-        extra=["--log-format", "json", "--access-log"],
+        extra=["--log-format", "json", "--access-log", "--workers", str(workers)],
     )
     try:
         with httpx.Client(base_url=web.url, timeout=30) as client:

@@ -86,10 +86,26 @@ def _pin_hash(args: argparse.Namespace) -> int:
     return 0
 
 
+def _document_argv(args: argparse.Namespace) -> list[str]:
+    """The options of `okienko asyncapi|openapi` as their module's own command line."""
+    argv = ["--check"] if args.check else []
+    if args.out is not None:
+        argv += ["--out", str(args.out)]
+    if getattr(args, "site", None) is not None:
+        argv += ["--site", str(args.site)]
+    return argv
+
+
 def _asyncapi(args: argparse.Namespace) -> int:
     from hub.contract.asyncapi import main
 
-    return main(args.rest)
+    return main(_document_argv(args))
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from web.openapi import main
+
+    return main(_document_argv(args))
 
 
 WEB_ARGV = "OKIENKO_WEB_ARGV"
@@ -856,9 +872,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pin", help="the PIN (asked for when absent)")
     p.set_defaults(func=_pin_hash)
 
+    # --check fails (exit 1) when the committed file is not what the code says.
     p = sub.add_parser("asyncapi", help="write or check docs/asyncapi.yaml")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.add_argument("--check", action="store_true", help="compare instead of writing")
+    p.add_argument("--out", type=Path, help="default: docs/asyncapi.yaml")
+    p.add_argument("--site", type=Path, help="default: examples/torun.toml")
     p.set_defaults(func=_asyncapi)
+
+    p = sub.add_parser("openapi", help="write or check docs/openapi.json")
+    p.add_argument("--check", action="store_true", help="compare instead of writing")
+    p.add_argument("--out", type=Path, help="default: docs/openapi.json")
+    p.set_defaults(func=_openapi)
     return parser
 
 

@@ -12,6 +12,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +40,16 @@ def test_committed_document_matches_the_code():
     assert DOC.read_text(encoding="utf-8") == render(), (
         "docs/openapi.json is stale: run `python -m web.openapi`"
     )
+
+
+def test_the_drift_check_fails_on_a_stale_document(tmp_path: Path):
+    assert okienko("openapi", "--check").returncode == 0
+    stale = tmp_path / "openapi.json"
+    stale.write_text(render().replace('"summary": "Hold an hour', '"summary": "Book an hour'))
+    done = okienko("openapi", "--check", "--out", str(stale), check=False)
+    assert done.returncode == 1 and "out of date" in done.stderr
+    okienko("openapi", "--out", str(stale))
+    assert stale.read_text(encoding="utf-8") == render()
 
 
 def test_the_document_is_valid_openapi_3_1_with_both_bearer_schemes():

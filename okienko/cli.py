@@ -108,10 +108,26 @@ def _pin_hash(args: argparse.Namespace) -> int:
     return 0
 
 
+def _document_argv(args: argparse.Namespace) -> list[str]:
+    """The options of `okienko asyncapi|openapi` as their module's own command line."""
+    argv = ["--check"] if args.check else []
+    if args.out is not None:
+        argv += ["--out", str(args.out)]
+    if getattr(args, "site", None) is not None:
+        argv += ["--site", str(args.site)]
+    return argv
+
+
 def _asyncapi(args: argparse.Namespace) -> int:
     from hub.contract.asyncapi import main
 
-    return main(args.rest)
+    return main(_document_argv(args))
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from web.openapi import main
+
+    return main(_document_argv(args))
 
 
 WEB_ARGV = "OKIENKO_WEB_ARGV"
@@ -211,6 +227,14 @@ def _push_trusted(origins: list[str]) -> frozenset[str]:
 def _web(args: argparse.Namespace) -> int:
     from web import multiproc
 
+    if args.log_format == "json":  # from the first line on, the start's included
+        import logging.config
+
+        from web.redact import log_config
+
+        logging.config.dictConfig(log_config(access_log=args.access_log, log_format="json"))
+        logging.captureWarnings(True)  # a Python warning is a JSON line too, not raw text
+
     if args.metrics_listen or multiproc.enabled():  # before prometheus_client is imported
         multiproc.prepare(args.workers)
 
@@ -231,7 +255,16 @@ def _web(args: argparse.Namespace) -> int:
             return 2
     if args.workers > 1:
         return _web_workers(args, options)
-    run(serve(args.host, args.port, args.database_url, access_log=args.access_log, **options))
+    run(
+        serve(
+            args.host,
+            args.port,
+            args.database_url,
+            access_log=args.access_log,
+            log_format=args.log_format,
+            **options,
+        )
+    )
     return 0
 
 
@@ -292,7 +325,8 @@ def _web_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
         workers=args.workers,
         lifespan="on",
         log_level=None,
-        log_config=log_config(access_log=args.access_log),  # redacted, in every worker too
+        # redacted, in every worker too
+        log_config=log_config(access_log=args.access_log, log_format=args.log_format),
         access_log=args.access_log,
     )
     return 0
@@ -536,6 +570,20 @@ def _site_token(args: argparse.Namespace) -> int:
     return _on_cloud_db(args, work, (tokens.UnknownSite,))
 
 
+def _staff_api_token(args: argparse.Namespace) -> int:
+    """An integration's (an EZD system's) token for the register's read API: printed once,
+    stored as a digest, revoked by the name it was given for."""
+    from web.staff import api_tokens
+
+    async def work(engine: Any) -> str:
+        if args.action == "revoke":
+            n = await api_tokens.revoke(engine, args.name)
+            return f"{n} token(s) of {args.name} revoked"
+        return await api_tokens.create(engine, args.name, args.location)
+
+    return _on_cloud_db(args, work, (api_tokens.UnknownLocation,))
+
+
 def _open311_key(args: argparse.Namespace) -> int:
     """Keys of the integrations that post fault reports through Open311: shown once, stored
     as a digest, revoked by the name they were given for."""
@@ -731,6 +779,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="log every request (tokens in paths are redacted)",
     )
     p.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="json: one JSON object per line with the request id, for journald or ELK",
+    )
+    p.add_argument(
         "--metrics-listen",
         metavar="HOST:PORT",
         help="serve Prometheus metrics here, apart from the public port (default: none)",
@@ -800,6 +854,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_site_token)
 
     p = sub.add_parser(
+        "staff-api-token",
+        help="create (print) or revoke an integration's token for the register's read API",
+    )
+    p.add_argument("action", choices=["create", "revoke"])
+    p.add_argument("--name", required=True, help="whom the token is for, e.g. 'EZD'")
+    p.add_argument("--location", help="the one location it may read (default: every one)")
+    p.add_argument("--database-url", help="default: DATABASE_URL, else SQLite in var/")
+    p.set_defaults(func=_staff_api_token)
+
+    p = sub.add_parser(
         "open311-key", help="create (print) or revoke an integration's Open311 API key"
     )
     p.add_argument("action", choices=["create", "revoke"])
@@ -858,9 +922,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pin", help="the PIN (asked for when absent)")
     p.set_defaults(func=_pin_hash)
 
+    # --check fails (exit 1) when the committed file is not what the code says.
     p = sub.add_parser("asyncapi", help="write or check docs/asyncapi.yaml")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.add_argument("--check", action="store_true", help="compare instead of writing")
+    p.add_argument("--out", type=Path, help="default: docs/asyncapi.yaml")
+    p.add_argument("--site", type=Path, help="default: examples/torun.toml")
     p.set_defaults(func=_asyncapi)
+
+    p = sub.add_parser("openapi", help="write or check docs/openapi.json")
+    p.add_argument("--check", action="store_true", help="compare instead of writing")
+    p.add_argument("--out", type=Path, help="default: docs/openapi.json")
+    p.set_defaults(func=_openapi)
     return parser
 
 

@@ -35,6 +35,7 @@ from web.bodylimit import BodyLimit
 from web.catalog import import_site
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
+from web.eticket import api as eticket_api
 from web.eticket.routes import routes as eticket_routes
 from web.eticket.streams import PER_CLIENT_DEFAULT, OpenStreams
 from web.faults.routes import routes as faults_routes
@@ -53,8 +54,10 @@ from web.public.routes import routes as public_routes
 from web.ratelimit import DatabaseHits, RateLimit
 from web.redact import log_config
 from web.reports.routes import routes as report_routes
+from web.requestid import RequestId
 from web.reservations import api as reservations_api
 from web.security import CsrfMiddleware
+from web.staff import api as register_api
 from web.staff.routes import routes as staff_routes
 from web.sync.api import routes as sync_routes
 from web.sync.live import Live
@@ -89,6 +92,12 @@ def secret_key(engine: AsyncEngine) -> str:
             os.link(tmp, path)  # atomic: two workers starting together agree on one key
         tmp.unlink()
     return path.read_text().strip()
+
+
+async def openapi_document(request: Request) -> Response:
+    from web.openapi import served
+
+    return Response(served(), media_type="application/json")
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -161,6 +170,11 @@ def create_app(
             Route("/healthz", health),
             Route("/api/v1/reservations", reservations_api.hold, methods=["POST"]),
             Route("/api/v1/reservations/{id}/confirm", reservations_api.confirm, methods=["POST"]),
+            Route("/api/v1/visits/{token}", reservations_api.visit, methods=["GET"]),
+            Route("/api/v1/visits/{token}/cancel", reservations_api.cancel, methods=["POST"]),
+            Route("/api/v1/etickets/{token}", eticket_api.ticket, methods=["GET"]),
+            Route("/api/v1/register/visits", register_api.visits, methods=["GET"]),
+            Route("/openapi.json", openapi_document, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *sync_routes,
             *eticket_routes,
@@ -175,7 +189,8 @@ def create_app(
             *public_routes,
         ],
         middleware=[
-            Middleware(RequestMetrics),  # outermost: sees every answer, its headers' too
+            Middleware(RequestId),  # outermost: every line logged for a request carries its id
+            Middleware(RequestMetrics),  # sees every answer, its headers' too
             Middleware(SecurityHeaders, hsts=secure),
             # Outside CSRF, which may read a form's body: every read is capped.
             Middleware(BodyLimit),
@@ -240,11 +255,13 @@ def server(
     *,
     own_signals: bool = True,
     access_log: bool = False,
+    log_format: str = "text",
     **app_options: Any,
 ) -> Any:
     """A uvicorn server for the app; ``own_signals=False`` when it shares a process (the demo)
     whose own Ctrl-C handling stops it through ``should_exit``. Its logs are redacted
-    (web/redact.py); ``access_log`` writes a line per request."""
+    (web/redact.py); ``access_log`` writes a line per request; ``log_format="json"``: JSON lines
+    with the request id."""
     import uvicorn
 
     if not app_options.get("public_url"):  # links in mail need an address people can open
@@ -255,7 +272,7 @@ def server(
         port=port,
         lifespan="on",
         log_level=None,
-        log_config=log_config(access_log=access_log),
+        log_config=log_config(access_log=access_log, log_format=log_format),
         access_log=access_log,
     )
     srv = uvicorn.Server(config)

@@ -22,6 +22,8 @@ TOKEN_PATHS = (
     "helpdesk/rate",
     "helpdesk/reset",
     "staff/password/reset",
+    "api/v1/visits",
+    "api/v1/etickets",
 )
 # A path from the root: at the start, after a space, quote or bracket, or after a scheme and host.
 _PATH = re.compile(
@@ -61,20 +63,51 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def log_config(*, access_log: bool = False) -> dict[str, Any]:
+def json_formatter() -> logging.Formatter:
+    """One JSON object per line: time, level, logger, message, request_id (null outside a
+    request), and the traceback as exc_info, redacted like the message."""
+    from pythonjsonlogger.core import RESERVED_ATTRS
+    from pythonjsonlogger.json import JsonFormatter
+
+    class JsonLines(JsonFormatter):
+        def formatException(self, ei: Any) -> Any:
+            text = super().formatException(ei)
+            return redact(text) if isinstance(text, str) else [redact(t) for t in text]
+
+    return JsonLines(
+        "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        # uvicorn's colour variant of a message: noise in a log store
+        reserved_attrs=[*RESERVED_ATTRS, "color_message"],
+        json_ensure_ascii=False,
+    )
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def log_config(*, access_log: bool = False, log_format: str = "text") -> dict[str, Any]:
     """uvicorn's logging, redacted: its own messages from WARNING, each request (when
-    ``access_log``) at INFO, and the root logger (every ``okienko.*`` module) at INFO."""
+    ``access_log``) at INFO, and the root logger (every ``okienko.*`` module) at INFO.
+    ``log_format="json"``: every handler writes JSON lines with the request id."""
     from uvicorn.config import LOGGING_CONFIG
 
-    handler = {"filters": ["redact"], "class": "logging.StreamHandler"}
+    from web.requestid import RequestIdFilter
+
+    handler = {"filters": ["redact", "request_id"], "class": "logging.StreamHandler"}
+    formatters: dict[str, Any] = {**LOGGING_CONFIG["formatters"], "plain": {"format": FORMAT}}
+    names = {"default": "default", "access": "access", "root": "plain"}
+    if log_format == "json":
+        formatters = {"json": {"()": json_formatter}}
+        names = dict.fromkeys(names, "json")
     return {
         **LOGGING_CONFIG,
-        "filters": {"redact": {"()": RedactTokens}},
-        "formatters": {**LOGGING_CONFIG["formatters"], "plain": {"format": FORMAT}},
+        "filters": {"redact": {"()": RedactTokens}, "request_id": {"()": RequestIdFilter}},
+        "formatters": formatters,
         "handlers": {
-            "default": {**handler, "formatter": "default", "stream": "ext://sys.stderr"},
-            "access": {**handler, "formatter": "access", "stream": "ext://sys.stdout"},
-            "root": {**handler, "formatter": "plain", "stream": "ext://sys.stderr"},
+            "default": {**handler, "formatter": names["default"], "stream": "ext://sys.stderr"},
+            "access": {**handler, "formatter": names["access"], "stream": "ext://sys.stdout"},
+            "root": {**handler, "formatter": names["root"], "stream": "ext://sys.stderr"},
         },
         "loggers": {
             "alembic": {"level": "WARNING"},  # one line per migration is noise (every worker)

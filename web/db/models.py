@@ -807,3 +807,16 @@ class SigninEvent(Base):
     source: Mapped[str] = mapped_column(String(64))  # the client's address
 
     __table_args__ = (Index("ix_signin_audit_at", "at"),)
+
+
+class StaffApiToken(Base):
+    """An integration's read access to the staff register (an EZD system): revocable, scoped
+    to one location or none (all); only the token's digest is kept, the token is shown once."""
+
+    __tablename__ = "staff_api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    location_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -8,20 +8,23 @@ import json
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from web.apierrors import ApiModel, WrongCode, error, field_errors, invalid, reply, too_many
 from web.catalog import get_catalog
+from web.db.models import Reservation
+from web.i18n import language_of
 from web.public import forms
+from web.ratelimit import RateLimit, shared
 from web.reservations import flow, store
-from web.reservations.booking import BookingError, SlotFull
+from web.reservations.booking import BookingError, SlotFull, Status
 
 CONTACT_LIMITED = "Too many codes were sent to this contact. Try again in an hour."
 
 
-class HoldRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class HoldRequest(ApiModel):
     service: str = Field(max_length=40)
     location: str | None = Field(None, max_length=40, description="default: any location")
     start: datetime
@@ -59,38 +62,36 @@ def _details(data: object) -> tuple[forms.Details | None, dict[str, str]]:
     )
 
 
+class HoldReply(ApiModel):
+    id: str = Field(description="the hold's id: confirm it at /api/v1/reservations/{id}/confirm")
+    status: Literal["pending"] = "pending"
+    hold_until: datetime = Field(description="the code must be confirmed before this")
+
+
 async def hold(request: Request) -> JSONResponse:
     client = request.client.host if request.client else "?"
     if not await request.app.state.booking_limit.allow(f"ip:{client}"):
-        return JSONResponse(
-            {"error": "too_many_requests"}, status_code=429, headers={"Retry-After": "60"}
-        )
+        return too_many(60)
     try:
         data = json.loads(await request.body())
     except ValueError:
-        return JSONResponse({"error": "invalid", "fields": {"": "not JSON"}}, status_code=422)
+        return invalid({"": "not JSON"})
     details, fields = _details(data)
     try:
         body = HoldRequest.model_validate(data)
     except ValidationError as exc:
-        for e in exc.errors():
-            fields.setdefault(".".join(str(p) for p in e["loc"]), e["msg"])
+        for key, problem in field_errors(exc).items():
+            fields.setdefault(key, problem)
     if details is None or fields:
-        return JSONResponse({"error": "invalid", "fields": fields}, status_code=422)
+        return invalid(fields)
     catalog = await get_catalog(request.app)
     service = catalog.services.get(body.service)
     if service is None or not service.active or not catalog.points_for(body.service):
-        return JSONResponse(
-            {"error": "invalid", "fields": {"service": "unknown service"}}, status_code=422
-        )
+        return invalid({"service": "unknown service"})
     if body.location is not None and not catalog.points_for(body.service, body.location):
-        return JSONResponse(
-            {"error": "invalid", "fields": {"location": "not offered here"}}, status_code=422
-        )
+        return invalid({"location": "not offered here"})
     if body.start.tzinfo is None:
-        return JSONResponse(
-            {"error": "invalid", "fields": {"start": "give a time zone"}}, status_code=422
-        )
+        return invalid({"start": "give a time zone"})
     try:
         reservation = await flow.hold_with_code(
             request.app,
@@ -105,65 +106,159 @@ async def hold(request: Request) -> JSONResponse:
             language=body.language,
         )
     except flow.ContactLimited:
-        return JSONResponse(
-            {"error": "too_many_requests", "fields": {"contact": CONTACT_LIMITED}},
-            status_code=429,
-            headers={"Retry-After": "600"},
-        )
-    except SlotFull:
-        return JSONResponse({"error": "slot_full"}, status_code=409)
+        return too_many(600, {"contact": CONTACT_LIMITED})
+    except SlotFull as exc:
+        return error(409, exc.code, str(exc))
     except flow.CodeNotSent:
-        return JSONResponse({"error": "cannot_send_code"}, status_code=502)
-    except BookingError as exc:
-        return JSONResponse({"error": exc.code, "detail": str(exc)}, status_code=422)
-    return JSONResponse(
-        {
-            "id": reservation.id,
-            "status": reservation.status,
-            "hold_until": reservation.hold_until.isoformat() if reservation.hold_until else None,
-        },
-        status_code=201,
-    )
+        return error(502, flow.CodeNotSent.code, "the code could not be sent")
+    except BookingError as exc:  # not an hour of the service, or outside the booking window
+        return invalid({"start": str(exc)}, code=exc.code)
+    assert reservation.hold_until is not None  # a pending hold always has its end
+    return reply(HoldReply(id=reservation.id, hold_until=reservation.hold_until), 201)
 
 
-class ConfirmRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ConfirmRequest(ApiModel):
     code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+class ConfirmReply(ApiModel):
+    status: Literal["confirmed"] = "confirmed"
+    access_code: str = Field(description="the virtual ticket: typed or scanned at the dispenser")
+    number: str = Field(description="the visit's number at its location that day, e.g. R007")
+    start: datetime
+    manage_token: str = Field(
+        description="the visit's secret: /api/v1/visits/{token} and the visitor's /visit/{token}"
+    )
 
 
 async def confirm(request: Request) -> JSONResponse:
     client = request.client.host if request.client else "?"
-    slow_down = JSONResponse(
-        {"error": "too_many_requests"}, status_code=429, headers={"Retry-After": "60"}
-    )
     if not await request.app.state.confirm_limit.open(f"confirm:{client}"):
-        return slow_down
+        return too_many(60)
     rid = request.path_params["id"]
     held = await store.get(request.app.state.engine, reservation_id=rid)
     if await flow.confirm_limited(request.app, client, held.contact if held else None) is not None:
-        return slow_down
+        return too_many(60)
     if held is None:
-        return JSONResponse({"error": store.NotFound.code}, status_code=404)
+        return error(404, store.NotFound.code)
     try:
         body = ConfirmRequest.model_validate_json(await request.body())
     except ValidationError:
-        return JSONResponse({"error": "invalid", "fields": {"code": "six digits"}}, status_code=422)
+        return invalid({"code": "six digits"})
     try:
         r = await store.confirm_with_code(
             request.app.state.engine, rid, body.code, datetime.now(UTC)
         )
     except store.WrongCode as exc:
-        return JSONResponse(
-            {"error": exc.code, "attempts_left": exc.attempts_left}, status_code=400
-        )
-    except store.TooManyAttempts as exc:
-        return JSONResponse({"error": exc.code}, status_code=429)
-    except store.HoldExpired as exc:
-        return JSONResponse({"error": exc.code}, status_code=410)
+        return reply(WrongCode(attempts_left=exc.attempts_left), 400)
+    except (store.TooManyAttempts, store.HoldExpired) as exc:
+        # The hold is over for good (five wrong codes, or too late): book again.
+        return error(410, exc.code, str(exc))
     except store.NotFound as exc:
-        return JSONResponse({"error": exc.code}, status_code=404)
+        return error(404, exc.code)
     except BookingError as exc:
-        return JSONResponse({"error": exc.code}, status_code=409)
-    return JSONResponse(
-        {"status": r.status, "access_code": r.access_code, "start": r.start.isoformat()}
+        return error(409, exc.code, str(exc))
+    catalog = await get_catalog(request.app)
+    await flow.send_confirmation(request.app, catalog, r, _base_url(request), r.language)
+    assert r.manage_token is not None  # every online booking has one
+    return reply(
+        ConfirmReply(
+            access_code=r.access_code,
+            number=store.ticket_label(r.number),
+            start=r.start,
+            manage_token=r.manage_token,
+        )
     )
+
+
+def _base_url(request: Request) -> str:
+    return str(request.app.state.public_url or request.base_url)
+
+
+# -- the visit behind its manage token: look it up, cancel it ------------------------------------
+
+
+class VisitReply(ApiModel):
+    """A visit as its manage link shows it (a pending or expired hold is not one: 404)."""
+
+    status: Literal["confirmed", "cancelled", "checked_in", "no_show"]
+    access_code: str
+    number: str = Field(description="e.g. R007")
+    service: str = Field(description="service id")
+    service_name: str = Field(description="in the language asked (?lang=pl|en|uk)")
+    location: str = Field(description="location id")
+    location_name: str
+    address: str
+    place: str = Field(description="location, address, service point and room in one line")
+    start: datetime
+    end: datetime
+    cancellable: bool = Field(description="confirmed and still to come")
+
+
+def _visit_limit(request: Request) -> RateLimit:
+    return shared(request.app.state, "visit", 120, 600)  # the visit page's own budget
+
+
+async def _visit(request: Request) -> Reservation | JSONResponse:
+    client = request.client.host if request.client else "?"
+    if not await _visit_limit(request).allow(f"visit:{client}"):
+        return too_many(60)
+    token = request.path_params["token"]
+    r = await store.get(request.app.state.engine, token=token) if len(token) <= 64 else None
+    if r is None or r.status in (Status.PENDING, Status.EXPIRED):
+        return error(404, store.NotFound.code)
+    return r
+
+
+async def _visit_reply(request: Request, r: Reservation, status_code: int = 200) -> JSONResponse:
+    catalog = await get_catalog(request.app)
+    facts = flow.visit_facts(catalog, r, language_of(request))
+    loc = catalog.locations.get(r.location)
+    return reply(
+        VisitReply(
+            status=r.status,  # type: ignore[arg-type]
+            access_code=r.access_code,
+            number=store.ticket_label(r.number),
+            service=r.service,
+            service_name=facts.service,
+            location=r.location,
+            location_name=facts.location,
+            address=loc.address if loc else "",
+            place=facts.place,
+            start=r.start,
+            end=facts.end,
+            cancellable=cancellable(r),
+        ),
+        status_code,
+        Cache_Control="no-store",
+    )
+
+
+def cancellable(r: Reservation) -> bool:
+    return r.status == Status.CONFIRMED and r.start > datetime.now(UTC)
+
+
+async def visit(request: Request) -> JSONResponse:
+    r = await _visit(request)
+    if isinstance(r, JSONResponse):
+        return r
+    return await _visit_reply(request, r)
+
+
+async def cancel(request: Request) -> JSONResponse:
+    """Cancel by the manage token; cancelling a cancelled visit again answers the same."""
+    r = await _visit(request)
+    if isinstance(r, JSONResponse):
+        return r
+    if r.status != Status.CANCELLED:
+        if not cancellable(r):
+            return error(409, "not_cancellable", "only a confirmed visit still to come")
+        try:
+            await store.cancel(request.app.state.engine, r.access_code, datetime.now(UTC))
+        except BookingError as exc:  # changed meanwhile (checked in, cancelled by staff)
+            fresh = await store.get(request.app.state.engine, token=request.path_params["token"])
+            if fresh is None or fresh.status != Status.CANCELLED:
+                return error(409, exc.code, str(exc))
+    fresh = await store.get(request.app.state.engine, token=request.path_params["token"])
+    assert fresh is not None
+    return await _visit_reply(request, fresh)

@@ -182,3 +182,22 @@ def _aware_row(r: Any) -> Row:
         created_at=_aware(r.created_at),
         manage_token=r.manage_token,
     )
+
+
+async def day_of_location(
+    engine: AsyncEngine, location: str, day: date, statuses: tuple[Status, ...]
+) -> list[Row]:
+    """A location's visits of one Warsaw day, in time order (the register's read API)."""
+    lo, hi = day_bounds(day, day)
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(R)
+            .where(
+                (R.c.location == location)
+                & (R.c.start >= lo)
+                & (R.c.start < hi)
+                & R.c.status.in_([str(s) for s in statuses])
+            )
+            .order_by(R.c.start, R.c.number, R.c.id)
+        )
+        return [_aware_row(r) for r in rows]

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.contract import sync as contract
+from web.apierrors import error, field_errors, invalid, reply, unauthorized
 from web.reservations import store
 from web.sync import tokens
 from web.sync.ingest import BadEvent, ingest
@@ -27,11 +28,7 @@ async def _site(request: Request) -> str | None:
 
 
 def _refused() -> JSONResponse:
-    return JSONResponse(
-        {"error": "unauthorized", "detail": "a valid site token is required"},
-        status_code=401,
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    return unauthorized("a valid site token is required")
 
 
 async def push(request: Request) -> Response:
@@ -40,18 +37,18 @@ async def push(request: Request) -> Response:
         return _refused()
     body = await request.body()
     if len(body) > MAX_BODY:
-        return JSONResponse({"error": "too_large"}, status_code=413)
+        return error(413, "body_too_large")
     try:
         batch = contract.PushRequest.model_validate_json(body)
         if (wrong := _wrong_site(site, batch.site)) is not None:
             return wrong
         acked = await ingest(request.app.state.engine, site, batch)
     except ValidationError as exc:
-        return JSONResponse({"error": "invalid", "detail": str(exc)[:2000]}, status_code=422)
+        return invalid(field_errors(exc), str(exc)[:2000])
     except BadEvent as exc:
-        return JSONResponse({"error": "invalid", "detail": str(exc)}, status_code=422)
+        return invalid({"events": str(exc)}, str(exc))
     request.app.state.live.notify(site)
-    return JSONResponse(contract.PushReply(acked=acked).model_dump())
+    return reply(contract.PushReply(acked=acked))
 
 
 def _wrong_site(token_site: str, hub_site: str | None) -> Response | None:
@@ -59,13 +56,8 @@ def _wrong_site(token_site: str, hub_site: str | None) -> Response | None:
     which the hub logs and shows in its status, rather than accepted into the wrong site."""
     if hub_site is None or hub_site == token_site:
         return None
-    return JSONResponse(
-        {
-            "error": "wrong_site",
-            "detail": f"this token belongs to site {token_site!r}, the hub is site {hub_site!r}",
-        },
-        status_code=409,
-    )
+    detail = f"this token belongs to site {token_site!r}, the hub is site {hub_site!r}"
+    return error(409, "wrong_site", detail)
 
 
 async def pull(request: Request) -> Response:
@@ -77,7 +69,7 @@ async def pull(request: Request) -> Response:
     try:
         after = int(request.query_params.get("after", "0"))
     except ValueError:
-        return JSONResponse({"error": "invalid", "detail": "after: a number"}, status_code=422)
+        return invalid({"after": "a number"}, "after: a number")
     items = await store.changed_since(request.app.state.engine, site, after)
     reply = contract.PullReply(
         items=[

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from web.auth.session import requires
 from web.catalog import get_catalog
-from web.eticket.state import site_known
+from web.eticket.state import site_state
 from web.staff.common import page
 from web.staff.scope import scope_of
 
@@ -19,7 +19,7 @@ async def boards(request: Request) -> Response:
     scope = await scope_of(request)
     engine = request.app.state.engine
     locations = [
-        (loc, await site_known(engine, loc.id))
+        (loc, bool((await site_state(engine, loc.id))[0]))  # the queue board needs its state
         for loc in sorted(catalog.locations.values(), key=lambda loc: loc.name)
         if scope.allows(loc.id)
     ]

@@ -169,3 +169,6 @@ def test_visits_left_outside_new_hours_are_flagged_and_found_by_the_register_fil
     fine = httpx.get(f"{web.url}/visit/{visit(web, inside)['manage_token']}").text
     assert "Urząd zmienił godziny pracy" not in fine
     assert admin.get("/staff/register", params={"fits": "maybe"}).status_code == 400
+    # The service point's page counts what is left, for as long as it is left.
+    point_page = admin.get(f"/admin/points/{point}").text
+    assert "1 nadchodząca wizyta nie jest już zgodna z terminarzem" in point_page

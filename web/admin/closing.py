@@ -6,9 +6,10 @@ either way. What cannot be moved stays, flagged wherever the visit is shown (fit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.admin.forms import ExceptionValues
@@ -17,8 +18,9 @@ from web.db.models import Reservation
 from web.reservations import store
 from web.reservations.booking import TZ, BookingError, Status
 from web.reservations.closure import tell_cancelled
-from web.reservations.fit import OPEN, with_exception, within
+from web.reservations.fit import OPEN, visit_fits, with_exception, within
 from web.reservations.slots import free_hours
+from web.reservations.store import R
 from web.staff import queries
 from web.staff.moving import move, tell_moved
 
@@ -115,3 +117,23 @@ async def settle(
         else:
             out.left += 1
     return out
+
+
+async def upcoming_off_schedule(
+    engine: AsyncEngine, catalog: Catalog, point_id: str, now: datetime
+) -> int:
+    """How many of the point's visits still to come no longer fit its schedule (after a day
+    was closed and they were left, or its weekly hours changed, or it was deactivated)."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(R.c.service, R.c.start).where(
+                (R.c.service_point == point_id)
+                & (R.c.start >= now)
+                & R.c.status.in_([str(s) for s in OPEN])
+            )
+        )
+        return sum(not visit_fits(catalog, point_id, r.service, _aware(r.start)) for r in rows)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

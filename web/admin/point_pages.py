@@ -70,6 +70,9 @@ async def _point_extra(request: Request, catalog: Catalog, ident: str | None) ->
             exc_data={"kind": "closed"},
             exc_errors={},
             closing_outcome=request.session.pop(CLOSING_OUTCOME, None),
+            off_schedule=await closing.upcoming_off_schedule(
+                engine, catalog, ident, datetime.now(UTC)
+            ),
         )
     return extra
 

@@ -100,6 +100,26 @@ async def _known_point(request: Request) -> tuple[Catalog, str]:
 CLOSING_OUTCOME = "admin_closing_outcome"
 
 
+async def _settle(
+    request: Request, affected: list[Any], how: str, values: forms.ExceptionValues
+) -> None:
+    """Move or cancel the visits the saved exception left out; what happened is shown once on
+    the point's page."""
+    user = await current_staff(request)
+    assert user is not None
+    outcome = await closing.settle(
+        request.app,
+        await load_catalog(request.app.state.engine),  # with the exception
+        affected,
+        how,
+        actor=user.email,
+        reason=values.reason,
+        base_url=base_url(request),
+        now=datetime.now(UTC),
+    )
+    request.session[CLOSING_OUTCOME] = {**outcome.as_dict(), "day": values.day.isoformat()}
+
+
 @requires("admin")
 async def add_exception(request: Request) -> Response:
     """Add a dated exception. When it leaves visits outside the point's hours, they are listed
@@ -134,23 +154,7 @@ async def add_exception(request: Request) -> Response:
         status = await attempt(store.add_exception(engine, ident, values), errors, id_field="day")
         if not status:
             if affected:
-                user = await current_staff(request)
-                assert user is not None
-                request.session[CLOSING_OUTCOME] = {
-                    **(
-                        await closing.settle(
-                            request.app,
-                            await load_catalog(engine),  # with the exception
-                            affected,
-                            how,
-                            actor=user.email,
-                            reason=values.reason,
-                            base_url=base_url(request),
-                            now=datetime.now(UTC),
-                        )
-                    ).as_dict(),
-                    "day": values.day.isoformat(),
-                }
+                await _settle(request, affected, how, values)
             return done(request, f"/admin/points/{ident}#calendar", forms.N_("Exception added."))
     context = {
         "catalog": catalog,

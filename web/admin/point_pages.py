@@ -4,7 +4,7 @@ will see them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,14 +13,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.admin import forms, store
+from web.admin import closing, forms, store
 from web.admin.common import attempt, done, form_data, page
 from web.admin.crud import Kind, crud_routes
 from web.admin.preview import next_days
-from web.auth.session import requires
+from web.auth.session import current_staff, requires
 from web.catalog import Catalog, load_catalog
 from web.reservations.booking import TZ
 from web.reservations.calendar import WEEKDAYS
+from web.reservations.store import ticket_label
+from web.staff.common import base_url
+from web.staff.texts import STATUS
 
 
 def _today() -> Any:
@@ -66,6 +69,10 @@ async def _point_extra(request: Request, catalog: Catalog, ident: str | None) ->
             exceptions=await store.exceptions(engine, ident, today),
             exc_data={"kind": "closed"},
             exc_errors={},
+            closing_outcome=request.session.pop(CLOSING_OUTCOME, None),
+            off_schedule=await closing.upcoming_off_schedule(
+                engine, catalog, ident, datetime.now(UTC)
+            ),
         )
     return extra
 
@@ -90,8 +97,33 @@ async def _known_point(request: Request) -> tuple[Catalog, str]:
     return catalog, ident
 
 
+CLOSING_OUTCOME = "admin_closing_outcome"
+
+
+async def _settle(
+    request: Request, affected: list[Any], how: str, values: forms.ExceptionValues
+) -> None:
+    """Move or cancel the visits the saved exception left out; what happened is shown once on
+    the point's page."""
+    user = await current_staff(request)
+    assert user is not None
+    outcome = await closing.settle(
+        request.app,
+        await load_catalog(request.app.state.engine),  # with the exception
+        affected,
+        how,
+        actor=user.email,
+        reason=values.reason,
+        base_url=base_url(request),
+        now=datetime.now(UTC),
+    )
+    request.session[CLOSING_OUTCOME] = {**outcome.as_dict(), "day": values.day.isoformat()}
+
+
 @requires("admin")
 async def add_exception(request: Request) -> Response:
+    """Add a dated exception. When it leaves visits outside the point's hours, they are listed
+    first, with what to do about them; the exception is saved once that is chosen."""
     engine: AsyncEngine = request.app.state.engine
     catalog, ident = await _known_point(request)
     data = await form_data(request)
@@ -100,8 +132,29 @@ async def add_exception(request: Request) -> Response:
     )
     status = 400
     if values is not None:
+        affected = await closing.affected_visits(engine, catalog, ident, values)
+        seen = set(data.get("affected", "").split(","))
+        how = data.get("how", "")
+        if affected and (how not in closing.HOW or not {r.id for r in affected} <= seen):
+            return page(
+                request,
+                "admin/closing.html",
+                {
+                    "catalog": catalog,
+                    "point": catalog.points[ident],
+                    "values": values,
+                    "exc_data": data,
+                    "visits": affected,
+                    "changed": bool(how),  # confirmed, but more visits came meanwhile
+                    "STATUS": STATUS,
+                    "ticket_label": ticket_label,
+                    "hours_text": forms.hours_text,
+                },
+            )
         status = await attempt(store.add_exception(engine, ident, values), errors, id_field="day")
         if not status:
+            if affected:
+                await _settle(request, affected, how, values)
             return done(request, f"/admin/points/{ident}#calendar", forms.N_("Exception added."))
     context = {
         "catalog": catalog,

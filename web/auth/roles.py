@@ -23,6 +23,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "plan": frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.CLERK}),
     # the printed docket ("wokanda")
     "docket": ALL,
+    # the information boards of the account's locations (to open on the hall screen)
+    "boards": ALL,
     # reception: look up an access code
     "reception": frozenset({Role.ADMINISTRATOR, Role.MANAGER, Role.RECEPTION}),
     # queue statistics and reservation outcomes, with exports

@@ -1,11 +1,12 @@
 """The e-ticket page (/e/{token}: the QR on the paper ticket), its live stream, alerts by SMS
-or e-mail, and the public information board of a site (/board/{site})."""
+or e-mail, and the public information boards of a site: the queue (/board/{site}) and the
+day's visits (/board/{site}/visits, seed 003's "Tablica informacyjna")."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -21,9 +22,12 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
+from web.catalog import get_catalog
 from web.db.models import TicketAlert
 from web.eticket.state import site_known, site_state, ticket_view
 from web.eticket.streams import Bounded
+from web.eticket.visits import LABEL as VISIT_LABEL
+from web.eticket.visits import board_rows, places_of, visits_today
 from web.i18n import _, language_of
 from web.notify.push import (
     application_server_key,
@@ -42,6 +46,8 @@ STREAM_MAX_S = 600.0  # browsers reconnect by themselves; no stream lives for ev
 EMAIL_CHARS = set("@.")
 DEFAULT_AHEAD = 3
 MAX_AHEAD = 30
+# What fits a 1920×1080 hall screen in the board's type size; the rest is counted below.
+VISITS_SHOWN = 12
 
 
 async def ticket_page(request: Request) -> Response:
@@ -211,12 +217,12 @@ async def board_page(request: Request) -> Response:
     )
 
 
-async def board_stream(request: Request) -> Response:
-    site = request.path_params["site"]
-    engine = request.app.state.engine
+async def _board_events(
+    request: Request, site: str, fragment: Callable[[], Awaitable[str]]
+) -> Response:
+    """A board's live stream: the fragment again after each change at the site (and at least
+    every heartbeat, for what changes without the hub: bookings, the clock)."""
     live = request.app.state.live
-    if not await site_known(engine, site):  # no stream, and nothing kept, for a stranger
-        return Response(status_code=404)
 
     async def events() -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
@@ -224,10 +230,7 @@ async def board_stream(request: Request) -> Response:
         last = None
         while loop.time() < end:
             seen = live.generation(site)  # before the query: a change during it counts
-            snapshot, offline, _name = await site_state(engine, site)
-            html = render_fragment(
-                request, "eticket/_board.html", {"q": snapshot, "offline": offline}
-            )
+            html = await fragment()
             if html != last:
                 yield _event(html)
                 last = html
@@ -241,6 +244,64 @@ async def board_stream(request: Request) -> Response:
     )
 
 
+async def board_stream(request: Request) -> Response:
+    site = request.path_params["site"]
+    engine = request.app.state.engine
+    if not await site_known(engine, site):  # no stream, and nothing kept, for a stranger
+        return Response(status_code=404)
+
+    async def fragment() -> str:
+        snapshot, offline, _name = await site_state(engine, site)
+        return render_fragment(request, "eticket/_board.html", {"q": snapshot, "offline": offline})
+
+    return await _board_events(request, site, fragment)
+
+
+async def _visits_context(request: Request, site: str) -> dict[str, Any] | None:
+    catalog = await get_catalog(request.app)
+    location = catalog.locations.get(site)
+    if location is None:
+        return None
+    engine = request.app.state.engine
+    now = datetime.now(UTC)
+    snapshot, _offline, _name = await site_state(engine, site)
+    visit_list, tickets = await visits_today(engine, catalog, site, now)
+    rows = board_rows(visit_list, tickets, places_of(catalog, site, snapshot), now)
+    return {
+        "rows": rows[:VISITS_SHOWN],
+        "more": max(0, len(rows) - VISITS_SHOWN),
+        "label": VISIT_LABEL,
+        "site": site,
+        "site_name": location.name,
+        "queue_board": bool(snapshot),
+    }
+
+
+async def visits_page(request: Request) -> Response:
+    """Seed 003's board: the day's visits by code, hour, status and place."""
+    context = await _visits_context(request, request.path_params["site"])
+    if context is None:
+        return render(request, "errors/404.html", status_code=404)
+    return render(
+        request,
+        "eticket/visits.html",
+        context,
+        headers={"Cache-Control": "no-store", "Content-Security-Policy": "frame-ancestors *"},
+    )
+
+
+async def visits_stream(request: Request) -> Response:
+    site = request.path_params["site"]
+    if site not in (await get_catalog(request.app)).locations:
+        return Response(status_code=404)
+
+    async def fragment() -> str:
+        context = await _visits_context(request, site)
+        return render_fragment(request, "eticket/_visits.html", context or {"rows": []})
+
+    return await _board_events(request, site, fragment)
+
+
 routes = [
     Route("/e/{token}", ticket_page, methods=["GET"]),
     Route("/e/{token}/live", Bounded(ticket_stream), methods=["GET"]),
@@ -249,4 +310,6 @@ routes = [
     Route("/sw.js", service_worker, methods=["GET"]),
     Route("/board/{site}", board_page, methods=["GET"]),
     Route("/board/{site}/live", Bounded(board_stream), methods=["GET"]),
+    Route("/board/{site}/visits", visits_page, methods=["GET"]),
+    Route("/board/{site}/visits/live", Bounded(visits_stream), methods=["GET"]),
 ]

@@ -20,6 +20,7 @@ from web.public.steps import N_
 from web.ratelimit import RateLimit, shared
 from web.reservations import flow, store
 from web.reservations.booking import BookingError, Status
+from web.reservations.fit import off_schedule
 from web.templating import render
 
 STATUS_TEXT = {
@@ -71,6 +72,7 @@ async def visit(request: Request) -> Response:
             "qr": access_qr(r.access_code, language_of(request)),
             "status": STATUS_TEXT.get(Status(r.status), r.status),
             "cancellable": _cancellable(r),
+            "off_schedule": off_schedule(catalog)(r),
         },
         headers=NO_STORE,
     )

@@ -1,27 +1,32 @@
-"""The report as CSV (one row per group) and as an XLSX workbook (openpyxl, a sheet per view)."""
+"""The reports as CSV (one row per group) and as XLSX workbooks (openpyxl, a sheet per view).
+Column headers are in the page's language (``gettext``), so a spreadsheet opened in a Polish
+office reads in Polish."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Sequence
 
 from openpyxl import Workbook
 
+from web.i18n import N_
 from web.reports.stats import Summary
 
+Gettext = Callable[[str], str]
 HEADER = [
-    "dimension",
-    "key",
-    "tickets",
-    "served",
-    "no_shows",
-    "no_show_rate",
-    "waiting_mean_min",
-    "waiting_median_min",
-    "waiting_p90_min",
-    "service_mean_min",
-    "service_median_min",
-    "service_p90_min",
+    N_("Dimension"),
+    N_("Key"),
+    N_("Tickets"),
+    N_("Served"),
+    N_("No-shows"),
+    N_("No-show rate"),
+    N_("Mean wait (min)"),
+    N_("Median wait (min)"),
+    N_("90% waited at most (min)"),
+    N_("Mean service (min)"),
+    N_("Median service (min)"),
+    N_("90% served within (min)"),
 ]
 
 
@@ -55,30 +60,48 @@ def rows(report: dict[str, object]) -> list[list[object]]:
     return out
 
 
-def to_csv(report: dict[str, object]) -> bytes:
+def write_csv(header: Sequence[str], body: Sequence[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(HEADER)
-    writer.writerows(["" if v is None else v for v in r] for r in rows(report))
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in r] for r in body)
     return buffer.getvalue().encode("utf-8-sig")  # a BOM: Excel opens Polish letters right
 
 
-def to_xlsx(report: dict[str, object]) -> bytes:
+def write_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[object]]]]) -> bytes:
+    """A workbook of (title, header, rows) sheets."""
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "summary"
-    sheet.append(HEADER)
-    for r in rows(report):
-        sheet.append(r)
-    hours = book.create_sheet("per_hour")
-    hours.append(["hour", "tickets"])
-    for hour, count in report["per_hour"].items():  # type: ignore[attr-defined]
-        hours.append([hour, count])
-    out = report["reservations"]
-    res = book.create_sheet("reservations")
-    res.append(["kept", "missed", "cancelled"])
-    res.append([out.kept, out.missed, out.cancelled])  # type: ignore[attr-defined]
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for title, header, body in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(list(header))
+        for r in body:
+            sheet.append(list(r))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def to_csv(report: dict[str, object], gettext: Gettext = str) -> bytes:
+    return write_csv([gettext(h) for h in HEADER], rows(report))
+
+
+def to_xlsx(report: dict[str, object], gettext: Gettext = str) -> bytes:
+    out = report["reservations"]
+    return write_xlsx(
+        [
+            ("summary", [gettext(h) for h in HEADER], rows(report)),
+            (
+                "per_hour",
+                [gettext(N_("Hour")), gettext(N_("Tickets"))],
+                list(report["per_hour"].items()),  # type: ignore[attr-defined]
+            ),
+            (
+                "reservations",
+                [gettext(N_("Kept")), gettext(N_("Missed")), gettext(N_("Cancelled visits"))],
+                [[out.kept, out.missed, out.cancelled]],  # type: ignore[attr-defined]
+            ),
+        ]
+    )

@@ -46,3 +46,19 @@ async def reservation_statuses(
             start = r.start if r.start.tzinfo else r.start.replace(tzinfo=UTC)
             out.append((r.status, start))
         return out
+
+
+async def visits_between(
+    engine: AsyncEngine, first: date, last: date, site: str | None
+) -> list[tuple[datetime, str, str, str]]:
+    """(start, service, service point, status) of the reservations of days first..last."""
+    lo = datetime.combine(first, datetime.min.time(), TZ)
+    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), TZ)
+    where = (R.c.start >= lo) & (R.c.start < hi)
+    if site:
+        where &= R.c.location == site
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(R.c.start, R.c.service, R.c.service_point, R.c.status).where(where)
+        )
+        return [(r.start if r.start.tzinfo else r.start.replace(tzinfo=UTC), *r[1:]) for r in rows]

@@ -10,8 +10,8 @@ from starlette.routing import Route
 
 from web.auth.session import requires
 from web.catalog import get_catalog
-from web.i18n import _
-from web.reports import export, queries, stats
+from web.i18n import _, staff_language_of, translations
+from web.reports import export, queries, stats, visits
 from web.templating import render
 
 MAX_DAYS = 366
@@ -94,7 +94,7 @@ def _filename(report: dict[str, object], ext: str) -> str:
 async def csv(request: Request) -> Response:
     report = await _report(request)
     return Response(
-        export.to_csv(report),
+        export.to_csv(report, translations(staff_language_of(request)).gettext),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{_filename(report, "csv")}"'},
     )
@@ -104,7 +104,7 @@ async def csv(request: Request) -> Response:
 async def xlsx(request: Request) -> Response:
     report = await _report(request)
     return Response(
-        export.to_xlsx(report),
+        export.to_xlsx(report, translations(staff_language_of(request)).gettext),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{_filename(report, "xlsx")}"'},
     )
@@ -114,4 +114,5 @@ routes = [
     Route("/staff/reports", page, methods=["GET"]),
     Route("/staff/reports.csv", csv, methods=["GET"]),
     Route("/staff/reports.xlsx", xlsx, methods=["GET"]),
+    *visits.routes,
 ]

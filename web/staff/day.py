@@ -15,6 +15,7 @@ from web.catalog import Catalog, PointInfo, get_catalog
 from web.i18n import staff_language_of
 from web.reservations import store
 from web.reservations.booking import BookingError, Status, may_change
+from web.reservations.fit import off_schedule
 from web.staff import queries
 from web.staff.common import now, page, parse_day
 from web.staff.scope import points_in_scope, scope_of, visit_in_scope
@@ -71,6 +72,7 @@ async def _day_page(
             "visits": visits,
             "services": {s.id: s.label(language) for s in catalog.services.values()},
             "short_name": short_name,
+            "off_schedule": off_schedule(catalog),
             "may": lambda v, action: may_change(
                 Status(v.status), PLAN_ACTIONS[action], v.start, now()
             ),

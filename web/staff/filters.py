@@ -25,8 +25,10 @@ FIELDS = (
     "phone",
     "status",
     "kind",
+    "fits",
     "sort",
 )
+FITS = ("yes", "no")  # "Rezerwacja zgodna z terminarzem": tak / nie
 DEFAULT_DAYS = 30
 MAX_DAYS = 400
 
@@ -51,6 +53,7 @@ class RegisterFilter:
     phone: str = ""
     status: str = ""
     kind: str = ""
+    fits: str = ""  # "", or whether the visit still fits its service point's schedule
     newest_first: bool = False
     page: int = 1
 
@@ -111,6 +114,10 @@ def parse_filter(params: Mapping[str, str], today: date) -> RegisterFilter:
         f.errors["kind"] = N_("Choose a kind from the list.")
     else:
         f.kind = typed["kind"]
+    if typed["fits"] and typed["fits"] not in FITS:
+        f.errors["fits"] = N_("Choose yes or no.")
+    else:
+        f.fits = typed["fits"]
     f.newest_first = typed["sort"] == "-time"
     try:
         f.page = max(1, int(params.get("page", "1")))

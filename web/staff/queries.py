@@ -15,8 +15,10 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, and_, false, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from web.catalog import Catalog
 from web.db.models import Reservation
 from web.reservations.booking import TZ, Status
+from web.reservations.fit import visit_fits
 from web.staff.filters import RegisterFilter
 
 R = cast(Table, Reservation.__table__)
@@ -97,13 +99,34 @@ async def search(
     page_size: int = PAGE_SIZE,
     *,
     location: str | None = None,
+    catalog: Catalog | None = None,
 ) -> Page:
-    """One page of the register; ``location``: only that location's visits (None: all)."""
+    """One page of the register; ``location``: only that location's visits (None: all).
+    Whether a visit fits its point's schedule is the catalog's to say (``catalog``), so that
+    filter is applied here, over the ids the other conditions found."""
     where = and_(True, *_conditions(f))
     if location is not None:  # "": an account without a location sees none
         where = and_(where, R.c.location == location if location else false())
-    order = R.c.start.desc() if f.newest_first else R.c.start.asc()
+    order = (R.c.start.desc() if f.newest_first else R.c.start.asc(), R.c.number, R.c.id)
     async with engine.connect() as conn:
+        if f.fits and catalog is not None:
+            wanted = f.fits == "yes"
+            found = await conn.execute(
+                select(R.c.id, R.c.service_point, R.c.service, R.c.start)
+                .where(where)
+                .order_by(*order)
+            )
+            ids = [
+                r.id
+                for r in found
+                if visit_fits(catalog, r.service_point, r.service, _aware(r.start)) == wanted
+            ]
+            total = len(ids)
+            pages = max(1, math.ceil(total / page_size))
+            page = min(max(1, f.page), pages)
+            chosen = ids[(page - 1) * page_size : page * page_size]
+            rows = list(await conn.execute(select(R).where(R.c.id.in_(chosen)).order_by(*order)))
+            return Page([_aware_row(r) for r in rows], total, page, pages)
         total = int(await conn.scalar(select(func.count()).select_from(R).where(where)) or 0)
         pages = max(1, math.ceil(total / page_size))
         page = min(max(1, f.page), pages)
@@ -111,7 +134,7 @@ async def search(
             await conn.execute(
                 select(R)
                 .where(where)
-                .order_by(order, R.c.number, R.c.id)
+                .order_by(*order)
                 .limit(page_size)
                 .offset((page - 1) * page_size)
             )

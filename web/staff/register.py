@@ -17,6 +17,7 @@ from web.catalog import get_catalog
 from web.i18n import language_of
 from web.reservations import store
 from web.reservations.booking import BookingError, Status, may_change
+from web.reservations.fit import off_schedule
 from web.reservations.flow import manage_url, visit_facts
 from web.staff import queries
 from web.staff.common import base_url, now, page, today
@@ -36,7 +37,9 @@ async def register(request: Request) -> Response:
     scope = await scope_of(request)
     result = None
     if not f.errors:
-        result = await queries.search(request.app.state.engine, f, location=scope.location)
+        result = await queries.search(
+            request.app.state.engine, f, location=scope.location, catalog=catalog
+        )
     language = language_of(request)
     return page(
         request,
@@ -50,6 +53,7 @@ async def register(request: Request) -> Response:
             "scope": scope,
             "scope_location": catalog.locations.get(scope.location or ""),
             "language": language,
+            "off_schedule": off_schedule(catalog),
         },
         status_code=400 if f.errors else 200,
     )
@@ -112,6 +116,7 @@ async def detail_page(
         "done_warning": done.endswith("_unsent"),
         "problem": problem,
         "typed": typed or {},
+        "off_schedule": off_schedule(catalog)(r),
     }
     return page(request, "staff/reservation.html", context, status_code=status_code)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Route
 
 from web.auth import reset
-from web.staff import book, day, reception, register, reschedule
+from web.staff import boards, book, day, reception, register, reschedule
 
 routes: list[BaseRoute] = [
     Route("/staff/register", register.register, methods=["GET"]),
@@ -23,5 +23,6 @@ routes: list[BaseRoute] = [
     Route("/staff/plan/{id}/{action:str}", day.plan_action, methods=["POST"]),
     Route("/staff/docket", day.docket, methods=["GET"]),
     Route("/staff/reception", reception.reception, methods=["GET"]),
+    Route("/staff/boards", boards.boards, methods=["GET"]),
     *reset.routes,
 ]

@@ -149,7 +149,8 @@ async def _expire(conn: AsyncConnection, where, now: datetime) -> int:  # type: 
         await conn.execute(
             update(R)
             .where(where & (R.c.status == Status.PENDING) & (R.c.hold_until <= now))
-            .values(status=Status.EXPIRED, hold_until=None)
+            # hold_until stays until the visitor is told (reservations/notices.py)
+            .values(status=Status.EXPIRED)
             .returning(R.c.id, R.c.service_point, R.c.service, R.c.start, R.c.location)
         )
     ).all()

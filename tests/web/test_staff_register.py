@@ -353,6 +353,50 @@ def test_reception_finds_a_code_however_typed_and_may_not_open_the_plan(
     assert anonymous.status_code == 303 and "/staff/login" in anonymous.headers["location"]
 
 
+def test_reception_says_plainly_whom_not_to_let_in_and_what_to_do(
+    web: WebProcess, smtp: Smtp, admin: httpx.Client, reception: httpx.Client
+):
+    def verdict(code: str) -> tuple[str, str]:
+        page = reception.get("/staff/reception", params={"code": code})
+        assert page.status_code == 200
+        box = re.search(r'<section class="found verdict-([a-z-]+)".*?</section>', page.text, re.S)
+        assert box is not None
+        return box.group(1), re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", box.group(0)))
+
+    def code_of(rid: str) -> str:
+        found = re.search(
+            r'<dd class="mono">([A-Z2-9 ]+)</dd>', admin.get(f"/staff/register/{rid}").text
+        )
+        assert found is not None
+        return found.group(1).replace(" ", "")
+
+    later = code_of(book_by_phone(admin, "Lena Jutrzejsza", "603 000 001", at(3, 11)))
+    kind, text = verdict(later)
+    assert kind == "not-today" and "Nie dziś" in text
+    assert f"Wizyta jest {day(3):%-d.%m} o 11:00" in text and "w dniu wizyty" in text
+
+    gone_id = book_by_phone(admin, "Oskar Odwołany", "603 000 002", at(3, 12))
+    assert post_action(admin, gone_id, "cancel", reason="Pomyłka").status_code == 303
+    kind, text = verdict(code_of(gone_id))
+    assert kind == "stop" and "Nie wpuszczać" in text
+    assert f"Wizyta odwołana {day(0):%-d.%m}." in text
+    assert "Skieruj interesanta do automatu po zwykły bilet." in text
+
+    held_id, _ = book_online(
+        web, smtp, "Henryk Niepotwierdzony", "henryk@example.org", at(3, 13), confirm=False
+    )
+    kind, text = verdict(code_of(held_id))
+    assert kind == "stop" and "nie została potwierdzona kodem" in text
+
+    now_id = book_by_phone(admin, "Dorota Dzisiejsza", "603 000 003", at(3, 14))
+    web.move_visit("Dorota Dzisiejsza", datetime.now(TZ) + timedelta(minutes=20))
+    kind, text = verdict(code_of(now_id))
+    assert kind == "go" and "Można wpuścić" in text and "Potwierdzona wizyta dziś" in text
+    web.move_visit("Dorota Dzisiejsza", datetime.now(TZ) - timedelta(minutes=40))
+    kind, text = verdict(code_of(now_id))
+    assert kind == "stop" and "Za późno" in text
+
+
 def test_the_docket_shows_only_the_days_visits_of_that_point(admin: httpx.Client):
     names = ["Zofia Wiśniewska", "Halina Kamińska", "Irena Lewandowska"]
     for name, phone in zip(names, ("603 000 001", "603 000 002", "603 000 003"), strict=True):

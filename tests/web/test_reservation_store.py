@@ -84,7 +84,7 @@ async def test_migrations_create_what_the_models_describe(engine: AsyncEngine):
 
 
 async def test_the_building_limit_holds_across_service_points_in_a_rush(engine: AsyncEngine):
-    # Three desks of three places each, but only four visitors an hour fit in the building.
+    # Three desks of three places each, but only four visitors fit in the building at once.
     offers = [
         Offer(service="dowody", service_point=f"s{i}", duration_min=30, capacity=3)
         for i in range(3)
@@ -95,7 +95,7 @@ async def test_the_building_limit_holds_across_service_points_in_a_rush(engine: 
             await store.hold(
                 engine,
                 offers[i % 3],
-                START + timedelta(minutes=30 * (i % 2)),  # 9:00 and 9:30: the same hour
+                START + timedelta(minutes=15 * (i % 2)),  # 9:00 and 9:15: both in at 9:15
                 name=f"Osoba {i}",
                 contact=f"5000000{i:02d}",
                 now=NOW,
@@ -107,11 +107,11 @@ async def test_the_building_limit_holds_across_service_points_in_a_rush(engine: 
             return False
 
     assert sum(await asyncio.gather(*(visitor(i) for i in range(30)))) == 4
-    # The next hour has room again.
+    # At 9:45 those of 9:00 (30 minutes) have left: room again, though in the same hour.
     await store.hold(
         engine,
         offers[0],
-        START + timedelta(hours=1),
+        START + timedelta(minutes=45),
         name="X",
         contact="x@x.pl",
         now=NOW,

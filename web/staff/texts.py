@@ -90,7 +90,7 @@ DONE = {
 def refusal(exc: BookingError) -> str:
     """Why an action was refused, as a sentence for the clerk."""
     if isinstance(exc, store.BuildingFull):
-        return N_("The building is full at this hour. Choose another hour.")
+        return N_("The building is full at this time. Choose another hour.")
     if isinstance(exc, SlotFull):
         return N_("This hour has just been taken. Choose another hour.")
     if isinstance(exc, store.HoldExpired):

@@ -203,3 +203,29 @@ async def test_the_right_code_confirms_on_the_fifth_try(engine: AsyncEngine):
     assert confirmed.status == Status.CONFIRMED
     with pytest.raises(store.NotFound):
         await store.confirm_with_code(engine, "no-such-id", "123456", NOW)
+
+
+async def test_a_visit_moved_to_another_day_gets_that_days_next_number(engine: AsyncEngine):
+    offer = Offer(service="dowody", service_point="s1", duration_min=30, capacity=5)
+    nxt = START + timedelta(days=1)
+    moving = await store.hold(
+        engine, offer, START, name="A", contact="a@x.pl", now=NOW, location="t"
+    )
+    staying = await store.hold(
+        engine, offer, nxt, name="B", contact="b@x.pl", now=NOW, location="t"
+    )
+    assert (moving.number, staying.number) == (1, 1)  # R001 on each day
+    moved = await store.reschedule(
+        engine, moving.id, offer, nxt + timedelta(hours=1), NOW, actor="k"
+    )
+    assert moved.number == 2  # not a second R001 on the docket of that day
+    again = await store.reschedule(
+        engine, moving.id, offer, nxt + timedelta(hours=2), NOW, actor="k"
+    )
+    assert again.number == 2  # moved within its day: it keeps its number
+    later = await store.hold(
+        engine, offer, START, name="C", contact="c@x.pl", now=NOW, location="t"
+    )
+    assert later.number == 2  # the first day's numbers go on; R001 there is not reused
+    history = await store.history(engine, moving.id)
+    assert "R001 → R002" in history[1].detail

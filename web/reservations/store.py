@@ -592,10 +592,17 @@ async def reschedule(
                 conn, row.location, building_limit, start, end, now, but=reservation_id
             )
         await _free_places(conn, [row])
+        old = _aware(row.start).astimezone(TZ)
+        number = row.number
+        if old.date() != start.astimezone(TZ).date():
+            # Numbers are per location and day: the new day's docket gets the next one, so no
+            # two visits of a day share a number.
+            number = await _next_number(conn, row.location or offer.service_point, start)
         await conn.execute(
             update(R)
             .where(R.c.id == reservation_id)
             .values(
+                number=number,
                 start=start,
                 service_point=offer.service_point,
                 service=offer.service,
@@ -603,14 +610,17 @@ async def reschedule(
                 reminder_sent_at=None,
             )
         )
-        old = _aware(row.start).astimezone(TZ)
+        renumbered = (
+            f" {ticket_label(row.number)} → {ticket_label(number)}" if number != row.number else ""
+        )
         await _log(
             conn,
             reservation_id,
             now,
             actor,
             "rescheduled",
-            f"{old:%Y-%m-%d %H:%M} → {start.astimezone(TZ):%Y-%m-%d %H:%M} {offer.service_point}",
+            f"{old:%Y-%m-%d %H:%M} → {start.astimezone(TZ):%Y-%m-%d %H:%M} {offer.service_point}"
+            + renumbered,
         )
         fresh = (await conn.execute(select(R).where(R.c.id == reservation_id))).first()
     assert fresh is not None

@@ -215,6 +215,9 @@ class Site(_Strict):
         _unique("departments", [d.id for d in self.departments])
         _unique("services", [s.id for s in self.services])
         _unique("service prefixes", [s.prefix for s in self.services])
+        if "R" in {s.prefix for s in self.services}:
+            # R007 is a booked visit's number, carried by its ticket from check-in.
+            raise ValueError("the ticket prefix R is kept for booked visits; choose another")
         _unique("counters", [c.id for c in self.counters])
         _unique("devices", [d.id for d in self.devices])
         _unique("clerks", [c.id for c in self.clerks])

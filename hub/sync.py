@@ -206,6 +206,7 @@ class CloudSync:
                             service=r.service,
                             start=r.start,
                             cancelled=r.status not in USABLE,
+                            number=r.number,
                         )
                         for r in page.items
                     ]

@@ -1,7 +1,7 @@
 """The demo's realistic catalog and staff, on top of what ``import_site`` makes of the site
-file: descriptions for visitors, the building's hourly limit, a branch office with its own
-service points (a lunch break, a training day), and one account of each staff role with a
-fresh random password."""
+file: descriptions for visitors, the limit of visitors in the building at once, a branch office
+with its own service points (a lunch break, a training day), and one account of each staff
+role with a fresh random password."""
 
 from __future__ import annotations
 

@@ -21,7 +21,12 @@ Job = Callable[[Starlette, datetime], Awaitable[object]]
 
 
 async def release_expired_holds(app: Starlette, now: datetime) -> int:
-    return await store.sweep_expired(app.state.engine, now)
+    """Free the places of holds not confirmed in time, then tell their visitors."""
+    from web.reservations.notices import tell_expired
+
+    swept = await store.sweep_expired(app.state.engine, now)
+    await tell_expired(app, now)
+    return swept
 
 
 async def ticket_alerts(app: Starlette, now: datetime) -> int:

@@ -78,6 +78,12 @@ class ReservationItem(_Strict):
     start: datetime
     status: str
     seq: int
+    number: str | None = Field(
+        None,
+        max_length=8,
+        description="the visit's number at its location that day (R007): the ticket issued at "
+        "check-in carries it, so the visitor is called by the number they were sent",
+    )
 
 
 class PullReply(_Strict):

@@ -1,9 +1,10 @@
 """Check-in of a booked visit at the dispenser ("Potwierdzenie wizyty", seeds 002 and 004):
 whether an access code may enter the queue now, and as what.
 
-The visitor enters the queue at the booked hour with reservation priority; too early or too
-late (configurable windows) is refused with the reason; a cancelled reservation cannot check in
-and each code checks in once.
+The visitor enters the queue at the booked hour with reservation priority, under the visit's
+own number (R007, the one on the confirmation, the docket and at reception), so the hall
+calls the number the visitor was sent; too early or too late (configurable windows) is
+refused with the reason; a cancelled reservation cannot check in and each code checks in once.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ class LocalReservation:
     service: str
     start: datetime
     cancelled: bool = False
+    # The visit's number (R007), sent with the confirmation: the ticket carries it. None for
+    # a reservation synced before the cloud sent numbers (the ticket then gets the next A004).
+    number: str | None = None
 
 
 class UnknownCode(err.QueueError):
@@ -69,4 +73,5 @@ def check_in(
         TicketKind.RESERVATION,
         not_before=reservation.start,
         reservation_code=reservation.code,
+        number=reservation.number,
     )

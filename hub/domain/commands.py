@@ -17,6 +17,8 @@ class IssueTicket:
     # A checked-in reservation enters the queue at its hour (seed 004).
     not_before: datetime | None = None
     reservation_code: str | None = None
+    # A checked-in reservation's own number (R007) instead of the service's next one.
+    number: str | None = None
 
 
 @dataclass(frozen=True)

@@ -170,14 +170,20 @@ class Queue:
                 raise err.ServiceUnavailable(c.service, availability)
         if c.kind is TicketKind.PRIORITY and c.priority_reason is None:
             raise err.InvalidState("a priority ticket needs a reason")
-        seq = self.state.seq_for(c.service)
+        if c.kind is TicketKind.RESERVATION and c.number:
+            # The visit keeps its number (R007); seq 0 leaves the service's walk-in numbering
+            # (A001, A002, …) without a gap.
+            seq, number = 0, c.number
+        else:
+            seq = self.state.seq_for(c.service)
+            number = f"{service.prefix}{seq:03d}"
         return ev.TicketIssued(
             at=now,
             ticket_id=self.ids.ticket_id(),
             token=self.ids.token(),
             service=c.service,
             seq=seq,
-            number=f"{service.prefix}{seq:03d}",
+            number=number,
             kind=c.kind,
             priority_reason=c.priority_reason if c.kind is TicketKind.PRIORITY else None,
             not_before=c.not_before,

@@ -166,6 +166,7 @@ class EventStore:
             service=row.service,
             start=datetime.fromisoformat(row.start),
             cancelled=bool(row.cancelled),
+            number=row.number,
         )
 
     async def save_reservations(self, items: Sequence[LocalReservation]) -> None:
@@ -179,6 +180,7 @@ class EventStore:
                         service=r.service,
                         start=r.start.astimezone(UTC).isoformat(),
                         cancelled=r.cancelled,
+                        number=r.number,
                     )
                 )
 

@@ -41,6 +41,7 @@ reservations = Table(
     Column("service", String(32), nullable=False),
     Column("start", String(32), nullable=False),  # UTC ISO 8601
     Column("cancelled", Boolean, nullable=False, default=False),
+    Column("number", String(8), nullable=True),  # R007; null when the cloud sent none
     Index("ix_reservations_start", "start"),
 )
 

@@ -467,3 +467,32 @@ def test_waiting_numbers_are_listed_in_queue_order():
     assert q.waiting_numbers("a", at(4), 2) == [prio.number, walk.number]
     # The booked visitor enters the queue at their hour, first.
     assert q.waiting_numbers("a", at(61), 10)[0] == booked.number
+
+
+def test_a_checked_in_visit_is_called_by_its_own_number_and_walk_ins_keep_theirs():
+    """Seed 003/004: a booked visitor carries R007 from the confirmation to the hall display."""
+    from hub.domain.checkin import LocalReservation, check_in
+
+    q = make_queue()
+    log: list[ev.Event] = q.handle(cmd.OpenCounter("s1", "ewa"), at(0))
+    log += q.handle(cmd.IssueTicket("a"), at(0))
+    booked = LocalReservation("K7M2PQ3R", "a", at(20), number="R007")
+    command = check_in(booked, at(5), early_min=60, late_min=15, already=False)
+    log += q.handle(command, at(5))
+    log += q.handle(cmd.IssueTicket("a"), at(6))
+    issued = [e.number for e in log if isinstance(e, ev.TicketIssued)]
+    assert issued == ["A001", "R007", "A002"]  # the walk-ins' numbers run on without a gap
+    log += q.handle(cmd.CallNext("s1"), at(7))  # before the booked hour: the first walk-in
+    log += q.handle(cmd.StartService("s1"), at(8))
+    log += q.handle(cmd.FinishService("s1"), at(10))
+    log += q.handle(cmd.CallNext("s1"), at(21))
+    called = [e for e in log if isinstance(e, ev.TicketCalled)]
+    assert q.state.tickets[called[-1].ticket_id].number == "R007"  # what the hall shows and says
+    # Replayed after a restart, the day is the same and the next walk-in is still A003.
+    again = make_queue()
+    again.replay(log)
+    assert issue(again, "a", 22).number == "A003"
+    # A reservation synced before the cloud sent numbers gets the service's next number.
+    old = LocalReservation("OLDCODE2", "a", at(30))
+    (e,) = q.handle(check_in(old, at(25), early_min=60, late_min=15, already=False), at(25))
+    assert isinstance(e, ev.TicketIssued) and e.number == "A003"

@@ -25,7 +25,7 @@ def booked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SiteRig, 
     rig = make_rig(tmp_path_factory.mktemp("checkin"))
     now = datetime.now(UTC)
     items = [
-        LocalReservation("SOON2345", "dowody", now + timedelta(minutes=10)),
+        LocalReservation("SOON2345", "dowody", now + timedelta(minutes=10), number="R007"),
         LocalReservation("LATER234", "dowody", now + timedelta(hours=5)),
         LocalReservation("PAST2345", "dowody", now - timedelta(hours=2)),
         LocalReservation("GONE2345", "dowody", now + timedelta(minutes=5), cancelled=True),
@@ -55,7 +55,8 @@ def test_a_booked_visitor_gets_a_reservation_ticket_once(booked, tmp_path: Path)
     with HubClient(rig.creds("dispenser-1")) as d:
         reply = check_in(d, "soon2345")  # typed in lower case on the keypad
         assert reply.ok and reply.ticket
-        assert reply.ticket.kind == "reservation" and reply.ticket.number.startswith("A")
+        # The visit's own number, as on its confirmation and the docket: not the next A001.
+        assert reply.ticket.kind == "reservation" and reply.ticket.number == "R007"
         assert reply.ticket.not_before is not None
         again = check_in(d, "SOON2345")
         assert not again.ok and again.error and again.error.code == "already_checked_in"
@@ -86,6 +87,7 @@ def test_a_reservation_is_called_before_walk_ins_once_its_hour_comes(booked):  #
             msg.IssueTicketRequest(request_id=new_request_id(), service="dowody"),
         )
         assert walk_in.ok and walk_in.ticket
+        assert walk_in.ticket.number == "A001"  # the walk-ins' numbering is untouched
         t.request(
             Operation.SIGN_IN,
             msg.SignInRequest(request_id=new_request_id(), clerk="ewa", pin="2468"),

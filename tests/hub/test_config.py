@@ -39,6 +39,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
             "site: counter 's8': unknown service 'kassa'",
         ),
         ('prefix = "B"', 'prefix = "A"', "service prefixes: 'A' appears twice"),
+        ('prefix = "B"', 'prefix = "R"', "the ticket prefix R is kept for booked visits"),
         ('tue = "08:00-17:00"', 'tue = "17:00-08:00"', "site.services[1].hours"),
         ('timezone = "Europe/Warsaw"', 'timezone = "Europe/Varsovie"', "unknown time zone"),
         ('role = "display"', 'role = "tv"', "site.devices[11].role"),

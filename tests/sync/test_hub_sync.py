@@ -342,6 +342,10 @@ async def test_a_reservation_cancelled_online_reaches_the_hub_and_cannot_check_i
     assert not refused.ok and refused.error and refused.error.code == "reservation_cancelled"
     admitted = await site.check_in(kept)
     assert admitted.ok and admitted.ticket and admitted.ticket.kind == "reservation", admitted
+    # The ticket carries the number the visitor was sent with the access code (R00x).
+    visit = await reservations.get(cloud.app.state.engine, code=kept)
+    assert visit is not None and visit.number is not None
+    assert admitted.ticket.number == reservations.ticket_label(visit.number)
 
 
 async def test_tickets_issued_while_the_cloud_is_away_show_in_the_backlog_at_once(site: Site):

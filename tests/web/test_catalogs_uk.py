@@ -25,6 +25,7 @@ VISITOR_MODULES = [
     WEB / "faults" / "public_routes.py",
     WEB / "reservations" / "flow.py",
     WEB / "reservations" / "reminders.py",
+    WEB / "reservations" / "notices.py",  # expired, cancelled by the visitor or the office
     WEB / "staff" / "moving.py",  # the notice of a visit a clerk moved
     WEB / "sync" / "alerts.py",  # "your turn is near", "please come", by SMS, e-mail or push
 ]

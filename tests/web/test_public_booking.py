@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import sqlite3
+import time as clock
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from email.header import decode_header, make_header
@@ -28,6 +29,7 @@ from tests.support.sitefile import site_toml
 from tests.support.webproc import Smtp, WebProcess, body_text, csrf_of, six_digit_code
 from web.catalog import import_site, load_catalog
 from web.db.models import Reservation
+from web.jobs import release_expired_holds
 from web.notify.mail import Mailer, SmtpSettings
 from web.notify.outbox import Notifier
 from web.notify.sms import FileGateway
@@ -304,6 +306,12 @@ def test_a_hold_not_confirmed_in_time_asks_to_book_again(web: WebProcess, smtp: 
         r = client.post(held.headers["location"], data={"csrf_token": token, "code": code})
         assert r.status_code == 410
         assert "Czas na wpisanie kodu minął" in r.text and 'href="/"' in r.text
+    # The server's own sweep (every 30 s) frees the hour and tells the visitor, once.
+    told = smtp.inbox.wait_for(contact, count=2, timeout=45)[-1]
+    assert subject_of(told) == "Rezerwacja nie została potwierdzona"
+    text = body_text(told)
+    assert "nie została na czas potwierdzona kodem" in text and web.url in text
+    assert "Piotr" not in text and code not in text
 
 
 def test_cancelling_through_the_manage_link_frees_the_hour_for_another_visitor(
@@ -329,9 +337,16 @@ def test_cancelling_through_the_manage_link_frees_the_hour_for_another_visitor(
         r = first.post(f"{manage}/cancel", data={"csrf_token": csrf_of(ask.text)})
         assert r.status_code == 303
         assert "Wizyta odwołana" in first.get(r.headers["location"]).text
+        told = smtp.inbox.wait_for("ewa.cancel@example.org", count=3)[-1]
+        assert subject_of(told) == "Wizyta odwołana"
+        text = body_text(told)
+        assert "odwołana na Twoją prośbę" in text and "Kod dostępu jest już nieważny" in text
+        assert "Urząd testowy" in text and "Ewa" not in text  # when and where; no name
         again = first.post(f"{manage}/cancel", data={"csrf_token": csrf_of(ask.text)})
         assert again.status_code == 303  # a second click is harmless
         assert "Odwołana" in first.get(manage).text
+        clock.sleep(0.5)
+        assert len(smtp.inbox.to("ewa.cancel@example.org")) == 3  # told once
 
         assert f'value="{slot["time"]}"' in other.get(hours_url).text
         assert hold(other, slot, "Marek Czwarty", "marek.cancel@example.org").status_code == 303
@@ -472,3 +487,40 @@ async def test_personal_data_is_erased_30_days_after_the_visit(
     assert erased.access_code == old.access_code and erased.status == Status.CONFIRMED
     assert kept is not None and kept.contact == "r@x.pl"
     assert "old@example.org" not in caplog.text and "Jan Nowak" not in caplog.text
+
+
+async def test_an_expired_hold_is_told_once_in_its_language_by_both_channels(
+    engine: AsyncEngine, smtp: Smtp, tmp_path: Path
+):
+    await import_site(engine, load_site(write_site(tmp_path)).site)
+    now = datetime.combine(datetime.now(TZ).date(), time(9, 0), TZ)
+    start = now + timedelta(days=1)
+    mail = f"expired-{engine.dialect.name}@example.org"
+    held = await hold_at(
+        engine,
+        await load_catalog(engine),
+        "dowody",
+        None,
+        start,
+        now,
+        name="Олена Коваль",
+        contact=mail,
+        contact_extra="+380 67 123 4567",
+        confirm_code="123456",
+        language="uk",
+    )
+    app = fake_app(engine, smtp, tmp_path)
+    assert await release_expired_holds(app, now + timedelta(minutes=5)) == 0  # still held
+    assert not smtp.inbox.to(mail)
+    later = now + timedelta(minutes=20)
+    # Two workers run the job at once: one frees the hour, one tells; the visitor hears once.
+    await asyncio.gather(release_expired_holds(app, later), release_expired_holds(app, later))
+    await release_expired_holds(app, later + timedelta(minutes=1))
+    (told,) = smtp.inbox.wait_for(mail)
+    assert subject_of(told) == "Бронювання не підтверджено"
+    text = body_text(told)
+    assert "не було вчасно підтверджено кодом" in text and "https://okienko.example/" in text
+    assert "Олена" not in text and held.access_code not in text
+    (sms,) = FileGateway(tmp_path / "sms.jsonl").sent()
+    assert sms["to"] == "+380671234567" and "не було вчасно підтверджено" in sms["text"]
+    assert (await store.get(engine, reservation_id=held.id)).status == Status.EXPIRED  # type: ignore[union-attr]

@@ -22,6 +22,7 @@ from web.reservations.booking import (
     count_holding,
     free_slots,
     may_change,
+    peak_inside,
     slots_of_day,
     transition,
 )
@@ -84,14 +85,17 @@ def test_free_places_count_capacity_holds_and_the_building_limit():
     assert slots[nine] == 1 and slots[nine30] == 2
     full = {f.slot.start for f in free_slots(CAL, OFFER, day, NOW, {nine: 2})}
     assert nine not in full
-    hour = nine.replace(minute=0)
+    # Two visitors inside 9:00-9:30 and one 9:45-10:15: the building holds three at once.
+    nine45 = nine30 + timedelta(minutes=15)
+    inside = [(nine, nine30), (nine, nine30), (nine45, nine45 + timedelta(minutes=30))]
     limited = {
         f.slot.start: f.free
-        for f in free_slots(
-            CAL, OFFER, day, NOW, {}, building_limit_per_hour=3, building_taken={hour: 2}
-        )
+        for f in free_slots(CAL, OFFER, day, NOW, {}, building_limit=3, building_visits=inside)
     }
-    assert limited[nine] == 1 and limited[nine30] == 1  # one more person in that hour
+    assert limited[nine] == 1  # one more at 9:00
+    assert limited[nine30] == 2  # 9:30-10:00: the two have left, one comes at 9:45
+    assert peak_inside(inside, nine, nine30 + timedelta(minutes=30)) == 2
+    assert peak_inside(inside, nine30, nine30 + timedelta(minutes=15)) == 0  # in between
 
 
 def test_an_expired_hold_frees_its_place():

@@ -84,7 +84,7 @@ async def test_migrations_create_what_the_models_describe(engine: AsyncEngine):
 
 
 async def test_the_building_limit_holds_across_service_points_in_a_rush(engine: AsyncEngine):
-    # Three desks of three places each, but only four visitors an hour fit in the building.
+    # Three desks of three places each, but only four visitors fit in the building at once.
     offers = [
         Offer(service="dowody", service_point=f"s{i}", duration_min=30, capacity=3)
         for i in range(3)
@@ -95,7 +95,7 @@ async def test_the_building_limit_holds_across_service_points_in_a_rush(engine: 
             await store.hold(
                 engine,
                 offers[i % 3],
-                START + timedelta(minutes=30 * (i % 2)),  # 9:00 and 9:30: the same hour
+                START + timedelta(minutes=15 * (i % 2)),  # 9:00 and 9:15: both in at 9:15
                 name=f"Osoba {i}",
                 contact=f"5000000{i:02d}",
                 now=NOW,
@@ -107,11 +107,11 @@ async def test_the_building_limit_holds_across_service_points_in_a_rush(engine: 
             return False
 
     assert sum(await asyncio.gather(*(visitor(i) for i in range(30)))) == 4
-    # The next hour has room again.
+    # At 9:45 those of 9:00 (30 minutes) have left: room again, though in the same hour.
     await store.hold(
         engine,
         offers[0],
-        START + timedelta(hours=1),
+        START + timedelta(minutes=45),
         name="X",
         contact="x@x.pl",
         now=NOW,
@@ -203,3 +203,29 @@ async def test_the_right_code_confirms_on_the_fifth_try(engine: AsyncEngine):
     assert confirmed.status == Status.CONFIRMED
     with pytest.raises(store.NotFound):
         await store.confirm_with_code(engine, "no-such-id", "123456", NOW)
+
+
+async def test_a_visit_moved_to_another_day_gets_that_days_next_number(engine: AsyncEngine):
+    offer = Offer(service="dowody", service_point="s1", duration_min=30, capacity=5)
+    nxt = START + timedelta(days=1)
+    moving = await store.hold(
+        engine, offer, START, name="A", contact="a@x.pl", now=NOW, location="t"
+    )
+    staying = await store.hold(
+        engine, offer, nxt, name="B", contact="b@x.pl", now=NOW, location="t"
+    )
+    assert (moving.number, staying.number) == (1, 1)  # R001 on each day
+    moved = await store.reschedule(
+        engine, moving.id, offer, nxt + timedelta(hours=1), NOW, actor="k"
+    )
+    assert moved.number == 2  # not a second R001 on the docket of that day
+    again = await store.reschedule(
+        engine, moving.id, offer, nxt + timedelta(hours=2), NOW, actor="k"
+    )
+    assert again.number == 2  # moved within its day: it keeps its number
+    later = await store.hold(
+        engine, offer, START, name="C", contact="c@x.pl", now=NOW, location="t"
+    )
+    assert later.number == 2  # the first day's numbers go on; R001 there is not reused
+    history = await store.history(engine, moving.id)
+    assert "R001 → R002" in history[1].detail

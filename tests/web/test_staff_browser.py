@@ -227,3 +227,58 @@ def test_staff_book_for_a_caller_confirm_move_and_cancel_in_the_register(
         assert "Interesantka zadzwoniła, że nie przyjdzie." in history
         assert page.locator("button:has-text('Anuluj rezerwację')").count() == 0
         assert_accessible(page, shots, "19-cancelled")
+
+
+def test_reception_shows_let_in_do_not_and_not_today_as_distinct_boxes(
+    web: WebProcess, tmp_path: Path
+):
+    """A cancelled, a tomorrow's and a valid visit looked up at reception: each box says in
+    words what to do (not by colour alone) and passes axe, on a desk screen and a phone."""
+    cancelled, tomorrow, today = _book(
+        web,
+        [
+            ("Celina Odwołana", "603 700 801", tomorrow_at(13)),
+            ("Jerzy Jutrzejszy", "603 700 802", tomorrow_at(13, 30)),
+            ("Dominik Dzisiejszy", "603 700 803", tomorrow_at(14)),
+        ],
+    )
+    web.move_visit("Dominik Dzisiejszy", datetime.now(TZ) + timedelta(minutes=30))
+    shots = tmp_path / "shots"
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="pl-PL")
+        _sign_in(page, web.url, shots)
+        page.goto(f"{web.url}/staff/register/{cancelled}")
+        page.fill("#reason", "Interesant zrezygnował")
+        page.click("button.danger:has-text('Anuluj rezerwację')")
+        page.wait_for_url(re.compile(r".*\?done=cancelled$"))
+        codes = {}
+        for name, rid in (("stop", cancelled), ("not-today", tomorrow), ("go", today)):
+            page.goto(f"{web.url}/staff/register/{rid}")
+            codes[name] = page.locator("dd.mono").first.inner_text()
+        expected = {
+            "stop": ("NIE WPUSZCZAĆ", "Wizyta odwołana"),
+            "not-today": ("NIE DZIŚ", "Wizyta jest"),
+            "go": ("MOŻNA WPUŚCIĆ", "Potwierdzona wizyta dziś"),
+        }
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="pl-PL")
+        _sign_in(phone, web.url, shots)
+        for kind, code in codes.items():
+            for p, width in ((page, 1366), (phone, 390)):
+                p.goto(f"{web.url}/staff/reception")
+                p.fill("#code", code)
+                p.keyboard.press("Enter")
+                p.wait_for_url(re.compile(r".*/staff/reception\?code=.*"))
+                box = p.locator(f"section.found.verdict-{kind}")
+                assert box.count() == 1
+                title, reason = expected[kind]
+                assert p.locator(".verdict-title").inner_text().endswith(title)
+                assert reason in p.locator(".verdict-reason").inner_text()
+                assert_accessible(p, shots, f"20-reception-{kind}-{width}")
+        # The boxes differ beyond colour: the border style of "do not" is not that of "go".
+        style = page.evaluate(
+            "document.querySelector('section.found').computedStyleMap().get('border-top-style').toString()"
+        )
+        assert style == "solid"  # the last one looked up is the valid visit
+    SHOTS_COPY.mkdir(parents=True, exist_ok=True)
+    for png in shots.glob("20-*.png"):
+        shutil.copy(png, SHOTS_COPY / png.name)

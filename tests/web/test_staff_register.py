@@ -173,7 +173,7 @@ def test_staff_actions_are_recorded_and_a_moved_visitor_is_told(
     r = post_action(admin, rid, "confirm")
     assert r.status_code == 303 and r.headers["location"].endswith("?done=confirmed")
     page = admin.get(r.headers["location"]).text
-    assert "Rezerwacja jest potwierdzona." in page
+    assert "Rezerwacja jest potwierdzona, a interesant otrzymał kod dostępu." in page
 
     r = post_action(admin, rid, "note", note="Prosi o tłumacza migowego")
     assert r.status_code == 303
@@ -189,7 +189,7 @@ def test_staff_actions_are_recorded_and_a_moved_visitor_is_told(
         data={"csrf_token": csrf_of(form.text), "day": day(2).isoformat(), "start": new_start},
     )
     assert r.status_code == 303 and r.headers["location"].endswith("?done=rescheduled")
-    moved = smtp.inbox.wait_for(email, count=2)[-1]
+    moved = smtp.inbox.wait_for(email, count=3)[-1]  # the code, the confirmation, the move
     text = body_text(moved)
     assert "przeniesiona" in moved["Subject"] and "14:00" in text and "Urząd testowy" in text
     assert "/visit/" in text and "Ewa" not in text  # the new place and link; no name
@@ -211,6 +211,58 @@ def test_staff_actions_are_recorded_and_a_moved_visitor_is_told(
         "interesant",
     ):
         assert expected in history, expected
+
+
+def test_the_visitor_is_told_when_staff_confirm_or_cancel_in_the_language_booked_in(
+    web: WebProcess, smtp: Smtp, admin: httpx.Client
+):
+    email = "oksana.told@example.org"
+    r = httpx.post(
+        f"{web.url}/api/v1/reservations",
+        json={
+            "service": "dowody",
+            "location": "test-site",
+            "start": at(2, 10).isoformat(),
+            "name": "Оксана Шевчук",
+            "contact": email,
+            "contact_extra": "+49 151 23456789",
+            "terms": True,
+            "privacy": True,
+            "language": "uk",
+        },
+    )
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    smtp.inbox.wait_for(email)  # the six-digit code, which the visitor never typed
+
+    r = post_action(admin, rid, "confirm")
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=confirmed")
+    confirmed = smtp.inbox.wait_for(email, count=2)[-1]
+    code = re.search(r"\b([A-Z2-9]{4} [A-Z2-9]{4})\b", admin.get(f"/staff/register/{rid}").text)
+    assert code is not None
+    text = body_text(confirmed)
+    assert code.group(1) in text and "Ваш візит до міської управи підтверджено." in text
+    assert "Оксана" not in text
+
+    r = post_action(admin, rid, "cancel", reason="Awaria systemu w urzędzie")
+    assert r.status_code == 303 and r.headers["location"].endswith("?done=cancelled")
+    page = admin.get(r.headers["location"]).text
+    assert "interesant został powiadomiony" in page
+    assert "interesant jej nie otrzymuje" not in page
+    cancelled = smtp.inbox.wait_for(email, count=3)[-1]
+    text = body_text(cancelled)
+    assert "Міська управа скасувала ваш візит" in text
+    assert "Причина: Awaria systemu w urzędzie" in text
+    assert code.group(1) not in text and "Оксана" not in text
+    sms = [m for m in sms_sent(web) if m["to"] == "+4915123456789"]
+    assert len(sms) == 2 and code.group(1) in sms[0]["text"]  # confirmed, cancelled
+    assert "Awaria systemu" in sms[1]["text"] and "Оксана" not in sms[1]["text"]
+
+
+def sms_sent(web: WebProcess) -> list[dict[str, str]]:
+    from web.notify.sms import FileGateway
+
+    return FileGateway(web.log.parent / "outbox" / "sms.jsonl").sent()
 
 
 def test_moving_to_a_taken_hour_is_refused_plainly(web: WebProcess, admin: httpx.Client):
@@ -299,6 +351,50 @@ def test_reception_finds_a_code_however_typed_and_may_not_open_the_plan(
     assert reception.get("/staff/register").status_code == 200  # reception may look things up
     anonymous = httpx.get(f"{web.url}/staff/register", follow_redirects=False)
     assert anonymous.status_code == 303 and "/staff/login" in anonymous.headers["location"]
+
+
+def test_reception_says_plainly_whom_not_to_let_in_and_what_to_do(
+    web: WebProcess, smtp: Smtp, admin: httpx.Client, reception: httpx.Client
+):
+    def verdict(code: str) -> tuple[str, str]:
+        page = reception.get("/staff/reception", params={"code": code})
+        assert page.status_code == 200
+        box = re.search(r'<section class="found verdict-([a-z-]+)".*?</section>', page.text, re.S)
+        assert box is not None
+        return box.group(1), re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", box.group(0)))
+
+    def code_of(rid: str) -> str:
+        found = re.search(
+            r'<dd class="mono">([A-Z2-9 ]+)</dd>', admin.get(f"/staff/register/{rid}").text
+        )
+        assert found is not None
+        return found.group(1).replace(" ", "")
+
+    later = code_of(book_by_phone(admin, "Lena Jutrzejsza", "603 000 001", at(3, 11)))
+    kind, text = verdict(later)
+    assert kind == "not-today" and "Nie dziś" in text
+    assert f"Wizyta jest {day(3):%-d.%m} o 11:00" in text and "w dniu wizyty" in text
+
+    gone_id = book_by_phone(admin, "Oskar Odwołany", "603 000 002", at(3, 12))
+    assert post_action(admin, gone_id, "cancel", reason="Pomyłka").status_code == 303
+    kind, text = verdict(code_of(gone_id))
+    assert kind == "stop" and "Nie wpuszczać" in text
+    assert f"Wizyta odwołana {day(0):%-d.%m}." in text
+    assert "Skieruj interesanta do automatu po zwykły bilet." in text
+
+    held_id, _ = book_online(
+        web, smtp, "Henryk Niepotwierdzony", "henryk@example.org", at(3, 13), confirm=False
+    )
+    kind, text = verdict(code_of(held_id))
+    assert kind == "stop" and "nie została potwierdzona kodem" in text
+
+    now_id = book_by_phone(admin, "Dorota Dzisiejsza", "603 000 003", at(3, 14))
+    web.move_visit("Dorota Dzisiejsza", datetime.now(TZ) + timedelta(minutes=20))
+    kind, text = verdict(code_of(now_id))
+    assert kind == "go" and "Można wpuścić" in text and "Potwierdzona wizyta dziś" in text
+    web.move_visit("Dorota Dzisiejsza", datetime.now(TZ) - timedelta(minutes=40))
+    kind, text = verdict(code_of(now_id))
+    assert kind == "stop" and "Za późno" in text
 
 
 def test_the_docket_shows_only_the_days_visits_of_that_point(admin: httpx.Client):

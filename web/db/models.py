@@ -31,8 +31,9 @@ class Base(DeclarativeBase):
 
 class SlotCount(Base):
     """Places taken in one slot of one offer: the row that booking locks and counts on, so
-    concurrent visitors never get more than the capacity. The building's hourly limit uses
-    the same table: service_point = location id, service = "" and start = the full hour."""
+    concurrent visitors never get more than the capacity. The building limit locks a row of
+    the same table (service_point = location id, service = "#building", start = the day)
+    while it counts the visits overlapping the new one."""
 
     __tablename__ = "slot_counts"
     service_point: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -72,6 +73,8 @@ class Reservation(Base):
     sync_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # The language the visitor booked in: reminders and notices of a moved visit use it.
     language: Mapped[str] = mapped_column(String(5), default="pl", server_default="pl")
+    # How long the visit occupies a place in the building (the building limit counts overlaps).
+    duration_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     def contacts(self) -> list[str]:
         """Where the visitor is told about the visit: the contact and the other one, if any."""
@@ -114,7 +117,7 @@ class Location(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300), default="")
-    # Seed 003: at most this many booked visitors in the building per hour; null = no limit.
+    # Seed 003: at most this many booked visitors in the building at once; null = no limit.
     building_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 

@@ -18,7 +18,7 @@ from web.public.booking import NO_STORE, base_url, client_ip
 from web.public.qr import access_qr
 from web.public.steps import N_
 from web.ratelimit import RateLimit, shared
-from web.reservations import flow, store
+from web.reservations import flow, notices, store
 from web.reservations.booking import BookingError, Status
 from web.reservations.fit import off_schedule
 from web.templating import render
@@ -119,6 +119,9 @@ async def cancel(request: Request) -> Response:
             await store.cancel(request.app.state.engine, r.access_code, datetime.now(UTC))
         except BookingError:
             pass  # cancelled (or changed) meanwhile, e.g. a second click: the page below says
+        else:  # told once, by the request that cancelled it; the page says the same
+            catalog = await get_catalog(request.app)
+            await notices.tell_cancelled(request.app, catalog, r, by_office=False)
     return RedirectResponse(f"/visit/{r.manage_token}/cancelled", status_code=303)
 
 

@@ -9,7 +9,7 @@ capacity check atomic (a conditional insert), so these rules are the one place t
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -103,6 +103,25 @@ class FreeSlot:
     free: int
 
 
+Span = tuple[datetime, datetime]
+
+
+def peak_inside(visits: Iterable[Span], start: datetime, end: datetime) -> int:
+    """The most visits in the building at one moment of [start, end) (seed 003: "ile osób
+    może jednocześnie przebywać w budynku"). A visit occupies [its start, its end); the count
+    only rises where a visit begins, so it is enough to look at ``start`` and at those."""
+    inside = [(s, e) for s, e in visits if s < end and start < e]
+    moments = [start, *(s for s, _ in inside if s > start)]
+    return max(sum(1 for s, e in inside if s <= t < e) for t in moments)
+
+
+def building_room(limit: int | None, visits: Iterable[Span], start: datetime, end: datetime) -> int:
+    """How many more visitors fit in the building throughout [start, end)."""
+    if limit is None:
+        return 10**9
+    return limit - peak_inside(visits, start, end)
+
+
 def free_slots(
     calendar: Calendar,
     offer: Offer,
@@ -110,23 +129,20 @@ def free_slots(
     now: datetime,
     taken: Mapping[datetime, int],
     *,
-    building_limit_per_hour: int | None = None,
-    building_taken: Mapping[datetime, int] | None = None,
+    building_limit: int | None = None,
+    building_visits: Sequence[Span] = (),
 ) -> list[FreeSlot]:
     """Slots of ``day`` one can still book, with how many places are left.
 
-    ``taken``: holding reservations per slot start for this offer; ``building_taken``: holding
-    reservations per full hour across the building (seed 003's limit of people inside).
-    """
+    ``taken``: holding reservations per slot start for this offer; ``building_visits``: the
+    (start, end) of every holding reservation in the building that day, for its limit."""
     out = []
     for slot in slots_of_day(calendar, offer, day):
         if not in_window(offer, slot.start, now):
             continue
         free = offer.capacity - taken.get(slot.start, 0)
-        if building_limit_per_hour is not None:
-            hour = slot.start.replace(minute=0, second=0, microsecond=0)
-            room = building_limit_per_hour - (building_taken or {}).get(hour, 0)
-            free = min(free, room)
+        if building_limit is not None:
+            free = min(free, building_room(building_limit, building_visits, slot.start, slot.end))
         if free > 0:
             out.append(FreeSlot(slot, free))
     return out

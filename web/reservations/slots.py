@@ -18,7 +18,9 @@ from web.reservations.booking import (
     BookingError,
     NotASlot,
     SlotFull,
+    Span,
     Status,
+    building_room,
     check_request,
     free_slots,
 )
@@ -45,21 +47,6 @@ async def taken_counts(
         return {(r.service_point, _aware(r.start)): r.taken for r in rows}
 
 
-async def building_counts(engine: AsyncEngine, location: str, day: date) -> dict[datetime, int]:
-    lo = datetime.combine(day, datetime.min.time(), TZ).astimezone(UTC)
-    hi = lo + timedelta(days=1, hours=1)
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            select(S.c.start, S.c.taken).where(
-                (S.c.service_point == location)
-                & (S.c.service == "")
-                & (S.c.start >= lo)
-                & (S.c.start < hi)
-            )
-        )
-        return {_aware(r.start): r.taken for r in rows}
-
-
 async def free_hours(
     engine: AsyncEngine,
     catalog: Catalog,
@@ -77,8 +64,12 @@ async def free_hours(
         return []
     taken = await taken_counts(engine, [p.id for p in points], service, day)
     loc = catalog.locations[location]
-    building = await building_counts(engine, location, day) if loc.building_limit else None
+    visits: list[Span] = []
+    if loc.building_limit:
+        lo = datetime.combine(day, datetime.min.time(), TZ)
+        visits = await store.building_visits(engine, location, lo, lo + timedelta(days=1), now)
     free: dict[datetime, int] = defaultdict(int)
+    length = timedelta(minutes=catalog.services[service].duration_min)
     for p in points:
         offer = catalog.offer(service, p.id, staff=staff)
         mine = {start.astimezone(TZ): n for (pid, start), n in taken.items() if pid == p.id}
@@ -88,14 +79,13 @@ async def free_hours(
             day,
             now,
             mine,
-            building_limit_per_hour=loc.building_limit,
-            building_taken={k.astimezone(TZ): v for k, v in (building or {}).items()},
+            building_limit=loc.building_limit,
+            building_visits=visits,
         ):
             free[fs.slot.start] += fs.free
-    if loc.building_limit:  # summed places cannot exceed the building's room that hour
+    if loc.building_limit:  # summed places cannot exceed the building's room at that time
         for start in list(free):
-            hour = start.replace(minute=0)
-            room = loc.building_limit - (building or {}).get(hour.astimezone(UTC), 0)
+            room = building_room(loc.building_limit, visits, start, start + length)
             free[start] = min(free[start], room)
     return sorted((s, n) for s, n in free.items() if n > 0)
 

@@ -23,13 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from web import metrics
 from web.db.models import Reservation, ReservationEvent, SlotCount
 from web.reservations.booking import (
+    HOLDS_CAPACITY,
     TZ,
     BookingError,
     InvalidTransition,
     Offer,
     SlotFull,
+    Span,
     Status,
     access_code,
+    building_room,
     check_timing,
     transition,
 )
@@ -72,12 +75,71 @@ async def _ensure_counter(
     await conn.execute(insert(S).values(**values).on_conflict_do_nothing())
 
 
-def _hour(start: datetime) -> datetime:
-    return start.replace(minute=0, second=0, microsecond=0)
+# The building limit (seed 003) counts the visits inside at the same moment: each holding
+# reservation occupies [start, start + its length). A booking locks its location's day row
+# first, so two bookings of one building check and insert one after the other.
+BUILDING = "#building"
+LONGEST_VISIT = timedelta(hours=12)  # how far back a visit may have begun and still be on
+DEFAULT_MIN = 15  # a reservation stored before lengths were kept
 
 
-def _building(location: str, start: datetime):  # type: ignore[no-untyped-def]
-    return (S.c.service_point == location) & (S.c.service == "") & (S.c.start == _hour(start))
+def _local_midnight(start: datetime) -> datetime:
+    return start.astimezone(TZ).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+async def _visits_inside(
+    conn: AsyncConnection,
+    location: str,
+    lo: datetime,
+    hi: datetime,
+    now: datetime,
+    *,
+    but: str | None = None,
+) -> list[Span]:
+    """(start, end) of the location's reservations holding a place that overlap [lo, hi)."""
+    rows = await conn.execute(
+        select(R.c.id, R.c.start, R.c.duration_min, R.c.status, R.c.hold_until).where(
+            (R.c.location == location)
+            & (R.c.start < hi)
+            & (R.c.start > lo - LONGEST_VISIT)
+            & R.c.status.in_([str(x) for x in HOLDS_CAPACITY])
+        )
+    )
+    spans = []
+    for r in rows:
+        pending = Status(r.status) is Status.PENDING
+        if r.id == but or (pending and (r.hold_until is None or _aware(r.hold_until) <= now)):
+            continue  # the visit being moved, or a hold that ran out
+        start = _aware(r.start)
+        spans.append((start, start + timedelta(minutes=r.duration_min or DEFAULT_MIN)))
+    return [(s, e) for s, e in spans if e > lo]
+
+
+async def _check_building(
+    conn: AsyncConnection,
+    location: str,
+    limit: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    but: str | None = None,
+) -> None:
+    day = _local_midnight(start)
+    await _ensure_counter(conn, location, BUILDING, day)
+    key = (S.c.service_point == location) & (S.c.service == BUILDING) & (S.c.start == day)
+    await conn.execute(update(S).where(key).values(taken=S.c.taken + 1))  # the lock
+    visits = await _visits_inside(conn, location, start, end, now, but=but)
+    if building_room(limit, visits, start, end) <= 0:
+        raise BuildingFull("the building is full at this time")
+
+
+async def building_visits(
+    engine: AsyncEngine, location: str, lo: datetime, hi: datetime, now: datetime
+) -> list[Span]:
+    """The visits in the building between ``lo`` and ``hi`` (for the free hours' pages)."""
+    async with engine.connect() as conn:
+        return await _visits_inside(conn, location, _utc(lo), _utc(hi), _utc(now))
 
 
 async def _visibly_full(engine: AsyncEngine, offer: Offer, start: datetime, now: datetime) -> bool:
@@ -127,7 +189,7 @@ def ticket_label(number: int | None) -> str:
 
 
 async def _free_places(conn: AsyncConnection, rows: list[Row]) -> None:
-    """Give back the slot place (and the building's hourly place) of each released row."""
+    """Give back the slot place of each released row (the building counts reservations)."""
     for row in rows:
         await conn.execute(
             update(S)
@@ -138,10 +200,6 @@ async def _free_places(conn: AsyncConnection, rows: list[Row]) -> None:
             )
             .values(taken=S.c.taken - 1)
         )
-        if row.location:
-            await conn.execute(
-                update(S).where(_building(row.location, row.start)).values(taken=S.c.taken - 1)
-            )
 
 
 async def _expire(conn: AsyncConnection, where, now: datetime) -> int:  # type: ignore[no-untyped-def]
@@ -149,7 +207,8 @@ async def _expire(conn: AsyncConnection, where, now: datetime) -> int:  # type: 
         await conn.execute(
             update(R)
             .where(where & (R.c.status == Status.PENDING) & (R.c.hold_until <= now))
-            .values(status=Status.EXPIRED, hold_until=None)
+            # hold_until stays until the visitor is told (reservations/notices.py)
+            .values(status=Status.EXPIRED)
             .returning(R.c.id, R.c.service_point, R.c.service, R.c.start, R.c.location)
         )
     ).all()
@@ -270,8 +329,8 @@ async def hold(
 ) -> Reservation:
     """Take one place in the slot for ``offer.hold_min`` minutes, or raise SlotFull.
 
-    ``status=CONFIRMED`` books outright (staff booking for a caller). With a ``location``, the
-    building's hourly count is kept too, and ``building_limit`` caps it (seed 003)."""
+    ``status=CONFIRMED`` books outright (staff booking for a caller). With a ``location`` and
+    a ``building_limit``, the visitors inside at any moment of the visit stay within it."""
     start, now = _utc(start), _utc(now)
     if await _visibly_full(engine, offer, start, now):
         raise SlotFull("this hour has just been taken")
@@ -285,15 +344,9 @@ async def hold(
         )
         if taken.rowcount != 1:
             raise SlotFull("this hour has just been taken")
-        if location:
-            await _ensure_counter(conn, location, "", _hour(start))
-            cond = _building(location, start)
-            if building_limit is not None:
-                cond = cond & (S.c.taken < building_limit)
-            if (
-                await conn.execute(update(S).where(cond).values(taken=S.c.taken + 1))
-            ).rowcount != 1:
-                raise BuildingFull("the building is full at this hour")
+        if location and building_limit is not None:
+            end = start + timedelta(minutes=offer.duration_min)
+            await _check_building(conn, location, building_limit, start, end, now)
         rid = uuid.uuid4().hex
         pending = status is Status.PENDING
         number = await _next_number(conn, location or offer.service_point, start)
@@ -317,6 +370,7 @@ async def hold(
             location=location,
             number=number,
             language=language,
+            duration_min=offer.duration_min,
         )
         await conn.execute(
             R.insert().values({c.name: getattr(reservation, c.name) for c in R.columns})
@@ -532,34 +586,41 @@ async def reschedule(
         )
         if got.rowcount != 1:
             raise SlotFull("this hour has just been taken")
-        if row.location:
-            await _ensure_counter(conn, row.location, "", _hour(start))
-            cond = _building(row.location, start)
-            if building_limit is not None:
-                cond = cond & (S.c.taken < building_limit)
-            if (
-                await conn.execute(update(S).where(cond).values(taken=S.c.taken + 1))
-            ).rowcount != 1:
-                raise BuildingFull("the building is full at this hour")
+        if row.location and building_limit is not None:
+            end = start + timedelta(minutes=offer.duration_min)
+            await _check_building(
+                conn, row.location, building_limit, start, end, now, but=reservation_id
+            )
         await _free_places(conn, [row])
+        old = _aware(row.start).astimezone(TZ)
+        number = row.number
+        if old.date() != start.astimezone(TZ).date():
+            # Numbers are per location and day: the new day's docket gets the next one, so no
+            # two visits of a day share a number.
+            number = await _next_number(conn, row.location or offer.service_point, start)
         await conn.execute(
             update(R)
             .where(R.c.id == reservation_id)
             .values(
+                number=number,
                 start=start,
                 service_point=offer.service_point,
                 service=offer.service,
+                duration_min=offer.duration_min,
                 reminder_sent_at=None,
             )
         )
-        old = _aware(row.start).astimezone(TZ)
+        renumbered = (
+            f" {ticket_label(row.number)} → {ticket_label(number)}" if number != row.number else ""
+        )
         await _log(
             conn,
             reservation_id,
             now,
             actor,
             "rescheduled",
-            f"{old:%Y-%m-%d %H:%M} → {start.astimezone(TZ):%Y-%m-%d %H:%M} {offer.service_point}",
+            f"{old:%Y-%m-%d %H:%M} → {start.astimezone(TZ):%Y-%m-%d %H:%M} {offer.service_point}"
+            + renumbered,
         )
         fresh = (await conn.execute(select(R).where(R.c.id == reservation_id))).first()
     assert fresh is not None

@@ -15,10 +15,10 @@ from starlette.responses import RedirectResponse, Response
 from web.auth.session import current_staff, requires
 from web.catalog import get_catalog
 from web.i18n import language_of
-from web.reservations import store
+from web.reservations import notices, store
 from web.reservations.booking import BookingError, Status, may_change
 from web.reservations.fit import off_schedule
-from web.reservations.flow import manage_url, visit_facts
+from web.reservations.flow import manage_url, send_confirmation, visit_facts
 from web.staff import queries
 from web.staff.common import base_url, now, page, today
 from web.staff.filters import parse_filter
@@ -168,7 +168,25 @@ async def act(request: Request) -> Response:
             typed={"reason": reason},
             status_code=409,
         )
-    return _back(reservation_id, "no_show_undone" if action == "undo-no-show" else str(target))
+    done = "no_show_undone" if action == "undo-no-show" else str(target)
+    if target in (Status.CONFIRMED, Status.CANCELLED) and action != "undo-no-show":
+        if not await _tell_visitor(request, reservation_id, target, reason):
+            done += "_unsent"
+    return _back(reservation_id, done)
+
+
+async def _tell_visitor(request: Request, reservation_id: str, target: Status, reason: str) -> bool:
+    """The confirmation with the access code, or the cancellation with its reason, in the
+    language the visitor booked in; False when a message could not be sent."""
+    r = await store.get(request.app.state.engine, reservation_id=reservation_id)
+    if r is None:
+        return False
+    catalog = await get_catalog(request.app)
+    if target is Status.CONFIRMED:
+        return await send_confirmation(
+            request.app, catalog, r, base_url(request), r.language or "pl"
+        )
+    return await notices.tell_cancelled(request.app, catalog, r, by_office=True, reason=reason)
 
 
 def _back(reservation_id: str, done: str) -> Response:

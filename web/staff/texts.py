@@ -58,8 +58,18 @@ ACTOR = {
 # Shown after an action succeeded (?done=…): a fixed list, so a link cannot put any text on
 # the page.
 DONE = {
-    "confirmed": N_("The reservation is confirmed."),
-    "cancelled": N_("The reservation is cancelled and its hour is free again."),
+    "confirmed": N_("The reservation is confirmed and the visitor has been sent the access code."),
+    "confirmed_unsent": N_(
+        "The reservation is confirmed, but the message could not be sent. "
+        "Please give the visitor the access code by phone."
+    ),
+    "cancelled": N_(
+        "The reservation is cancelled, its hour is free again and the visitor has been notified."
+    ),
+    "cancelled_unsent": N_(
+        "The reservation is cancelled, but the message to the visitor could not be sent. "
+        "Please tell them by phone."
+    ),
     "note": N_("The note is saved."),
     "rescheduled": N_("The visit is moved and the visitor has been notified."),
     "rescheduled_unsent": N_(
@@ -80,7 +90,7 @@ DONE = {
 def refusal(exc: BookingError) -> str:
     """Why an action was refused, as a sentence for the clerk."""
     if isinstance(exc, store.BuildingFull):
-        return N_("The building is full at this hour. Choose another hour.")
+        return N_("The building is full at this time. Choose another hour.")
     if isinstance(exc, SlotFull):
         return N_("This hour has just been taken. Choose another hour.")
     if isinstance(exc, store.HoldExpired):

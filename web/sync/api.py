@@ -79,6 +79,7 @@ async def pull(request: Request) -> Response:
                 start=r.start,
                 status=r.status,
                 seq=r.sync_seq or 0,
+                number=store.ticket_label(r.number) or None,
             )
             for r in items
         ],

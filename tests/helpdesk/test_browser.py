@@ -244,8 +244,11 @@ def test_a_request_from_filing_with_an_encrypted_file_to_rating_by_the_mailed_li
     anonymous.fill("#justification", "Szybko i sprawnie.")
     anonymous.click("button:has-text('Prześlij ocenę')")
     expect(anonymous.locator("p.success")).to_contain_text("Dziękujemy")
-    anonymous.goto(link)  # once only
-    expect(anonymous.locator("p.warning")).to_contain_text("nieważny")
+    anonymous.goto(link)  # once only, and the link says so
+    expect(anonymous.locator("p.warning")).to_contain_text(
+        f"Zgłoszenie nr {number} zostało już ocenione"
+    )
+    expect(anonymous.locator("input[name=stars]")).to_have_count(0)
 
     staff.reload()
     expect(staff.locator("h1 .hd-status")).to_have_text("Ocenione")

@@ -223,9 +223,11 @@ async def _then(
         await work()
     except FaultError as exc:
         return await _show(request, _(exc.message), 400)
-    if await _visible(request) is None:
+    row = await _visible(request)
+    if row is None or not holds(actor_of(request), place_of(row)):
         # The step passed the report out of this person's scope (a return to the operator or
-        # the coordinator): its page would say "not found", as if the step had failed.
+        # the coordinator): its page would say "not found", as if the step had failed, or (a
+        # coordinator group's, kept in "Przekazane") show it read only. Back to the list.
         return RedirectResponse(f"/usterki/?passed={report_id}", status_code=303)
     return RedirectResponse(f"/usterki/r/{report_id}?done=1", status_code=303)
 

@@ -289,7 +289,7 @@ def web_worker_app() -> Any:
 
 def _helpdesk_contact(args: argparse.Namespace) -> Any:
     from web.helpdesk.contact import Contact, default_for
-    from web.helpdesk.help import HelpError, check_remote_url
+    from web.helpdesk.remote_help import HelpError, check_remote_url
 
     email = args.helpdesk_email or default_for(args.mail_from).email
     try:

@@ -70,6 +70,15 @@ async def test_a_coordinator_group_reads_what_it_forwarded_or_returned_and_canno
     assert not await listed(engine, p.coord_roads, rid, "handed")
     await store.act(engine, p.coord_roads, rid, Step(Action.TAKE), NOW)
 
+    # Deleted (finished first): nothing of it stays in anybody's "przekazane".
+    await store.act(
+        engine, p.coord_roads, rid,
+        Step(Action.FORWARD_COORDINATOR, group_id=p.groups["ZDIT-K-TRANSPORT"], reason="x"), NOW,
+    )  # fmt: skip
+    await store.delete_report(engine, p.super, rid)
+    assert await store.load(engine, p.coord_roads, rid) is None
+    assert not await listed(engine, p.coord_roads, rid, "handed")
+
 
 async def test_a_suspension_pauses_the_realisation_deadline(engine: AsyncEngine, people: People):
     """Filed Monday 2 March 10:00: due Monday 16 March 10:00 (10 working days). Suspended

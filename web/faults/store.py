@@ -849,7 +849,7 @@ async def count_in_stats(conn: AsyncConnection, row: Any) -> None:
 
 async def purge(conn: AsyncConnection, ids: list[int]) -> None:
     """Everything a report left anywhere: history, replies, mail records, files, the row."""
-    for table in (t.events, t.replies, t.mails, t.attachments):
+    for table in (t.events, t.replies, t.mails, t.attachments, t.past_holders):
         await conn.execute(delete(table).where(table.c.report_id.in_(ids)))
     await conn.execute(delete(t.reports).where(t.reports.c.id.in_(ids)))
 

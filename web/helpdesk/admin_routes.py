@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.helpdesk import accounts, help, notices
+from web.helpdesk import accounts, notices, remote_help
 from web.helpdesk import tables as t
 from web.helpdesk.domain import MAX_UNIT_USERS, Role, WorkflowError
 from web.helpdesk.session import signed_in
@@ -306,7 +306,7 @@ def _help_form(request: Request, body: str, **extra: Any) -> Response:
         {
             "user": request.scope.get("hd_user"),
             "body": body,
-            "max_faq": help.MAX_FAQ,
+            "max_faq": remote_help.MAX_FAQ,
             "done": request.query_params.get("done"),
             **extra,
         },
@@ -316,7 +316,7 @@ def _help_form(request: Request, body: str, **extra: Any) -> Response:
 
 @signed_in(admin=True)
 async def help_edit_page(request: Request) -> Response:
-    return _help_form(request, await help.faq(request.app.state.engine))
+    return _help_form(request, await remote_help.faq(request.app.state.engine))
 
 
 @signed_in(admin=True)
@@ -324,9 +324,9 @@ async def help_save(request: Request) -> Response:
     body = str((await request.form()).get("body", ""))
     user = request.scope["hd_user"]
     try:
-        await help.save_faq(request.app.state.engine, body, user.id, datetime.now(UTC))
-    except help.HelpError as exc:
-        return _help_form(request, body[: help.MAX_FAQ + 100], error=_(str(exc)))
+        await remote_help.save_faq(request.app.state.engine, body, user.id, datetime.now(UTC))
+    except remote_help.HelpError as exc:
+        return _help_form(request, body[: remote_help.MAX_FAQ + 100], error=_(str(exc)))
     return RedirectResponse("/helpdesk/admin/help?done=1", status_code=303)
 
 

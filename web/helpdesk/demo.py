@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.helpdesk.accounts import Field, create_service, create_unit, create_user
 from web.helpdesk.domain import Role
-from web.helpdesk.help import save_faq
+from web.helpdesk.remote_help import save_faq
 
 
 async def populate_helpdesk(engine: AsyncEngine) -> dict[str, dict[str, Any]]:

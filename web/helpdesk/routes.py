@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.helpdesk import contact, crypto, help, listing, notices, store
+from web.helpdesk import contact, crypto, listing, notices, remote_help, store
 from web.helpdesk import tables as t
 from web.helpdesk.account_routes import routes as account_routes
 from web.helpdesk.accounts import field_values, fields_of
@@ -571,8 +571,8 @@ async def help_page(request: Request) -> Response:
         "helpdesk/help.html",
         {
             "contact": c,
-            "remote_name": help.file_name(c.remote_url) if c.remote_url else "",
-            "faq": help.render_faq(await help.faq(request.app.state.engine)),
+            "remote_name": remote_help.file_name(c.remote_url) if c.remote_url else "",
+            "faq": remote_help.render_faq(await remote_help.faq(request.app.state.engine)),
         },
     )
 

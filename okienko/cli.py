@@ -345,9 +345,14 @@ def web_worker_app() -> Any:
 
 def _helpdesk_contact(args: argparse.Namespace) -> Any:
     from web.helpdesk.contact import Contact, default_for
+    from web.helpdesk.remote_help import HelpError, check_remote_url
 
     email = args.helpdesk_email or default_for(args.mail_from).email
-    return Contact(email, args.helpdesk_phone or "", args.helpdesk_hours or "")
+    try:
+        remote = check_remote_url(args.helpdesk_remote_url) if args.helpdesk_remote_url else ""
+    except HelpError as exc:
+        raise _Refused(str(exc)) from None
+    return Contact(email, args.helpdesk_phone or "", args.helpdesk_hours or "", remote)
 
 
 def _staff_add(args: argparse.Namespace) -> int:
@@ -750,6 +755,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--helpdesk-phone", default="", help="helpdesk's contact phone")
     p.add_argument(
         "--helpdesk-hours", default="", help="helpdesk's hours, e.g. 'pon.–pt. 7:30–15:30'"
+    )
+    p.add_argument(
+        "--helpdesk-remote-url",
+        default="",
+        metavar="URL",
+        help="remote-support program offered on the helpdesk's help page (default: none)",
     )
     p.add_argument(
         "--push-allow",

@@ -773,3 +773,75 @@ def test_a_dispenser_without_paper_has_hours_to_be_fixed_at_its_named_site(rig: 
             f"Termin realizacji: {due.day}.{due.month:02d}.{due.year}, {due:%H:%M}"
         )
         assert_accessible(desk, SHOTS, "18-device-report")
+
+
+def test_handed_on_reports_a_paused_deadline_and_the_statistics_by_period(rig: Rig):  # noqa: F811
+    """Issue 16 item 11 in Chromium with axe, at 1366 and 390 px: the coordinator's
+    "Przekazane" list and a handed-on report read only; a report whose deadline a suspension
+    moved; the statistics for a period with their exports and late take-ups."""
+    from datetime import date
+
+    from web.faults.domain import Action, Step
+
+    p: People = rig.people
+
+    async def prepare(engine: AsyncEngine) -> tuple[int, int]:
+        now = datetime.now(UTC)
+        draft = store.Draft(
+            p.subs["drzewo"],
+            "Złamana gałąź nad chodnikiem",
+            Channel.PHONE,
+            address="Park Źródliska",
+        )
+        handed, _ = await store.file_report(engine, draft, now)
+        await store.act(
+            engine, p.operator, handed, Step(Action.FORWARD, group_id=p.groups["ZDIT-K-DROGI"]), now
+        )
+        await store.act(
+            engine, p.coord_roads, handed,
+            Step(Action.FORWARD_COORDINATOR, group_id=p.groups["ZZM-K"], reason="zieleń"), now,
+        )  # fmt: skip
+        at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+        draft = store.Draft(
+            p.subs["dziura"], "Dziura przy szkole", Channel.PHONE, address="ul. Szkolna 1",
+            received_at=at,
+        )  # fmt: skip
+        paused, _ = await store.file_report(engine, draft, at)
+        for who, step, when in (
+            (p.operator, Step(Action.FORWARD, group_id=p.groups["ZDIT-K-DROGI"]), at),
+            (p.coord_roads, Step(Action.TAKE), at + timedelta(days=2)),
+            (p.coord_roads, Step(Action.SUSPEND, reason="Remont sieci", until=date(2026, 3, 9)),
+             at + timedelta(days=2)),
+            (p.coord_roads, Step(Action.RESUME), at + timedelta(days=7)),
+        ):  # fmt: skip
+            await store.act(engine, who, paused, step, when)
+        return handed, paused
+
+    handed, paused = rig.db(prepare)
+    with chromium() as browser:
+        for width, height, tag in ((1366, 900, "1366"), (390, 844, "390")):
+            desk = browser.new_context(viewport={"width": width, "height": height}).new_page()
+            desk.goto(f"{rig.web.url}/usterki/")
+            desk.fill("#email", rig.people.emails["coord_roads"])
+            desk.fill("#password", PASSWORD)
+            desk.click("button.primary")
+            desk.click("nav >> text=Przekazane")
+            expect(desk.locator(f'a[href="/usterki/r/{handed}"]')).to_be_visible()
+            assert_accessible(desk, SHOTS, f"9-handed-{tag}")
+            desk.click(f'a[href="/usterki/r/{handed}"]')
+            expect(desk.locator(".handed-on")).to_contain_text("tylko do odczytu")
+            expect(desk.locator("button[name=action]")).to_have_count(0)
+            assert_accessible(desk, SHOTS, f"10-handed-report-{tag}")
+            desk.goto(f"{rig.web.url}/usterki/r/{paused}")
+            expect(desk.locator(".realise-due")).to_contain_text("przesunięty o czas zawieszenia")
+            assert_accessible(desk, SHOTS, f"11-paused-deadline-{tag}")
+            desk.goto(f"{rig.web.url}/usterki/stats")
+            desk.fill("#from", "2026-03-01")
+            desk.fill("#to", "2026-03-31")
+            desk.click("form.filters button")
+            expect(desk.locator("th", has_text="Podjęte po terminie").first).to_be_visible()
+            expect(desk.locator("a", has_text="XLSX")).to_have_attribute(
+                "href", "/usterki/stats.xlsx?from=2026-03-01&to=2026-03-31"
+            )
+            assert_accessible(desk, SHOTS, f"12-stats-period-{tag}")
+            desk.context.close()

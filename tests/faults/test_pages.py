@@ -5,7 +5,7 @@ report beyond their scope by list, link or number."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -188,3 +188,113 @@ def test_a_late_report_is_resolved_only_with_a_reason_and_a_date_and_the_realize
     page = c.get(url).text
     assert "Rozwiązane" in page and "Zrealizował(a)" in page and "Real Roads" in page
     assert "Zakończone" in page and "Brak asfaltu" in page
+
+
+def test_statistics_by_period_export_csv_and_xlsx_with_late_take_ups(rig: Rig):  # noqa: F811
+    """§ 14 of seed 001: the statistics over a period of receipt, as the queue reports have:
+    the page, CSV and XLSX agree, and a report taken up late is counted with its delay."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    p = rig.people
+    long_ago = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)  # Monday 10:00 in Łódź
+
+    async def taken_late(engine: AsyncEngine) -> int:
+        draft = store.Draft(
+            p.subs["dziura"], "Dziura", Channel.PHONE, address="x", received_at=long_ago
+        )
+        rid, _ = await store.file_report(engine, draft, long_ago)
+        await store.act(
+            engine, p.operator, rid, Step(Action.FORWARD, group_id=p.groups["ZDIT-K-DROGI"]),
+            long_ago,
+        )  # fmt: skip
+        # Due Tuesday 10:00; taken up Wednesday 12:00: 11 working hours late.
+        await store.act(
+            engine, p.coord_roads, rid, Step(Action.TAKE), long_ago + timedelta(days=2, hours=2)
+        )
+        return rid
+
+    rig.db(taken_late)
+    c = rig.client("super")
+    period = {"from": "2025-06-01", "to": "2025-06-30"}
+    page = c.get("/usterki/stats", params=period)
+    assert page.status_code == 200 and 'value="2025-06-01"' in page.text
+    assert "Podjęte po terminie" in page.text
+    row = re.search(r"<tr><td>Drogi</td>(.*?)</tr>", page.text)
+    assert row and re.findall(r"<td>([^<]*)</td>", row.group(1)) == ["1", "0", "—", "1", "11.0"]
+    assert 'href="/usterki/stats.csv?from=2025-06-01&amp;to=2025-06-30"' in page.text
+
+    exported = c.get("/usterki/stats.csv", params=period)
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert "usterki-statystyki-2025-06-01-2025-06-30.csv" in exported.headers["content-disposition"]
+    lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert lines[0][:3] == ["dimension", "name", "reports"]
+    assert ["category", "Drogi", "1", "0", "0", "", "1", "11.0"] in lines
+
+    book = load_workbook(io.BytesIO(c.get("/usterki/stats.xlsx", params=period).content))
+    cells = [list(r) for r in book["statistics"].iter_rows(values_only=True)]
+    assert ["category", "Drogi", 1, 0, 0, None, 1, 11.0] in cells
+
+    # Another period leaves it out; a reversed one is said, not silently empty.
+    july = c.get("/usterki/stats.csv", params={"from": "2025-07-01", "to": "2025-07-31"})
+    assert [line for line in csv.reader(io.StringIO(july.content.decode("utf-8-sig")))][1:] == []
+    reversed_ = c.get("/usterki/stats", params={"from": "2025-06-30", "to": "2025-06-01"})
+    assert reversed_.status_code == 400 and "Początek okresu jest po jego końcu." in reversed_.text
+
+
+def test_a_coordinator_reads_a_forwarded_report_under_handed_on_without_its_forms(
+    rig: Rig,  # noqa: F811
+):
+    p = rig.people
+
+    async def forwarded(engine: AsyncEngine) -> int:
+        now = datetime.now(UTC)
+        draft = store.Draft(p.subs["drzewo"], "Gałąź na chodniku", Channel.PHONE, address="x")
+        rid, _ = await store.file_report(engine, draft, now)
+        await store.act(
+            engine, p.operator, rid, Step(Action.FORWARD, group_id=p.groups["ZDIT-K-DROGI"]), now
+        )
+        await store.act(
+            engine, p.coord_roads, rid,
+            Step(Action.FORWARD_COORDINATOR, group_id=p.groups["ZZM-K"], reason="zieleń"), now,
+        )  # fmt: skip
+        return rid
+
+    rid = rig.db(forwarded)
+    c = rig.client("coord_roads")
+    handed = c.get("/usterki/", params={"status": "handed"}).text
+    assert f'href="/usterki/r/{rid}"' in handed
+    assert f'href="/usterki/r/{rid}"' not in c.get("/usterki/", params={"status": "all"}).text
+    assert 'href="/usterki/?status=handed">Przekazane' in handed  # in the menu
+    page = c.get(f"/usterki/r/{rid}")
+    assert page.status_code == 200 and "Gałąź na chodniku" in page.text
+    assert "widzisz je tylko do odczytu" in page.text
+    assert 'name="action"' not in page.text and f'action="/usterki/r/{rid}/note"' not in page.text
+    r = rig.post(c, f"/usterki/r/{rid}/act", f"/usterki/r/{rid}", {"action": "take"})
+    assert r.status_code in (403, 404) or "Nie masz uprawnień" in r.text
+    assert rig.client("coord_transport").get(f"/usterki/r/{rid}").status_code == 404
+
+
+def test_the_report_page_shows_the_deadline_moved_by_a_suspension(rig: Rig):  # noqa: F811
+    p = rig.people
+
+    async def suspended_and_resumed(engine: AsyncEngine) -> int:
+        at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday 10:00: due Monday 16 March 10:00
+        draft = store.Draft(p.subs["dziura"], "Dziura", Channel.PHONE, address="x", received_at=at)
+        rid, _ = await store.file_report(engine, draft, at)
+        for who, step, when in (
+            (p.operator, Step(Action.FORWARD, group_id=p.groups["ZDIT-K-DROGI"]), at),
+            (p.coord_roads, Step(Action.TAKE), at),
+            (p.coord_roads, Step(Action.SUSPEND, reason="Remont", until=date(2026, 3, 9)), at),
+            (p.coord_roads, Step(Action.RESUME), at + timedelta(days=7)),  # 5 working days
+        ):
+            await store.act(engine, who, rid, step, when)
+        return rid
+
+    rid = rig.db(suspended_and_resumed)
+    page = rig.client("coord_roads").get(f"/usterki/r/{rid}").text
+    due = page[page.index('class="realise-due"') :]
+    due = due[: due.index("</li>")]
+    assert "23.03.2026" in due and "przesunięty o czas zawieszenia" in due

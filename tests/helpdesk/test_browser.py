@@ -244,8 +244,11 @@ def test_a_request_from_filing_with_an_encrypted_file_to_rating_by_the_mailed_li
     anonymous.fill("#justification", "Szybko i sprawnie.")
     anonymous.click("button:has-text('Prześlij ocenę')")
     expect(anonymous.locator("p.success")).to_contain_text("Dziękujemy")
-    anonymous.goto(link)  # once only
-    expect(anonymous.locator("p.warning")).to_contain_text("nieważny")
+    anonymous.goto(link)  # once only, and the link says so
+    expect(anonymous.locator("p.warning")).to_contain_text(
+        f"Zgłoszenie nr {number} zostało już ocenione"
+    )
+    expect(anonymous.locator("input[name=stars]")).to_have_count(0)
 
     staff.reload()
     expect(staff.locator("h1 .hd-status")).to_have_text("Ocenione")
@@ -781,10 +784,54 @@ def test_the_lists_marks_and_order_and_a_rating_link_past_30_days(rig: Rig):
     )
     anonymous = rig.page()
     anonymous.goto(link)
-    expect(anonymous.locator("p.warning")).to_have_text(
-        "Ten link do oceny jest już nieważny: zgłoszenie zostało ocenione albo minęło 30 dni."
+    expect(anonymous.locator("p.warning")).to_contain_text(
+        f"Czas na ocenę zgłoszenia nr {files} minął"
     )
     expect(anonymous.locator("input[name=stars]")).to_have_count(0)
     rig.check(anonymous, "rate-link-expired")
     jan.goto(f"{rig.web.url}/helpdesk/r/{files}")
     expect(jan.locator("button:has-text('Prześlij ocenę')")).to_have_count(0)
+    expect(jan.locator(".hd-rating-ended")).to_contain_text("Czas na ocenę tego zgłoszenia minął")
+    # Past its rating window the request is closed: no chat form, and it says why.
+    expect(jan.locator(".hd-chat-closed")).to_contain_text("utwórz nowe zgłoszenie")
+    expect(jan.locator("#body")).to_have_count(0)
+    rig.check(jan, "request-closed")
+
+
+def test_the_remote_help_page_by_keyboard_with_the_faq_the_admin_wrote(rig: Rig):
+    """Seed 000 "Pomoc zdalna": the administrator writes the FAQ in the admin pages; a unit's
+    user reaches the page from the menu by keyboard alone; both pages pass axe at 1280 and
+    390 px."""
+    here = "10.0.0.16"
+    admin = rig.page("admin@cum.example", from_ip=here)
+    admin.goto(f"{rig.web.url}/helpdesk/admin")
+    admin.click("text=Pomoc zdalna: pytania")
+    admin.fill(
+        "#body",
+        "## Czy pomoc zdalna działa bez Internetu?\nNie. Zadzwoń do centrum usług.\n\n"
+        "## Jak się przygotować?\n- Utwórz zgłoszenie\n- Uruchom program\n<b>bez HTML</b>",
+    )
+    admin.click("button:has-text('Zapisz')")
+    expect(admin.locator("p.success")).to_be_visible()
+    rig.check(admin, "help-admin")
+
+    ola = rig.page("ola@sp5.example", from_ip=here)
+    ola.goto(f"{rig.web.url}/helpdesk/")
+    link = ola.locator("nav a:has-text('Pomoc zdalna')")
+    for _ in range(30):  # Tab from the top of the page to the menu's link
+        ola.keyboard.press("Tab")
+        if link.evaluate("a => a === document.activeElement"):
+            break
+    else:
+        raise AssertionError("the help link is not reached by Tab")
+    ola.keyboard.press("Enter")
+    expect(ola.locator("h1")).to_have_text("Pomoc zdalna")
+    expect(ola.locator(".hd-faq h3").first).to_have_text("Czy pomoc zdalna działa bez Internetu?")
+    expect(ola.locator(".hd-faq li")).to_have_text(["Utwórz zgłoszenie", "Uruchom program"])
+    expect(ola.locator(".hd-faq")).to_contain_text("<b>bez HTML</b>")  # shown, not run
+    expect(ola.locator(".hd-remote-none")).to_contain_text("nie skonfigurowano")
+    expect(ola.locator(".hd-contact a[href^='mailto:']")).to_have_text("pomoc@um.example")
+    rig.check(ola, "help-page")
+    small = rig.page(from_ip=here, mobile=True)
+    small.goto(f"{rig.web.url}/helpdesk/help")
+    rig.check(small, "help-page-390")

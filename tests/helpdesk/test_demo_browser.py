@@ -176,3 +176,30 @@ def test_the_request_list_fits_the_screen_with_every_column(demo: Demo, width: i
     )
     assert overflow == [0, 0], overflow
     assert_accessible(staff, SHOTS, f"9-list-{width}")
+
+
+def test_the_demos_bhp_hint_gives_the_centres_address_and_the_help_page_has_its_faq(demo: Demo):
+    """Issue 16: "napisz do centrum usług" names the configured contact address; the demo's
+    "Pomoc zdalna" page has the demo's questions and says no program is configured."""
+    page = demo.page("unit")
+    page.goto(f"{demo.web.url}/helpdesk/new")
+    page.click("text=Dalej")
+    if page.locator("#service").count() == 0:
+        address = page.locator("select#address")
+        if address.count() and not address.input_value():
+            address.select_option(index=1)
+        page.click("text=Dalej")
+    page.select_option("#service", label="Szkolenie BHP")
+    hint = page.locator("#service-hint")
+    expect(hint).to_contain_text("napisz do centrum usług: pomoc@um.example")
+    expect(hint.locator("a")).to_have_attribute("href", "mailto:pomoc@um.example")
+    assert_accessible(page, SHOTS, "bhp-hint")
+
+    page.click("nav >> text=Pomoc zdalna")
+    expect(page.locator("h1")).to_have_text("Pomoc zdalna")
+    expect(page.locator(".hd-faq h3")).to_have_count(3)
+    expect(page.locator(".hd-faq")).to_contain_text("Ktoś dzwoni i prosi o dostęp")
+    expect(page.locator(".hd-remote-none")).to_be_visible()
+    assert_accessible(page, SHOTS, "help-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_accessible(page, SHOTS, "help-390")

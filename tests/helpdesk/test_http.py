@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
@@ -682,11 +682,15 @@ def test_the_request_page_shows_the_centres_contact_by_default_from_the_senders_
     ola.get("/helpdesk/", params={"lang": "pl"})  # the other tests read Polish
 
 
+REMOTE = "https://pomoc.cum.example/pliki/PomocZdalna.exe"
+
+
 def test_the_installation_sets_the_contact_email_phone_and_hours(
     tmp_path_factory: pytest.TempPathFactory, smtp: Smtp
 ):
     options = ["--helpdesk-email", "sekretariat@cum.example", "--helpdesk-phone",
-               "41 367 67 57", "--helpdesk-hours", "pon.–pt. 7:30–15:30"]  # fmt: skip
+               "41 367 67 57", "--helpdesk-hours", "pon.–pt. 7:30–15:30",
+               "--helpdesk-remote-url", REMOTE]  # fmt: skip
     own = start(tmp_path_factory.mktemp("helpdesk-contact"), smtp, options)
     try:
 
@@ -702,5 +706,172 @@ def test_the_installation_sets_the_contact_email_phone_and_hours(
         assert 'href="tel:413676757"' in section and "41 367 67 57" in section
         assert "Godziny pracy" in section and "pon.–pt. 7:30–15:30" in section
         assert "pomoc@" not in section
+        with own.client() as anonymous:  # the help page: the same contact, the program's link
+            help_page = anonymous.get("/helpdesk/help").text
+        assert 'href="mailto:sekretariat@cum.example"' in help_page
+        assert 'href="tel:413676757"' in help_page
+        assert 'href="https://pomoc.cum.example/pliki/PomocZdalna.exe"' in help_page
+        assert ">PomocZdalna.exe</a>" in help_page and "nie skonfigurowano" not in help_page
+        with own.client("ola@sp5.example") as ola:
+            form = ola.get(
+                "/helpdesk/new", params={"unit": own.ids["a"], "address": own.ids["address_a"]}
+            )
+        assert 'napisz do centrum usług: <a href="mailto:sekretariat@cum.example">' in form.text
     finally:
         own.web.stop()
+
+
+# -- issue 16: rating links, closed chats, the contact in the filing form, remote help ---------
+
+
+def rated_link(site: Site, text: str) -> tuple[int, str]:
+    """A completed request of unit A and its rating link's token (as e-mailed)."""
+
+    async def work(engine: AsyncEngine) -> tuple[int, str]:
+        now = datetime.now(UTC)
+        filing = store.Filing(site.ids["a"], site.ids["address_a"], site.ids["it"], text)
+        filed = await store.file_request(engine, actor(site, "ola@sp5.example"), filing, now)
+        staff = actor(site, "marek@cum.example")
+        await store.change_status(engine, staff, filed.id, Action.ACCEPT, "", now)
+        done = await store.change_status(engine, staff, filed.id, Action.COMPLETE, "", now)
+        assert done.rating_token
+        return filed.id, done.rating_token
+
+    return site.db(work)
+
+
+def test_a_rating_link_says_why_its_form_is_gone(site: Site):
+    """Past 30 days, already rated, or unknown: each link says which, never a silent page."""
+    late, late_token = rated_link(site, "Drukarka w pokoju 12.")
+    rated, rated_token = rated_link(site, "Projektor w auli.")
+    with site.client() as anonymous:
+        open_form = anonymous.get(f"/helpdesk/rate/{late_token}").text
+        assert 'name="stars"' in open_form  # open
+
+        async def thirty_days_on(engine: AsyncEngine) -> None:
+            from sqlalchemy import update
+
+            from web.helpdesk import tables as t
+
+            async with engine.begin() as conn:
+                await conn.execute(
+                    update(t.requests)
+                    .where(t.requests.c.id == late)
+                    .values(completed_at=datetime.now(UTC) - timedelta(days=30, minutes=5))
+                )
+
+        site.db(thirty_days_on)
+        expired = f"Czas na ocenę zgłoszenia nr {late} minął"
+        page = anonymous.get(f"/helpdesk/rate/{late_token}")
+        assert expired in page.text and "w ciągu 30 dni od jego realizacji" in page.text
+        assert 'name="stars"' not in page.text and "mailto:pomoc@um.example" in page.text
+        sent = anonymous.post(
+            f"/helpdesk/rate/{late_token}",
+            data={"stars": "5", "justification": "Dobrze", "csrf_token": csrf_of(open_form)},
+        )
+        assert sent.status_code == 400 and expired in sent.text
+        # The nightly job closes the window: the link still says why.
+        site.db(lambda engine: store.close_rating_windows(engine, datetime.now(UTC)))
+        assert expired in anonymous.get(f"/helpdesk/rate/{late_token}").text
+
+        # Rated once (through the link): the link then says when.
+        form = anonymous.get(f"/helpdesk/rate/{rated_token}")
+        thanks = anonymous.post(
+            f"/helpdesk/rate/{rated_token}",
+            data={"stars": "5", "justification": "Szybko", "csrf_token": csrf_of(form.text)},
+        )
+        assert "Dziękujemy za ocenę." in thanks.text
+        again = anonymous.get(f"/helpdesk/rate/{rated_token}")
+        assert f"Zgłoszenie nr {rated} zostało już ocenione" in again.text
+        assert 'name="stars"' not in again.text
+
+        unknown = anonymous.get("/helpdesk/rate/zupelnie-nieznany-link")
+        assert unknown.status_code == 404 and "Ten link do oceny jest nieznany" in unknown.text
+        english = anonymous.get(f"/helpdesk/rate/{late_token}", params={"lang": "en"})
+        assert f"The time for rating request no. {late} ended on" in english.text
+
+    # Signed in, the unit's user is told the same on the request page.
+    page = site.as_("ola@sp5.example").get(f"/helpdesk/r/{late}")
+    assert "Czas na ocenę tego zgłoszenia minął" in page.text
+    assert "Prześlij ocenę" not in page.text
+
+
+def test_a_closed_request_shows_no_chat_form_and_says_to_file_a_new_one(site: Site):
+    """Rejected and rated requests are closed (seed 000): no chat form, a line saying why and
+    what to do, and a message posted anyway is refused. A completed one still waiting for its
+    rating keeps the chat."""
+    ola = site.as_("ola@sp5.example")
+    marek = site.as_("marek@cum.example")
+    number, _token = rated_link(site, "Mysz nie działa.")
+    page = ola.get(f"/helpdesk/r/{number}")
+    assert 'id="body"' in page.text and "Zgłoszenie jest zamknięte" not in page.text
+
+    async def reject(engine: AsyncEngine) -> int:
+        filing = store.Filing(site.ids["a"], site.ids["address_a"], site.ids["it"], "Błędne.")
+        now = datetime.now(UTC)
+        filed = await store.file_request(engine, actor(site, "ola@sp5.example"), filing, now)
+        staff = actor(site, "marek@cum.example")
+        await store.change_status(engine, staff, filed.id, Action.REJECT, "Duplikat.", now)
+        return filed.id
+
+    rejected = site.db(reject)
+    closed = "Zgłoszenie jest zamknięte, więc nie można już wysyłać wiadomości."
+    for who, number_ in ((ola, rejected), (marek, rejected)):
+        page = who.get(f"/helpdesk/r/{number_}")
+        assert closed in page.text and 'id="body"' not in page.text
+    assert 'href="/helpdesk/new">Utwórz nowe zgłoszenie' in ola.get(f"/helpdesk/r/{rejected}").text
+    r = ola.post(
+        f"/helpdesk/r/{rejected}/messages",
+        data={"body": "Jednak proszę o realizację.", "csrf_token": token_of(ola)},
+    )
+    assert r.status_code == 400 and closed in r.text
+    assert "Jednak proszę o realizację." not in ola.get(f"/helpdesk/r/{rejected}").text
+
+    # Rated: closed as well.
+    r = ola.post(
+        f"/helpdesk/r/{number}/rating",
+        data={"stars": "5", "justification": "OK", "csrf_token": token_of(ola)},
+    )
+    assert r.status_code in (200, 303)
+    page = ola.get(f"/helpdesk/r/{number}")
+    assert closed in page.text and 'id="body"' not in page.text
+
+
+def test_the_filing_forms_service_hint_gives_the_centres_address(site: Site):
+    ola = site.as_("ola@sp5.example")
+    ids = site.ids
+    form = ola.get("/helpdesk/new", params={"unit": ids["a"], "address": ids["address_a"]})
+    hint = form.text[form.text.index('id="service-hint"') :]
+    hint = hint[: hint.index("</p>")]
+    assert "napisz do centrum usług:" in hint
+    assert 'href="mailto:pomoc@um.example"' in hint  # the configured contact, not hard-coded
+
+
+def test_the_remote_help_page_shows_the_contact_no_program_and_the_admins_faq(site: Site):
+    with site.client() as anonymous:  # a computer in trouble may not get past signing in
+        page = anonymous.get("/helpdesk/help")
+    assert page.status_code == 200 and "<h1>Pomoc zdalna</h1>" in page.text
+    assert 'href="mailto:pomoc@um.example"' in page.text
+    assert "nie skonfigurowano programu do pomocy zdalnej" in page.text
+    assert "Nie wpisano jeszcze pytań." in page.text
+
+    ola = site.as_("ola@sp5.example")
+    assert 'href="/helpdesk/help">Pomoc zdalna' in ola.get("/helpdesk/").text  # in the menu
+    faq = "## Jak pobrać program?\n<script>alert(1)</script>\n- Kliknij link\n- Uruchom"
+    refused = ola.post("/helpdesk/admin/help", data={"body": faq, "csrf_token": token_of(ola)})
+    assert refused.status_code == 403
+
+    admin = site.as_("admin@cum.example")
+    assert 'href="/helpdesk/admin/help"' in admin.get("/helpdesk/admin").text
+    form = admin.get("/helpdesk/admin/help")
+    saved = admin.post(
+        "/helpdesk/admin/help",
+        data={"body": faq, "csrf_token": csrf_of(form.text)},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert "&lt;script&gt;" in admin.get("/helpdesk/admin/help").text  # kept as typed
+    shown = ola.get("/helpdesk/help").text
+    assert "<h3>Jak pobrać program?</h3>" in shown
+    assert "<ul><li>Kliknij link</li><li>Uruchom</li></ul>" in shown
+    assert "<script>alert(1)</script>" not in shown and "&lt;script&gt;alert(1)" in shown

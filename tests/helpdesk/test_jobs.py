@@ -49,11 +49,12 @@ async def test_rating_closes_30_days_after_completion(engine: AsyncEngine, cat: 
     assert await jobs.close_rating_windows(app, day31) == 1
     assert await jobs.close_rating_windows(app, day31) == 0  # once
 
-    # Closed: out of the active list (still Zrealizowane, and found by that status), link dead.
+    # Closed: out of the active list (still Zrealizowane, and found by that status); the link
+    # is still known (to say why its form is gone) but rates nothing.
     assert await ids(engine, cat, listing.ListFilter(), day31) == [kept.id]
     assert late.id in await ids(engine, cat, listing.ListFilter(statuses=["completed"]), day31)
-    assert await store.by_rating_token(engine, tokens[late.id]) is None
-    with pytest.raises(store.NotFound):
+    assert (await store.by_rating_token(engine, tokens[late.id])).id == late.id  # type: ignore[union-attr]
+    with pytest.raises(RatingClosed):
         await store.rate_by_token(engine, tokens[late.id], 5, "Dziękuję", day31)
     with pytest.raises(RatingClosed):  # nor from the request page
         await store.rate(engine, cat.alice, late.id, 5, "Dziękuję", day31)

@@ -438,6 +438,17 @@ class HdRequest(Base):
     )
 
 
+class HdHelpPage(Base):
+    """The helpdesk's "Pomoc zdalna" FAQ as the helpdesk administrator writes it (one row;
+    plain text with light markdown, rendered escaped)."""
+
+    __tablename__ = "hd_help_pages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
 class HdMessage(Base):
     """A chat message on a request, between the unit and the service staff."""
 
@@ -640,6 +651,10 @@ class FaultReport(Base):
     # The category's deadline in working hours (devices), else null: the days of the SLA.
     realise_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
     suspended_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # A suspension pauses the realisation clock (§ 19 ust. 3): when the current one began,
+    # and the working seconds of the past ones (``realise_due`` is moved on each resumption).
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    paused_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     contractor: Mapped[str | None] = mapped_column(String(200), nullable=True)
     contractor_ordered_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     contractor_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -675,6 +690,18 @@ class FaultReport(Base):
         # (SQLite would reuse the largest; PostgreSQL's sequence never goes back).
         {"sqlite_autoincrement": True},
     )
+
+
+class FaultPastHolder(Base):
+    """A coordinator group that forwarded or returned a report: it keeps read-only sight of
+    what it handed on (the "przekazane" list)."""
+
+    __tablename__ = "fault_past_holders"
+    report_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("fault_reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class FaultEvent(Base):

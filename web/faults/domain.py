@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from web.faults.workdays import Sla, WorkCalendar
@@ -181,9 +181,27 @@ class Place:
     coordinator_group_id: int | None = None
     realizer_group_id: int | None = None
     taken: bool = False
+    # Coordinator groups that forwarded or returned the report: they still read it.
+    past_groups: frozenset[int] = frozenset()
 
 
 def can_see(actor: Actor, place: Place) -> bool:
+    if holds(actor, place):
+        return True
+    return (
+        actor.role == Role.COORDINATOR
+        and actor.group_id is not None
+        and actor.group_id in place.past_groups
+    )
+
+
+def handed_on(actor: Actor, place: Place) -> bool:
+    """Seen only because the person's coordinator group handed it on: read only."""
+    return can_see(actor, place) and not holds(actor, place)
+
+
+def holds(actor: Actor, place: Place) -> bool:
+    """Within the person's scope now (§ 4): what they may see and, save supervisors, edit."""
     if actor.sees_all:
         return True
     if actor.role == Role.SUPERVISOR:
@@ -196,8 +214,9 @@ def can_see(actor: Actor, place: Place) -> bool:
 
 
 def can_edit(actor: Actor, place: Place) -> bool:
-    """Supervisors only read; everyone else edits what they see."""
-    return actor.role != Role.SUPERVISOR and can_see(actor, place)
+    """Supervisors only read, and so does a coordinator group that handed the report on;
+    everyone else edits what they hold."""
+    return actor.role != Role.SUPERVISOR and holds(actor, place)
 
 
 def can_delete(actor: Actor) -> bool:
@@ -303,6 +322,7 @@ def decide(
     delay_reason: str | None = None,
     planned_on: date | None = None,
     realise_hours: int | None = None,
+    paused: timedelta = timedelta(0),
 ) -> Move:
     """The report's next place after ``step``, or a ``FaultError`` saying why not.
     ``group_department`` maps group ids to their departments (a coordinator group chosen must
@@ -314,7 +334,9 @@ def decide(
         _roles, sources = _RULES[step.action]
         raise WrongStatus() if place.status not in sources else NotAllowed()
     if received_at is not None and now is not None and calendar is not None:
-        _check_delay(step, received_at, now, calendar, sla, delay_reason, planned_on, realise_hours)
+        _check_delay(
+            step, received_at, now, calendar, sla, delay_reason, planned_on, realise_hours, paused
+        )
     groups = group_department or {}
     a, s = step.action, Status
     if a in (Action.FORWARD, Action.FORWARD_COORDINATOR):
@@ -405,13 +427,14 @@ def _check_delay(
     delay_reason: str | None,
     planned_on: date | None,
     realise_hours: int | None = None,
+    paused: timedelta = timedelta(0),
 ) -> None:
     """Realising a report after the deadline (§ 18 ust. 1) needs the reason and the planned
     date recorded first (§ 18 ust. 2, § 17 ust. 2 pkt 6). Accepted work counts by the day it
     was really done, not the day it was entered."""
     if step.action not in _FINISHING:
         return
-    due = sla.realise_due(calendar, received_at, realise_hours)
+    due = effective_due(calendar, sla.realise_due(calendar, received_at, realise_hours), paused)
     if step.action is Action.ACCEPT_WORK and step.done_on is not None:
         late = step.done_on > due.astimezone(calendar.tz).date()
     else:
@@ -429,6 +452,29 @@ def _with(place: Place, status: Status, *, taken: bool) -> Place:
 # -- SLA ---------------------------------------------------------------------------------------
 
 
+def effective_due(calendar: WorkCalendar, due: datetime, paused: timedelta) -> datetime:
+    """The realisation deadline moved by the working time the report spent suspended.
+
+    Decision (seed 001, § 19 ust. 3 and § 21 ust. 2 pkt 2): a suspension is "odłożenie
+    realizacji w czasie" with its own reason and date, so the realisation clock of § 18
+    ust. 1 stops while the report is suspended and runs on when it is resumed; the working
+    time spent suspended is added to the deadline (working time, as the clock counts)."""
+    return calendar.add(due, paused) if paused > timedelta(0) else due
+
+
+def pause_of(
+    calendar: WorkCalendar,
+    paused_s: int | None,
+    suspended_at: datetime | None,
+    now: datetime,
+) -> timedelta:
+    """The past suspensions' working time plus the current one's so far."""
+    total = timedelta(seconds=paused_s or 0)
+    if suspended_at is not None:
+        total += calendar.elapsed(suspended_at, now)
+    return total
+
+
 @dataclass(frozen=True)
 class SlaState:
     take_up_due: datetime | None  # while handed and not taken up
@@ -438,6 +484,7 @@ class SlaState:
     overdue: bool  # not finished and past the realisation deadline
     finished_late: bool
     needs_delay_reason: bool  # late (or finished late) without a reason and a planned date
+    paused: bool = False  # the deadline was (or is being) moved by a suspension
 
 
 def sla_state(
@@ -453,11 +500,18 @@ def sla_state(
     planned_on: date | None,
     now: datetime,
     realise_hours: int | None = None,
+    paused_s: int | None = 0,
+    suspended_at: datetime | None = None,
 ) -> SlaState:
     """§ 16 ust. 2 (1 day to take up from the hand-over), § 18 (10 days to realise from the
     receipt; ``realise_hours`` working hours for the devices' categories), § 19 ust. 4 pkt 1
-    (2 days to return). Suspended reports are not flagged."""
-    realise_due = sla.realise_due(calendar, received_at, realise_hours)
+    (2 days to return). Suspended reports are not flagged; a suspension moves the realisation
+    deadline by its working time (``effective_due``), a running one up to ``now``."""
+    running = suspended_at if status == Status.SUSPENDED else None
+    paused = pause_of(calendar, paused_s, running, now)
+    realise_due = effective_due(
+        calendar, sla.realise_due(calendar, received_at, realise_hours), paused
+    )
     waiting = status in (Status.COORDINATOR, Status.REALIZER) and not taken
     take_up_due = calendar.add_days(handed_at, sla.take_up_days) if waiting and handed_at else None
     return_due = (
@@ -477,6 +531,7 @@ def sla_state(
         overdue=overdue,
         finished_late=finished_late,
         needs_delay_reason=(overdue or finished_late) and not has_reason,
+        paused=paused > timedelta(0) or running is not None,
     )
 
 

@@ -5,7 +5,7 @@ kept for deleted ones."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,14 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from web.faults import tables as t
 from web.faults.domain import FINISHED, Actor, SlaState, Status, sla_state
 from web.faults.settings import DEFAULT, FaultSettings
-from web.faults.store import aware, scope_clause, utc
+from web.faults.store import aware, handed_clause, scope_clause, utc
 
 PAGE = 50  # reports per page of the monitoring list
+HANDED = "handed"  # the "przekazane" filter: what the coordinator group handed on
 
 
 @dataclass(frozen=True)
 class Filters:
-    status: str = ""  # a status, "open" (default), "finished" or "all"
+    status: str = ""  # a status, "open" (default), "finished", "all" or "handed"
     category_id: int | None = None
     overdue: bool = False
     number: int | None = None
@@ -81,6 +82,8 @@ def sla_of(row: Any, now: datetime, settings: FaultSettings = DEFAULT) -> SlaSta
         planned_on=row.planned_on,
         now=now,
         realise_hours=row.realise_hours,
+        paused_s=row.paused_s,
+        suspended_at=aware(row.suspended_at) if row.suspended_at else None,
     )
 
 
@@ -109,9 +112,11 @@ def _late(now: datetime, settings: FaultSettings) -> _Late:
         or_(
             and_(
                 r.realise_hours.is_(None),
+                r.paused_s == 0,
                 r.received_at <= utc(cal.late_cutoff(now, sla.realise_days)),
             ),
-            and_(r.realise_hours.is_not(None), r.realise_due < utc(now)),
+            # Hours-based, or moved by a suspension: the stored deadline is the one.
+            and_(or_(r.realise_hours.is_not(None), r.paused_s > 0), r.realise_due < utc(now)),
         ),
     )
     # A finished report's deadline is the one recorded at filing (as in the statistics): a
@@ -127,10 +132,15 @@ def _late(now: datetime, settings: FaultSettings) -> _Late:
 
 def _where(actor: Actor, f: Filters, late: _Late) -> list[ColumnElement[bool]]:
     r = t.reports.c
-    where = [scope_clause(actor)]  # each role's scope, for the counts and the rows alike
+    if f.status == HANDED:  # a coordinator group's reports handed on: read only
+        where = [handed_clause(actor)]
+    else:  # each role's scope, for the counts and the rows alike
+        where = [scope_clause(actor)]
     if f.number is not None:
         where.append(r.id == f.number)
-    if f.status in set(Status):
+    if f.status == HANDED:
+        pass
+    elif f.status in set(Status):
         where.append(r.status == f.status)
     elif f.status == "finished":
         where.append(r.finished.is_(True))
@@ -217,56 +227,153 @@ class Line:
     total: int
     finished: int
     on_time: int
+    taken_late: int = 0  # taken up after the take-up deadline, or still waiting past it
+    late_hours: float = 0.0  # their working hours past that deadline, summed
 
     @property
     def on_time_share(self) -> int | None:
         return round(100 * self.on_time / self.finished) if self.finished else None
 
+    @property
+    def mean_late_hours(self) -> float | None:
+        return round(self.late_hours / self.taken_late, 1) if self.taken_late else None
 
-async def statistics(engine: AsyncEngine, actor: Actor) -> dict[str, list[Line]]:
-    """Per category and per department (within the person's scope; the counts of deleted
-    reports only for those who see everything)."""
+
+@dataclass(frozen=True)
+class Period:
+    """The statistics' period: days of receipt, both ends included (None: open)."""
+
+    since: date | None = None
+    until: date | None = None
+
+    def bounds(self, settings: FaultSettings) -> list[ColumnElement[bool]]:
+        tz, r = settings.calendar.tz, t.reports.c
+        out: list[ColumnElement[bool]] = []
+        if self.since is not None:
+            out.append(r.received_at >= utc(datetime.combine(self.since, time(0), tz)))
+        if self.until is not None:
+            after = datetime.combine(self.until + timedelta(days=1), time(0), tz)
+            out.append(r.received_at < utc(after))
+        return out
+
+    def months(self) -> list[ColumnElement[bool]]:
+        """The kept counts of deleted reports are monthly: the months the period touches."""
+        m = t.stats.c.month
+        out: list[ColumnElement[bool]] = []
+        if self.since is not None:
+            out.append(m >= self.since.strftime("%Y-%m"))
+        if self.until is not None:
+            out.append(m <= self.until.strftime("%Y-%m"))
+        return out
+
+
+def take_up_lateness(row: Any, now: datetime, settings: FaultSettings) -> timedelta | None:
+    """How late the report was taken up after its last hand-over (§ 16 ust. 2: one working
+    day), in working time; one still waiting past the deadline counts up to ``now``; None
+    when on time (or never handed)."""
+    if row.handed_at is None:
+        return None
+    cal = settings.calendar
+    due = cal.add_days(aware(row.handed_at), settings.sla.take_up_days)
+    if row.taken_at is not None:
+        end = aware(row.taken_at)
+    elif Status(row.status) in (Status.COORDINATOR, Status.REALIZER) and not row.taken:
+        end = now
+    else:
+        return None
+    return cal.elapsed(due, end) if end > due else None
+
+
+async def statistics(
+    engine: AsyncEngine,
+    actor: Actor,
+    period: Period = Period(),
+    settings: FaultSettings = DEFAULT,
+    now: datetime | None = None,
+) -> dict[str, list[Line]]:
+    """Per category and per department (within the person's scope and the period of receipt;
+    the counts of deleted reports only for those who see everything): reports, finished, on
+    time, and the take-up lateness (working time is counted here, not in SQL)."""
+    now = now or datetime.now(UTC)
     r = t.reports.c
-    done = r.finished.is_(True)
-    finished = func.sum(case((done, 1), else_=0))
-    on_time = func.sum(case((and_(done, r.finished_at <= r.realise_due), 1), else_=0))
     out: dict[str, list[Line]] = {}
-    for key, label_col, join_col, stat_col, table in (
-        ("category", t.categories.c.name, r.category_id, t.stats.c.category_id, t.categories),
-        (
-            "department",
-            t.departments.c.name,
-            r.department_id,
-            t.stats.c.department_id,
-            t.departments,
-        ),
+    for key, table, join_col, stat_col in (
+        ("category", t.categories, r.category_id, t.stats.c.category_id),
+        ("department", t.departments, r.department_id, t.stats.c.department_id),
     ):
-        live = (
-            select(label_col.label("label"), func.count().label("total"), finished, on_time)
+        q = (
+            select(
+                table.c.name.label("label"),
+                r.status,
+                r.finished,
+                r.finished_at,
+                r.realise_due,
+                r.handed_at,
+                r.taken_at,
+                r.taken,
+            )
             .select_from(t.reports.outerjoin(table, table.c.id == join_col))
-            .where(scope_clause(actor))
-            .group_by(label_col)
+            .where(scope_clause(actor), *period.bounds(settings))
         )
-        lines: dict[str, list[int]] = {}
-        for row in await _all(engine, live):
-            lines[row.label or "—"] = [int(row[1]), int(row[2] or 0), int(row[3] or 0)]
+        lines: dict[str, list[Any]] = {}
+        for row in await _all(engine, q):
+            line = lines.setdefault(row.label or "—", [0, 0, 0, 0, 0.0])
+            line[0] += 1
+            if row.finished:
+                line[1] += 1
+                if row.finished_at is not None and aware(row.finished_at) <= aware(row.realise_due):
+                    line[2] += 1
+            late = take_up_lateness(row, now, settings)
+            if late is not None:
+                line[3] += 1
+                line[4] += late.total_seconds() / 3600
         if actor.sees_all:
             kept = (
                 select(
-                    label_col.label("label"),
+                    table.c.name.label("label"),
                     func.sum(t.stats.c.finished),
                     func.sum(t.stats.c.on_time),
                 )
                 .select_from(t.stats.outerjoin(table, table.c.id == stat_col))
-                .group_by(label_col)
+                .where(*period.months())
+                .group_by(table.c.name)
             )
             for row in await _all(engine, kept):
-                line = lines.setdefault(row.label or "—", [0, 0, 0])
+                line = lines.setdefault(row.label or "—", [0, 0, 0, 0, 0.0])
                 line[0] += int(row[1] or 0)
                 line[1] += int(row[1] or 0)
                 line[2] += int(row[2] or 0)
         out[key] = [Line(k, *v) for k, v in sorted(lines.items())]
     return out
+
+
+STATS_HEADER = [
+    "dimension",
+    "name",
+    "reports",
+    "finished",
+    "on_time",
+    "on_time_pct",
+    "taken_up_late",
+    "take_up_delay_mean_h",
+]
+
+
+def stats_rows(stats: dict[str, list[Line]]) -> list[list[object]]:
+    return [
+        [
+            key,
+            line.label,
+            line.total,
+            line.finished,
+            line.on_time,
+            line.on_time_share,
+            line.taken_late,
+            line.mean_late_hours,
+        ]
+        for key in ("category", "department")
+        for line in stats[key]
+    ]
 
 
 def is_finished(status: str) -> bool:

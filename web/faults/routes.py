@@ -11,6 +11,7 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.faults import admin, dictionary, history, listing, notices, store
+from web.faults import admin, dictionary, export, history, listing, notices, store
 from web.faults import tables as t
 from web.faults.domain import (
     ACTION_LABELS,
@@ -39,6 +40,7 @@ from web.faults.domain import (
     actions_for,
     can_delete,
     can_edit,
+    holds,
 )
 from web.faults.open311 import routes as open311_routes
 from web.faults.public_routes import _float, _photos
@@ -196,6 +198,8 @@ async def _show(request: Request, error: str | None = None, status_code: int = 2
             "action_labels": ACTION_LABELS,
             "closure_labels": CLOSURE_LABELS,
             "editable": can_edit(actor, place_of(row)),
+            # Handed on by the person's coordinator group: shown, read only, and said so.
+            "handed_on": actor.role == Role.COORDINATOR and not holds(actor, place_of(row)),
             "details": store.details_for(actor) if can_edit(actor, place_of(row)) else (),
             "deletable": can_delete(actor),
             "map": settings_of(request.app).map,
@@ -219,9 +223,11 @@ async def _then(
         await work()
     except FaultError as exc:
         return await _show(request, _(exc.message), 400)
-    if await _visible(request) is None:
+    row = await _visible(request)
+    if row is None or not holds(actor_of(request), place_of(row)):
         # The step passed the report out of this person's scope (a return to the operator or
-        # the coordinator): its page would say "not found", as if the step had failed.
+        # the coordinator): its page would say "not found", as if the step had failed, or (a
+        # coordinator group's, kept in "Przekazane") show it read only. Back to the list.
         return RedirectResponse(f"/usterki/?passed={report_id}", status_code=303)
     return RedirectResponse(f"/usterki/r/{report_id}?done=1", status_code=303)
 
@@ -507,10 +513,66 @@ async def new_submit(request: Request) -> Response:
 # -- statistics ----------------------------------------------------------------------------------
 
 
+def _period(request: Request) -> tuple[listing.Period, str | None]:
+    """From/to dates of receipt; a date that is not one, or an upside-down period, is said."""
+    q = request.query_params
+    since, until = _date(q.get("from")), _date(q.get("to"))
+    error = None
+    if (q.get("from") and since is None) or (q.get("to") and until is None):
+        error = _("Enter the dates as day, month and year.")
+    elif since and until and since > until:
+        error = _("The period's start is after its end.")
+        since, until = until, since
+    return listing.Period(since, until), error
+
+
+async def _stats(request: Request) -> tuple[dict[str, list[listing.Line]], listing.Period]:
+    period, _error = _period(request)
+    stats = await listing.statistics(
+        request.app.state.engine, actor_of(request), period, settings_of(request.app)
+    )
+    return stats, period
+
+
+def _stats_name(period: listing.Period, ext: str) -> str:
+    ends = [d.isoformat() for d in (period.since, period.until) if d is not None]
+    return f"usterki-statystyki{''.join('-' + e for e in ends)}.{ext}"
+
+
 @faults_staff
 async def statistics(request: Request) -> Response:
-    stats = await listing.statistics(request.app.state.engine, actor_of(request))
-    return page(request, "faults/stats.html", {"stats": stats})
+    stats, period = await _stats(request)
+    error = _period(request)[1]
+    query = urlencode(
+        {k: v for k, v in (("from", period.since), ("to", period.until)) if v is not None}
+    )
+    return page(
+        request,
+        "faults/stats.html",
+        {"stats": stats, "period": period, "error": error, "query": query},
+        status_code=400 if error else 200,
+    )
+
+
+@faults_staff
+async def statistics_csv(request: Request) -> Response:
+    stats, period = await _stats(request)
+    return Response(
+        export.to_csv(stats),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{_stats_name(period, "csv")}"'},
+    )
+
+
+@faults_staff
+async def statistics_xlsx(request: Request) -> Response:
+    stats, period = await _stats(request)
+    ends = f"{period.since or ''}..{period.until or ''}"
+    return Response(
+        export.to_xlsx(stats, ends),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{_stats_name(period, "xlsx")}"'},
+    )
 
 
 routes = [
@@ -520,6 +582,8 @@ routes = [
     Route("/usterki/new", new_form),
     Route("/usterki/new", new_submit, methods=["POST"]),
     Route("/usterki/stats", statistics),
+    Route("/usterki/stats.csv", statistics_csv),
+    Route("/usterki/stats.xlsx", statistics_xlsx),
     Route("/usterki/r/{id}", report_page),
     Route("/usterki/r/{id}/act", act, methods=["POST"]),
     Route("/usterki/r/{id}/note", add_note, methods=["POST"]),

@@ -9,11 +9,11 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, insert, select, true, update
+from sqlalchemy import and_, delete, func, insert, or_, select, true, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from web.faults import tables as t
 from web.faults.domain import (
     FINISHED,
+    Action,
     Actor,
     Channel,
     FaultError,
@@ -315,23 +316,38 @@ def scope_clause(actor: Actor) -> ColumnElement[bool]:
     return r.id < 0  # nothing
 
 
-def place_of(row: Any) -> Place:
+def place_of(row: Any, past: frozenset[int] = frozenset()) -> Place:
     return Place(
         Status(row.status),
         row.department_id,
         row.coordinator_group_id,
         row.realizer_group_id,
         bool(row.taken),
+        past,
     )
 
 
 async def load(engine: AsyncEngine, actor: Actor, report_id: int) -> Row[Any] | None:
-    """The report, or None when it does not exist or is out of the person's scope."""
+    """The report, or None when it does not exist or is out of the person's scope (a
+    coordinator group that handed it on still sees it)."""
     async with engine.connect() as conn:
         row = (await conn.execute(select(t.reports).where(t.reports.c.id == report_id))).first()
-    if row is None or not can_see(actor, place_of(row)):
+        past = await past_groups(conn, report_id) if row is not None else frozenset()
+    if row is None or not can_see(actor, place_of(row, past)):
         return None
     return row
+
+
+def handed_clause(actor: Actor) -> ColumnElement[bool]:
+    """The reports the person's coordinator group handed on and holds no more ("przekazane")."""
+    r = t.reports.c
+    if actor.role != Role.COORDINATOR or actor.group_id is None:
+        return r.id < 0
+    mine = select(t.past_holders.c.report_id).where(t.past_holders.c.group_id == actor.group_id)
+    return and_(
+        r.id.in_(mine),
+        or_(r.coordinator_group_id.is_(None), r.coordinator_group_id != actor.group_id),
+    )
 
 
 async def by_token(engine: AsyncEngine, token: str) -> Row[Any] | None:
@@ -387,6 +403,7 @@ async def act(
             delay_reason=row.delay_reason,
             planned_on=row.planned_on,
             realise_hours=row.realise_hours,
+            paused=timedelta(seconds=row.paused_s or 0),
         )
         p = move.place
         values: dict[str, Any] = {
@@ -411,6 +428,7 @@ async def act(
             values.update(handler_id=actor.id, taken_at=when)
         if move.finished:
             values.update(finished=True, finished_at=when)
+        values.update(_pause(settings, row, p.status, when))
         done = await conn.execute(
             update(t.reports)
             .where(t.reports.c.id == report_id, t.reports.c.status == row.status)
@@ -418,6 +436,8 @@ async def act(
         )
         if done.rowcount != 1:
             raise FaultError("Someone else changed the report; look again.")
+        if step.action in _HANDING_ON and row.coordinator_group_id is not None:
+            await _remember_holder(conn, report_id, row.coordinator_group_id, when)
         await _event(
             conn,
             report_id,
@@ -430,6 +450,47 @@ async def act(
             step.group_id,
         )
     return p.status
+
+
+# A coordinator group that forwards a report to another group or returns it to the operator
+# keeps read-only sight of it (it may be asked about it later).
+_HANDING_ON = frozenset({Action.FORWARD_COORDINATOR, Action.RETURN_TO_OPERATOR})
+
+
+async def _remember_holder(
+    conn: AsyncConnection, report_id: int, group_id: int, when: datetime
+) -> None:
+    p = t.past_holders.c
+    known = await conn.scalar(
+        select(func.count()).where(p.report_id == report_id, p.group_id == group_id)
+    )
+    if not known:
+        await conn.execute(
+            insert(t.past_holders).values(report_id=report_id, group_id=group_id, at=when)
+        )
+
+
+def _pause(settings: FaultSettings, row: Any, status: Status, when: datetime) -> dict[str, Any]:
+    """A suspension stops the realisation clock (``domain.effective_due``): its start is kept;
+    on resumption its working time is added to the pause and to the stored deadline."""
+    was = Status(row.status) == Status.SUSPENDED
+    if status == Status.SUSPENDED and not was:
+        return {"suspended_at": when}
+    if was and status != Status.SUSPENDED and row.suspended_at is not None:
+        spent = settings.calendar.elapsed(aware(row.suspended_at), when)
+        return {
+            "suspended_at": None,
+            "paused_s": int(row.paused_s or 0) + int(spent.total_seconds()),
+            "realise_due": utc(settings.calendar.add(aware(row.realise_due), spent)),
+        }
+    return {}
+
+
+async def past_groups(conn: AsyncConnection, report_id: int) -> frozenset[int]:
+    rows = await conn.scalars(
+        select(t.past_holders.c.group_id).where(t.past_holders.c.report_id == report_id)
+    )
+    return frozenset(int(g) for g in rows)
 
 
 async def _editable(conn: AsyncConnection, actor: Actor, report_id: int) -> Row[Any]:
@@ -788,7 +849,7 @@ async def count_in_stats(conn: AsyncConnection, row: Any) -> None:
 
 async def purge(conn: AsyncConnection, ids: list[int]) -> None:
     """Everything a report left anywhere: history, replies, mail records, files, the row."""
-    for table in (t.events, t.replies, t.mails, t.attachments):
+    for table in (t.events, t.replies, t.mails, t.attachments, t.past_holders):
         await conn.execute(delete(table).where(table.c.report_id.in_(ids)))
     await conn.execute(delete(t.reports).where(t.reports.c.id.in_(ids)))
 

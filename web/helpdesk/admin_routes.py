@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.helpdesk import accounts, notices
+from web.helpdesk import accounts, notices, remote_help
 from web.helpdesk import tables as t
 from web.helpdesk.domain import MAX_UNIT_USERS, Role, WorkflowError
 from web.helpdesk.session import signed_in
@@ -299,6 +299,37 @@ async def change_service(request: Request) -> Response:
     )
 
 
+def _help_form(request: Request, body: str, **extra: Any) -> Response:
+    return render(
+        request,
+        "helpdesk/admin_help.html",
+        {
+            "user": request.scope.get("hd_user"),
+            "body": body,
+            "max_faq": remote_help.MAX_FAQ,
+            "done": request.query_params.get("done"),
+            **extra,
+        },
+        status_code=400 if extra.get("error") else 200,
+    )
+
+
+@signed_in(admin=True)
+async def help_edit_page(request: Request) -> Response:
+    return _help_form(request, await remote_help.faq(request.app.state.engine))
+
+
+@signed_in(admin=True)
+async def help_save(request: Request) -> Response:
+    body = str((await request.form()).get("body", ""))
+    user = request.scope["hd_user"]
+    try:
+        await remote_help.save_faq(request.app.state.engine, body, user.id, datetime.now(UTC))
+    except remote_help.HelpError as exc:
+        return _help_form(request, body[: remote_help.MAX_FAQ + 100], error=_(str(exc)))
+    return RedirectResponse("/helpdesk/admin/help?done=1", status_code=303)
+
+
 @signed_in(admin=True)
 async def signins_csv(request: Request) -> Response:
     return await audit.csv_response(request)
@@ -307,6 +338,8 @@ async def signins_csv(request: Request) -> Response:
 routes = [
     Route("/helpdesk/admin", admin_page, methods=["GET"]),
     Route("/helpdesk/admin/signins.csv", signins_csv, methods=["GET"]),
+    Route("/helpdesk/admin/help", help_edit_page, methods=["GET"]),
+    Route("/helpdesk/admin/help", help_save, methods=["POST"]),
     Route("/helpdesk/admin/services", add_service, methods=["POST"]),
     Route("/helpdesk/admin/services/{id:int}", service_page, methods=["GET"]),
     Route("/helpdesk/admin/services/{id:int}", change_service, methods=["POST"]),

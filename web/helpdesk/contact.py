@@ -13,6 +13,7 @@ class Contact:
     email: str
     phone: str = ""
     hours: str = ""  # as the installation writes them, e.g. "pon.–pt. 7:30–15:30"
+    remote_url: str = ""  # the remote-support program to download (help page); "" = none
 
 
 def default_for(sender: str) -> Contact:

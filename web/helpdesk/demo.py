@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.helpdesk.accounts import Field, create_service, create_unit, create_user
 from web.helpdesk.domain import Role
+from web.helpdesk.remote_help import save_faq
 
 
 async def populate_helpdesk(engine: AsyncEngine) -> dict[str, dict[str, Any]]:
@@ -42,4 +43,17 @@ async def populate_helpdesk(engine: AsyncEngine) -> dict[str, dict[str, Any]]:
             engine, email=email, name=name, role=role, now=now, unit_id=unit_id, password=password
         )
         out[key] = {"email": email, "password": password, "role": str(role), "name": name}
+    await save_faq(engine, DEMO_FAQ, 0, now)
     return out
+
+
+DEMO_FAQ = """## Komputer nie łączy się z Internetem – czy pomoc zdalna zadziała?
+Nie. Pomoc zdalna wymaga działającej sieci. Zadzwoń do centrum usług i podaj numer zgłoszenia.
+
+## Jak przygotować się do połączenia zdalnego?
+- Utwórz zgłoszenie i zapisz jego numer.
+- Pobierz i uruchom program do pomocy zdalnej.
+- Zadzwoń do centrum usług i podaj numer zgłoszenia.
+
+## Ktoś dzwoni i prosi o dostęp do mojego komputera. Co robić?
+Rozłącz się. Dostęp dajemy tylko osobie, do której sami zadzwoniliśmy na numer centrum usług."""

@@ -155,6 +155,45 @@ def rating_open(status: Status, completed_at: datetime | None, now: datetime) ->
     )
 
 
+def rating_ends(completed_at: datetime | None) -> datetime | None:
+    return aware(completed_at) + RATING_WINDOW if completed_at is not None else None
+
+
+class RatingLink(StrEnum):
+    """What an e-mailed rating link finds, so a closed form always says why."""
+
+    OPEN = "open"
+    RATED = "rated"  # rated already (through the link or the request page)
+    EXPIRED = "expired"  # the 30 days after completion passed
+    CLOSED = "closed"  # not awaiting a rating (e.g. rejected meanwhile)
+
+
+def rating_link(status: Status, completed_at: datetime | None, now: datetime) -> RatingLink:
+    if status == Status.RATED:
+        return RatingLink.RATED
+    if rating_open(status, completed_at, now):
+        return RatingLink.OPEN
+    if status == Status.COMPLETED:
+        return RatingLink.EXPIRED
+    return RatingLink.CLOSED
+
+
+# Seed 000: a rejected request is "automatically closed", a rated one "closed"; a completed
+# one whose rating window passed cannot change any more either. Nothing reopens a request (no
+# edit, no delete), so the chat closes with it: a new matter is a new request.
+def chat_open(status: Status, completed_at: datetime | None, now: datetime) -> bool:
+    if status in (Status.REJECTED, Status.RATED):
+        return False
+    return status != Status.COMPLETED or rating_open(status, completed_at, now)
+
+
+class ChatClosed(WorkflowError):
+    message = (
+        "The request is closed, so no more messages can be sent. If the matter is not "
+        "settled, file a new request and give this request's number in it."
+    )
+
+
 def check_rating(
     status: Status, completed_at: datetime | None, now: datetime, stars: int, text: str
 ) -> None:

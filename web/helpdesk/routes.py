@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from web.helpdesk import contact, crypto, listing, notices, store
+from web.helpdesk import contact, crypto, listing, notices, remote_help, store
 from web.helpdesk import tables as t
 from web.helpdesk.account_routes import routes as account_routes
 from web.helpdesk.accounts import field_values, fields_of
@@ -25,13 +25,17 @@ from web.helpdesk.admin_routes import routes as admin_routes
 from web.helpdesk.domain import (
     STATUS_LABELS,
     Action,
+    RatingLink,
     Status,
     WorkflowError,
     actions_for,
     can_rate,
+    chat_open,
     check_repeat,
     is_overdue,
     is_red,
+    rating_ends,
+    rating_link,
     rating_open,
 )
 from web.helpdesk.session import HelpdeskUser, current_user, signed_in
@@ -91,7 +95,13 @@ def page(
     return render(
         request,
         template,
-        {"user": user, "labels": STATUS_LABELS, "Status": Status, **context},
+        {
+            "user": user,
+            "labels": STATUS_LABELS,
+            "Status": Status,
+            "contact": _contact(request),
+            **context,
+        },
         status_code=status_code,
     )
 
@@ -341,6 +351,12 @@ async def _show(
             "actions": actions_for(user.actor, status),
             "can_rate": can_rate(user.actor, r.unit_id)
             and rating_open(status, r.completed_at, now),
+            # A unit's user is told when the 30 days for rating ended, not left guessing.
+            "rating_ended": rating_ends(r.completed_at)
+            if can_rate(user.actor, r.unit_id)
+            and rating_link(status, r.completed_at, now) is RatingLink.EXPIRED
+            else None,
+            "chat_open": chat_open(status, r.completed_at, now),
             "late": is_red(status, r.published_at, now),
             "overdue": is_overdue(status, r.due_on, now.astimezone(TZ).date()),
             "history": history(d.events),
@@ -503,12 +519,32 @@ async def get_file(request: Request) -> Response:
 # -- rating through the e-mailed link ---------------------------------------------------------
 
 
+def _link_page(request: Request, row: Any, status_code: int = 200, **extra: Any) -> Response:
+    """The rating link's page: the form while it is open, else why it is gone (rated on …,
+    the 30 days ended on …, not awaiting a rating, or an unknown link)."""
+    state = (
+        rating_link(Status(row.status), row.completed_at, datetime.now(UTC))
+        if row is not None
+        else None
+    )
+    return page(
+        request,
+        "helpdesk/rate.html",
+        {
+            "r": row,
+            "state": state,
+            "ends": rating_ends(row.completed_at) if row is not None else None,
+            "contact": _contact(request),
+            **extra,
+        },
+        status_code=status_code,
+    )
+
+
 async def rate_page(request: Request) -> Response:
     await current_user(request)
     row = await store.by_rating_token(request.app.state.engine, request.path_params["token"])
-    now = datetime.now(UTC)
-    usable = row is not None and rating_open(Status(row.status), row.completed_at, now)
-    return page(request, "helpdesk/rate.html", {"r": row if usable else None})
+    return _link_page(request, row, status_code=200 if row is not None else 404)
 
 
 async def rate_by_link(request: Request) -> Response:
@@ -519,13 +555,26 @@ async def rate_by_link(request: Request) -> Response:
     try:
         await store.rate_by_token(request.app.state.engine, token, stars, text, datetime.now(UTC))
     except store.NotFound:
-        return page(request, "helpdesk/rate.html", {"r": None}, status_code=404)
+        return _link_page(request, None, status_code=404)
     except WorkflowError as exc:
         row = await store.by_rating_token(request.app.state.engine, token)
-        return page(
-            request, "helpdesk/rate.html", {"r": row, "error": _(exc.message)}, status_code=400
-        )
+        return _link_page(request, row, status_code=400, error=_(exc.message))
     return page(request, "helpdesk/rate.html", {"r": None, "thanks": True})
+
+
+async def help_page(request: Request) -> Response:
+    """ "Pomoc zdalna": open without signing in (a computer in trouble may not get that far)."""
+    await current_user(request)
+    c = _contact(request)
+    return page(
+        request,
+        "helpdesk/help.html",
+        {
+            "contact": c,
+            "remote_name": remote_help.file_name(c.remote_url) if c.remote_url else "",
+            "faq": remote_help.render_faq(await remote_help.faq(request.app.state.engine)),
+        },
+    )
 
 
 async def home_redirect(request: Request) -> Response:
@@ -538,6 +587,7 @@ routes = [
     Route("/helpdesk", home_redirect, methods=["GET"]),
     Route("/helpdesk/", request_list, methods=["GET"]),
     Route("/helpdesk/go", go_to_number, methods=["GET"]),
+    Route("/helpdesk/help", help_page, methods=["GET"]),
     Route("/helpdesk/new", new_page, methods=["GET"]),
     Route("/helpdesk/new", file_request, methods=["POST"]),
     Route("/helpdesk/r/{id}", request_page, methods=["GET"]),

@@ -25,6 +25,7 @@ from web.helpdesk.domain import (
     RATING_WINDOW,
     Action,
     Actor,
+    ChatClosed,
     NotAllowed,
     RepeatUnit,
     Status,
@@ -33,6 +34,7 @@ from web.helpdesk.domain import (
     can_file,
     can_rate,
     can_see,
+    chat_open,
     check_rating,
     decide,
     initial_status,
@@ -318,7 +320,9 @@ async def add_message(
     files: tuple[NewFile, ...] = (),
     encrypt: bool = False,
 ) -> Posted:
-    await load(engine, actor, request_id)
+    row = await load(engine, actor, request_id)
+    if not chat_open(Status(row.status), row.completed_at, now):
+        raise ChatClosed()
     body = body.strip()
     if not body or len(body) > MAX_TEXT:
         raise WorkflowError("Write the message (at most 10,000 characters).")
@@ -365,7 +369,7 @@ async def _rate(
             rating=stars,
             rating_text=text.strip()[:2000],
             rated_at=now,
-            rating_token_digest=None,
+            # The digest stays: the used link then says "already rated", not "unknown".
             last_change_at=now,
         )
     )
@@ -584,7 +588,8 @@ async def close_rating_windows(engine: AsyncEngine, now: datetime) -> int:
                     t.requests.c.completed_at < now - RATING_WINDOW,
                 )
             )
-            .values(active=False, rating_token_digest=None)
+            # The link stays known, to say that its 30 days passed (it rates nothing now).
+            .values(active=False)
         )
     return int(result.rowcount)
 

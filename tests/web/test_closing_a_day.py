@@ -128,8 +128,8 @@ def test_cancelling_the_visits_of_a_closed_day_tells_each_visitor(
     assert confirm_choice(admin, point, preview, "cancel").status_code == 303
     assert visit(web, rid)["status"] == "cancelled"
     mail = smtp.inbox.wait_for("cezary@example.org", count=2)[-1]
-    assert "odwołana" in subject(mail)
-    assert "punkt obsługi jest wtedy nieczynny" in body_text(mail)
+    assert "odwołał" in subject(mail)
+    assert "Punkt obsługi jest wtedy nieczynny" in body_text(mail)
 
 
 def test_visits_left_outside_new_hours_are_flagged_and_found_by_the_register_filter(

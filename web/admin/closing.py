@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from web.admin.forms import ExceptionValues
 from web.catalog import Catalog
 from web.db.models import Reservation
-from web.reservations import store
+from web.i18n import translations
+from web.reservations import notices, store
 from web.reservations.booking import TZ, BookingError, Status
-from web.reservations.closure import tell_cancelled
 from web.reservations.fit import OPEN, visit_fits, with_exception, within
 from web.reservations.slots import free_hours
 from web.reservations.store import R
@@ -113,7 +113,13 @@ async def settle(
                 out.left += 1
                 continue
             out.cancelled += 1
-            out.unsent += not await tell_cancelled(app, catalog, r, base_url)
+            closed = translations(r.language or "pl").gettext(
+                "The service point is closed at that time."
+            )
+            why = f"{closed} ({reason})" if reason else closed
+            out.unsent += not await notices.tell_cancelled(
+                app, catalog, r, by_office=True, reason=why
+            )
         else:
             out.left += 1
     return out

@@ -203,6 +203,7 @@ def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, A
         "public_url": args.public_url or f"http://{args.host}:{args.port}",
         "idle_logout_s": args.idle_logout,
         "signin_audit_days": args.signin_audit_days,
+        "access_log_days": args.access_log_days,
         **_identity(args.directory),
         "notifier": Notifier(mailer, sms),
         "fault_settings": _fault_settings(args.faults_calendar),
@@ -734,6 +735,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=90,
         metavar="DAYS",
         help="how long the sign-in audit (who signed in, failed, from where) is kept (default 90)",
+    )
+    p.add_argument(
+        "--access-log-days",
+        type=int,
+        default=365,
+        metavar="DAYS",
+        help="how long the access log (who opened, exported or erased personal data) is kept "
+        "(default 365)",
     )
     p.add_argument(
         "--directory",

@@ -50,9 +50,9 @@ async def seed(engine: AsyncEngine) -> dict[str, int]:
         await conn.execute(
             R.insert(),
             [
-                _reservation("res-jan-1", "JAN001", NAME, PHONE, EMAIL),
-                _reservation("res-jan-2", "JAN002", NAME, "48600100200"),
-                _reservation("res-ewa", "EWA001", "Ewa Nowak", OTHER_EMAIL),
+                _reservation("res-jan-1", "JANK2345", NAME, PHONE, EMAIL),
+                _reservation("res-jan-2", "JANK2346", NAME, "48600100200"),
+                _reservation("res-ewa", "EWAN2345", "Ewa Nowak", OTHER_EMAIL),
             ],
         )
         await conn.execute(

@@ -61,6 +61,10 @@ async def test_the_export_finds_the_person_everywhere_and_reads_back(engine: Asy
     assert {f["id"] for f in by_mail["fault_reports"]} == {ids["jan_fault"], ids["other_fault"]}
     assert [s["source"] for s in by_mail["signins"]] == ["10.0.0.7"]
     assert [a["id"] for a in by_mail["helpdesk_accounts"]] == [ids["jan_account"]]
+    # A stranger's report naming him: its text, not the stranger's own contact.
+    other = next(f for f in by_mail["fault_reports"] if f["id"] == ids["other_fault"])
+    assert not other["you_reported"] and other["reporter_email"] is None
+    assert data.OTHER_EMAIL not in store.dumps(by_mail)
 
 
 async def _texts(engine: AsyncEngine) -> str:

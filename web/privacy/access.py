@@ -24,6 +24,7 @@ PAGE = 200
 class Action(StrEnum):
     OPENED = "opened"
     LOOKED_UP = "looked_up"
+    SEARCHED = "searched"
     EXPORTED = "exported"
     ERASED = "erased"
 
@@ -35,6 +36,11 @@ async def record(engine: AsyncEngine, actor: str, action: Action, what: str) -> 
                 at=datetime.now(UTC), actor=actor[:200], action=str(action), record=what[:120]
             )
         )
+
+
+async def opened(request: Any, actor: str, what: str, action: Action = Action.OPENED) -> None:
+    """A page showed a record with personal data to ``actor``."""
+    await record(request.app.state.engine, actor, action, what)
 
 
 async def latest(engine: AsyncEngine, limit: int = PAGE) -> list[Row[Any]]:

@@ -183,11 +183,13 @@ async def _faults(conn: AsyncConnection, c: Contact, out: Findings) -> None:
         reporter = c.same(r.reporter_email) or c.same(r.reporter_phone)
         if not (reporter or any(c.within(getattr(r, col.name)) for col in texts)):
             continue
+        # Someone else's report that names the person: its text, never its reporter's data.
+        theirs = ("reporter_name", "reporter_email", "reporter_phone", "consent_at")
         out.fault_reports.append(
             {
                 **_plain(r, "id", "received_at", "status", "title", "description", "address"),
-                **_plain(r, "reporter_name", "reporter_email", "reporter_phone", "consent_at"),
-                "source_message": r.source_message,
+                **(_plain(r, *theirs) if reporter else dict.fromkeys(theirs)),
+                "source_message": r.source_message if reporter else "",
                 "you_reported": reporter,  # else the report names the contact in its text
                 "kept_until": _when(r.forget_on),
             }

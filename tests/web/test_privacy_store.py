@@ -121,3 +121,30 @@ async def test_erase_keeps_the_counts_and_leaves_nothing_of_the_person(engine: A
         assert ewa.email == data.OTHER_EMAIL and ewa.active
         alerts = await conn.execute(select(Table("ticket_alerts", R.metadata)))
         assert [a.contact for a in alerts] == [data.OTHER_PHONE]
+
+
+async def test_the_access_log_is_kept_for_the_configured_days(engine: AsyncEngine):
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from sqlalchemy import update
+
+    from web import jobs
+    from web.privacy import access
+
+    await access.record(engine, "ewa@um.example", access.Action.OPENED, "reservation old")
+    await access.record(engine, "ewa@um.example", access.Action.OPENED, "reservation new")
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(access.A)
+            .where(access.A.c.record == "reservation old")
+            .values(at=now - timedelta(days=40))
+        )
+    assert (access.sweep, 3600.0) in jobs.JOBS  # run by the jobs of every worker
+    app = SimpleNamespace(state=SimpleNamespace(engine=engine, access_log_days=60))
+    assert await access.sweep(app, now) == 0  # 40 days: within a 60-day period
+    app.state.access_log_days = 30
+    assert await access.sweep(app, now) == 1
+    assert [r.record for r in await access.latest(engine)] == ["reservation new"]
+    assert access.KEEP_DAYS_DEFAULT == 365

@@ -77,7 +77,7 @@ async def seed(engine: AsyncEngine) -> dict[str, int]:
                     "at": NOW,
                     "actor": "ewa@um.example",
                     "action": "note",
-                    "detail": "Przyjdzie z mężem (tel. 600 100 200)",
+                    "detail": "Przyjdzie mąż (tel. 600 100 200, jan.kowalski@example.pl)",
                 },
             ],
         )

@@ -228,6 +228,20 @@ async def erase(engine: AsyncEngine, contact: Contact, now: datetime) -> Finding
     """Anonymise everything ``find`` finds, in one transaction; what was erased."""
     found = await find(engine, contact)
     c = contact
+    # The person's names and other contacts, as found beside this one: blotted out too
+    # wherever a text is rewritten (a note naming the visitor, an e-mail next to the number).
+    known = sorted(
+        {r[k] for r in found.reservations for k in ("name", "contact", "contact_extra")}
+        | {a[k] for a in found.helpdesk_accounts for k in ("name", "email", "phone")}
+        | {
+            f[k] or ""
+            for f in found.fault_reports
+            if f["you_reported"]
+            for k in ("reporter_name", "reporter_email", "reporter_phone")
+        },
+        key=len,
+        reverse=True,  # "Jan Kowalski" before "Jan"
+    )
     async with engine.begin() as conn:
         for r in found.reservations:
             await conn.execute(
@@ -236,17 +250,16 @@ async def erase(engine: AsyncEngine, contact: Contact, now: datetime) -> Finding
                 .values(name=ERASED_NAME, contact=ERASED_CONTACT, contact_extra="")
             )
             for e in r["history"]:
-                detail = _blot(c, e["detail"], r["name"], r["contact_extra"])
+                detail = _blot(c, e["detail"], *known)
                 if detail != e["detail"]:
                     await conn.execute(update(RE).where(RE.c.id == e["id"]).values(detail=detail))
         for e in found.reservation_notes:
             await conn.execute(
-                update(RE).where(RE.c.id == e["id"]).values(detail=_blot(c, e["detail"]))
+                update(RE).where(RE.c.id == e["id"]).values(detail=_blot(c, e["detail"], *known))
             )
         if found.ticket_alerts:
             gone = [a["id"] for a in found.ticket_alerts]
             await conn.execute(delete(TA).where(TA.c.id.in_(gone)))
-        names = [a["name"] for a in found.helpdesk_accounts]
         for a in found.helpdesk_accounts:
             # The account of a unit's employee: it stops working and names nobody; the
             # requests it filed keep their history.
@@ -268,16 +281,16 @@ async def erase(engine: AsyncEngine, contact: Contact, now: datetime) -> Finding
                 update(ht.requests)
                 .where(ht.requests.c.id == q["id"])
                 .values(
-                    text=_blot(c, q["text"], *names),
-                    fields=_blot(c, q["fields"], *names),
-                    rating_text=_blot(c, q["rating_text"], *names),
+                    text=_blot(c, q["text"], *known),
+                    fields=_blot(c, q["fields"], *known),
+                    rating_text=_blot(c, q["rating_text"], *known),
                 )
             )
         for m in found.helpdesk_messages:
             await conn.execute(
                 update(ht.messages)
                 .where(ht.messages.c.id == m["id"])
-                .values(body=_blot(c, m["body"], *names))
+                .values(body=_blot(c, m["body"], *known))
             )
         ids = [f["id"] for f in found.fault_reports]
         if ids:
@@ -285,14 +298,13 @@ async def erase(engine: AsyncEngine, contact: Contact, now: datetime) -> Finding
             theirs = [f["id"] for f in found.fault_reports if f["you_reported"]]
             await fault_store.forget_people(conn, theirs, now)
             for f in found.fault_reports:
-                who = (f["reporter_name"] or "") if f["you_reported"] else ""
                 await conn.execute(
                     update(ft.reports)
                     .where(ft.reports.c.id == f["id"])
                     .values(
-                        title=_blot(c, f["title"], who),
-                        description=_blot(c, f["description"], who),
-                        address=_blot(c, f["address"], who),
+                        title=_blot(c, f["title"], *known),
+                        description=_blot(c, f["description"], *known),
+                        address=_blot(c, f["address"], *known),
                     )
                 )
             notes = await conn.execute(
@@ -303,7 +315,7 @@ async def erase(engine: AsyncEngine, contact: Contact, now: datetime) -> Finding
                     await conn.execute(
                         update(ft.events)
                         .where(ft.events.c.id == event_id)
-                        .values(note=_blot(c, note))
+                        .values(note=_blot(c, note, *known))
                     )
         if found.signins:
             await conn.execute(

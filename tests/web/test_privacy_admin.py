@@ -27,7 +27,12 @@ SHOTS_COPY = Path("/tmp/okienko-shots/privacy")
 
 @pytest.fixture
 def web(tmp_path: Path) -> Iterator[WebProcess]:
-    proc = WebProcess.start(tmp_path, smtp_port=free_port(), site=write_site_file(tmp_path))
+    proc = WebProcess.start(
+        tmp_path,
+        smtp_port=free_port(),
+        site=write_site_file(tmp_path),
+        extra=["--access-log-days", "30"],
+    )
     proc.add_staff("admin@um.example", "administrator", PASSWORD, name="Anna Nowak")
     proc.add_staff("ewa@um.example", "clerk", PASSWORD, name="Ewa Clerk", location="test-site")
     proc.add_staff("recepcja@um.example", "reception", PASSWORD, location="test-site")
@@ -63,6 +68,7 @@ def test_search_export_erase_and_the_access_log_over_http(web: WebProcess):
     assert clerk.get("/admin/access-log").status_code == 403
 
     admin = client(web, "admin@um.example")
+    assert "przechowywane 30 dni" in admin.get("/admin/access-log").text  # the flag's period
     rows = log_rows(admin)
     assert any("ewa@um.example" in r and "reservation res-jan-1" in r for r in rows)
     assert any("recepcja@um.example" in r and "po kodzie" in r for r in rows)

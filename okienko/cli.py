@@ -203,6 +203,7 @@ def _web_options(args: argparse.Namespace, *, reach: bool = True) -> dict[str, A
         "public_url": args.public_url or f"http://{args.host}:{args.port}",
         "idle_logout_s": args.idle_logout,
         "signin_audit_days": args.signin_audit_days,
+        "access_log_days": args.access_log_days,
         **_identity(args.directory),
         "notifier": Notifier(mailer, sms),
         "fault_settings": _fault_settings(args.faults_calendar),
@@ -605,6 +606,45 @@ def _open311_key(args: argparse.Namespace) -> int:
     return _on_cloud_db(args, work)
 
 
+def _privacy(args: argparse.Namespace) -> int:
+    """A data-subject request (GDPR art. 15 and 17): export everything the cloud holds about
+    a contact as JSON, or erase it; either is written to the access log as done by "cli"."""
+    from datetime import UTC, datetime
+
+    from web.privacy import access, store
+    from web.privacy.contact import NotAContact, parse
+
+    try:
+        contact = parse(args.contact)
+    except NotAContact:
+        print(
+            f"privacy: '{args.contact}' is neither an e-mail address nor a phone number",
+            file=sys.stderr,
+        )
+        return 2
+    if args.action == "erase" and not args.yes:
+        print("privacy erase: add --yes to erase (it cannot be undone)", file=sys.stderr)
+        return 2
+    if args.action == "export" and args.out is None:
+        print("privacy export: give --out FILE.json", file=sys.stderr)
+        return 2
+
+    async def work(engine: Any) -> str:
+        now = datetime.now(UTC)
+        if args.action == "export":
+            found = await store.find(engine, contact)
+            args.out.write_text(store.dumps(found.export(now)) + "\n", encoding="utf-8")
+            await access.record(
+                engine, "cli", access.Action.EXPORTED, f"contact {contact.masked()}"
+            )
+            return f"{found.total} record(s) of {contact.masked()} written to {args.out}"
+        found = await store.erase(engine, contact, now)
+        await access.record(engine, "cli", access.Action.ERASED, f"contact {contact.masked()}")
+        return f"{found.total} record(s) of {contact.masked()} erased"
+
+    return _on_cloud_db(args, work, name="privacy")
+
+
 def _backup(args: argparse.Namespace) -> int:
     """``okienko backup hub|web`` and ``okienko restore hub|web``."""
     from okienko.sqlite_backup import BackupError, backup, restore
@@ -734,6 +774,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=90,
         metavar="DAYS",
         help="how long the sign-in audit (who signed in, failed, from where) is kept (default 90)",
+    )
+    p.add_argument(
+        "--access-log-days",
+        type=int,
+        default=365,
+        metavar="DAYS",
+        help="how long the access log (who opened, exported or erased personal data) is kept "
+        "(default 365)",
     )
     p.add_argument(
         "--directory",
@@ -881,6 +929,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True, help="whom the key is for, e.g. 'portal miejski'")
     p.add_argument("--database-url", help=ADMIN_DB_HELP)
     p.set_defaults(func=_open311_key)
+
+    p = sub.add_parser(
+        "privacy", help="a data-subject request: export or erase what is held about a contact"
+    )
+    p.add_argument("action", choices=["export", "erase"])
+    p.add_argument("--contact", required=True, help="an e-mail address or a phone number")
+    p.add_argument("--out", type=Path, help="export: the JSON file to write")
+    p.add_argument("--yes", action="store_true", help="erase: yes, erase it (cannot be undone)")
+    p.add_argument("--database-url", help=ADMIN_DB_HELP)
+    p.set_defaults(func=_privacy)
 
     for name, verb in (("backup", "copy"), ("restore", "put back")):
         p = sub.add_parser(name, help=f"{verb} the hub's or the cloud's SQLite database")

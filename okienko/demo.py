@@ -198,7 +198,8 @@ async def _run(
                 name="hub-sync",
             )
             info = info_document(site, host, broker.port, ca_file, passwords, pins)
-            info["web"] = {"url": web_url}
+            # The database too: `okienko privacy … --database-url` and the other admin commands.
+            info["web"] = {"url": web_url, "database_url": f"sqlite:///{workdir / 'web.sqlite3'}"}
             info["staff"] = staff
             info["helpdesk"] = {"url": f"{web_url}/helpdesk/", "accounts": helpdesk}
             info["open311"] = await _open311(web_db, web_url)

@@ -132,6 +132,7 @@ def create_app(
     public_url: str | None = None,
     idle_logout_s: int = 60 * 60,
     signin_audit_days: int = 90,
+    access_log_days: int = 365,
     directory: LdapSettings | None = None,
     oidc: OidcSettings | None = None,
     signin_policy: SigninPolicy | None = None,
@@ -233,6 +234,8 @@ def create_app(
     app.state.idle_logout_s = idle_logout_s
     # How long the sign-in audit keeps its rows (web/identity/audit.py).
     app.state.signin_audit_days = signin_audit_days
+    # How long the access log keeps its rows (web/privacy/access.py).
+    app.state.access_log_days = access_log_days
     # Directory sign-in (--directory): None, local passwords only.
     app.state.directory = directory
     # OpenID Connect sign-in (the [oidc] table of --directory): None, no button.

@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from web import metrics, ratelimit
 from web.identity import audit, sessions
+from web.privacy import access
 from web.reservations import store
 
 log = logging.getLogger("okienko.web.jobs")
@@ -57,6 +58,7 @@ JOBS: list[tuple[Job, float]] = [
     (ratelimit.sweep, 3600.0),
     (sessions.sweep, 3600.0),
     (audit.sweep, 3600.0),
+    (access.sweep, 3600.0),
 ]
 
 # The helpdesk: scheduled publication, repetition, rating links' expiry.

@@ -1,4 +1,4 @@
-"""The cloud's admin commands (staff-add, helpdesk-admin-add, site-token, open311-key) take
+"""The cloud's admin commands (staff-add, helpdesk-admin-add, site-token, open311-key, privacy) take
 the database as ``okienko web`` does (--database-url or DATABASE_URL), and one that is not
 given, cannot be reached or is of a kind the cloud does not run on is one line, never a
 traceback and never a new empty database in whatever folder the admin stands in."""
@@ -19,6 +19,7 @@ COMMANDS = {
                            "--password-stdin"],
     "site-token": ["site-token", "create", "--site", "torun"],
     "open311-key": ["open311-key", "create", "--name", "portal"],
+    "privacy": ["privacy", "export", "--contact", "jan@example.pl", "--out", "jan.json"],
 }  # fmt: skip
 
 

@@ -152,6 +152,16 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
 
         with urllib.request.urlopen(info["web"]["url"] + "/healthz", timeout=5) as r:
             assert json.loads(r.read())["status"] == "ok"
+        # The info file names the cloud's database: an admin command works on it as given.
+        export = tmp_path / "nobody.json"
+        done = subprocess.run(
+            [sys.executable, "-m", "okienko.cli", "privacy", "export", "--contact",
+             "nikt@example.pl", "--out", str(export), "--database-url",
+             info["web"]["database_url"]],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert json.loads(export.read_text(encoding="utf-8"))["reservations"] == []
         # Both metrics endpoints answer, each on its own loopback port, and the banner shows them.
         for part, prefix in (("hub", "okienko_hub_"), ("web", "okienko_web_")):
             url = info["metrics"][part]

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from web.admin import catalog_pages, point_pages, staff_pages, store, token_pages
+from web.admin import catalog_pages, point_pages, privacy_pages, staff_pages, store, token_pages
 from web.admin.common import page
 from web.auth.session import requires
 from web.catalog import load_catalog
@@ -43,4 +43,5 @@ routes: list[BaseRoute] = [
     *point_pages.routes,
     *staff_pages.routes,
     *token_pages.routes,
+    *privacy_pages.routes,
 ]

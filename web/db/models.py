@@ -850,3 +850,18 @@ class StaffApiToken(Base):
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AccessEvent(Base):
+    """The access log (GDPR art. 5(2), web/privacy/access.py): who opened a record with personal
+    data, or exported or erased a person's data, when and what. Kept for the installation's
+    period (``--access-log-days``), then deleted."""
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))  # staff or helpdesk e-mail, or "cli"
+    action: Mapped[str] = mapped_column(String(16))  # opened, looked_up, exported, erased
+    record: Mapped[str] = mapped_column(String(120))  # "reservation R1", "contact j***@x.pl"
+
+    __table_args__ = (Index("ix_access_log_at", "at"),)

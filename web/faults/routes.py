@@ -49,6 +49,7 @@ from web.faults.settings import of as settings_of
 from web.faults.store import place_of
 from web.helpdesk.session import current_user, signed_in
 from web.i18n import _
+from web.privacy import access
 from web.templating import render
 
 TZ = ZoneInfo("Europe/Warsaw")
@@ -173,6 +174,8 @@ async def _show(request: Request, error: str | None = None, status_code: int = 2
     if row is None:
         return _not_found(request)
     engine, actor = request.app.state.engine, actor_of(request)
+    who = request.scope.get("hd_user")
+    await access.opened(request, who.email if who else f"#{actor.id}", f"fault report {row.id}")
     d = await dictionary.load(engine)
     now = datetime.now(UTC)
     sub = d.subcategories.get(row.subcategory_id)

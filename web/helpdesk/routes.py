@@ -40,6 +40,7 @@ from web.helpdesk.domain import (
 )
 from web.helpdesk.session import HelpdeskUser, current_user, signed_in
 from web.i18n import _, ngettext
+from web.privacy import access
 from web.templating import render
 
 TZ = ZoneInfo("Europe/Warsaw")
@@ -336,6 +337,7 @@ async def _show(
     except store.NotFound:
         return page(request, "helpdesk/not_found.html", {}, status_code=404)
     r = d.request
+    await access.opened(request, user.email, f"helpdesk request {r.id}")
     status = Status(r.status)
     values = json.loads(r.fields or "{}")
     return page(

@@ -21,6 +21,8 @@ from web.auth.session import current_staff, requires
 from web.catalog import get_catalog
 from web.db.models import Reservation
 from web.i18n import language_of
+from web.privacy import access
+from web.privacy.access import Action
 from web.reservations import store
 from web.reservations.booking import CHECKIN_EARLY_MIN, CHECKIN_LATE_MIN, TZ, Status
 from web.reservations.flow import visit_facts
@@ -147,6 +149,7 @@ async def reception(request: Request) -> Response:
             )
             status_code = 404
         else:
+            await access.opened(request, user.email, f"reservation {r.id}", Action.LOOKED_UP)
             catalog = await get_catalog(request.app)
             context["r"] = r
             context["facts"] = visit_facts(catalog, r, language_of(request))

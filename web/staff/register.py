@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from web.auth.session import current_staff, requires
 from web.catalog import get_catalog
 from web.i18n import language_of
+from web.privacy import access
 from web.reservations import notices, store
 from web.reservations.booking import BookingError, Status, may_change
 from web.reservations.fit import off_schedule
@@ -101,6 +102,7 @@ async def detail_page(
         return page(request, "staff/not_found.html", {}, status_code=404)
     user = await current_staff(request)
     assert user is not None
+    await access.opened(request, user.email, f"reservation {r.id}")
     catalog = await get_catalog(request.app)
     language = language_of(request)
     done = request.query_params.get("done", "")

@@ -348,18 +348,19 @@ class DispenserPresenter(Presenter[DispenserModel]):
         restore = False
         with self._lock:
             if end_session or self.screen in ("ticket", "trouble"):
-                # the ticket is taken (or time ran out): the next visitor starts afresh
+                # the ticket is taken (or time ran out): the next visitor starts afresh, in
+                # the default language and at the configured loudness (EN 301 549 5.1.3.13)
                 self._set_language(self.default_language)
+                restore = self.volume != self.default_volume
+                self.volume = self.default_volume
             self.screen, self.message, self.code = "services", "", ""
             self.priority_reason = None
             self.ticket = None
             self.warning = ""
             if end_session:
                 self.voice, self.contrast, self.focus = False, False, None
-                restore = self.volume != self.default_volume
-                self.volume = self.default_volume
-        if end_session and restore:
-            self._apply_volume()  # the next visitor starts at the configured loudness
+        if restore:
+            self._apply_volume()
         self.changed()
 
     # --- the keypad and the voice ---------------------------------------------------------

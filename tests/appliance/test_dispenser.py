@@ -345,3 +345,9 @@ def test_plus_and_minus_change_the_volume_for_one_visitor(hub: HubProcess, conne
     clock[0] += 20
     p.tick()
     assert p.model().screen == "services" and ear.volumes[-1] == 0.3
+    p.nav("louder")
+    p.choose_service("dowody")
+    eventually(lambda: p.model().screen == "ticket")
+    assert ear.volumes[-1] == 0.4  # the ticket is this visitor's: still their loudness
+    p.cancel()  # the ticket is taken: the next visitor hears the set volume again
+    assert ear.volumes[-1] == 0.3

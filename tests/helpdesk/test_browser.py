@@ -485,8 +485,10 @@ def test_chat_messages_carry_files_encrypted_for_the_other_side_and_the_page_nam
     message = ola.locator(".hd-chat > li").last
     expect(message).to_contain_text("Lista nauczycieli w załączniku.")
     expect(message.locator(".hd-files li")).to_have_count(2)
-    expect(message).to_contain_text("🔒 nauczyciele.txt")
-    expect(ola.locator("#files-h + .hd-files")).to_contain_text("🔒 plan.txt")
+    locked = message.locator("span", has=ola.locator("svg.icon-lock"))  # the drawn padlock
+    expect(locked.filter(has_text="nauczyciele.txt")).to_have_count(1)
+    listed = ola.locator("#files-h + .hd-files span", has=ola.locator("svg.icon-lock"))
+    expect(listed.filter(has_text="plan.txt")).to_have_count(1)
     rig.check(ola, "request-message-files")
 
     subject = f"Hasło do plików zgłoszenia nr {number}"

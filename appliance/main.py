@@ -138,6 +138,7 @@ def _builder(config: ApplianceConfig) -> Any:
                 speaker=default_guide(config),
                 low_reach=config.low_reach,
                 double_strike_s=config.double_strike_s,
+                volume=config.voice.volume,
             )
             return presenter, DispenserView(presenter)
 

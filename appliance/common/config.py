@@ -44,6 +44,13 @@ class HubAddress(_Strict):
 class VoiceConfig(_Strict):
     enabled: bool = Field(True, description="speak calls (also needs the site's voice switch)")
     rate: int = Field(150, ge=80, le=300, description="words per minute")
+    volume: int = Field(
+        100,
+        ge=10,
+        le=150,
+        description="loudness in per cent of the voice's own (espeak-ng amplitude); on the "
+        "dispenser the keypad's + and - change it by 10 for one visitor",
+    )
 
 
 class ApplianceConfig(_Strict):

@@ -52,10 +52,26 @@ def ahead(n: int, n_: NGettext) -> str:
 
 
 def keys_help(_: Gettext) -> str:
-    return _(
-        "Arrows or keys 8 and 2 move between the choices. Enter or 5 chooses. "
-        "0 repeats the help. The star key turns large text and high contrast on or off."
+    return " ".join(
+        (
+            _(
+                "Arrows or keys 8 and 2 move between the choices. Enter or 5 chooses. "
+                "0 repeats the help. The star key turns large text and high contrast on or off."
+            ),
+            _("Plus and minus make the voice louder or quieter."),
+        )
     )
+
+
+def volume(percent: int, louder: bool, _: Gettext, n_: NGettext) -> str:
+    """ "Głośniej. Głośność 70 procent." after the keypad's + or -."""
+    change = _("Louder.") if louder else _("Quieter.")
+    level = n_("Volume {n} percent.", "Volume {n} percent.", percent).format(n=percent)
+    return f"{change} {level}"
+
+
+def volume_limit(louder: bool, _: Gettext) -> str:
+    return _("This is the loudest setting.") if louder else _("This is the quietest setting.")
 
 
 def code_help(_: Gettext) -> str:

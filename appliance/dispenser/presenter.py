@@ -44,7 +44,10 @@ log = logging.getLogger("okienko.appliance.dispenser")
 
 
 # What the keypad asks of the dispenser (the view maps key codes to these).
-NAV_COMMANDS = ("up", "down", "left", "right", "activate", "help", "contrast", "delete")
+NAV_COMMANDS = (
+    "up", "down", "left", "right", "activate", "help", "contrast", "delete", "louder", "quieter"
+)  # fmt: skip
+VOLUME_STEP, VOLUME_MIN, VOLUME_MAX = 10, 10, 150  # per cent of the voice's own loudness
 CODE_COLUMNS = 8  # the code keypad's keys per row: up and down move by a row
 GRACE_SECONDS = 20.0  # after the warning, before the reset (WCAG 2.2.1: at least 20 s)
 VOICE_IDLE_FACTOR = 3  # a visitor listening needs longer than one reading
@@ -52,6 +55,9 @@ VOICE_IDLE_FACTOR = 3  # a visitor listening needs longer than one reading
 
 class Speaker(Protocol):
     def say(self, text: str, *, language: str) -> None: ...
+
+    # Optional (the guide has it): the loudness of what is said next, 1.0 the voice's own.
+    # set_volume(self, volume: float) -> None
 
 
 class TicketPrinter(Protocol):
@@ -119,6 +125,7 @@ class DispenserPresenter(Presenter[DispenserModel]):
         low_reach: bool = False,
         grace_seconds: float = GRACE_SECONDS,
         double_strike_s: float = 0.0,
+        volume: int = 100,
     ) -> None:
         super().__init__(client, language=language)
         self.default_language = language
@@ -144,6 +151,8 @@ class DispenserPresenter(Presenter[DispenserModel]):
         self.double_strike_s = double_strike_s
         self._last_nav = ("", float("-inf"))
         self.voice = False  # the keypad guides, by voice
+        self.default_volume = volume  # the configured loudness, per cent
+        self.volume = volume  # this visitor's (keypad + and -), until the session ends
         self.contrast = False
         self.focus: str | None = None
         self.warning = ""
@@ -336,16 +345,22 @@ class DispenserPresenter(Presenter[DispenserModel]):
         self.n_ = ngettext_for(language)
 
     def _reset(self, *, end_session: bool = False) -> None:
+        restore = False
         with self._lock:
             if end_session or self.screen in ("ticket", "trouble"):
-                # the ticket is taken (or time ran out): the next visitor starts afresh
+                # the ticket is taken (or time ran out): the next visitor starts afresh, in
+                # the default language and at the configured loudness (EN 301 549 5.1.3.13)
                 self._set_language(self.default_language)
+                restore = self.volume != self.default_volume
+                self.volume = self.default_volume
             self.screen, self.message, self.code = "services", "", ""
             self.priority_reason = None
             self.ticket = None
             self.warning = ""
             if end_session:
                 self.voice, self.contrast, self.focus = False, False, None
+        if restore:
+            self._apply_volume()
         self.changed()
 
     # --- the keypad and the voice ---------------------------------------------------------
@@ -374,6 +389,8 @@ class DispenserPresenter(Presenter[DispenserModel]):
             on = self._("Voice guidance is on.")
             if command == "contrast":
                 on = " ".join((self._("Large text and high contrast on."), on))
+            elif command in ("louder", "quieter"):
+                on = " ".join((self._volume_step(command == "louder"), on))
             help_ = phrases.keys_help(self._)
             self._say(f"{on} {help_} {self._screen_intro()} {self._focused_text()}")
             self.changed()
@@ -388,9 +405,27 @@ class DispenserPresenter(Presenter[DispenserModel]):
             self._say(f"{phrases.keys_help(self._)} {self._screen_intro()} {self._focused_text()}")
         elif command == "contrast":
             self.toggle_contrast()
+        elif command in ("louder", "quieter"):
+            self._say(self._volume_step(command == "louder"))
         elif command == "delete" and self.screen == "code":
             self.key("back")
             self._say(" ".join((self._("Deleted."), self._code_text())))
+
+    def _volume_step(self, louder: bool) -> str:
+        """The keypad's + or -: one step louder or quieter, within the limits; what to say."""
+        with self._lock:
+            step = VOLUME_STEP if louder else -VOLUME_STEP
+            wanted = min(VOLUME_MAX, max(VOLUME_MIN, self.volume + step))
+            if wanted == self.volume:
+                return phrases.volume_limit(louder, self._)
+            self.volume = wanted
+        self._apply_volume()
+        return phrases.volume(wanted, louder, self._, self.n_)
+
+    def _apply_volume(self) -> None:
+        set_volume = getattr(self.speaker, "set_volume", None)
+        if set_volume is not None:
+            set_volume(self.volume / 100)
 
     def toggle_contrast(self) -> None:
         self._touch()

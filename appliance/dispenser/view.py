@@ -68,6 +68,8 @@ KEYPAD = {
     264: "up",  # 8
     266: "delete",  # . (Del)
     268: "contrast",  # *
+    269: "quieter",  # -
+    270: "louder",  # +
     271: "activate",  # keypad Enter
     273: "up",
     274: "down",

@@ -226,16 +226,17 @@ class Announcer:
                 log.exception("speech: on_played callback failed")
 
 
-def default_synthesizer(rate: int, language: str) -> Synthesizer:
+def default_synthesizer(rate: int, language: str, *, volume: float = 1.0) -> Synthesizer:
     """pyttsx3 (what the appliance ships with); the espeak-ng program where pyttsx3 cannot start.
-    Raises a SpeechError (naming the apt package) when neither can speak `language`."""
-    synth = Pyttsx3Synthesizer(rate=rate)
+    Raises a SpeechError (naming the apt package) when neither can speak `language`.
+    ``volume``: 1.0 is the voice's own loudness (espeak-ng's amplitude 100)."""
+    synth = Pyttsx3Synthesizer(rate=rate, volume=volume)
     try:
         synth.check((language,))
         return synth
     except SpeechEngineUnavailable as exc:
         log.warning("speech: pyttsx3 unavailable (%s), trying the espeak-ng program", exc)
-        fallback = EspeakNgSynthesizer(rate=rate)
+        fallback = EspeakNgSynthesizer(rate=rate, volume=volume)
         fallback.check((language,))
         return fallback
 
@@ -244,7 +245,9 @@ def default_announcer(
     config: ApplianceConfig, on_health: Callable[[SpeechState, str], None] | None = None
 ) -> Announcer:
     """The group display's announcer from its configuration (`[voice]` enabled, rate)."""
-    synth = default_synthesizer(config.voice.rate, config.language)
+    synth = default_synthesizer(
+        config.voice.rate, config.language, volume=config.voice.volume / 100
+    )
     return Announcer(
         synth,
         default_player(),

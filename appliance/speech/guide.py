@@ -54,6 +54,13 @@ class Guide:
         if playing and stop is not None:
             stop()  # the visitor moved on: the old phrase stops (EN 301 549 5.1.3.5)
 
+    def set_volume(self, volume: float) -> None:
+        """The loudness of the phrases made from now on (1.0: the voice's own); the visitor's
+        + and - on the keypad. Synthesizers without a volume are left as they are."""
+        if hasattr(self.synth, "volume"):
+            self.synth.volume = volume
+            log.info("guidance volume: %d%%", round(volume * 100))
+
     def wait_idle(self, timeout: float | None = None) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: self._next is None and not self._busy, timeout)
@@ -108,7 +115,9 @@ def default_guide(config: ApplianceConfig) -> Guide | None:
     from appliance.speech.announcer import default_synthesizer
 
     try:
-        synth = default_synthesizer(config.voice.rate, config.language)
+        synth = default_synthesizer(
+            config.voice.rate, config.language, volume=config.voice.volume / 100
+        )
     except Exception as exc:
         log.error("voice guidance unavailable: %s", exc)
         return None

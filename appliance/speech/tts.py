@@ -285,9 +285,15 @@ class EspeakNgSynthesizer:
     where pyttsx3 cannot be installed."""
 
     def __init__(
-        self, *, rate: int = DEFAULT_RATE, program: str = "espeak-ng", timeout_s: float = 10.0
+        self,
+        *,
+        rate: int = DEFAULT_RATE,
+        volume: float = 1.0,
+        program: str = "espeak-ng",
+        timeout_s: float = 10.0,
     ) -> None:
         self.rate = rate
+        self.volume = volume  # 1.0: espeak-ng's own amplitude (-a 100)
         self.program = program
         self.timeout_s = timeout_s
         self._voices: dict[str, str] = {}
@@ -301,7 +307,9 @@ class EspeakNgSynthesizer:
         voice = self._voice_for(language)
         path.unlink(missing_ok=True)
         # "--" so a text starting with "-" is not taken for an option
-        cmd = [self.program, "-v", voice, "-s", str(self.rate), "-w", str(path), "--", text]
+        amplitude = str(round(self.volume * 100))
+        cmd = [self.program, "-v", voice, "-s", str(self.rate), "-a", amplitude, "-w", str(path)]
+        cmd += ["--", text]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout_s)
         except subprocess.TimeoutExpired as exc:

@@ -296,3 +296,58 @@ def test_a_visitors_language_lasts_until_the_ticket_is_taken_or_time_runs_out(
     clock[0] += 20
     p.tick()
     assert p.model().language == "pl" and p.model().texts["title"] == "Wybierz sprawę"
+
+
+class TurnableSpeaker(Speaker):
+    """The guide's ear, with its volume knob (``Guide.set_volume``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.volumes: list[float] = []
+
+    def set_volume(self, volume: float) -> None:
+        self.volumes.append(volume)
+
+
+def test_plus_and_minus_change_the_volume_for_one_visitor(hub: HubProcess, connect: Connect):
+    """The keypad's + and - (EN 301 549 5.1.3.1: the user controls the loudness): a step of
+    10 per cent, announced; at the limits the voice says so; the next visitor finds the
+    configured loudness again."""
+    clock = [0.0]
+    ear = TurnableSpeaker()
+    p = make(
+        connect("dispenser-1"),
+        RecordingPrinter(),
+        monotonic=lambda: clock[0],
+        idle_seconds=20,
+        speaker=ear,
+        volume=30,
+    )
+    eventually(lambda: p.model().available)
+    p.nav("quieter")  # the first key starts the guidance, and does what it says
+    assert ear.said[-1].startswith("Ciszej. Głośność 20 procent. Prowadzenie głosowe włączone.")
+    assert "Klawisze plus i minus zmieniają głośność." in ear.said[-1]
+    assert ear.volumes == [0.2]
+    p.nav("quieter")
+    assert ear.said[-1] == "Ciszej. Głośność 10 procent."
+    p.nav("quieter")
+    assert ear.said[-1] == "To najmniejsza głośność." and ear.volumes == [0.2, 0.1]
+    for _ in range(14):
+        p.nav("louder")
+    assert ear.said[-1] == "Głośniej. Głośność 150 procent." and ear.volumes[-1] == 1.5
+    p.nav("louder")
+    assert ear.said[-1] == "To największa głośność."
+    p.choose_language("uk")
+    p.nav("quieter")
+    assert ear.said[-1] == "Тихіше. Гучність 140 відсотків." and ear.voices[-1] == "uk"
+    clock[0] += 61  # the visitor walks away: warned, then a fresh start at the set volume
+    p.tick()
+    clock[0] += 20
+    p.tick()
+    assert p.model().screen == "services" and ear.volumes[-1] == 0.3
+    p.nav("louder")
+    p.choose_service("dowody")
+    eventually(lambda: p.model().screen == "ticket")
+    assert ear.volumes[-1] == 0.4  # the ticket is this visitor's: still their loudness
+    p.cancel()  # the ticket is taken: the next visitor hears the set volume again
+    assert ear.volumes[-1] == 0.3

@@ -332,3 +332,41 @@ def ring_around(img: Image.Image, button: object, colour: tuple[int, int, int]) 
         any(near(rgb.getpixel((sx + dx, sy + dy))) for dx in range(-3, 4) for dy in range(-3, 4))
         for sx, sy in sides
     )
+
+
+def test_plus_and_minus_on_the_keypad_turn_the_voice_down_and_up(
+    booked: SiteRig, tmp_path: Path
+) -> None:
+    """A visitor at a noisy or quiet moment sets the loudness: the keypad's - and + (real X key
+    events), each step said at its new loudness, which reaches pyttsx3: the WAV the guide
+    made (kept in the appliance's TMPDIR) is quieter after -, louder after +."""
+    from tests.support.audio import read_wav, rms
+
+    info = info_file(booked, tmp_path / "i.json")
+    tmp = tmp_path / "appliance-tmp"
+    tmp.mkdir()
+    with ApplianceWindow(
+        "dispenser", "dispenser-1", info, tmp_path, env={"TMPDIR": str(tmp)}
+    ) as screen:
+        screen.button("Potwierdzenie wizyty")
+        ear = Listener(screen)
+        first = ear.after("KP_Subtract")  # starts the guidance, one step quieter
+        assert first.startswith("Ciszej. Głośność 90 procent. Prowadzenie głosowe włączone.")
+        assert "Klawisze plus i minus zmieniają głośność." in first
+
+        def made() -> float:  # the loudness of the phrase just said
+            (wav,) = tmp.glob("okienko-guide-*/guide.wav")
+            return rms(read_wav(wav)[1])
+
+        steps = [ear.after("KP_Subtract") for _ in range(6)]
+        assert steps[-1] == "Ciszej. Głośność 30 procent."
+        quiet = made()
+        for percent in range(40, 110, 10):
+            assert ear.after("KP_Add") == f"Głośniej. Głośność {percent} procent."
+        normal = made()
+        assert quiet < 0.5 * normal, (quiet, normal)
+        for percent in range(110, 160, 10):
+            assert ear.after("KP_Add") == f"Głośniej. Głośność {percent} procent."
+        assert ear.after("KP_Add") == "To największa głośność."
+        assert made() > 1.2 * normal
+        assert "guidance volume: 150%" in screen.log.read_text()

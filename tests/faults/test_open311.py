@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from email.header import decode_header, make_header
 
 import httpx
 
 from tests.faults.rig import Rig, rig  # noqa: F401  (the module fixture)
-from tests.support.webproc import okienko
+from tests.support.webproc import body_text, okienko
 from web.faults.open311 import create_key
 
 
@@ -134,3 +135,32 @@ def test_a_key_made_and_revoked_by_the_cli_stops_working(rig: Rig):  # noqa: F81
     )
     assert said.stdout.strip() == "1 key(s) of portal revoked"
     assert httpx.post(f"{base}/requests.json", data={**form, "api_key": key}).status_code == 403
+
+
+def test_a_request_posted_in_ukrainian_is_acknowledged_and_read_back_in_ukrainian(rig: Rig):  # noqa: F811
+    """A city app in Ukrainian posts with lang=uk: its user's confirmation comes in Ukrainian,
+    and status_notes, the one text for people, follows ?lang= (Polish by default)."""
+    base = f"{rig.web.url}/open311/v2"
+    key = rig.db(lambda engine: create_key(engine, "ukrainian app", datetime.now(UTC)))
+    form = {
+        "api_key": key,
+        "lang": "uk",
+        "service_code": "lawka",
+        "address_string": "ul. Piotrkowska 104",
+        "description": "Зламана лавка",
+        "email": "oksana.uk@example.com",
+    }
+    posted = httpx.post(f"{base}/requests.json", data=form)
+    assert posted.status_code == 201, posted.text
+    number = posted.json()[0]["service_request_id"]
+    mail = rig.smtp.inbox.wait_for("oksana.uk@example.com")[0]
+    subject = str(make_header(decode_header(str(mail["Subject"]))))
+    assert subject == f"Повідомлення № {number} прийнято"
+    text = body_text(mail)
+    assert f"Дякуємо. Ваше повідомлення зареєстровано під номером {number}." in text
+    assert "/usterka/s/" in text and "Zgłoszenie" not in text
+    notes = {
+        lang: httpx.get(f"{base}/requests/{number}.json{query}").json()[0]["status_notes"]
+        for lang, query in (("pl", ""), ("uk", "?lang=uk"), ("en", "?lang=en"))
+    }
+    assert notes == {"pl": "Nowe", "uk": "Нове", "en": "New"}

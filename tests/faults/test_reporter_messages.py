@@ -28,7 +28,7 @@ def subject_of(message: Message) -> str:
     return str(make_header(decode_header(str(message["Subject"]))))
 
 
-async def a_report(engine: AsyncEngine, email: str, description: str) -> int:
+async def a_report(engine: AsyncEngine, email: str, description: str, language: str = "pl") -> int:
     async with engine.connect() as conn:
         sub = await conn.scalar(
             select(t.subcategories.c.id).where(t.subcategories.c.code == "sygnalizacja")
@@ -41,6 +41,7 @@ async def a_report(engine: AsyncEngine, email: str, description: str) -> int:
         reply_wanted=True,
         name="Ewa Lis",
         email=email,
+        language=language,
     )
     number, _ = await store.file_report(engine, draft, datetime.now(UTC))
     return number
@@ -81,6 +82,32 @@ def test_closing_as_out_of_scope_tells_the_reporter_where_it_went(rig: Rig):  # 
         today = datetime.now(ZoneInfo("Europe/Warsaw")).strftime("%-d.%m.%Y")
         expect(desk.locator("main")).to_contain_text(f"{today} — e-mail")
         assert_accessible(desk, SHOTS, "15-closed-out-of-scope")
+
+
+def test_a_report_filed_in_ukrainian_is_answered_in_ukrainian(rig: Rig):  # noqa: F811
+    """The operator works in Polish; the reporter who wrote from the Ukrainian page reads where
+    the report went in Ukrainian (the language is kept with the report)."""
+    number = rig.db(
+        lambda e: a_report(e, "olena.uk@example.com", "Не світить ліхтар", language="uk")
+    )
+    with chromium() as browser:
+        desk = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        sign_in(desk, rig, "operator")
+        desk.goto(f"{rig.web.url}/usterki/r/{number}")
+        close = desk.locator("form:has(input[name=action][value=close_by_operator])")
+        close.get_by_label("Poza zakresem komórek i jednostek miasta").check()
+        close.locator("textarea[name=reason]").fill("Przekazano do PGE Dystrybucja S.A.")
+        close.locator("input[name=rpw_id]").fill("RPW/4712/2026")
+        close.locator("button[type=submit]").click()
+        expect(desk.locator("p.success")).to_have_text("Zapisano.")
+    mail = rig.smtp.inbox.wait_for("olena.uk@example.com")[0]
+    assert subject_of(mail) == f"Повідомлення № {number} передано до компетентного органу"
+    text = body_text(mail)
+    assert f"Повідомлення № {number} не стосується завдань підрозділів і установ міста" in text
+    assert "Куди і чому: Przekazano do PGE Dystrybucja S.A." in text
+    assert "Номер листа (RPW): RPW/4712/2026" in text
+    assert "Цей лист надіслано автоматично; не відповідайте на нього." in text
+    assert "Zgłoszenie" not in text
 
 
 def test_a_coordinator_records_that_a_part_belongs_elsewhere(rig: Rig):  # noqa: F811

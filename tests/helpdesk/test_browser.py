@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 from sqlalchemy import func, select
 
-from tests.support.browser import assert_accessible, chromium
+from tests.support.browser import EMOJI, assert_accessible, chromium, icon_pixels
 from tests.support.webproc import Smtp, WebProcess, body_text
 from web.helpdesk import accounts, store
 from web.helpdesk import tables as t
@@ -485,8 +485,10 @@ def test_chat_messages_carry_files_encrypted_for_the_other_side_and_the_page_nam
     message = ola.locator(".hd-chat > li").last
     expect(message).to_contain_text("Lista nauczycieli w załączniku.")
     expect(message.locator(".hd-files li")).to_have_count(2)
-    expect(message).to_contain_text("🔒 nauczyciele.txt")
-    expect(ola.locator("#files-h + .hd-files")).to_contain_text("🔒 plan.txt")
+    locked = message.locator("span", has=ola.locator("svg.icon-lock"))  # the drawn padlock
+    expect(locked.filter(has_text="nauczyciele.txt")).to_have_count(1)
+    listed = ola.locator("#files-h + .hd-files span", has=ola.locator("svg.icon-lock"))
+    expect(listed.filter(has_text="plan.txt")).to_have_count(1)
     rig.check(ola, "request-message-files")
 
     subject = f"Hasło do plików zgłoszenia nr {number}"
@@ -835,3 +837,38 @@ def test_the_remote_help_page_by_keyboard_with_the_faq_the_admin_wrote(rig: Rig)
     small = rig.page(from_ip=here, mobile=True)
     small.goto(f"{rig.web.url}/helpdesk/help")
     rig.check(small, "help-page-390")
+
+
+def test_the_marks_are_drawn_icons_with_names_not_emoji_boxes(rig: Rig):
+    """Debian's Chromium has no emoji font: ⚠️ 💬 🔁 drew as empty boxes. Each mark is now an
+    inline SVG that renders (ink inside its box, each shape its own) and is named for a screen
+    reader; the filter legend's icons are decorative beside their words."""
+    ola = rig.page("ola@sp5.example")
+    number = file_request(rig, ola, "Przeglądy", "Przegląd gaśnic.", repeat=7)
+    rig.sql(
+        "UPDATE hd_requests SET due_on = :day, published_at = :at WHERE id = :id",
+        day=(datetime.now(UTC) - timedelta(days=2)).date(),
+        at=datetime.now(UTC) - timedelta(hours=25),
+        id=number,
+    )
+    for mobile in (False, True):
+        staff = rig.page("marek@cum.example", mobile=mobile)
+        staff.goto(f"{rig.web.url}/helpdesk/?f=1")
+        assert not EMOJI.search(staff.locator("body").inner_text())
+        legend = staff.locator(".hd-flags svg.icon")
+        expect(legend).to_have_count(7)
+        shapes = [icon_pixels(legend.nth(i)) for i in range(7)]
+        assert len(set(shapes)) == 7  # seven different drawings, not seven equal boxes
+        for i in range(7):
+            expect(legend.nth(i)).to_have_attribute("aria-hidden", "true")
+        marks = staff.locator(f"tr[data-href='/helpdesk/r/{number}'] .hd-marks svg[role=img]")
+        names = [marks.nth(i).get_attribute("aria-label") for i in range(marks.count())]
+        assert names == [
+            "Ustawiony termin wykonania",
+            "Termin wykonania upłynął",
+            "Pojawia się automatycznie co określony czas",
+            "Niezaakceptowane w ciągu 24 godzin",
+        ], names
+        for i in range(marks.count()):
+            icon_pixels(marks.nth(i))
+        rig.check(staff, f"icons-{'390' if mobile else '1280'}")

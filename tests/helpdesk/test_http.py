@@ -551,9 +551,10 @@ def test_a_units_message_carries_encrypted_files_whose_password_only_the_handler
     # Under its message in the chat and among the request's attachments.
     page = ola.get(f"/helpdesk/r/{number}").text
     chat = page[page.index('class="hd-chat"') : page.index('class="form hd-message"')]
-    assert "Lista osób w załączniku." in chat and "🔒 lista.txt" in chat
+    locked = re.compile(r'<svg class="icon icon-lock"[^>]*aria-hidden="true">.*?</svg> lista\.txt')
+    assert "Lista osób w załączniku." in chat and locked.search(chat)
     files = page[page.index('id="files-h"') : page.index('class="hd-chat"')]
-    assert "🔒 lista.txt" in files and "z wiadomości" in files
+    assert locked.search(files) and "z wiadomości" in files
 
     marek = site.as_("marek@cum.example")
     path = f"/helpdesk/r/{number}/files/{row.id}"

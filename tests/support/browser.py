@@ -5,13 +5,16 @@ Tests that drive pages use the sync API from a plain (non-async) test function.
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from PIL import Image, ImageChops
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 # Without these, Chromium tries Google's services, which this machine's closed network refuses.
@@ -67,3 +70,20 @@ def tab_to(page: Page, element_id: str, most: int = 40) -> None:
         if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
             return
     raise AssertionError(f"#{element_id} is not reached with Tab")
+
+
+# Emoji and pictographs (and their variation selector): Debian's Chromium has no font for them
+# and draws each as an empty box, so no page may show one.
+EMOJI = re.compile("[\U0001f000-\U0001faff\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\ufe0f]")
+
+
+def icon_pixels(locator: Locator) -> bytes:
+    """The element as it is drawn (RGBA bytes); fails when it is blank, i.e. only its
+    background colour, as an icon whose glyph or shape did not render would be."""
+    png = locator.screenshot(animations="disabled")
+    image = Image.open(io.BytesIO(png)).convert("RGBA")
+    plain = Image.new("RGBA", image.size, image.getpixel((0, 0)))
+    same = ImageChops.difference(image, plain).convert("L").histogram()[0]
+    inked = image.width * image.height - same
+    assert inked >= image.width * image.height // 20, f"{locator} is blank ({inked} pixels)"
+    return image.tobytes()

@@ -64,8 +64,10 @@ class ApplianceWindow:
         workdir: Path,
         size: tuple[int, int] = (800, 480),
         extra: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.role, self.device, self.info, self.size = role, device, info, size
+        self.env = env or {}  # more environment for the appliance (TMPDIR: where it writes)
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.map_file = self.dir / f"{device}.map.json"
@@ -94,6 +96,7 @@ class ApplianceWindow:
             "OKIENKO_WIDGET_MAP": str(self.map_file),
             "KIVY_HOME": str(self.dir / ".kivy"),
             "PYTHONUNBUFFERED": "1",
+            **self.env,
         }
         with self.log.open("ab") as out:
             self.app = subprocess.Popen(

@@ -23,6 +23,7 @@ VISITOR_MODULES = [
     WEB / "eticket" / "routes.py",
     WEB / "eticket" / "streams.py",
     WEB / "faults" / "public_routes.py",
+    WEB / "faults" / "notices.py",  # the reporter's confirmation and "handed elsewhere"
     WEB / "reservations" / "flow.py",
     WEB / "reservations" / "reminders.py",
     WEB / "reservations" / "notices.py",  # expired, cancelled by the visitor or the office

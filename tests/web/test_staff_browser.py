@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
-from tests.support.browser import assert_accessible, chromium
+from tests.support.browser import EMOJI, assert_accessible, chromium, icon_pixels
 from tests.support.sitefile import site_toml
 from tests.support.webproc import Smtp, WebProcess, csrf_of
 from web.reservations.booking import TZ
@@ -273,6 +273,12 @@ def test_reception_shows_let_in_do_not_and_not_today_as_distinct_boxes(
                 title, reason = expected[kind]
                 assert p.locator(".verdict-title").inner_text().endswith(title)
                 assert reason in p.locator(".verdict-reason").inner_text()
+                # The mark is a drawn icon (✓ or ✕ as SVG), not a character a font may lack.
+                assert not EMOJI.search(p.locator(".verdict-title").inner_text())
+                mark = p.locator(".verdict-mark svg.icon")
+                icon_pixels(mark)  # drawn, not blank
+                shape = "icon-check" if kind == "go" else "icon-cross"
+                expect(mark).to_have_class(re.compile(shape))
                 assert_accessible(p, shots, f"20-reception-{kind}-{width}")
         # The boxes differ beyond colour: the border style of "do not" is not that of "go".
         style = page.evaluate(

@@ -29,6 +29,7 @@ COPIES = Path("/tmp/okienko-shots/uk")
 SITE = "test-site"  # the site file's id
 MELDUNKI_UK = "Реєстрація місця проживання"
 DOWODY_UK = "Посвідчення особи"
+REPORTER = "taras.uk@example.org"
 
 
 def ukrainian_plural(n: int, one: str, few: str, many: str) -> str:
@@ -229,7 +230,7 @@ def push(proc: WebProcess, token: str, *events: contract.SyncEvent, waiting: int
 def test_the_eticket_the_board_and_the_fault_form_speak_ukrainian(
     web: tuple[WebProcess, Smtp, str], tmp_path: Path
 ):
-    proc, _smtp, token = web
+    proc, smtp, token = web
     push(
         proc,
         token,
@@ -257,6 +258,12 @@ def test_the_eticket_the_board_and_the_fault_form_speak_ukrainian(
         expect(page.get_by_role("cell", name=DOWODY_UK)).to_be_visible()
         expect(page.get_by_role("columnheader", name="Кількість осіб")).to_be_visible()
         pages.check("board")
+        page.get_by_role("link", name="Візити сьогодні").click()
+        page.wait_for_url(f"**/board/{SITE}/visits")
+        expect(page.get_by_role("heading", name="Візити сьогодні")).to_be_visible()
+        expect(page.get_by_role("columnheader", name="Код доступу")).to_be_visible()
+        expect(page.get_by_role("columnheader", name="Місце")).to_be_visible()
+        pages.check("board-visits")
 
         page.set_viewport_size(MOBILE)
         page.goto(f"{proc.url}/usterka")
@@ -272,11 +279,25 @@ def test_the_eticket_the_board_and_the_fault_form_speak_ukrainian(
         page.fill("#address", "вул. Пйотрковська 104")
         page.fill("#description", "Глибока вибоїна біля пішохідного переходу")
         page.fill("#attr_depth_cm", "15")
+        page.check("input[name=reply][value=yes]")
+        page.fill("#email", REPORTER)
+        page.check("input[name=consent]")
         page.locator("button.primary").click()
         expect(page.locator(".success")).to_contain_text("Ваше повідомлення зареєстровано під №")
+        # The confirmation mail is in the language the report was filed in.
+        mail = smtp.inbox.wait_for(REPORTER)[-1]
+        number = re.search(r"№ (\d+)", subject_of(mail))
+        assert number and subject_of(mail) == f"Повідомлення № {number[1]} прийнято"
+        text = body_text(mail)
+        assert f"Дякуємо. Ваше повідомлення зареєстровано під номером {number[1]}." in text
+        assert re.search(r"Стан повідомлення: \S+/usterka/s/\S+", text), text
+        assert "Zgłoszenie" not in text and "Dziękujemy" not in text
         expect(page.locator(".status")).to_have_text("Нове")
         expect(page.locator(".timeline")).to_contain_text("Зареєстровано")
         pages.check("fault-status")
+        page.get_by_role("button", name="Відкликати згоду й видалити мої дані").click()
+        expect(page.locator("p.success")).to_have_text("Ваші контактні дані видалено.")
+        pages.check("fault-withdrawn")
         page.goto(f"{proc.url}/usterka/s/no-such-report")
         expect(page.get_by_role("heading", name="Повідомлення не знайдено")).to_be_visible()
         pages.check("fault-not-found")

@@ -497,7 +497,7 @@ class HdAttachment(Base):
 
 
 class HdRead(Base):
-    """When a user last opened a request: later changes show in bold, later messages as 💬."""
+    """When a user last opened a request: later changes show in bold, new messages as an icon."""
 
     __tablename__ = "hd_reads"
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -671,6 +671,9 @@ class FaultReport(Base):
     # so several workers send each mail once; a hand-over clears ``reminded_at``.
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The language of the page (or Open311 ?lang=) the report was filed in: the reporter's
+    # e-mails are written in it.
+    language: Mapped[str] = mapped_column(String(5), default="pl", server_default="pl")
 
     __table_args__ = (
         Index("ix_fault_reports_status_change", "status", "last_change_at"),

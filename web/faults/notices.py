@@ -1,8 +1,9 @@
 """The fault reports' e-mails: the reporter's confirmation (number and status link, only when a
-reply was wanted), and reminders and escalations — sent only in working hours, a reminder once
-per hand-over and an escalation once per report (claimed on the report row first). Every mail
-is recorded in fault_mails (purged with the report); a failed send is logged without its
-content and never undoes anything."""
+reply was wanted), written in the reporter's language like every mail to them; reminders and
+escalations to staff (Polish), sent only in working hours, a reminder once per hand-over and
+an escalation once per report (claimed on the report row first). Every mail is recorded in
+fault_mails (purged with the report); a failed send is logged without its content and never
+undoes anything."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from web.faults.settings import FaultSettings
 from web.faults.settings import of as settings_of
 from web.faults.store import aware, utc
 from web.helpdesk import tables as hd
+from web.i18n import N_, translations
 from web.notify.outbox import Notifier
 
 log = logging.getLogger("okienko.web.faults")
@@ -68,12 +70,21 @@ async def acknowledge(
         row = (await conn.execute(select(t.reports).where(t.reports.c.id == report_id))).first()
     if row is None or not row.reply_wanted or not row.reporter_email:
         return False
-    subject = f"Zgłoszenie nr {report_id} zostało przyjęte"
-    text = (
-        f"Dziękujemy. Zgłoszenie zarejestrowano pod numerem {report_id}.\n\n"
-        f"Stan zgłoszenia: {base_url.rstrip('/')}/usterka/s/{token}\n\n"
-        "Na tej stronie możesz też cofnąć zgodę na przetwarzanie danych kontaktowych.\n"
-        "Wiadomość wysłano automatycznie; nie odpowiadaj na nią."
+    tr = translations(row.language)
+    subject = tr.gettext("Report no. %(n)s has been received") % {"n": report_id}
+    status_url = f"{base_url.rstrip('/')}/usterka/s/{token}"
+    text = "\n\n".join(
+        [
+            tr.gettext("Thank you. The report has been registered under number %(n)s.")
+            % {"n": report_id},
+            tr.gettext("Status of the report: %(url)s") % {"url": status_url},
+            tr.gettext(
+                "On that page you can also withdraw your consent to the processing of your "
+                "contact data."
+            )
+            + "\n"
+            + tr.gettext(AUTOMATIC),
+        ]
     )
     return await deliver(engine, notifier, report_id, row.reporter_email, subject, text)
 
@@ -207,14 +218,15 @@ async def _send_claimed(
     return sent
 
 
-ELSEWHERE = {
-    Closure.OUT_OF_SCOPE: (
-        "Zgłoszenie nr {n} nie dotyczy zadań komórek i jednostek miasta, dlatego "
-        "przekazaliśmy je do właściwego podmiotu."
+AUTOMATIC = N_("This message was sent automatically; do not reply to it.")
+ELSEWHERE = {  # English msgids; the reporter's language in faults.po
+    Closure.OUT_OF_SCOPE: N_(
+        "Report no. %(n)s does not concern the tasks of the city's departments and units, "
+        "so we have handed it to the competent body."
     ),
-    Closure.OUTSIDE: (
-        "Zgłoszenie nr {n} przekazaliśmy do właściwej komórki lub jednostki miasta, "
-        "która obsłuży je poza naszą aplikacją."
+    Closure.OUTSIDE: N_(
+        "We have handed report no. %(n)s to the competent department or unit of the city, "
+        "which will handle it outside our application."
     ),
 }
 
@@ -229,11 +241,18 @@ async def closed_elsewhere(app: Starlette, report_id: int) -> bool:
     template = ELSEWHERE.get(Closure(row.closure)) if row.closure else None
     if template is None:
         return False
-    lines = [template.format(n=report_id), "", f"Dokąd i dlaczego: {row.close_reason}"]
+    tr = translations(row.language)
+    lines = [
+        tr.gettext(template) % {"n": report_id},
+        "",
+        tr.gettext("Where and why: %(reason)s") % {"reason": row.close_reason},
+    ]
     if row.rpw_id:
-        lines.append(f"Numer pisma (RPW): {row.rpw_id}")
-    lines += ["", "Wiadomość wysłano automatycznie; nie odpowiadaj na nią."]
-    subject = f"Zgłoszenie nr {report_id} przekazano do właściwego podmiotu"
+        lines.append(tr.gettext("Letter number (RPW): %(rpw)s") % {"rpw": row.rpw_id})
+    lines += ["", tr.gettext(AUTOMATIC)]
+    subject = tr.gettext("Report no. %(n)s has been handed to the competent body") % {
+        "n": report_id
+    }
     sent = await _send(app, report_id, row.reporter_email, subject, "\n".join(lines))
     if sent:
         await store.reply_sent(

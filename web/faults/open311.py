@@ -1,6 +1,8 @@
 """Open311 GeoReport v2 under /open311/v2/ (https://wiki.open311.org/GeoReport_v2): the service
 list (subcategories), service definitions (their attributes), and service requests — POST
-(needs an api_key) and GET, in JSON and XML. Requests read back carry no personal data.
+(needs an api_key) and GET, in JSON and XML. Requests read back carry no personal data. The
+one text meant for people, ``status_notes``, follows ``?lang=`` (pl, en, uk; Polish by
+default); a POST's ``lang`` (field or ``?lang=``) is the language of the reporter's e-mails.
 
 Contact data sent with a POST (e-mail, phone, name) are given on the reporter's initiative,
 which Procedura § 26 ust. 2 counts as consent: the report then wants a reply."""
@@ -24,6 +26,7 @@ from web.faults import tables as t
 from web.faults.domain import FINISHED, STATUS_LABELS, Channel, FaultError, Status
 from web.faults.settings import of as settings_of
 from web.faults.store import aware
+from web.i18n import LANGUAGES, gettext, language_of
 
 FORMATS = ("json", "xml")
 MAX_LIST = 1000
@@ -175,7 +178,8 @@ def _request_row(row: Any, sub: dictionary.Subcategory | None, agency: str) -> d
     return {
         "service_request_id": str(row.id),
         "status": "closed" if status in FINISHED else "open",
-        "status_notes": STATUS_LABELS[status],
+        # In the language asked with ?lang= (pl, en, uk); Polish by default.
+        "status_notes": gettext(STATUS_LABELS[status]),
         "service_name": sub.name if sub else "",
         "service_code": sub.code if sub else "",
         # What a resident wrote for publication; an operator's note of a call or a forwarded
@@ -208,6 +212,12 @@ def _float(value: Any) -> float | None:
         return float(str(value)) if str(value or "").strip() else None
     except ValueError:
         return None
+
+
+def _language(request: Request, values: dict[str, str]) -> str:
+    """The reporter's language for the e-mails to them: a ``lang`` field or ``?lang=``."""
+    asked = values.get("lang", "")
+    return asked if asked in LANGUAGES else language_of(request)
 
 
 async def post_request(request: Request) -> Response:
@@ -250,6 +260,7 @@ async def post_request(request: Request) -> Response:
                 phone=phone,
                 attributes=attributes,
                 source_message=f"media_url: {media}" if media else "",
+                language=_language(request, v),
             ),
             datetime.now(UTC),
             settings_of(request.app),

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from web.faults import dictionary, notices, store
 from web.faults.domain import STATUS_LABELS, Channel, FaultError, Status
 from web.faults.settings import of as settings_of
-from web.i18n import N_
+from web.i18n import N_, language_of
 from web.ratelimit import RateLimit, shared
 from web.templating import render
 
@@ -129,6 +129,7 @@ async def submit_report(request: Request) -> Response:
                 phone=values.get("phone", "") if wants else "",
                 attributes={a.code: values.get(f"attr_{a.code}", "") for a in sub.attributes},
                 files=photos,
+                language=language_of(request),
             ),
             datetime.now(UTC),
             settings_of(request.app),

@@ -112,6 +112,7 @@ class Draft:
     attributes: dict[str, str] = field(default_factory=dict)
     files: list[File] = field(default_factory=list)
     device_key: str | None = None
+    language: str = "pl"  # the reporter's, for the e-mails to them
 
 
 async def subcategory(conn: AsyncConnection, subcategory_id: int) -> Row[Any] | None:
@@ -212,6 +213,7 @@ async def file_report(
                 )
             ),
             device_key=draft.device_key,
+            language=draft.language,
             forget_on=forget_on(received),
             last_change_at=now,
         )

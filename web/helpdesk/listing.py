@@ -3,7 +3,7 @@
 Active requests by default; "show inactive too" replaces that with a period of last changes,
 and a chosen status or a number with just that status or number. A page is fetched one row
 longer than shown, so "next page" needs no count over a million rows. What is bold (changed
-since I last looked) and 💬 (a message since then) comes from my read marks, joined to the
+since I last looked) and the message mark (one since then) comes from my read marks, joined to the
 page."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@
       document.getElementById("lat").value = pos.coords.latitude.toFixed(6);
       document.getElementById("lon").value = pos.coords.longitude.toFixed(6);
       document.getElementById("lat").dispatchEvent(new Event("change"));
-      status.textContent = "✓";
-    }, function () { status.textContent = "✗"; }, { timeout: 10000 });
+      status.textContent = status.dataset.done;  // words, not ✓ (a font may lack it)
+    }, function () { status.textContent = status.dataset.failed; }, { timeout: 10000 });
   });
 })();

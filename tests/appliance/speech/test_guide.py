@@ -124,3 +124,25 @@ def test_the_next_key_stops_the_phrase_being_played(
             time.sleep(0.05)
     slow.stop()
     guide.close()
+
+
+def test_the_visitors_volume_reaches_the_voice(synth: Pyttsx3Synthesizer, tmp_path: Path) -> None:
+    """The keypad's + and - end in ``Guide.set_volume``: the same phrase, said again, is
+    quieter or louder in the WAV that pyttsx3 (espeak-ng's amplitude) writes."""
+    from tests.support.audio import read_wav, rms
+
+    own = Pyttsx3Synthesizer(rate=150)  # its own volume: the module's synth stays at 1.0
+    player = KeepingPlayer(tmp_path)
+    guide = Guide(own, player, workdir=tmp_path / "work")
+    text = phrases.volume(100, True, gettext_for("pl"), ngettext_for("pl"))
+    assert text == "Głośniej. Głośność 100 procent."
+    loudness = []
+    for volume in (1.0, 0.3, 1.5):
+        guide.set_volume(volume)
+        guide.say(text, language="pl")
+        assert guide.wait_idle(30)
+        loudness.append(rms(read_wav(player.played[-1])[1]))
+    guide.close()
+    normal, quiet, loud = loudness
+    assert quiet < 0.5 * normal, loudness
+    assert loud > 1.2 * normal, loudness

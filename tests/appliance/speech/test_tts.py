@@ -138,3 +138,14 @@ def test_a_missing_espeak_ng_program_names_the_apt_package(tmp_path: Path) -> No
     synth = EspeakNgSynthesizer(program="no-such-espeak-ng")
     with pytest.raises(SpeechEngineUnavailable, match="apt-get install espeak-ng"):
         synth.to_wav(POLISH, tmp_path / "x.wav", language="pl")
+
+
+def test_the_espeak_ng_program_adapter_follows_the_volume(tmp_path: Path) -> None:
+    from tests.support.audio import read_wav, rms
+
+    quiet, normal = EspeakNgSynthesizer(volume=0.3), EspeakNgSynthesizer(volume=1.0)
+    quiet.to_wav(POLISH, tmp_path / "quiet.wav", language="pl")
+    normal.to_wav(POLISH, tmp_path / "normal.wav", language="pl")
+    assert rms(read_wav(tmp_path / "quiet.wav")[1]) < 0.5 * rms(
+        read_wav(tmp_path / "normal.wav")[1]
+    )

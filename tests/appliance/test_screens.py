@@ -19,7 +19,7 @@ from hub.contract.topics import Operation
 from tests.conftest import SiteRig
 from tests.support.hubproc import HubProcess
 from tests.support.ocr import read_words
-from tests.support.screen import info_file
+from tests.support.screen import display_base, info_file
 from tests.support.sitefile import CLERK_PIN
 
 pytestmark = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run")
@@ -40,6 +40,8 @@ def screenshot(
         [
             "xvfb-run",
             "-a",
+            "-n",
+            str(display_base()),
             "-s",
             f"-screen 0 {size[0]}x{size[1]}x24",
             sys.executable,

@@ -46,8 +46,17 @@ class Widget:
         return self.x + self.w // 2, self.y + self.h // 2
 
 
+def display_base() -> int:
+    """The first X display number this test process may use. Each pytest-xdist worker
+    (PYTEST_XDIST_WORKER = gw0, gw1, …) gets its own block of 200, so two workers never race
+    for one free number."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    return 140 + 200 * (int(worker) if worker.isdigit() else 0)
+
+
 def _free_display() -> int:
-    for n in range(140, 400):
+    base = display_base()
+    for n in range(base, base + 200):
         if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
             return n
     raise RuntimeError("no free X display number")

@@ -36,6 +36,7 @@ class Fleet:
         self._clock = clock
         self.devices = {d.id: DeviceHealth(d.id, str(d.role)) for d in site.devices}
         self.broker = DeviceHealth(BROKER_ID, BROKER_ID)
+        self.broker_certificate_expires: datetime | None = None
 
     def set_devices(self, site: Site) -> None:
         """The site file was reloaded: new devices start unseen, the kept ones keep their
@@ -47,6 +48,7 @@ class Fleet:
     def broker_connected(self, certificate_expires: datetime | None) -> None:
         """The hub is connected to its broker, whose certificate runs out then."""
         now = self._clock()
+        self.broker_certificate_expires = certificate_expires
         self.broker.online = True
         self.broker.last_seen = now
         self.broker.detail = None

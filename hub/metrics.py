@@ -160,6 +160,14 @@ class _StateCollector(Collector):
         count.add_metric(["online"], up)
         count.add_metric(["offline"], len(devices) - up)
         yield from (online, count, printer)
+        expires = self.hub.fleet.broker_certificate_expires
+        if expires is not None:  # known once connected over TLS
+            cert = GaugeMetricFamily(
+                "okienko_hub_broker_certificate_expiry_timestamp_seconds",
+                "When the certificate the broker proved itself with runs out",
+            )
+            cert.add_metric([], expires.timestamp())
+            yield cert
 
     def _sync(self) -> Iterable[Metric]:
         health = self.hub.sync_health

@@ -1,13 +1,18 @@
 """Shared fixtures: a real Mosquitto generated from the test site, the hub as a real process,
-and device clients with their own credentials."""
+device clients with their own credentials, and fresh databases on the real PostgreSQL server
+(127.0.0.1:5432; `bootstrap test` starts it and creates the okienko role)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import secrets
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from appliance.common.hub_client import Credentials, HubClient
@@ -17,6 +22,28 @@ from tests.support.broker import site_tls
 from tests.support.hubproc import HubProcess
 from tests.support.sitefile import site_toml
 from tests.support.webproc import Smtp
+
+PG_ADMIN = os.environ.get("OKIENKO_TEST_PG", "postgresql://okienko:okienko@127.0.0.1:5432/postgres")
+
+
+def pg_admin(sql: str) -> None:
+    """One statement as the test role on the server's maintenance database."""
+
+    async def run() -> None:
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(sql)
+        await admin.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh database; its URL exactly as psql takes it."""
+    name = f"okienko_test_{secrets.token_hex(4)}"
+    pg_admin(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @dataclass

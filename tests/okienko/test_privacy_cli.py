@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from tests.okienko.test_cloud_cli import okienko
 from tests.web import privacy_data as data
-from tests.web.conftest import pg_database  # noqa: F401  (the fixture)
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
 from web.privacy import access

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from appliance.common.hub_client import HubClient, new_request_id
 from hub.contract import messages as msg
 from hub.contract.topics import Operation
-from tests.conftest import SiteRig, make_rig
+from tests.conftest import SiteRig, make_rig, pg_admin
 from tests.support.observe import waiting_seen_by_display
 from tests.support.sitefile import write_site_file
 from tests.support.webproc import Smtp, WebProcess, six_digit_code
@@ -156,35 +156,49 @@ def test_a_damaged_copy_is_refused_and_the_database_left_alone(rig: SiteRig, tmp
     assert database.read_bytes() == before
 
 
+def book_two(web: WebProcess, smtp: Smtp) -> list[str]:
+    """Two confirmed visits the day after tomorrow, booked through the API; their codes."""
+    day = datetime.now(TZ).date() + timedelta(days=2)
+    codes = []
+    for hour in (9, 10):
+        start = datetime(day.year, day.month, day.day, hour, tzinfo=TZ).isoformat()
+        contact = f"visitor{hour}@example.org"
+        held = httpx.post(
+            f"{web.url}/api/v1/reservations",
+            json={
+                "service": "dowody",
+                "start": start,
+                "name": "Jan Kowalski",
+                "contact": contact,
+                "terms": True,
+                "privacy": True,
+            },
+        )
+        assert held.status_code == 201, held.text
+        code = six_digit_code(smtp.inbox.wait_for(contact)[-1])
+        confirmed = httpx.post(
+            f"{web.url}/api/v1/reservations/{held.json()['id']}/confirm", json={"code": code}
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        codes.append(confirmed.json()["access_code"])
+    return codes
+
+
+async def bookings(engine):  # type: ignore[no-untyped-def]
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT access_code, status FROM reservations ORDER BY start")
+        )
+        return [tuple(r) for r in rows]
+
+
 def test_the_cloud_on_sqlite_comes_back_with_its_bookings(tmp_path: Path):
     smtp = Smtp.start()
     site = write_site_file(tmp_path)
     web = WebProcess.start(tmp_path, smtp_port=smtp.port, site=site)
     copy = tmp_path / "web-backup.sqlite3"
-    day = datetime.now(TZ).date() + timedelta(days=2)
     try:
-        codes = []
-        for hour in (9, 10):
-            start = datetime(day.year, day.month, day.day, hour, tzinfo=TZ).isoformat()
-            contact = f"visitor{hour}@example.org"
-            held = httpx.post(
-                f"{web.url}/api/v1/reservations",
-                json={
-                    "service": "dowody",
-                    "start": start,
-                    "name": "Jan Kowalski",
-                    "contact": contact,
-                    "terms": True,
-                    "privacy": True,
-                },
-            )
-            assert held.status_code == 201, held.text
-            code = six_digit_code(smtp.inbox.wait_for(contact)[-1])
-            confirmed = httpx.post(
-                f"{web.url}/api/v1/reservations/{held.json()['id']}/confirm", json={"code": code}
-            )
-            assert confirmed.status_code == 200, confirmed.text
-            codes.append(confirmed.json()["access_code"])
+        codes = book_two(web, smtp)
         taken = okienko("backup", "web", "--database-url", web.database_url, "--out", str(copy))
         assert taken.returncode == 0, taken.stderr
     finally:
@@ -195,18 +209,62 @@ def test_the_cloud_on_sqlite_comes_back_with_its_bookings(tmp_path: Path):
     assert restored.returncode == 0, restored.stderr
     web = WebProcess.start(tmp_path, smtp_port=smtp.port, site=site)
     try:
-
-        async def bookings(engine):  # type: ignore[no-untyped-def]
-            async with engine.connect() as conn:
-                rows = await conn.execute(
-                    text("SELECT access_code, status FROM reservations ORDER BY start")
-                )
-                return [tuple(r) for r in rows]
-
         assert web.db(bookings) == [(c, "confirmed") for c in codes]
     finally:
         web.stop()
         smtp.stop()
+
+
+def test_the_cloud_on_postgresql_comes_back_by_the_documented_pg_dump_and_pg_restore(
+    tmp_path: Path, pg_database: str
+):
+    """docs/ops/backup.md's commands as written: a dump taken while the cloud runs, restored
+    into an empty database that the cloud then starts on with every booking."""
+    smtp = Smtp.start()
+    site = write_site_file(tmp_path)
+    dump = tmp_path / "web.dump"
+    web = WebProcess.start(tmp_path, smtp_port=smtp.port, site=site, database_url=pg_database)
+    try:
+        codes = book_two(web, smtp)
+        taken = subprocess.run(
+            ["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", pg_database],
+            capture_output=True,
+            text=True,
+        )
+        assert taken.returncode == 0, taken.stderr
+    finally:
+        web.stop()
+    listed = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True)
+    assert listed.returncode == 0 and "reservations" in listed.stdout, listed.stderr
+
+    name = f"{pg_database.rsplit('/', 1)[1]}_restored"
+    pg_admin(f'CREATE DATABASE "{name}" OWNER okienko')
+    restored_url = pg_database.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        restored = subprocess.run(
+            [
+                "pg_restore",
+                "--no-owner",
+                "--role=okienko",
+                "--exit-on-error",
+                f"--dbname={restored_url}",
+                str(dump),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert restored.returncode == 0, restored.stderr
+        (tmp_path / "restored").mkdir()
+        web = WebProcess.start(
+            tmp_path / "restored", smtp_port=smtp.port, site=site, database_url=restored_url
+        )
+        try:
+            assert web.db(bookings) == [(c, "confirmed") for c in codes]
+        finally:
+            web.stop()
+    finally:
+        smtp.stop()
+        pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def test_postgresql_is_pointed_to_pg_dump():

@@ -5,6 +5,7 @@ docs/ops/alerts.yaml names a metric these endpoints serve."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from cryptography import x509
 from prometheus_client.parser import text_string_to_metric_families
 
 from appliance.common.hub_client import HubClient, new_request_id
@@ -29,7 +31,9 @@ from tests.support.sitefile import CLERK_PIN, write_site_file
 from tests.support.webproc import Smtp, WebProcess, six_digit_code
 from web.reservations.booking import TZ
 
-ALERTS = Path(__file__).resolve().parents[2] / "docs" / "ops" / "alerts.yaml"
+OPS = Path(__file__).resolve().parents[2] / "docs" / "ops"
+ALERTS = OPS / "alerts.yaml"
+DASHBOARD = OPS / "grafana-dashboard.json"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -290,8 +294,35 @@ def test_every_alert_rule_names_a_metric_the_processes_serve(site: Site):
     assert {"OkienkoHubOffline", "OkienkoSyncBacklogGrowing", "OkienkoNobodyCalled"} <= {
         r["alert"] for r in rules
     }
-    assert "OkienkoPrinterOutOfPaper" in {r["alert"] for r in rules}
+    assert {"OkienkoPrinterOutOfPaper", "OkienkoCertificateExpiring"} <= {r["alert"] for r in rules}
     for rule in rules:
         names = set(re.findall(r"\bokienko_[a-z_]+", rule["expr"]))
         assert names, f"{rule['alert']} names no metric of ours"
         assert names <= served, f"{rule['alert']}: {names - served} not served"
+
+
+def test_every_dashboard_panel_reads_a_metric_the_processes_serve(site: Site):
+    served = {name for name, _ in scrape(site.hub_metrics)} | {
+        name for name, _ in scrape(site.web_metrics)
+    }
+    panels = [p for p in json.loads(DASHBOARD.read_text())["panels"] if p["type"] != "row"]
+    assert len(panels) >= 15
+    for panel in panels:
+        assert panel["targets"], f"{panel['title']} shows nothing"
+        for target in panel["targets"]:
+            names = set(re.findall(r"\bokienko_[a-z_]+", target["expr"]))
+            assert names, f"{panel['title']} names no metric of ours"
+            assert names <= served, f"{panel['title']}: {names - served} not served"
+
+
+def test_the_brokers_certificate_expiry_is_served_for_its_alert(site: Site):
+    """The hub serves when the certificate the broker proved itself with runs out, so
+    OkienkoCertificateExpiring fires three weeks before devices would refuse the broker."""
+    cert = x509.load_pem_x509_certificate((site.rig.dir / "pki" / "server.crt").read_bytes())
+    samples = eventually(
+        site.hub_metrics,
+        lambda s: ("okienko_hub_broker_certificate_expiry_timestamp_seconds", frozenset()) in s,
+        "the certificate's expiry",
+    )
+    served = value(samples, "okienko_hub_broker_certificate_expiry_timestamp_seconds")
+    assert served == cert.not_valid_after_utc.timestamp()

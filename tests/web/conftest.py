@@ -3,20 +3,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.conftest import PG_ADMIN
 from web.db.engine import make_engine
 from web.db.migrate import upgrade
-
-PG_ADMIN = os.environ.get("OKIENKO_TEST_PG", "postgresql://okienko:okienko@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,18 +37,3 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         admin = await asyncpg.connect(PG_ADMIN)
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()
-
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh database; its URL exactly as psql takes it."""
-    name = f"okienko_test_{secrets.token_hex(4)}"
-
-    async def run(sql: str) -> None:
-        admin = await asyncpg.connect(PG_ADMIN)
-        await admin.execute(sql)
-        await admin.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))

@@ -645,13 +645,29 @@ def _privacy(args: argparse.Namespace) -> int:
     return _on_cloud_db(args, work, name="privacy")
 
 
+def _positive_int(value: str) -> int:
+    """An argparse type: a whole number of at least 1, else a one-line refusal."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return number
+
+
 def _backup(args: argparse.Namespace) -> int:
     """``okienko backup hub|web`` and ``okienko restore hub|web``."""
-    from okienko.sqlite_backup import BackupError, backup, restore
+    from datetime import UTC, datetime
+
+    from okienko.sqlite_backup import BackupError, backup, backup_rotating, restore
 
     try:
         database = _database_of(args)
-        if not args.restoring:
+        if not args.restoring and args.into is not None:
+            out = backup_rotating(database, args.into, args.what, args.keep, datetime.now(UTC))
+            print(f"{database} copied to {out}; the newest {args.keep} kept")
+        elif not args.restoring:
             backup(database, args.out)
             print(f"{database} copied to {args.out}")
         elif args.what == "hub":
@@ -946,7 +962,20 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", type=Path, help="the hub's site file (TOML)")
         p.add_argument("--database-url", help="the cloud's; default: DATABASE_URL, else var/")
         if name == "backup":
-            p.add_argument("--out", type=Path, required=True, help="the copy to write")
+            where = p.add_mutually_exclusive_group(required=True)
+            where.add_argument("--out", type=Path, help="the copy to write")
+            where.add_argument(
+                "--into",
+                type=Path,
+                help="a folder for dated copies (hub-20261207T023000Z.sqlite3): the nightly "
+                "timer's way, with --keep",
+            )
+            p.add_argument(
+                "--keep",
+                type=_positive_int,
+                default=7,
+                help="with --into: how many dated copies to keep (default 7)",
+            )
         else:
             p.add_argument(
                 "--from", dest="source", type=Path, required=True, help="the copy to restore"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -37,6 +39,36 @@ def backup(database: Path, out: Path) -> None:
         raise BackupError(f"{database}: no such database")
     out.parent.mkdir(parents=True, exist_ok=True)
     _copy(database, out)
+
+
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+def dated_copy(directory: Path, kind: str, now: datetime) -> Path:
+    """The name of ``now``'s copy in ``directory``: ``hub-20261207T023000Z.sqlite3``, so the
+    names sort by age."""
+    return directory / f"{kind}-{now.astimezone(UTC):{STAMP}}.sqlite3"
+
+
+def to_prune(names: Iterable[str], kind: str, keep: int) -> list[str]:
+    """Of the files in a backup folder, the dated copies of ``kind`` beyond the newest
+    ``keep`` (pure: the caller deletes them). Files of other names are never touched."""
+    pattern = re.compile(rf"{re.escape(kind)}-\d{{8}}T\d{{6}}Z\.sqlite3")
+    copies = sorted(n for n in names if pattern.fullmatch(n))
+    return copies[: max(len(copies) - keep, 0)]
+
+
+def backup_rotating(database: Path, directory: Path, kind: str, keep: int, now: datetime) -> Path:
+    """A new dated copy in ``directory``, then the oldest dated copies beyond ``keep``
+    removed; a copy that fails leaves every older one in place."""
+    if keep < 1:
+        raise BackupError("--keep must be at least 1")
+    out = dated_copy(directory, kind, now)
+    backup(database, out)
+    for name in to_prune(os.listdir(directory), kind, keep):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(directory / name)
+    return out
 
 
 def restore(source: Path, database: Path, *, tables: Iterable[str] = ()) -> None:

@@ -48,7 +48,7 @@ from web.identity.backends.ldap import LdapSettings
 from web.identity.backends.oidc import OidcSettings
 from web.identity.oidc_routes import routes as oidc_routes
 from web.identity.settings import SigninPolicy
-from web.metrics import RequestMetrics
+from web.metrics import RequestMetrics, watch_pool
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
 from web.ratelimit import DatabaseHits, RateLimit
@@ -143,6 +143,7 @@ def create_app(
     push_trusted: frozenset[str] = frozenset(),
 ) -> Starlette:
     engine = make_engine(database_url)
+    watch_pool(engine)
     # Served over https (the public URL says so): the cookie is Secure and __Host- (never
     # sent over http, never set by a sibling domain), and browsers are told to keep https.
     secure = secure_cookies or (public_url or "").startswith("https://")

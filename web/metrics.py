@@ -51,6 +51,16 @@ JOB_LAST_SUCCESS = Gauge(
 JOB_FAILURES = Counter("okienko_web_job_failures", "Background job runs that failed", ["job_name"])
 BOOKINGS = Counter("okienko_web_bookings", "Visits booked (confirmed, or booked by staff)")
 CANCELLATIONS = Counter("okienko_web_cancellations", "Visits cancelled")
+DB_IN_USE = Gauge(
+    "okienko_web_db_connections_in_use",
+    "Database connections checked out of the pool (all workers)",
+    multiprocess_mode="livesum",
+)
+DB_POOL_LIMIT = Gauge(
+    "okienko_web_db_pool_limit",
+    "The most connections one worker's pool opens (size + overflow; 0: no limit)",
+    multiprocess_mode="livemax",
+)
 
 # Not a route of the app: one label for every such path, so scanners cannot grow the series.
 UNMATCHED = "<unmatched>"
@@ -97,6 +107,18 @@ class RequestMetrics:
             route = route_template(app.routes, scope) if app is not None else UNMATCHED
             REQUESTS.labels(route, scope["method"], str(status)).inc()
             LATENCY.labels(route).observe(time.perf_counter() - started)
+
+
+def watch_pool(engine: Any) -> None:
+    """Count the engine's checked-out connections as they come and go, so "database pool
+    use" is in_use / limit: a pool at its limit makes requests wait for a connection."""
+    from sqlalchemy import event
+
+    pool = engine.sync_engine.pool
+    size, overflow = getattr(pool, "size", None), getattr(pool, "_max_overflow", 0)
+    DB_POOL_LIMIT.set(size() + max(overflow, 0) if callable(size) else 0)
+    event.listen(engine.sync_engine, "checkout", lambda *_: DB_IN_USE.inc())
+    event.listen(engine.sync_engine, "checkin", lambda *_: DB_IN_USE.dec())
 
 
 def job_ran(name: str, ok: bool) -> None:

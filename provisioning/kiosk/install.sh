@@ -2,7 +2,7 @@
 # Set up a Raspberry Pi OS (bookworm) machine as an Okienko hub or appliance kiosk:
 #   install.sh [--root DIR] [--dry-run] hub
 #   install.sh [--root DIR] [--dry-run] appliance [NAME]     (NAME: default "appliance")
-# Installs the systemd units, the kiosk environment, Kivy's settings, turns console blanking
+# Installs the systemd units (a hub: also a nightly backup timer), the kiosk environment, Kivy's settings, turns console blanking
 # off (consoleblank=0 in cmdline.txt) and enables the services. Safe to run again: every step
 # looks first and changes only what differs; files an operator edits (okienko.env, Kivy's
 # config.ini) are created once and then left alone.
@@ -61,13 +61,28 @@ seed() {
 
 # What `systemctl enable` does: a link in the target's .wants directory.
 enable() {
-  local unit="$1" template="${2:-$1}"
-  local link="$R/etc/systemd/system/multi-user.target.wants/$unit"
+  local unit="$1" template="${2:-$1}" target="${3:-multi-user.target}"
+  local link="$R/etc/systemd/system/$target.wants/$unit"
   local to="/etc/systemd/system/$template"
   [ "$(readlink "$link" 2>/dev/null)" = "$to" ] && return
   say "enable $unit"
   do_ mkdir -p "$(dirname "$link")"
   do_ ln -sfn "$to" "$link"
+}
+
+# The nightly backups' folder: the hub's user writes it, nobody else reads it. A mount point
+# for a USB stick or a share is fine: only the owner and mode are set.
+backup_dir() {
+  local d="$R/var/backups/okienko"
+  if [ ! -d "$d" ]; then
+    say "create /var/backups/okienko (mode 700)"
+    do_ install -d -m 700 "$d"
+  fi
+  if [ -z "$R" ] && [ "$DRY" = 0 ] && id "$USER_NAME" >/dev/null 2>&1 \
+    && [ "$(stat -c %U "$d")" != "$USER_NAME" ]; then
+    say "give /var/backups/okienko to $USER_NAME"
+    chown "$USER_NAME:$USER_NAME" "$d"
+  fi
 }
 
 ensure_user() {
@@ -125,9 +140,13 @@ put "$HERE/okienko-broker.service" /etc/systemd/system/okienko-broker.service 64
 put "$HERE/okienko-hub.service" /etc/systemd/system/okienko-hub.service 644
 put "$HERE/okienko-appliance@.service" /etc/systemd/system/okienko-appliance@.service 644
 if [ "$KIND" = hub ]; then
+  put "$HERE/okienko-hub-backup.service" /etc/systemd/system/okienko-hub-backup.service 644
+  put "$HERE/okienko-hub-backup.timer" /etc/systemd/system/okienko-hub-backup.timer 644
   seed "$HERE/okienko.env" /etc/okienko/okienko.env 644
+  backup_dir
   enable okienko-broker.service
   enable okienko-hub.service
+  enable okienko-hub-backup.timer okienko-hub-backup.timer timers.target
 else
   put "$HERE/kiosk.env" /etc/okienko/kiosk.env 644
   seed "$HERE/kivy-config.ini" /var/lib/okienko/kivy/config.ini 644

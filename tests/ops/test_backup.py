@@ -294,3 +294,55 @@ def test_a_second_hub_on_the_same_database_is_refused(rig: SiteRig):
         assert hub.alive()
     finally:
         hub.stop()
+
+
+def test_the_nightly_way_keeps_the_newest_copies_of_a_running_hub(rig: SiteRig, tmp_path: Path):
+    """What okienko-hub-backup.timer runs: dated copies into a folder, the oldest beyond
+    --keep removed, an operator's own files there left alone, each copy a whole database with
+    the tickets issued before it."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("copied off-site on Mondays\n")
+    (folder / "hub-manual.sqlite3").write_bytes(b"the operator's own copy")
+    hub = rig.hub().start()
+    dispenser = HubClient(rig.creds("dispenser-1")).start()
+    made = []
+    try:
+        for _ in range(3):
+            issue(dispenser, new_request_id())
+            run = okienko(
+                "backup", "hub", "--config", str(rig.config), "--into", str(folder), "--keep", "2"
+            )
+            assert run.returncode == 0, run.stderr
+            made.append(run.stdout.split(" copied to ")[1].split(";")[0])
+            time.sleep(1.1)  # the copies' names are dated to the second
+    finally:
+        dispenser.stop()
+        hub.stop()
+    copies = sorted(p.name for p in folder.glob("hub-2*.sqlite3"))
+    assert copies == sorted(Path(m).name for m in made[1:]), copies
+    assert (folder / "notes.txt").exists() and (folder / "hub-manual.sqlite3").exists()
+    newest = folder / copies[-1]
+    with sqlite3.connect(newest) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        issued = db.execute("SELECT count(*) FROM events WHERE type = 'ticket_issued'").fetchone()
+    assert issued == (3,)
+    bad = okienko(
+        "backup", "hub", "--config", str(rig.config), "--into", str(folder), "--keep", "0"
+    )
+    assert bad.returncode == 2 and "less than 1" in bad.stderr
+
+
+def test_only_dated_copies_beyond_the_newest_are_pruned():
+    from okienko.sqlite_backup import to_prune
+
+    names = [
+        "hub-20261205T023000Z.sqlite3",
+        "hub-20261207T023000Z.sqlite3",
+        "hub-20261206T023000Z.sqlite3",
+        "web-20261201T023000Z.sqlite3",
+        "hub-20261201T023000Z.sqlite3.tmp",
+        "notes.txt",
+    ]
+    assert to_prune(names, "hub", 2) == ["hub-20261205T023000Z.sqlite3"]
+    assert to_prune(names, "hub", 5) == []

@@ -262,6 +262,19 @@ def test_cloud_metrics_count_a_booking_by_route_and_the_hubs_sync(site: Site):
     assert time.time() - ran < 120
 
 
+def test_database_pool_use_is_served_and_every_connection_comes_back(site: Site):
+    for _ in range(5):
+        assert httpx.get(f"{site.web.url}/healthz", timeout=10).status_code == 200
+        # a look-up by an unknown manage token: a database query, then 404
+        assert httpx.get(f"{site.web.url}/api/v1/visits/nope", timeout=10).status_code == 404
+    samples = eventually(
+        site.web_metrics,
+        has("okienko_web_db_connections_in_use", 0.0),
+        "every connection back in the pool once the requests are answered",
+    )
+    assert value(samples, "okienko_web_db_pool_limit") > 0
+
+
 def test_the_public_port_does_not_serve_metrics(site: Site):
     assert httpx.get(f"{site.web.url}/metrics").status_code == 404
     assert httpx.get(site.web_metrics.replace("/metrics", "/")).status_code == 200

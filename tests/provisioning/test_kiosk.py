@@ -15,6 +15,7 @@ from tests.provisioning.conftest import tree
 KIOSK = Path(__file__).resolve().parents[2] / "provisioning" / "kiosk"
 INSTALL = KIOSK / "install.sh"
 UNITS = ["okienko-broker.service", "okienko-hub.service", "okienko-appliance@.service"]
+BACKUP = ["okienko-hub-backup.service", "okienko-hub-backup.timer"]
 CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=1 rootwait consoleblank=600 quiet\n"
 
 
@@ -41,12 +42,13 @@ def test_systemd_accepts_the_units(tmp_path: Path) -> None:
     """``systemd-analyze verify`` on the units as shipped, except that the okienko command
     points at this checkout's (verify insists that ExecStart's program exists)."""
     okienko = Path(sys.executable).parent / "okienko"
-    for unit in UNITS:
+    for unit in UNITS + BACKUP:
         text = (KIOSK / unit).read_text().replace("/opt/okienko/.venv/bin/okienko", str(okienko))
         (tmp_path / unit).write_text(text)
     # A template is verified through an instance.
     shutil.copy(tmp_path / "okienko-appliance@.service", tmp_path / "okienko-appliance@a.service")
     names = ["okienko-broker.service", "okienko-hub.service", "okienko-appliance@a.service"]
+    names += BACKUP
     if not Path("/usr/sbin/mosquitto").exists():
         names.remove("okienko-broker.service")
     run = subprocess.run(
@@ -95,13 +97,20 @@ def test_installing_twice_gives_the_same_tree(pi_root: Path) -> None:
     assert cmdline.split() == [*CMDLINE.replace(" consoleblank=600", "").split(), "consoleblank=0"]
 
 
-def test_hub_install_enables_broker_and_hub(pi_root: Path) -> None:
+def test_hub_install_enables_broker_hub_and_the_nightly_backup(pi_root: Path) -> None:
     assert install(pi_root, "hub").returncode == 0
     wants = pi_root / "etc/systemd/system/multi-user.target.wants"
     assert sorted(p.name for p in wants.iterdir()) == [
         "okienko-broker.service",
         "okienko-hub.service",
     ]
+    timer = pi_root / "etc/systemd/system/timers.target.wants/okienko-hub-backup.timer"
+    assert timer.readlink() == Path("/etc/systemd/system/okienko-hub-backup.timer")
+    backups = pi_root / "var/backups/okienko"
+    assert backups.is_dir() and backups.stat().st_mode & 0o777 == 0o700
+    unit = (KIOSK / "okienko-hub-backup.service").read_text()
+    assert "--into /var/backups/okienko --keep ${OKIENKO_BACKUP_KEEP}" in unit
+    assert "ReadWritePaths=/var/backups/okienko" in unit and "User=okienko" in unit
     assert (pi_root / "boot/firmware/cmdline.txt").read_text() == CMDLINE  # a hub has no screen
 
 

@@ -361,15 +361,14 @@ def _print_banner(site: Site, info: dict[str, Any], headless: bool, windows: int
         print(f"  metrics {info['metrics']['web']}  (cloud)")
     for cid, clerk in info["clerks"].items():
         print(f"  clerk   {cid:<10} PIN {clerk['pin']}  ({clerk['name']})")
-    if info["staff"]:
-        print(f"  staff sign-in  {info['web']['url']}/staff/login")
-    for key, account in info["staff"].items():
-        print(f"  {key:<10} {account['email']:<24} password {account['password']}")
-    helpdesk = info.get("helpdesk")
-    if helpdesk:
-        print(f"  helpdesk  {helpdesk['url']}")
-        for key, account in helpdesk["accounts"].items():
-            print(f"  {key:<10} {account['email']:<24} password {account['password']}")
+    # One set of logins: every account signs in on the one page, to every part it has roles in.
+    logins = [("customer service", key, a) for key, a in info["staff"].items()]
+    helpdesk = info.get("helpdesk") or {"accounts": {}}
+    logins += [("requests, fault reports", key, a) for key, a in helpdesk["accounts"].items()]
+    if logins:
+        print(f"  sign-in {info['web']['url']}/signin  (one page for every part)")
+    for part, key, account in logins:
+        print(f"  {key:<10} {account['email']:<28} password {account['password']}  ({part})")
     if not headless:
         print(
             f"  appliance windows opened: {windows} (display, terminal, counter display, dispenser)"

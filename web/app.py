@@ -47,7 +47,9 @@ from web.identity import signin_limit
 from web.identity.backends.ldap import LdapSettings
 from web.identity.backends.oidc import OidcSettings
 from web.identity.oidc_routes import routes as oidc_routes
+from web.identity.reset import routes as reset_routes
 from web.identity.settings import SigninPolicy
+from web.identity.signin_page import routes as signin_routes
 from web.metrics import RequestMetrics, watch_pool
 from web.notify.outbox import Notifier
 from web.public.routes import routes as public_routes
@@ -180,6 +182,8 @@ def create_app(
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             *sync_routes,
             *eticket_routes,
+            *signin_routes,
+            *reset_routes,
             *auth_routes,
             *oidc_routes,
             *helpdesk_routes,

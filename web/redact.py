@@ -22,6 +22,7 @@ TOKEN_PATHS = (
     "helpdesk/rate",
     "helpdesk/reset",
     "staff/password/reset",
+    "password/reset",
     "api/v1/visits",
     "api/v1/etickets",
 )

@@ -35,9 +35,9 @@ class Rig:
         c = httpx.Client(base_url=self.web.url, timeout=10)
         if who:
             self.signed_in[who] = c
-            page = c.get("/helpdesk/login")
+            page = c.get("/signin")
             r = c.post(
-                "/helpdesk/login",
+                "/signin",
                 data={
                     "csrf_token": csrf_of(page.text),
                     "email": self.people.emails[who],

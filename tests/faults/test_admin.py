@@ -71,7 +71,7 @@ def test_only_the_administrator_reaches_the_administration(rig: Rig):  # noqa: F
         assert c.get("/usterki/admin/people").status_code == 403, who
         assert 'href="/usterki/admin"' not in c.get("/usterki/").text
     anonymous = rig.client().get("/usterki/admin", follow_redirects=False)
-    assert anonymous.status_code == 303 and "/helpdesk/login" in anonymous.headers["location"]
+    assert anonymous.status_code == 303 and "/signin" in anonymous.headers["location"]
     admin = rig.client("admin")
     assert 'href="/usterki/admin"' in admin.get("/usterki/").text
     assert admin.get("/usterki/admin").status_code == 200

@@ -139,7 +139,7 @@ def test_the_chain_by_pages_and_nobody_sees_beyond_their_scope(rig: Rig):  # noq
 
 def test_an_anonymous_visitor_is_sent_to_sign_in_and_a_helpdesk_unit_user_is_refused(rig: Rig):  # noqa: F811
     r = rig.client().get("/usterki/", follow_redirects=False)
-    assert r.status_code == 303 and "/helpdesk/login" in r.headers["location"]
+    assert r.status_code == 303 and "/signin" in r.headers["location"]
 
 
 def test_a_late_report_is_resolved_only_with_a_reason_and_a_date_and_the_realizer_enters_the_rpw_id(

@@ -307,12 +307,12 @@ def test_an_administrator_adds_at_most_five_users_to_a_unit(rig: Rig):
     # The new person sets a password through the "Rejestracja użytkownika" e-mail.
     (welcome,) = mails(rig, "p0@dps.example", "Rejestracja użytkownika")
     person = rig.page()
-    person.goto(rig.link(welcome, "/helpdesk/reset/"))
+    person.goto(rig.link(welcome, "/password/reset/"))
     rig.check(person, "set-password")
     person.fill("#password", "Nowe-haslo-123")
     person.fill("#password2", "Nowe-haslo-123")
     person.click("button.primary")
-    expect(person.locator("p.success")).to_contain_text("Hasło zostało ustawione")
+    expect(person.locator("p.success")).to_contain_text("Nowe hasło jest ustawione")
 
 
 def test_a_new_request_turns_red_after_24_hours(rig: Rig):
@@ -409,11 +409,11 @@ def test_sign_in_password_reset_the_full_form_and_error_states_pass_axe(rig: Rig
     expect(visitor.locator(".error-summary")).to_have_text("Nieprawidłowy e-mail lub hasło.")
     rig.check(visitor, "login-error")
     visitor.click("text=Nie pamiętasz hasła?")
-    expect(visitor.locator("h1")).to_have_text("Resetowanie hasła")
+    expect(visitor.locator("h1")).to_have_text("Nie pamiętam hasła")
     rig.check(visitor, "reset")
     visitor.fill("#email", "nikt@nigdzie.example")
     visitor.click("button.primary")
-    expect(visitor.locator("p.success")).to_contain_text("Link jest ważny 60 minut")
+    expect(visitor.locator("p.success")).to_contain_text("Odnośnik jest ważny 60 minut")
     rig.check(visitor, "reset-sent")
 
     ola = rig.page("ola@sp5.example", from_ip="10.0.0.6")

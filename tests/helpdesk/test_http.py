@@ -78,10 +78,8 @@ def header(message: Message, name: str) -> str:
 
 
 def sign_in(client: httpx.Client, email: str, password: str = PASSWORD) -> httpx.Response:
-    token = csrf_of(client.get("/helpdesk/login").text)
-    return client.post(
-        "/helpdesk/login", data={"email": email, "password": password, "csrf_token": token}
-    )
+    token = csrf_of(client.get("/signin").text)
+    return client.post("/signin", data={"email": email, "password": password, "csrf_token": token})
 
 
 def token_of(client: httpx.Client) -> str:
@@ -189,7 +187,7 @@ def test_a_helpdesk_session_ends_after_the_configured_idle_time(
             time.sleep(3)  # the test server signs out after 2 s idle
             r = ola.get("/helpdesk/new", follow_redirects=False)
             assert r.status_code == 303
-            assert r.headers["location"] == "/helpdesk/login?next=/helpdesk/new&idle=1"
+            assert r.headers["location"] == "/signin?next=/helpdesk/new&idle=1"
             notice = ola.get(r.headers["location"]).text
             assert "Wylogowano po okresie bezczynności." in notice
             # Signed out for good: coming back does not revive the session.
@@ -213,12 +211,12 @@ def test_wrong_passwords_from_elsewhere_do_not_lock_a_helpdesk_user_out(site: Si
 def test_the_helpdesk_sign_in_never_sends_the_user_to_another_site(site: Site, target: str):
     # The attack: a link to the real sign-in page whose `next` leads to a look-alike site.
     with httpx.Client(base_url=site.web.url) as client:
-        page = client.get("/helpdesk/login", params={"next": target})
-        # The form carries the part's home, never the target (the language links keep the
-        # query as it was, on this site).
-        assert 'name="next" value="/helpdesk/"' in page.text
+        page = client.get("/signin", params={"next": target})
+        # The form never carries the target (the language links keep the query as it was, on
+        # this site): the sign-in lands on the home of the part the password opens.
+        assert 'name="next" value=""' in page.text
         r = client.post(
-            "/helpdesk/login",
+            "/signin",
             data={
                 "email": "ela@sp5.example",
                 "password": PASSWORD,
@@ -231,9 +229,9 @@ def test_the_helpdesk_sign_in_never_sends_the_user_to_another_site(site: Site, t
 
 def test_the_helpdesk_sign_in_returns_to_a_fault_report_page(site: Site):
     with httpx.Client(base_url=site.web.url) as client:
-        page = client.get("/helpdesk/login", params={"next": "/usterki/?status=new"})
+        page = client.get("/signin", params={"next": "/usterki/?status=new"})
         r = client.post(
-            "/helpdesk/login",
+            "/signin",
             data={
                 "email": "ela@sp5.example",
                 "password": PASSWORD,
@@ -247,22 +245,22 @@ def test_the_helpdesk_sign_in_returns_to_a_fault_report_page(site: Site):
 def test_a_forgotten_password_is_set_again_through_the_mailed_link(site: Site):
     person = "zapominalska@sp5.example"
     with site.client() as anonymous:
-        assert 'href="/helpdesk/reset"' in anonymous.get("/helpdesk/login").text
-        form = anonymous.get("/helpdesk/reset")
-        assert form.status_code == 200 and "Resetowanie hasła" in form.text
+        assert 'href="/password/forgot"' in anonymous.get("/signin").text
+        form = anonymous.get("/password/forgot")
+        assert form.status_code == 200 and "Nie pamiętam hasła" in form.text
         answers = [
             anonymous.post(
-                "/helpdesk/reset", data={"email": email, "csrf_token": csrf_of(form.text)}
+                "/password/forgot", data={"email": email, "csrf_token": csrf_of(form.text)}
             )
             for email in ("nikt@nigdzie.example", person.upper())
         ]
         # The same answer whether or not the address has an account.
         assert [a.status_code for a in answers] == [200, 200]
-        assert all("wysłaliśmy na niego link" in a.text for a in answers)
-        mail = site.mail(person, "Resetowanie hasła")
+        assert all("wysłaliśmy na nie odnośnik" in a.text for a in answers)
+        mail = site.mail(person, "ustawienie nowego hasła")
         assert header(mail, "From") == SENDER
         assert not site.smtp.inbox.to("nikt@nigdzie.example")
-        link = site.link(mail, "/helpdesk/reset/")
+        link = site.link(mail, "/password/reset/")
 
         page = anonymous.get(link)
         assert page.status_code == 200 and 'id="password2"' in page.text
@@ -271,15 +269,13 @@ def test_a_forgotten_password_is_set_again_through_the_mailed_link(site: Site):
             link, data={"password": "Nowe-haslo-2026", "password2": "Inne-haslo-2026",
                         "csrf_token": token},
         )  # fmt: skip
-        assert differ.status_code == 400 and "Hasła się różnią." in differ.text
+        assert differ.status_code == 400 and "Wpisane hasła się różnią." in differ.text
         done = anonymous.post(
             link, data={"password": "Nowe-haslo-2026", "password2": "Nowe-haslo-2026",
                         "csrf_token": token},
         )  # fmt: skip
-        assert (
-            done.status_code == 303 and done.headers["location"] == "/helpdesk/login?done=password"
-        )
-        assert "Hasło zostało ustawione" in anonymous.get(done.headers["location"]).text
+        assert done.status_code == 303 and done.headers["location"] == "/password/done"
+        assert "Nowe hasło jest ustawione" in anonymous.get(done.headers["location"]).text
         again = anonymous.post(
             link, data={"password": "Trzecie-haslo-1", "password2": "Trzecie-haslo-1",
                         "csrf_token": token},
@@ -312,7 +308,7 @@ def test_only_an_administrator_opens_the_admin_pages_or_sends_their_forms(site: 
     ]  # fmt: skip
     with site.client() as anonymous:
         r = anonymous.get("/helpdesk/admin", follow_redirects=False)
-        assert r.status_code == 303 and r.headers["location"].startswith("/helpdesk/login")
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin")
     for email in ("marek@cum.example", "ola@sp5.example"):
         client = site.as_(email)
         r = client.get("/helpdesk/admin")

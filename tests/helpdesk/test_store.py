@@ -22,6 +22,7 @@ from web.helpdesk.domain import (
     WorkflowError,
     WrongStatus,
 )
+from web.identity import reset
 
 
 def plain(cat: Catalogue, text: str = "Nie działa drukarka w sekretariacie") -> store.Filing:
@@ -273,14 +274,13 @@ async def test_a_password_link_dies_on_use_and_takes_the_accounts_other_links(
     user_id, welcome = await accounts.create_user(
         engine, email="linki@sp1.example", name="Linki", role=Role.SERVICE, now=now
     )
-    found = await accounts.reset_link(engine, "linki@sp1.example", now)
+    found = await reset.create(engine, "linki@sp1.example", now)
     assert found is not None
-    reset = found[1]
-    assert await accounts.use_link(engine, reset, "Nowe-haslo-123", now) == user_id
-    for token in (reset, welcome):  # used, and the other one mailed before
-        assert await accounts.link_user(engine, token, now) is None
-        with pytest.raises(accounts.AccountError):
-            await accounts.use_link(engine, token, "Cudze-haslo-456", now)
+    assert await reset.use(engine, found.token, "Nowe-haslo-123", now)
+    for token in (found.token, welcome):  # used, and the other one mailed before
+        assert await reset.holder(engine, token, now) is None
+        assert not await reset.use(engine, token, "Cudze-haslo-456", now)
+    assert (await accounts.find_by_email(engine, "linki@sp1.example")).id == user_id
 
 
 async def test_a_password_link_dies_on_an_email_change_and_on_deactivation(
@@ -296,10 +296,9 @@ async def test_a_password_link_dies_on_an_email_change_and_on_deactivation(
     )
     await accounts.deactivate_user(engine, gone)
     for token in (to_old_address, before_leaving):
-        assert await accounts.link_user(engine, token, now) is None
-        with pytest.raises(accounts.AccountError):
-            await accounts.use_link(engine, token, "Cudze-haslo-456", now)
+        assert await reset.holder(engine, token, now) is None
+        assert not await reset.use(engine, token, "Cudze-haslo-456", now)
     # A link asked for at the new address works.
-    found = await accounts.reset_link(engine, "nowy@sp1.example", now)
+    found = await reset.create(engine, "nowy@sp1.example", now)
     assert found is not None
-    assert await accounts.use_link(engine, found[1], "Nowe-haslo-123", now) == moved
+    assert await reset.use(engine, found.token, "Nowe-haslo-123", now)

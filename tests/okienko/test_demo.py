@@ -40,9 +40,9 @@ def _staff_sign_in_works(info: dict) -> None:
     assert set(info["staff"]) == {"admin", "manager", "clerk", "reception"}
     for key, account in info["staff"].items():
         with httpx.Client(base_url=info["web"]["url"]) as client:
-            token = csrf_of(client.get("/staff/login").text)
+            token = csrf_of(client.get("/signin").text)
             r = client.post(
-                "/staff/login",
+                "/signin",
                 data={
                     "email": account["email"],
                     "password": account["password"],
@@ -172,6 +172,12 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
         while info["metrics"]["hub"] not in (tmp_path / "demo.log").read_text():
             assert time.monotonic() < banner_by, "the banner does not show the metrics"
             time.sleep(0.1)
+        # One set of logins, on the one sign-in page: every account, whatever its part.
+        banner = (tmp_path / "demo.log").read_text()
+        assert banner.count("/signin  (one page for every part)") == 1
+        assert "/staff/login" not in banner and "helpdesk  http" not in banner
+        for account in [*info["staff"].values(), *info["helpdesk"]["accounts"].values()]:
+            assert account["email"] in banner and account["password"] in banner
         # The cloud books the demo site's services; the code goes to the demo's outbox.
         from datetime import datetime, timedelta
 
@@ -215,10 +221,10 @@ def test_demo_runs_a_site_and_stops_cleanly(tmp_path: Path):
         # The demo's helpdesk: its unit user signs in and sees the request list.
         unit = info["helpdesk"]["accounts"]["unit"]
         with httpx.Client(base_url=info["web"]["url"]) as web:
-            login = web.get("/helpdesk/login")
+            login = web.get("/signin")
             token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
             signed_in = web.post(
-                "/helpdesk/login",
+                "/signin",
                 data={"email": unit["email"], "password": unit["password"], "csrf_token": token},
                 follow_redirects=True,
             )

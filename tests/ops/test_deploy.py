@@ -241,7 +241,7 @@ def test_tls_in_front_and_plain_http_sent_to_https(proxied: tuple[Proxy, WebProc
 def test_body_limits_are_the_apps_own(proxied: tuple[Proxy, WebProcess]):
     proxy, _ = proxied
     paths = ["/api/v1/reservations", "/book/details", "/helpdesk/new", "/helpdesk/r/12/messages"]
-    paths += ["/api/v1/sync/events", "/usterka", "/usterki/new", "/staff/login"]
+    paths += ["/api/v1/sync/events", "/usterka", "/usterki/new", "/signin"]
     for pattern, _ in UPLOAD_CAPS:  # every upload route of the app is among those tried
         assert any(pattern.fullmatch(path) for path in paths), pattern.pattern
     for path in paths:

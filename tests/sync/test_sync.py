@@ -339,9 +339,9 @@ def test_a_manager_reads_the_reports_and_exports_them(linked: Linked, tmp_path: 
     )
     issued_in_hub = sum('"ticket_issued"' in b for _, b in hub_events(hub_db))
     with httpx.Client(base_url=linked.web.url) as client:
-        token = csrf_of(client.get("/staff/login").text)
+        token = csrf_of(client.get("/signin").text)
         client.post(
-            "/staff/login",
+            "/signin",
             data={
                 "email": "kierownik@um.example",
                 "password": "Haslo-testowe-1",
@@ -401,9 +401,9 @@ def test_the_cloud_shows_each_device_and_its_history(linked: Linked, tmp_path: P
             )
         )
         with httpx.Client(base_url=linked.web.url) as client:
-            token = csrf_of(client.get("/staff/login").text)
+            token = csrf_of(client.get("/signin").text)
             client.post(
-                "/staff/login",
+                "/signin",
                 data={
                     "email": "admin.fleet@um.example",
                     "password": "Haslo-testowe-1",

@@ -38,10 +38,8 @@ def signed_in(web: WebProcess, email: str) -> Iterator[httpx.Client]:
 
 
 def _sign_in(client: httpx.Client, email: str) -> httpx.Client:
-    token = csrf_of(client.get("/staff/login").text)
-    r = client.post(
-        "/staff/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
-    )
+    token = csrf_of(client.get("/signin").text)
+    r = client.post("/signin", data={"email": email, "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 303, r.text
     return client
 
@@ -202,7 +200,7 @@ def test_only_administrators_get_in(web: WebProcess):
             assert client.get("/admin/").status_code == 403
             assert client.get("/admin/staff").status_code == 403
     r = httpx.get(f"{web.url}/admin/", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"].startswith("/staff/login")
+    assert r.status_code == 303 and r.headers["location"].startswith("/signin")
 
 
 def test_a_deactivated_account_is_signed_out_at_once(web: WebProcess):
@@ -231,12 +229,12 @@ def test_a_deactivated_account_is_signed_out_at_once(web: WebProcess):
             )
             assert r.status_code == 303
             r = rec.get("/staff/", follow_redirects=False)
-            assert r.status_code == 303 and r.headers["location"].startswith("/staff/login")
+            assert r.status_code == 303 and r.headers["location"].startswith("/signin")
         # and may not sign in again
         client = httpx.Client(base_url=web.url)
-        token = csrf_of(client.get("/staff/login").text)
+        token = csrf_of(client.get("/signin").text)
         r = client.post(
-            "/staff/login",
+            "/signin",
             data={"email": "rec@um.example", "password": PASSWORD, "csrf_token": token},
         )
         assert r.status_code == 400

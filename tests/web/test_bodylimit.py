@@ -85,11 +85,11 @@ def test_a_session_without_a_token_is_refused_before_its_body(web: WebProcess):
 
 def test_a_form_of_a_session_with_a_token_is_capped_too(web: WebProcess):
     with httpx.Client(base_url=web.url) as client:
-        client.get("/staff/login")  # the session now holds a CSRF token
+        client.get("/signin")  # the session now holds a CSRF token
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
     status = raw_post(
         web,
-        "/staff/login",
+        "/signin",
         {
             "Transfer-Encoding": "chunked",
             "Content-Type": "application/x-www-form-urlencoded",
@@ -110,9 +110,9 @@ def test_upload_routes_have_their_own_cap():
 
 def test_an_ordinary_form_still_works(web: WebProcess):
     with httpx.Client(base_url=web.url) as client:
-        page = client.get("/staff/login").text
+        page = client.get("/signin").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
         r = client.post(
-            "/staff/login", data={"email": "x@um.example", "password": "bad", "csrf_token": token}
+            "/signin", data={"email": "x@um.example", "password": "bad", "csrf_token": token}
         )
         assert r.status_code == 400  # wrong password, but the form went through

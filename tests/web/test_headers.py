@@ -77,9 +77,9 @@ def test_no_signed_in_page_or_sign_in_page_may_be_cached(web: WebProcess, tmp_pa
     register, a helpdesk request or a fault report from the cache after the clerk left."""
     pages = signed_in_pages(tmp_path)
     assert {"/staff/register", "/admin/staff", "/helpdesk/admin", "/usterki/"} <= set(pages)
-    staff = signed_in(web, "/staff/login", "admin@um.example", STAFF_PASSWORD)
-    helpdesk = signed_in(web, "/helpdesk/login", *HELPDESK_ADMIN)
-    faults = signed_in(web, "/helpdesk/login", "super@uml.example", FAULTS_PASSWORD)
+    staff = signed_in(web, "/signin", "admin@um.example", STAFF_PASSWORD)
+    helpdesk = signed_in(web, "/signin", *HELPDESK_ADMIN)
+    faults = signed_in(web, "/signin", "super@uml.example", FAULTS_PASSWORD)
     anonymous = httpx.Client(base_url=web.url, timeout=10)
     cached = []
     for path in pages:
@@ -104,7 +104,7 @@ def test_static_files_may_be_cached(web: WebProcess):
 
 
 def test_every_page_allows_only_its_own_host(web: WebProcess):
-    for path in ("/", "/usterka", "/staff/login", "/helpdesk/login", "/privacy", "/nie-ma"):
+    for path in ("/", "/usterka", "/signin", "/privacy", "/nie-ma"):
         csp = httpx.get(web.url + path).headers["content-security-policy"]
         assert "default-src 'self'" in csp and "img-src 'self';" in csp, (path, csp)
         assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
@@ -120,8 +120,7 @@ def test_no_page_makes_the_browser_contact_another_host(web: WebProcess):
         "/",
         "/privacy",
         f"/usterka?sub={first_sub.group(1)}",
-        "/staff/login",
-        "/helpdesk/login",
+        "/signin",
         "/staff/register",
         "/staff/docket",
         "/staff/plan",
@@ -140,7 +139,7 @@ def test_no_page_makes_the_browser_contact_another_host(web: WebProcess):
             "console",
             lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
         )
-        page.goto(f"{web.url}/staff/login")
+        page.goto(f"{web.url}/signin")
         page.fill("#email", "admin@um.example")
         page.fill("#password", STAFF_PASSWORD)
         page.click("button[type=submit]")

@@ -89,10 +89,10 @@ def test_two_cloud_processes_on_one_database_refuse_the_same_script(
         for i in range(4):
             web = (a, b)[i % 2]
             with httpx.Client(base_url=web.url) as client:
-                page = client.get("/staff/login")
+                page = client.get("/signin")
                 token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
                 r = client.post(
-                    "/staff/login",
+                    "/signin",
                     data={"email": "nikt@um.example", "password": "zle", "csrf_token": token},
                 )
                 codes.append(r.status_code)

@@ -115,6 +115,7 @@ def test_the_access_log_of_the_real_process_carries_no_token(tmp_path: Path, smt
                 f"/visit/{SECRET}/cancel",
                 f"/visit/{SECRET}.ics",
                 f"/e/{SECRET}",
+                f"/password/reset/{SECRET}",
                 f"/staff/password/reset/{SECRET}",
                 f"/helpdesk/reset/{SECRET}",
                 f"/helpdesk/rate/{SECRET}",

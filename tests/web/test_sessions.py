@@ -17,7 +17,6 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.webproc import Smtp, WebProcess, csrf_of
-from web.auth.accounts import set_password
 from web.helpdesk import accounts
 from web.helpdesk.domain import Role
 from web.identity.sessions import ABSOLUTE_S, S
@@ -35,26 +34,10 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebProcess]:
 
 
 @contextmanager
-def staff_client(web: WebProcess, email: str) -> Iterator[httpx.Client]:
+def signed_in(web: WebProcess, email: str) -> Iterator[httpx.Client]:
     client = httpx.Client(base_url=web.url)
-    token = csrf_of(client.get("/staff/login").text)
-    r = client.post(
-        "/staff/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
-    )
-    assert r.status_code == 303, r.text
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@contextmanager
-def helpdesk_client(web: WebProcess, email: str) -> Iterator[httpx.Client]:
-    client = httpx.Client(base_url=web.url)
-    token = csrf_of(client.get("/helpdesk/login").text)
-    r = client.post(
-        "/helpdesk/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
-    )
+    token = csrf_of(client.get("/signin").text)
+    r = client.post("/signin", data={"email": email, "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 303, r.text
     try:
         yield client
@@ -92,7 +75,7 @@ def add_helpdesk_user(web: WebProcess, email: str) -> int:
 
 def test_a_staff_cookie_copied_before_sign_out_is_dead_after_it(web: WebProcess):
     web.add_staff("wyloguj@um.example", "administrator")
-    with staff_client(web, "wyloguj@um.example") as client, copy_of(client) as thief:
+    with signed_in(web, "wyloguj@um.example") as client, copy_of(client) as thief:
         assert signed_in_staff(thief)
         token = csrf_of(client.get("/staff/").text)
         assert client.post("/staff/logout", data={"csrf_token": token}).status_code == 303
@@ -102,7 +85,7 @@ def test_a_staff_cookie_copied_before_sign_out_is_dead_after_it(web: WebProcess)
 
 def test_a_helpdesk_cookie_copied_before_sign_out_is_dead_after_it(web: WebProcess):
     add_helpdesk_user(web, "wyloguj@cum.example")
-    with helpdesk_client(web, "wyloguj@cum.example") as client, copy_of(client) as thief:
+    with signed_in(web, "wyloguj@cum.example") as client, copy_of(client) as thief:
         assert signed_in_helpdesk(thief)
         token = csrf_of(client.get("/helpdesk/").text)
         assert client.post("/helpdesk/logout", data={"csrf_token": token}).status_code == 303
@@ -113,18 +96,16 @@ def test_a_password_change_and_a_deactivation_end_every_session(web: WebProcess)
     web.add_staff("haslo@um.example", "clerk")
     user_id = add_helpdesk_user(web, "dezaktywacja@cum.example")
     with (
-        staff_client(web, "haslo@um.example") as staff,
-        helpdesk_client(web, "dezaktywacja@cum.example") as helpdesk,
+        signed_in(web, "haslo@um.example") as staff,
+        signed_in(web, "dezaktywacja@cum.example") as helpdesk,
     ):
 
         async def change(engine: AsyncEngine) -> None:
-            from sqlalchemy import select
+            from web.identity import reset
 
-            from web.auth.session import T
-
-            async with engine.connect() as conn:
-                staff_id = await conn.scalar(select(T.c.id).where(T.c.email == "haslo@um.example"))
-            await set_password(engine, int(staff_id), "Inne-haslo-123")
+            link = await reset.create(engine, "haslo@um.example", datetime.now(UTC))
+            assert link is not None
+            assert await reset.use(engine, link.token, "Inne-haslo-123", datetime.now(UTC))
             await accounts.deactivate_user(engine, user_id)
 
         web.db(change)
@@ -136,8 +117,8 @@ def test_a_session_ends_after_twelve_hours_however_active(web: WebProcess):
     web.add_staff("dlugo@um.example", "clerk")
     add_helpdesk_user(web, "dlugo@cum.example")
     with (
-        staff_client(web, "dlugo@um.example") as staff,
-        helpdesk_client(web, "dlugo@cum.example") as helpdesk,
+        signed_in(web, "dlugo@um.example") as staff,
+        signed_in(web, "dlugo@cum.example") as helpdesk,
     ):
         assert signed_in_staff(staff) and signed_in_helpdesk(helpdesk)
 
@@ -160,7 +141,7 @@ def test_over_https_the_cookie_is_secure_and_host_only_with_hsts(tmp_path: Path)
         tmp_path, smtp_port=smtp.port, extra=["--public-url", "https://okienko.example"]
     )
     try:
-        r = httpx.get(f"{web.url}/staff/login")
+        r = httpx.get(f"{web.url}/signin")
         cookie = r.headers["set-cookie"]
         assert cookie.startswith("__Host-okienko_session=")
         attributes = {a.strip().lower() for a in cookie.split(";")[1:]}
@@ -173,7 +154,7 @@ def test_over_https_the_cookie_is_secure_and_host_only_with_hsts(tmp_path: Path)
 
 
 def test_over_plain_http_no_hsts(web: WebProcess):
-    r = httpx.get(f"{web.url}/staff/login")
+    r = httpx.get(f"{web.url}/signin")
     assert "strict-transport-security" not in r.headers
     assert r.headers["set-cookie"].startswith("okienko_session=")
 
@@ -184,7 +165,7 @@ async def test_a_deactivated_staff_accounts_password_link_dies(tmp_path: Path):
     from web.auth.accounts import create_staff
     from web.db.engine import make_engine
     from web.db.migrate import upgrade
-    from web.staff import reset_tokens
+    from web.identity import reset
 
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}")
     await upgrade(engine)
@@ -192,12 +173,12 @@ async def test_a_deactivated_staff_accounts_password_link_dies(tmp_path: Path):
         staff_id = await create_staff(
             engine, email="odchodzi@um.example", name="Odchodzi", role="clerk", password=PASSWORD
         )
-        now = reset_tokens.utcnow()
-        link = await reset_tokens.create(engine, "odchodzi@um.example", now)
+        now = datetime.now(UTC)
+        link = await reset.create(engine, "odchodzi@um.example", now)
         assert link is not None
         leaves = StaffChange("Odchodzi", "clerk", None, None, False, False)
         await change_staff(engine, staff_id, leaves)
-        assert not await reset_tokens.is_valid(engine, link.token, now)
-        assert not await reset_tokens.use(engine, link.token, "Nowe-haslo-123", now)
+        assert await reset.holder(engine, link.token, now) is None
+        assert not await reset.use(engine, link.token, "Nowe-haslo-123", now)
     finally:
         await engine.dispose()

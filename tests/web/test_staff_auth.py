@@ -26,17 +26,15 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebProcess]:
 
 
 def sign_in(client: httpx.Client, email: str, password: str = "Haslo-testowe-1") -> httpx.Response:
-    token = csrf_of(client.get("/staff/login").text)
-    return client.post(
-        "/staff/login", data={"email": email, "password": password, "csrf_token": token}
-    )
+    token = csrf_of(client.get("/signin").text)
+    return client.post("/signin", data={"email": email, "password": password, "csrf_token": token})
 
 
 def test_a_form_without_its_csrf_token_is_refused(web: WebProcess):
     with httpx.Client(base_url=web.url) as client:
-        client.get("/staff/login")
+        client.get("/signin")
         r = client.post(
-            "/staff/login", data={"email": "admin@um.example", "password": "Haslo-testowe-1"}
+            "/signin", data={"email": "admin@um.example", "password": "Haslo-testowe-1"}
         )
         assert r.status_code == 403 and "Formularz wygasł" in r.text
         assert (
@@ -63,7 +61,7 @@ def test_roles_limit_pages_and_an_idle_session_ends(web: WebProcess):
         assert "Recepcja" in home.text and "Administracja" not in home.text
         time.sleep(3)  # the test server signs out after 2 s idle
         r = client.get("/staff/", follow_redirects=False)
-        assert r.status_code == 303 and r.headers["location"].startswith("/staff/login")
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin")
 
 
 def test_no_stack_trace_reaches_a_visitor(web: WebProcess):
@@ -75,18 +73,18 @@ def test_no_stack_trace_reaches_a_visitor(web: WebProcess):
 def test_switching_language_keeps_where_you_are(web: WebProcess):
     import re
 
-    page = httpx.get(f"{web.url}/staff/login", params={"next": "/staff/register"}).text
+    page = httpx.get(f"{web.url}/signin", params={"next": "/staff/register"}).text
     english = re.search(r'href="([^"]*lang=en[^"]*)"', page)
     assert english and "next=%2Fstaff%2Fregister" in english.group(1)
     r = httpx.get(english.group(1).replace("&amp;", "&"))
-    assert "Staff sign-in" in r.text and 'value="/staff/register"' in r.text
+    assert "Sign in to Okienko" in r.text and 'value="/staff/register"' in r.text
 
 
 def test_a_wrong_password_is_explained_in_the_pages_language(web: WebProcess):
     with httpx.Client(base_url=web.url) as client:
-        token = csrf_of(client.get("/staff/login", params={"lang": "en"}).text)
+        token = csrf_of(client.get("/signin", params={"lang": "en"}).text)
         r = client.post(
-            "/staff/login",
+            "/signin",
             data={"email": "admin@um.example", "password": "nope-nope-1", "csrf_token": token},
         )
         assert r.status_code == 400 and "Wrong e-mail or password." in r.text
@@ -127,13 +125,13 @@ def test_successful_sign_ins_are_not_counted(web: WebProcess):
 def test_the_sign_in_never_sends_the_user_to_another_site(web: WebProcess, target: str):
     # The attack: a link to the real sign-in page whose `next` leads to a look-alike site.
     with httpx.Client(base_url=web.url) as client:
-        page = client.get("/staff/login", params={"next": target})
-        # The form carries the part's home, never the target (the language links keep the
-        # query as it was, on this site).
-        assert 'name="next" value="/staff/"' in page.text
+        page = client.get("/signin", params={"next": target})
+        # The form never carries the target (the language links keep the query as it was, on
+        # this site): the sign-in lands on the home of the part the password opens.
+        assert 'name="next" value=""' in page.text
         token = csrf_of(page.text)
         r = client.post(
-            "/staff/login",
+            "/signin",
             data={
                 "email": "admin@um.example",
                 "password": "Haslo-testowe-1",
@@ -142,5 +140,5 @@ def test_the_sign_in_never_sends_the_user_to_another_site(web: WebProcess, targe
             },
         )
         assert r.status_code == 303 and r.headers["location"] == "/staff/"
-        again = client.get("/staff/login", params={"next": target}, follow_redirects=False)
+        again = client.get("/signin", params={"next": target}, follow_redirects=False)
         assert again.headers["location"] == "/staff/"

@@ -46,9 +46,9 @@ def _book(web: WebProcess, people: list[tuple[str, str, datetime]]) -> list[str]
     """Visits booked for callers over HTTP (fast), so the browser has rows to show."""
     ids = []
     with httpx.Client(base_url=web.url) as client:
-        token = csrf_of(client.get("/staff/login").text)
+        token = csrf_of(client.get("/signin").text)
         client.post(
-            "/staff/login",
+            "/signin",
             data={"email": "admin@um.example", "password": PASSWORD, "csrf_token": token},
         )
         for name, contact, start in people:
@@ -153,13 +153,13 @@ def test_staff_pages_work_and_are_accessible(web: WebProcess, tmp_path: Path):
         assert_accessible(page, shots, "13-reception-unknown")
 
         other = browser.new_page(viewport={"width": 390, "height": 844}, locale="pl-PL")
-        other.goto(f"{web.url}/staff/password/forgot")
+        other.goto(f"{web.url}/password/forgot")
         assert_accessible(other, shots, "14-forgot")
         other.fill("#email", "admin@um.example")
         other.click("main button[type=submit]")
         other.wait_for_selector("p.success")
         assert_accessible(other, shots, "15-forgot-sent")
-        other.goto(f"{web.url}/staff/password/reset/not-a-token")
+        other.goto(f"{web.url}/password/reset/not-a-token")
         assert_accessible(other, shots, "16-reset-invalid")
 
     SHOTS_COPY.mkdir(parents=True, exist_ok=True)

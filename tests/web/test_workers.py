@@ -61,9 +61,9 @@ def test_two_workers_serve_one_port_and_share_the_limits(tmp_path: Path, pg_data
         codes = []
         for _ in range(4):
             with httpx.Client(base_url=url) as client:  # a new connection: any worker
-                token = csrf_of(client.get("/staff/login").text)
+                token = csrf_of(client.get("/signin").text)
                 r = client.post(
-                    "/staff/login",
+                    "/signin",
                     data={"email": "nikt@um.example", "password": "zle", "csrf_token": token},
                 )
                 codes.append(r.status_code)

@@ -7,7 +7,7 @@ Every write is one transaction. A thing that reservations refer to is only deact
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import cast
 
 from sqlalchemy import Table, delete, func, select, update
@@ -23,6 +23,7 @@ from web.admin.forms import (
     ServiceValues,
     StaffChange,
 )
+from web.auth.session import LINKS
 from web.catalog import weekly_to_json
 from web.db import models as m
 from web.identity import sessions
@@ -40,7 +41,6 @@ OFFERS = _t(m.ServicePointService)
 EXCEPTIONS = _t(m.CalendarException)
 STAFF = _t(m.Staff)
 RESERVATIONS = _t(m.Reservation)
-RESETS = _t(m.PasswordReset)
 
 
 class Duplicate(Exception):
@@ -265,11 +265,7 @@ async def change_staff(engine: AsyncEngine, staff_id: int, change: StaffChange) 
             values["session_epoch"] = STAFF.c.session_epoch + 1
             await sessions.end_all(conn, sessions.STAFF, staff_id)
             # …and the password links mailed before: a deactivated account takes none.
-            await conn.execute(
-                update(RESETS)
-                .where((RESETS.c.staff_id == staff_id) & RESETS.c.used_at.is_(None))
-                .values(used_at=datetime.now(UTC))
-            )
+            await LINKS.end(conn, staff_id)
         await conn.execute(update(STAFF).where(STAFF.c.id == staff_id).values(**values))
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.auth.roles import Role, sees_all_locations_by_default
 from web.auth.session import T
-from web.identity import sessions
 from web.identity.passwords import hash_password, password_problem
 
 
@@ -62,17 +61,3 @@ async def create_staff(
         key = result.inserted_primary_key
         assert key is not None
         return int(key[0])
-
-
-async def set_password(engine: AsyncEngine, staff_id: int, password: str) -> None:
-    """A new password signs the account out everywhere (the session epoch moves on)."""
-    if problem := password_problem(password):
-        raise AccountError(problem)
-    hashed = await asyncio.to_thread(hash_password, password)
-    async with engine.begin() as conn:
-        await conn.execute(
-            update(T)
-            .where(T.c.id == staff_id)
-            .values(password_hash=hashed, session_epoch=T.c.session_epoch + 1)
-        )
-        await sessions.end_all(conn, sessions.STAFF, staff_id)

@@ -1,4 +1,5 @@
-"""Staff sign-in and sign-out, and the staff home page that links what the role may use."""
+"""The staff part of the one sign-in (web/identity/signin_page.py), and the staff home page
+that links what the role may use."""
 
 from __future__ import annotations
 
@@ -12,29 +13,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from web.auth import directory
-from web.auth.session import T, current_staff, sign_in, sign_out
-from web.identity import audit, signin
+from web.auth.session import LINKS, T, current_staff, sign_in
 from web.identity.backends.ldap import DirectoryUser
 from web.identity.parts import Part
-from web.identity.redirect import safe_next
 from web.templating import render
-
-
-def _safe_next(target: str | None) -> str:
-    return safe_next(target, "/staff/", ("/staff/", "/admin/"))
-
-
-async def login_page(request: Request) -> Response:
-    if await current_staff(request) is not None:
-        return RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
-    return render(
-        request,
-        "staff/login.html",
-        {
-            "next": _safe_next(request.query_params.get("next")),
-            "idle": request.scope.get("signed_out_idle", False),
-        },
-    )
 
 
 async def _find(engine: AsyncEngine, email: str) -> Any:
@@ -46,46 +28,16 @@ async def _provision(request: Request, user: DirectoryUser) -> Any:
     return await directory.provision(request.app.state.engine, user, datetime.now(UTC))
 
 
-async def login(request: Request) -> Response:
-    form = await request.form()
-    email = str(form.get("email", "")).strip().lower()[:200]
-    password = str(form.get("password", ""))[:500]
-    target = _safe_next(str(form.get("next", "")))
-    answer = await signin.check(request, "staff", email, password, _find)
-    if answer.account is None:
-        wait = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
-        return render(
-            request,
-            "staff/login.html",
-            {"next": target, "email": email, "error": answer.error},
-            status_code=answer.status,
-            headers=wait,
-        )
-    await sign_in(request, answer.account)
-    return RedirectResponse(target, status_code=303)
-
-
-async def logout(request: Request) -> Response:
-    user = await current_staff(request)
-    if user is not None:
-        await audit.record(request, "staff", audit.Outcome.SIGNED_OUT, user.email, user.id)
-    await sign_out(request)
-    return RedirectResponse("/staff/login", status_code=303)
-
-
 async def home(request: Request) -> Response:
     user = await current_staff(request)
     if user is None:
-        return RedirectResponse("/staff/login?next=/staff/", status_code=303)
+        return RedirectResponse("/signin?next=/staff/", status_code=303)
     return render(request, "staff/home.html")
 
 
-# How the identity layer signs a staff member in with the OpenID Connect provider.
-SIGNIN = Part("staff", _provision, sign_in, _safe_next, "staff/login.html")
+# How the identity layer signs a staff member in (web/identity/parts.py).
+SIGNIN = Part(
+    "staff", "/staff/", ("/staff/", "/admin/"), _find, _provision, sign_in, current_staff, LINKS
+)
 
-routes = [
-    Route("/staff/login", login_page, methods=["GET"]),
-    Route("/staff/login", login, methods=["POST"]),
-    Route("/staff/logout", logout, methods=["POST"]),
-    Route("/staff/", home, methods=["GET"]),
-]
+routes = [Route("/staff/", home, methods=["GET"])]

@@ -19,10 +19,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from web.auth.roles import allowed
-from web.db.models import Staff
+from web.db.models import PasswordReset, Staff
 from web.identity import sessions
+from web.identity.reset_links import Links
 
 T = cast(Table, Staff.__table__)
+# The account's one-time links that set a password (the one reset: web/identity/reset.py).
+LINKS = Links(sessions.STAFF, cast(Table, PasswordReset.__table__), "staff_id", T)
 IDLE_S_DEFAULT = 60 * 60
 
 
@@ -43,25 +46,14 @@ KEYS = ("staff_sid", "epoch")
 
 
 async def sign_in(request: Request, row: object) -> None:
-    session = request.session
-    csrf = session.get("csrf")
-    for key in ("staff_sid", "hd_sid"):  # both end on the server too, not only here
-        await sessions.end(request.app.state.engine, session.get(key))
-    session.clear()  # a fresh session: nothing from before the sign-in carries over
-    if csrf:
-        session["csrf"] = csrf
-    session["staff_sid"] = await sessions.start(
+    """The staff share of the one signed-in session (web/identity/signin_page.py starts it
+    afresh and ends it for every part at once)."""
+    request.session["staff_sid"] = await sessions.start(
         request.app.state.engine,
         sessions.STAFF,
         row.id,  # type: ignore[attr-defined]
     )
-    session["epoch"] = row.session_epoch  # type: ignore[attr-defined]
-
-
-async def sign_out(request: Request) -> None:
-    """Ends the session on the server: a copy of the cookie is dead too."""
-    await sessions.end(request.app.state.engine, request.session.get("staff_sid"))
-    request.session.clear()
+    request.session["epoch"] = row.session_epoch  # type: ignore[attr-defined]
 
 
 async def current_staff(request: Request) -> StaffUser | None:
@@ -101,7 +93,7 @@ def requires(permission: str) -> Callable[[Endpoint], Endpoint]:
                 target = quote(
                     request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 )
-                return RedirectResponse(f"/staff/login?next={target}", status_code=303)
+                return RedirectResponse(f"/signin?next={target}", status_code=303)
             if not user.can(permission):
                 from web.templating import render
 

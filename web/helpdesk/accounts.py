@@ -5,12 +5,11 @@ one-time links that set a password (a new account, or a reset)."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -21,8 +20,8 @@ from web.helpdesk import tables as t
 from web.helpdesk.domain import MAX_UNIT_USERS, Actor, Role, UnitFull
 from web.identity import sessions
 from web.identity.passwords import hash_password, password_problem
+from web.identity.reset_links import Links, digest
 
-RESET_VALID = timedelta(minutes=60)
 WELCOME_VALID = timedelta(days=7)
 
 
@@ -83,10 +82,6 @@ def parse_fields(spec: str) -> list[Field]:
 
 def fields_of(raw: str) -> list[Field]:
     return [Field(**f) for f in json.loads(raw or "[]")]
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _email(value: str) -> str:
@@ -152,22 +147,14 @@ async def create_service(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+# The account's one-time links that set a password (the one reset: web/identity/reset.py).
+LINKS = Links(sessions.HELPDESK, t.resets, "user_id", t.users)
+
+
 async def _new_link(conn: AsyncConnection, user_id: int, valid: timedelta, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
-    await conn.execute(
-        insert(t.resets).values(token_digest=digest(token), user_id=user_id, expires_at=now + valid)
-    )
+    await LINKS.add(conn, user_id, digest(token), now + valid)
     return token
-
-
-async def _end_links(conn: AsyncConnection, user_id: int) -> None:
-    """Every unused link of the account dies (used, deactivated, its address changed: a link
-    mailed before must not outlive what it was sent for)."""
-    await conn.execute(
-        update(t.resets)
-        .where(t.resets.c.user_id == user_id, t.resets.c.used_at.is_(None))
-        .values(used_at=datetime.now(UTC))
-    )
 
 
 async def create_user(
@@ -233,7 +220,7 @@ async def deactivate_user(engine: AsyncEngine, user_id: int) -> None:
             )
         ).first()
         await sessions.end_all(conn, sessions.HELPDESK, user_id)
-        await _end_links(conn, user_id)
+        await LINKS.end(conn, user_id)
         if row is not None and row.unit_id is not None:
             await conn.execute(
                 update(t.units)
@@ -258,7 +245,7 @@ async def change_email(engine: AsyncEngine, user_id: int, email: str) -> None:
             .values(email=email)
         )
         if changed.rowcount:
-            await _end_links(conn, user_id)
+            await LINKS.end(conn, user_id)
 
 
 async def find_by_email(engine: AsyncEngine, email: str) -> Row[Any] | None:
@@ -269,72 +256,6 @@ async def find_by_email(engine: AsyncEngine, email: str) -> Row[Any] | None:
                 select(t.users).where(func.lower(t.users.c.email) == email.strip().lower())
             )
         ).first()
-
-
-async def reset_link(engine: AsyncEngine, email: str, now: datetime) -> tuple[Row[Any], str] | None:
-    """The account and a fresh 60-minute link, or None for an unknown or inactive address."""
-    async with engine.begin() as conn:
-        row = (
-            await conn.execute(
-                select(t.users).where(
-                    func.lower(t.users.c.email) == email.strip().lower(),
-                    t.users.c.active.is_(True),
-                    # The directory keeps a directory account's password, not a link of ours.
-                    t.users.c.directory_name.is_(None),
-                )
-            )
-        ).first()
-        if row is None:
-            return None
-        return row, await _new_link(conn, row.id, RESET_VALID, now)
-
-
-async def link_user(engine: AsyncEngine, token: str, now: datetime) -> Row[Any] | None:
-    async with engine.connect() as conn:
-        return (
-            await conn.execute(
-                select(t.users)
-                .join(t.resets, t.resets.c.user_id == t.users.c.id)
-                .where(
-                    t.resets.c.token_digest == digest(token),
-                    t.resets.c.used_at.is_(None),
-                    t.resets.c.expires_at > now,
-                    t.users.c.active.is_(True),
-                )
-            )
-        ).first()
-
-
-async def use_link(engine: AsyncEngine, token: str, password: str, now: datetime) -> int:
-    """Sets the password through a link (once, for an active account); the account's other
-    links and its sessions end."""
-    if problem := password_problem(password):
-        raise AccountError(problem)
-    hashed = await asyncio.to_thread(hash_password, password)
-    async with engine.begin() as conn:
-        claimed = (
-            await conn.execute(
-                update(t.resets)
-                .where(
-                    t.resets.c.token_digest == digest(token),
-                    t.resets.c.used_at.is_(None),
-                    t.resets.c.expires_at > now,
-                    t.resets.c.user_id.in_(select(t.users.c.id).where(t.users.c.active.is_(True))),
-                )
-                .values(used_at=now)
-                .returning(t.resets.c.user_id)
-            )
-        ).first()
-        if claimed is None:
-            raise AccountError("This link has expired or was already used.")
-        await conn.execute(
-            update(t.users)
-            .where(t.users.c.id == claimed.user_id)
-            .values(password_hash=hashed, session_epoch=t.users.c.session_epoch + 1)
-        )
-        await sessions.end_all(conn, sessions.HELPDESK, claimed.user_id)
-        await _end_links(conn, claimed.user_id)
-    return int(claimed.user_id)
 
 
 def actor_of(row: Any) -> Actor:

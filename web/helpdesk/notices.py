@@ -170,7 +170,7 @@ async def new_message(
 
 
 async def account_link(app: Starlette, email: str, token: str, *, new: bool) -> None:
-    link = _url(app, f"/helpdesk/reset/{token}")
+    link = _url(app, f"/password/reset/{token}")
     if new:
         subject = _("User registration")
         text = _("An account in the request system was created for you. Set your password:")

@@ -19,7 +19,6 @@ from starlette.routing import Route
 
 from web.helpdesk import contact, crypto, listing, notices, remote_help, store
 from web.helpdesk import tables as t
-from web.helpdesk.account_routes import routes as account_routes
 from web.helpdesk.accounts import field_values, fields_of
 from web.helpdesk.admin_routes import routes as admin_routes
 from web.helpdesk.domain import (
@@ -584,7 +583,6 @@ async def home_redirect(request: Request) -> Response:
 
 
 routes = [
-    *account_routes,
     *admin_routes,
     Route("/helpdesk", home_redirect, methods=["GET"]),
     Route("/helpdesk/", request_list, methods=["GET"]),

@@ -15,12 +15,13 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from web.faults import store as fault_store
 from web.helpdesk import tables as t
 from web.helpdesk.domain import Actor, Role
 from web.identity import sessions
 
 IDLE_S = 60 * 60
-KEYS = ("hd_sid", "hd_epoch", "hd_uid")
+KEYS = ("hd_sid", "hd_epoch", "hd_uid", "faults")
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,20 @@ def idle_limit(request: Request) -> int:
 
 
 async def sign_in(request: Request, row: object) -> None:
-    await sign_out(request)
+    """The helpdesk share of the one signed-in session (web/identity/signin_page.py starts it
+    afresh and ends it for every part at once); ``faults`` tells the one navigation that the
+    person has a role in the fault reports (their pages check it again)."""
+    engine = request.app.state.engine
     request.session["hd_sid"] = await sessions.start(
-        request.app.state.engine,
+        engine,
         sessions.HELPDESK,
         row.id,  # type: ignore[attr-defined]
     )
     request.session["hd_epoch"] = row.session_epoch  # type: ignore[attr-defined]
     request.session["hd_uid"] = row.id  # type: ignore[attr-defined]
+    async with engine.connect() as conn:
+        actor = await fault_store.actor_of(conn, row.id, row.role)  # type: ignore[attr-defined]
+    request.session["faults"] = actor is not None
 
 
 async def sign_out(request: Request) -> None:
@@ -122,9 +129,7 @@ def signed_in(*, admin: bool = False) -> Callable[[Endpoint], Endpoint]:
                     why = "&deactivated=1"
                 elif request.scope.get("hd_signed_out_idle"):
                     why = "&idle=1"
-                return RedirectResponse(
-                    f"/helpdesk/login?next={quote(target)}{why}", status_code=303
-                )
+                return RedirectResponse(f"/signin?next={quote(target)}{why}", status_code=303)
             if admin and not user.is_admin:
                 from web.templating import render
 

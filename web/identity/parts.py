@@ -1,9 +1,13 @@
 """The parts of the cloud a person signs in to (queue and booking staff; helpdesk and fault
-reports), as the identity layer sees them: how to create or update the part's account for a
-user a directory vouched for, and how to sign it in.
+reports), as the identity layer sees them: where the part keeps a person's account, how to
+create or update it for a user a directory vouched for, and how to open the part's share of
+the one signed-in session.
 
-A directory's answer is applied to every part at once: a user taken out of a group loses the
-role in every part at the next sign-in anywhere, and the sessions opened under it end."""
+The one sign-in page (web/identity/signin_page.py) asks every part at once: a person whose
+e-mail has an account in several parts is signed in to all of them with one password and one
+sign-out. A directory's answer is applied to every part at once too: a user taken out of a
+group loses the role in every part at the next sign-in anywhere, and the sessions opened under
+it end."""
 
 from __future__ import annotations
 
@@ -12,9 +16,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
 from web.identity.backends.ldap import DirectoryUser
+from web.identity.reset_links import Links
 
 log = logging.getLogger("okienko.web.identity")
 
@@ -24,10 +30,13 @@ class Part:
     """What the identity layer needs of a part to sign someone in to it."""
 
     realm: str  # the audit's and the sessions' name of the part
+    home: str  # where a sign-in without a ``next`` of this part lands
+    prefixes: tuple[str, ...]  # the paths a ``next`` of this part starts with
+    find: Callable[[AsyncEngine, str], Awaitable[Any]]  # the account row of an e-mail, or None
     provision: Callable[[Request, DirectoryUser], Awaitable[Any]]  # the account row, or None
-    sign_in: Callable[[Request, Any], Awaitable[None]]
-    safe_next: Callable[[str | None], str]
-    template: str  # the part's sign-in page (shown again with an error)
+    sign_in: Callable[[Request, Any], Awaitable[None]]  # sets the part's keys in the session
+    current: Callable[[Request], Awaitable[Any]]  # the signed-in user of the part, or None
+    links: Links  # its accounts' one-time links that set a password
 
 
 def every() -> dict[str, Part]:
@@ -37,11 +46,20 @@ def every() -> dict[str, Part]:
     return {staff.realm: staff, helpdesk.realm: helpdesk}
 
 
-async def provision(request: Request, realm: str, user: DirectoryUser) -> Any:
-    """``realm``'s account row for ``user`` (None: no role there); the other parts' accounts
-    follow the same answer (a role gone there ends the sessions that had it)."""
-    parts = every()
-    for other in parts.values():
-        if other.realm != realm:
-            await other.provision(request, user)
-    return await parts[realm].provision(request, user)
+def part_of(path: str | None) -> Part | None:
+    """The part whose pages ``path`` is on (a sign-in's ``next``)."""
+    for part in every().values():
+        if path and path.startswith(part.prefixes):
+            return part
+    return None
+
+
+async def provision(request: Request, user: DirectoryUser) -> dict[str, Any]:
+    """Every part's active account row for ``user``, by realm (a part where the user has no
+    role is left out, and the sessions that had it end)."""
+    rows = {}
+    for part in every().values():
+        row = await part.provision(request, user)
+        if row is not None and row.active:
+            rows[part.realm] = row
+    return rows

@@ -1,10 +1,9 @@
-"""Routes of the staff pages (and the staff password reset, web/auth/reset.py)."""
+"""Routes of the staff pages."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from web.auth import reset
 from web.staff import boards, book, day, reception, register, reschedule
 
 routes: list[BaseRoute] = [
@@ -24,5 +23,4 @@ routes: list[BaseRoute] = [
     Route("/staff/docket", day.docket, methods=["GET"]),
     Route("/staff/reception", reception.reception, methods=["GET"]),
     Route("/staff/boards", boards.boards, methods=["GET"]),
-    *reset.routes,
 ]

@@ -131,7 +131,7 @@ def oidc_sign_in(s: Site, client: httpx.Client, part: str, user: str) -> httpx.R
 
 def test_the_sign_in_pages_offer_the_provider(site: Site):
     for part in ("staff", "helpdesk"):
-        r = httpx.get(f"{site.web.url}/{part}/login")
+        r = httpx.get(f"{site.web.url}/signin", params={"next": f"/{part}/"})
         assert r.status_code == 200
         page = r.text
         assert "Zaloguj przez Test SSO" in page
@@ -149,7 +149,7 @@ def test_a_user_signs_in_through_the_provider_in_chromium_with_the_keyboard_alon
         page.goto(f"{web.url}/staff/login")
         assert_accessible(page, tmp_path, "staff-login-oidc")
         page.goto(f"{web.url}/usterki/")
-        assert page.url.startswith(f"{web.url}/helpdesk/login")
+        assert page.url.startswith(f"{web.url}/signin?next=/usterki/")
         assert_accessible(page, tmp_path, "helpdesk-login-oidc")
         tab_to(page, "oidc-signin")
         page.keyboard.press("Enter")
@@ -219,7 +219,7 @@ def test_a_role_taken_away_at_the_provider_ends_the_sessions_that_needed_it(site
         with httpx.Client(base_url=web.url) as elsewhere:
             assert oidc_sign_in(s, elsewhere, "helpdesk", "marek").status_code == 403
         r = open_session.get("/helpdesk/", follow_redirects=False)
-        assert r.status_code == 303 and r.headers["location"].startswith("/helpdesk/login")
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin")
     assert helpdesk_account(web, "marek").active is False
     s.provider.set_claims("marek", groups=["okienko-helpdesk", "okienko-usterki"])
 
@@ -234,7 +234,7 @@ def test_a_role_lost_is_lost_in_every_part_at_the_next_sign_in_to_any(site: Site
         with httpx.Client(base_url=web.url) as elsewhere:
             assert oidc_sign_in(s, elsewhere, "helpdesk", "anna").status_code == 303
         r = staff_session.get("/staff/", follow_redirects=False)
-        assert r.status_code == 303 and r.headers["location"].startswith("/staff/login")
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin")
     assert staff_account(web, "anna").active is False
     s.provider.set_claims("anna", groups=["okienko-helpdesk", "okienko-recepcja"])
 
@@ -351,9 +351,9 @@ def s_keys(s: Site) -> Any:
 def local_sign_in(web: WebProcess, part: str, email: str, password: str) -> httpx.Response:
     source = httpx.HTTPTransport(local_address="127.0.0.21")
     with httpx.Client(base_url=web.url, transport=source) as client:
-        page = client.get(f"/{part}/login")
+        page = client.get("/signin", params={"next": f"/{part}/"})
         data = {"email": email, "password": password, "csrf_token": csrf_of(page.text)}
-        return client.post(f"/{part}/login", data=data)
+        return client.post("/signin", data={**data, "next": f"/{part}/"})
 
 
 def test_directory_sign_in_can_be_required_of_all_but_a_break_glass_administrator(site: Site):

@@ -43,8 +43,8 @@ def web(tmp_path: Path) -> Iterator[WebProcess]:
 
 def client(web: WebProcess, email: str) -> httpx.Client:
     c = httpx.Client(base_url=web.url)
-    token = csrf_of(c.get("/staff/login").text)
-    r = c.post("/staff/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    token = csrf_of(c.get("/signin").text)
+    r = c.post("/signin", data={"email": email, "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 303, r.text
     return c
 

@@ -118,3 +118,39 @@ def test_the_ukrainian_call_is_read_right_by_espeak_ngs_ukrainian_voice():
     assert "(en)" not in phonemes  # a Latin letter would switch to the English voice
     assert "'A b'e" in phonemes
     assert phonemes.count("dv;'janadtsjat;") == 2, phonemes  # number and counter: 12
+
+
+def _called(uk: str | None, languages: list[str]) -> msg.TicketCalled:
+    return msg.TicketCalled.model_validate(
+        {
+            "number": "A012",
+            "service": "dowody",
+            "counter": "s1",
+            "counter_name": "Stanowisko 1",
+            "counter_number": "1",
+            "at": "2026-03-02T09:00:00+01:00",
+            "call_no": 1,
+            "recall": False,
+            "auto": False,
+            "announcement": {"pl": "Numer A 12.", "en": "Number A 12.", "uk": uk},
+            "hall_languages": languages,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("display", "uk", "languages", "said"),
+    [
+        ("pl", "Талон а 12.", ["pl", "uk"], [("pl", "Numer A 12."), ("uk", "Талон а 12.")]),
+        ("uk", "Талон а 12.", ["pl"], [("pl", "Numer A 12.")]),  # a Ukrainian screen: Polish
+        ("en", "Талон а 12.", ["pl", "uk"], [("en", "Number A 12."), ("uk", "Талон а 12.")]),
+        ("pl", None, ["pl", "uk"], [("pl", "Numer A 12.")]),  # no text for it: left out
+        ("en", None, ["pl", "en"], [("en", "Number A 12.")]),  # English is not said twice
+    ],
+)
+def test_what_the_hall_voice_says_follows_the_site_and_the_display(
+    display: str, uk: str | None, languages: list[str], said: list[tuple[str, str]]
+):
+    from appliance.display.presenter import hall_phrases
+
+    assert hall_phrases(_called(uk, languages), display) == said

@@ -16,6 +16,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ANNOUNCEMENT_FIELDS = ("letters", "number", "counter", "ticket")
+# The hall voice is Polish; a site may add one of these after it (issue 14).
+HALL_EXTRA_LANGUAGES = ("en", "uk")
+HallLanguage = Literal["pl", "en", "uk"]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ID = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 Ident = Annotated[str, Field(pattern=_ID, description="lower-case id: letters, digits, - and _")]
@@ -172,6 +175,15 @@ class Site(_Strict):
         "Number {letters} {number}, please go to counter {counter}.",
         description="the same in English",
     )
+    announcement_uk: str = Field(
+        "Талон {letters} {number}, запрошуємо до вікна {counter}.",
+        description="the same in Ukrainian; {letters} is said by its Ukrainian letter names",
+    )
+    hall_languages: list[HallLanguage] = Field(
+        default_factory=lambda: list[HallLanguage](["pl"]),
+        description='languages the hall voice says each call in, in order: "pl" first, then at '
+        'most one of "en", "uk" (e.g. ["pl", "uk"])',
+    )
     checkin_early_minutes: int = Field(
         60, ge=0, le=600, description="a booked visitor may check in this long before the hour"
     )
@@ -198,7 +210,21 @@ class Site(_Strict):
             raise ValueError(f"unknown time zone '{value}'") from None
         return value
 
-    @field_validator("announcement_pl", "announcement_en")
+    @field_validator("hall_languages", mode="before")
+    @classmethod
+    def _hall_languages(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value  # pydantic says what a list is
+        allowed = ", ".join(f'"{x}"' for x in HALL_EXTRA_LANGUAGES)
+        if not value or value[0] != "pl":
+            raise ValueError(f'the hall voice speaks Polish first: start with "pl" (got {value})')
+        if len(value) > 2:
+            raise ValueError(f'at most one language after "pl" (one of {allowed}); got {value}')
+        if len(value) == 2 and value[1] not in HALL_EXTRA_LANGUAGES:
+            raise ValueError(f'unknown hall language {value[1]!r} (after "pl": one of {allowed})')
+        return value
+
+    @field_validator("announcement_pl", "announcement_en", "announcement_uk")
     @classmethod
     def _template(cls, value: str) -> str:
         import string

@@ -23,7 +23,7 @@ SHOWN_CALLS = 6
 
 
 class Speaker(Protocol):
-    def announce(self, text: str) -> None: ...
+    def announce(self, text: str, language: str | None = None, *, chime: bool = True) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,19 @@ class DisplayModel:
     waiting: tuple[WaitingNumbers, ...] = ()
 
 
+def hall_phrases(called: msg.TicketCalled, display_language: str) -> list[tuple[str, str]]:
+    """What the hall voice says for a call, as (language, text) in order: Polish (English on an
+    English display; a Ukrainian hall screen keeps it Polish), then the site's second language.
+    A language the hub sent no text for (an older hub) is left out."""
+    first = "en" if display_language == "en" else "pl"
+    phrases: list[tuple[str, str]] = []
+    for language in [first, *called.hall_languages[1:]]:
+        text = getattr(called.announcement, language)
+        if text and language not in {lang for lang, _ in phrases}:
+            phrases.append((language, text))
+    return phrases
+
+
 class DisplayPresenter(Presenter[DisplayModel]):
     def __init__(
         self,
@@ -93,9 +106,9 @@ class DisplayPresenter(Presenter[DisplayModel]):
         self._flash[(called.number, called.counter)] = now + self.flash_s
         voice = self.state.voice if self.state else True
         if self.speaker is not None and voice:
-            # The hall voice speaks Polish (or English); a Ukrainian hall screen keeps it Polish.
-            text = called.announcement.en if self.language == "en" else called.announcement.pl
-            self.speaker.announce(text)
+            for i, (language, text) in enumerate(hall_phrases(called, self.language)):
+                # One chime per call, then each language in its own voice.
+                self.speaker.announce(text, language, chime=i == 0)
 
     def tick(self) -> None:
         """Called every second by the view: the clock and the end of a flash."""

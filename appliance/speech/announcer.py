@@ -45,12 +45,15 @@ class Played:
     started_at: float
     finished_at: float
     detail: str = ""
+    language: str = ""  # the voice's language the text was (to be) said in
 
 
 @dataclass(frozen=True)
 class _Call:
     text: str
     queued_at: float
+    language: str
+    chime: bool
 
 
 class Announcer:
@@ -105,8 +108,10 @@ class Announcer:
         self._thread = threading.Thread(target=self._run, name="okienko-speech", daemon=True)
         self._thread.start()
 
-    def announce(self, text: str) -> None:
-        """Queue one call's text (already in this announcer's language); returns at once."""
+    def announce(self, text: str, language: str | None = None, *, chime: bool = True) -> None:
+        """Queue one phrase, said in `language`'s voice (by default this announcer's language);
+        returns at once. A call said in a second language queues its next phrase with
+        ``chime=False``: the chime marks a new call, not each of its languages."""
         if not self.enabled:
             return
         with self._cond:
@@ -117,7 +122,7 @@ class Announcer:
                 log.warning("speech: %d calls waiting, not saying %r", self._pending, text)
                 return
             self._pending += 1
-        self._queue.put(_Call(text, self._clock()))
+        self._queue.put(_Call(text, self._clock(), language or self.language, chime))
 
     @property
     def played(self) -> tuple[Played, ...]:
@@ -180,20 +185,22 @@ class Announcer:
             log.warning(
                 "speech: dropped %r, queued %.0f s ago behind other calls", call.text, waited
             )
-            return Played(call.text, "dropped", call.queued_at, started, started, "too old")
+            return Played(
+                call.text, "dropped", call.queued_at, started, started, "too old", call.language
+            )
         assert self._workdir is not None
         wav = self._workdir / "call.wav"
         error: Exception | None = None
         try:
             # Synthesise first, so the speech follows the chime without a gap.
-            self.synth.to_wav(call.text, wav, language=self.language)
+            self.synth.to_wav(call.text, wav, language=call.language)
         except Exception as exc:  # one bad call must not silence the ones after it
             error = exc
             # A missed call makes a no-show: never silently. The chime still draws eyes
             # to the screen.
             log.error("speech: call %r NOT spoken: %s: %s", call.text, type(exc).__name__, exc)
         try:
-            if self.chime is not None:
+            if self.chime is not None and call.chime:
                 self.player.play(self.chime)
             if error is None:
                 self.player.play(wav)
@@ -202,9 +209,19 @@ class Announcer:
             error = error or exc
         if error is not None:
             self._set_health(SpeechState.FAILING, f"{type(error).__name__}: {error}")
-            return Played(call.text, "failed", call.queued_at, started, self._clock(), str(error))
+            return Played(
+                call.text,
+                "failed",
+                call.queued_at,
+                started,
+                self._clock(),
+                str(error),
+                call.language,
+            )
         self._set_health(SpeechState.OK, "")
-        return Played(call.text, "spoken", call.queued_at, started, self._clock())
+        return Played(
+            call.text, "spoken", call.queued_at, started, self._clock(), language=call.language
+        )
 
     def _set_health(self, state: SpeechState, detail: str) -> None:
         if state is self.health:

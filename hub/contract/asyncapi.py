@@ -24,6 +24,7 @@ from hub.contract import messages as msg
 from hub.contract.topics import VERSION, Operation, Topics
 from hub.domain.events import TicketKind
 from hub.domain.model import TicketState
+from hub.spoken import spoken_letters
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "asyncapi.yaml"
@@ -233,7 +234,14 @@ def _examples(site: Site) -> dict[str, BaseModel]:
                     counter=counter.number,
                     ticket=f"{service.prefix}012",
                 ),
+                uk=site.announcement_uk.format(
+                    letters=spoken_letters(service.prefix, "uk"),
+                    number=12,
+                    counter=counter.number,
+                    ticket=f"{service.prefix}012",
+                ),
             ),
+            hall_languages=site.hall_languages,
         ),
         "Presence": msg.Presence(state=msg.PresenceState.ONLINE),
         "DeviceStatus": msg.DeviceStatus(

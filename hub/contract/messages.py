@@ -204,10 +204,14 @@ class QueueState(Message):
     voice: bool
 
 
+HallLanguage = Literal["pl", "en", "uk"]
+
+
 class Announcement(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     pl: str
     en: str
+    uk: str | None = Field(None, description="the call in Ukrainian; absent from older hubs")
 
 
 class TicketCalled(Message):
@@ -221,6 +225,11 @@ class TicketCalled(Message):
     recall: bool
     auto: bool
     announcement: Announcement
+    hall_languages: list[HallLanguage] = Field(
+        default_factory=lambda: list[HallLanguage](["pl"]),
+        description="what the hall voice says, in order: Polish, then the site's second "
+        "language if it has one",
+    )
 
 
 class PresenceState(StrEnum):

@@ -10,6 +10,7 @@ from hub.contract import messages as msg
 from hub.domain import events as ev
 from hub.domain.model import Ticket, TicketState
 from hub.domain.queue import Queue
+from hub.spoken import spoken_letters
 
 WAITING_NUMBERS = 12  # numbers per service listed on the group displays (when switched on)
 
@@ -167,5 +168,9 @@ class Views:
             announcement=msg.Announcement(
                 pl=self.site.announcement_pl.format(**fields),
                 en=self.site.announcement_en.format(**fields),
+                uk=self.site.announcement_uk.format(
+                    **{**fields, "letters": spoken_letters(letters, "uk")}
+                ),
             ),
+            hall_languages=self.site.hall_languages,
         )

@@ -29,9 +29,11 @@ def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
 class Spoken:
     def __init__(self) -> None:
         self.texts: list[str] = []
+        self.languages: list[str | None] = []
 
-    def announce(self, text: str) -> None:
+    def announce(self, text: str, language: str | None = None, *, chime: bool = True) -> None:
         self.texts.append(text)
+        self.languages.append(language)
 
 
 def test_counter_terminal_signs_in_calls_and_explains_refusals(hub: HubProcess, connect: Connect):
@@ -204,6 +206,9 @@ def test_a_call_is_spoken_in_polish_by_espeak_ng(hub: HubProcess, connect: Conne
         eventually(lambda: any(p.outcome == "spoken" for p in announcer.played), timeout=15)
         spoken = [p for p in announcer.played if p.outcome == "spoken"]
         assert spoken and "stanowiska 1" in spoken[-1].text
+        # Without `hall_languages` the call is said once, in Polish only (issue 14).
+        assert announcer.wait_idle(15)
+        assert [(p.language, p.outcome) for p in announcer.played] == [("pl", "spoken")]
         # A chime, then at least a second of speech.
         assert len(player.seconds) >= 2 and player.seconds[-1] > 1.0
         terminal.request(Operation.START_SERVICE, msg.CounterRequest(request_id=new_request_id()))

@@ -66,3 +66,25 @@ def test_channel_parameters_are_declared():
     for name, channel in doc["channels"].items():
         for param in re.findall(r"{(\w+)}", channel["address"]):
             assert param in channel["parameters"], (name, param)
+
+
+def test_a_call_from_an_older_hub_without_ukrainian_still_validates():
+    """Issue 14 added `Announcement.uk` and `TicketCalled.hall_languages`; a hub that predates
+    them sends neither, and a display then says the call in Polish only."""
+    from hub.contract import messages as msg
+
+    old = {
+        "v": 1,
+        "number": "A012",
+        "service": "dowody",
+        "counter": "s1",
+        "counter_name": "Stanowisko 1",
+        "counter_number": "1",
+        "at": "2026-03-02T09:00:00+01:00",
+        "call_no": 1,
+        "recall": False,
+        "auto": False,
+        "announcement": {"pl": "Numer A 12, stanowisko 1.", "en": "Number A 12, counter 1."},
+    }
+    called = msg.TicketCalled.model_validate(old)
+    assert called.announcement.uk is None and called.hall_languages == ["pl"]

@@ -50,6 +50,26 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
             'voice = true\nannouncement_pl = "Numer {numer}"',
             "site.announcement_pl: unknown placeholder {numer}",
         ),
+        (
+            "voice = true",
+            'voice = true\nhall_languages = ["pl", "de"]',
+            "site.hall_languages: unknown hall language 'de'",
+        ),
+        (
+            "voice = true",
+            'voice = true\nhall_languages = ["uk", "pl"]',
+            "site.hall_languages: the hall voice speaks Polish first",
+        ),
+        (
+            "voice = true",
+            'voice = true\nhall_languages = ["pl", "en", "uk"]',
+            'site.hall_languages: at most one language after "pl"',
+        ),
+        (
+            "voice = true",
+            'voice = true\nannouncement_uk = "Талон {номер}"',
+            "site.announcement_uk: unknown placeholder {номер}",
+        ),
         ("[site]", "[site]\nbogus_key = 1", "site.bogus_key: Extra inputs are not permitted"),
         ('listen = "127.0.0.1:9464"', 'listen = "9464"', "hub.metrics.listen: '9464' is not"),
     ],

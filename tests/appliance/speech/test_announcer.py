@@ -374,3 +374,26 @@ def test_when_speech_cannot_be_written_the_chime_still_plays_and_the_fault_is_re
     assert announcer.played[-1].outcome == "spoken"
     assert played[2:] == [chime.name, "call.wav"]
     assert health[-1] == (SpeechState.OK, "")
+
+
+def test_a_second_language_is_said_in_its_own_voice_after_one_chime(
+    chime: Path, player: RecordingPlayer, announcers: list[Announcer]
+) -> None:
+    """Issue 14: a call in Polish then Ukrainian is one chime, then each phrase in its voice;
+    the next call gets its own chime."""
+    synth = FakeSynth()
+    announcer = Announcer(synth, player, chime=chime, language="pl")
+    announcers.append(announcer)
+    announcer.announce("Numer A 12, stanowisko 3.", "pl")
+    announcer.announce("Талон а 12, запрошуємо до вікна 3.", "uk", chime=False)
+    announcer.announce("Numer A 13, stanowisko 3.")
+    assert announcer.wait_idle(5)
+    assert [s.what for s in player.sounds] == [
+        "chime",
+        "Numer A 12, stanowisko 3.",
+        "Талон а 12, запрошуємо до вікна 3.",
+        "chime",
+        "Numer A 13, stanowisko 3.",
+    ]
+    assert [lang for _, lang in synth.calls] == ["pl", "uk", "pl"]
+    assert [p.language for p in announcer.played] == ["pl", "uk", "pl"]

@@ -48,8 +48,9 @@ def issue_ticket(web: WebProcess, auth: dict[str, str], token: str, seq: int = 1
 
 def test_a_push_sign_up_into_our_own_network_is_refused(tmp_path: Path):
     """The SSRF as an attacker tries it: endpoints on loopback, by address and by name, over
-    https and http. Every one is refused at sign-up (nothing is ever sent), and a ticket
-    takes three sign-ups at most."""
+    https and http, and public hosts that are no browser's push service (the cloud would
+    post to them for the attacker). Every one is refused at sign-up (nothing is ever sent),
+    and a ticket takes three sign-ups at most."""
     smtp = Smtp.start()
     # Trusted: one loopback origin nobody listens on, so the cap can be reached.
     web = WebProcess.start(
@@ -71,6 +72,8 @@ def test_a_push_sign_up_into_our_own_network_is_refused(tmp_path: Path):
                 "https://[::1]:443/push",
                 "https://[::ffff:127.0.0.1]/push",
                 "http://127.0.0.1:9.evil/push",
+                "https://8.8.8.8/push",  # public, but nobody's push service
+                "https://93.184.216.34/fcm.googleapis.com/x",
             ):
                 subscription, _private, _secret = browser_subscription(endpoint)
                 r = client.post(

@@ -181,11 +181,27 @@ async def test_a_sign_up_into_a_private_network_is_refused(endpoint: str):
     assert await public_endpoint("https://8.8.8.8/push")
 
 
-def test_only_a_well_formed_subscription_is_kept():
-    good = {"endpoint": "https://push.example/x", "keys": {"p256dh": "a", "auth": "b"}}
-    assert valid_subscription(good) == good
-    assert valid_subscription({"endpoint": "javascript:alert(1)", "keys": good["keys"]}) is None
-    assert valid_subscription({"endpoint": "http://push.example/x", "keys": good["keys"]}) is None
+def test_only_a_well_formed_subscription_of_a_browsers_push_service_is_kept():
+    keys = {"p256dh": "a", "auth": "b"}
+    for endpoint in (
+        "https://fcm.googleapis.com/fcm/send/abc",
+        "https://updates.push.services.mozilla.com/wpush/v2/abc",
+        "https://web.push.apple.com/QabC",
+        "https://wns2-par02p.notify.windows.com/w/?token=abc",
+    ):
+        good = {"endpoint": endpoint, "keys": keys}
+        assert valid_subscription(good) == good, endpoint
+    for endpoint in (
+        "https://push.example/x",  # any other host on the internet
+        "https://fcm.googleapis.com.evil.example/x",
+        "https://evilfcm.googleapis.com.example/x",
+        "http://fcm.googleapis.com/fcm/send/abc",  # not https
+        "javascript:alert(1)",
+    ):
+        assert valid_subscription({"endpoint": endpoint, "keys": keys}) is None, endpoint
+    trusted = frozenset({"http://127.0.0.1:9"})
+    local = {"endpoint": "http://127.0.0.1:9/push/1", "keys": keys}
+    assert valid_subscription(local, trusted) == local  # --push-allow
     assert valid_subscription({"endpoint": "https://x"}) is None
     assert valid_subscription("nonsense") is None
 

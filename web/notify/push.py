@@ -4,8 +4,10 @@ page's "tell me on this phone" without a phone number. pywebpush encrypts; the P
 The VAPID key pair is made once per installation and kept in the database (settings), so
 every worker signs with the same key the browsers subscribed with.
 
-An endpoint comes from the visitor's browser, so it is untrusted: only https, only to hosts
-whose every address is public unicast (checked at sign-up and again at each send, on the very
+An endpoint comes from the visitor's browser, so it is untrusted: only https, only to the
+browsers' own push services (KNOWN_SERVICES: Chrome's, Firefox's, Safari's, Edge's; a page
+cannot make the cloud post to any other host on the internet), only to hosts whose every
+address is public unicast (checked at sign-up and again at each send, on the very
 address connected to, so DNS rebinding gains nothing), and no redirect is followed. An
 installation may name exact origins it trusts anyway (``okienko web --push-allow``: a
 development push service on this machine).
@@ -36,6 +38,19 @@ from web.db.models import Setting
 SET = cast(Table, Setting.__table__)
 KEY = "vapid_private_pem"
 MAX_ENDPOINT = 1000
+# The push services browsers subscribe with, by host (the host itself or a subdomain):
+# Chrome and other Chromium browsers, Firefox, Safari, Edge (Windows Push Notification).
+KNOWN_SERVICES = (
+    "fcm.googleapis.com",
+    "push.services.mozilla.com",
+    "push.apple.com",
+    "notify.windows.com",
+)
+
+
+def known_service(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host == s or host.endswith("." + s) for s in KNOWN_SERVICES)
 
 
 class PushError(Exception):
@@ -113,16 +128,20 @@ def is_public(address: str) -> bool:
 
 def valid_subscription(data: Any, trusted: frozenset[str] = frozenset()) -> dict[str, Any] | None:
     """A browser's PushSubscription.toJSON(), checked enough to be kept: an https endpoint
-    (or one of the ``trusted`` origins) with the two keys; else None. Where the host leads
-    is checked by ``public_endpoint``."""
+    of a known push service (or one of the ``trusted`` origins) with the two keys; else None.
+    Where the host leads is checked by ``public_endpoint``."""
     if not isinstance(data, dict):
         return None
     endpoint, keys = data.get("endpoint"), data.get("keys")
     if not isinstance(endpoint, str) or len(endpoint) > MAX_ENDPOINT:
         return None
     found = origin(endpoint)
-    if found is None or not (found.startswith("https://") or found in trusted):
+    if found is None:
         return None
+    if found not in trusted:
+        host = urlsplit(endpoint).hostname or ""
+        if not found.startswith("https://") or not known_service(host):
+            return None
     if not isinstance(keys, dict):
         return None
     p256dh, auth = keys.get("p256dh"), keys.get("auth")

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from hub.contract import sync as sync_contract
+from hub.contract.generated import write_or_check
 from web.apierrors import ApiError, FieldErrors, TooManyRequests, WrongCode
 from web.bodylimit import DEFAULT_CAP, cap_for
 from web.eticket.api import TicketState
@@ -396,17 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     parser.add_argument("--out", type=Path, default=DOC)
     args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        if current != text:
-            print(f"{args.out} is out of date: run `python -m web.openapi`", file=sys.stderr)
-            return 1
-        print(f"{args.out} is up to date")
-        return 0
-    args.out.write_text(text, encoding="utf-8")
-    print(f"wrote {args.out}")
-    return 0
+    return write_or_check(args.out, render(), check=args.check, regenerate="python -m web.openapi")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from hub.config import Site, load_site
 from hub.contract import messages as msg
+from hub.contract.generated import write_or_check
 from hub.contract.topics import VERSION, Operation, Topics
 from hub.domain.events import TicketKind
 from hub.domain.model import TicketState
@@ -466,19 +467,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DOC)
     parser.add_argument("--site", type=Path, default=EXAMPLE_SITE)
     args = parser.parse_args(argv)
-    text = render_yaml(load_site(args.site).site)
-    if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        if current != text:
-            print(
-                f"{args.out} is out of date: run `python -m hub.contract.asyncapi`", file=sys.stderr
-            )
-            return 1
-        print(f"{args.out} is up to date")
-        return 0
-    args.out.write_text(text, encoding="utf-8")
-    print(f"wrote {args.out}")
-    return 0
+    return write_or_check(
+        args.out,
+        render_yaml(load_site(args.site).site),
+        check=args.check,
+        regenerate="python -m hub.contract.asyncapi",
+    )
 
 
 if __name__ == "__main__":

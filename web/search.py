@@ -34,6 +34,7 @@ def fold(text: str) -> str:
 
 
 _lock = threading.Lock()
+_warm_lock = threading.Lock()
 _loaded: list[Callable[[str], str | None]] = []
 _warming: list[bool] = []
 
@@ -53,8 +54,9 @@ def stemmer() -> Callable[[str], str | None]:
 
 
 def warm() -> None:
-    """Read the table in a thread, once, without waiting for it."""
-    with _lock:
+    """Read the table in a thread, once, without waiting for it (``_lock`` is held by the
+    reading thread for the whole read: taking it here would make a search wait after all)."""
+    with _warm_lock:
         if _loaded or _warming:
             return
         _warming.append(True)

@@ -3,8 +3,11 @@ typed without diacritics, typos, and words that say nothing."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+from web import search
 from web.search import Fields, fold, forms, score, stemmer
 
 
@@ -47,3 +50,16 @@ def test_the_name_outranks_the_description():
     assert found("dowód", "Dowody osobiste") > found(
         "dowód", "Sprawy meldunkowe", description="Zabierz dowód osobisty"
     )
+
+
+def test_a_search_answers_while_the_table_is_still_being_read(monkeypatch: pytest.MonkeyPatch):
+    # The first visitors after a start search while a thread reads the table (seconds, a
+    # minute on a Raspberry Pi) holding the loader's lock: their search must not wait for it.
+    monkeypatch.setattr(search, "_loaded", [])
+    monkeypatch.setattr(search, "_warming", [True])  # the reading thread is under way
+    answered: list[tuple[str, ...]] = []
+    with search._lock:  # held as the reading thread holds it
+        asker = threading.Thread(target=lambda: answered.append(forms("meldunku")), daemon=True)
+        asker.start()
+        asker.join(timeout=10)
+        assert answered == [("meldunku",)], "the search waited for the stemming table"

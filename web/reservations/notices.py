@@ -15,7 +15,7 @@ import logging
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select
 
 from web.catalog import Catalog
 from web.db.models import Reservation
@@ -111,13 +111,7 @@ async def tell_expired(app: Any, now: datetime) -> int:
         )
     told = 0
     for rid in ids:
-        async with engine.begin() as conn:
-            claimed = await conn.execute(
-                update(R)
-                .where((R.c.id == rid) & R.c.hold_until.is_not(None))
-                .values(hold_until=None)
-            )
-        if claimed.rowcount != 1:
+        if not await store.claim(engine, rid, R.c.hold_until.is_not(None), hold_until=None):
             continue  # another worker has it
         r = await store.get(engine, reservation_id=rid)
         if r is None or not r.contacts() or r.start <= now:

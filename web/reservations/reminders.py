@@ -20,6 +20,7 @@ from web.i18n import translations
 from web.reservations import store
 from web.reservations.booking import TZ, Status
 from web.reservations.flow import SEND_ERRORS, manage_url, visit_facts, when_text
+from web.reservations.notices import home_url
 
 log = logging.getLogger("okienko.web.reminders")
 R = cast(Table, Reservation.__table__)
@@ -66,16 +67,10 @@ async def send_reminders(app: Any, now: datetime) -> int:
     if not ids:
         return 0
     catalog = await load_catalog(engine)
-    base = str(getattr(app.state, "public_url", None) or "http://localhost:8000")
+    base = home_url(app)
     sent = 0
     for rid in ids:
-        async with engine.begin() as conn:
-            claimed = await conn.execute(
-                update(R)
-                .where((R.c.id == rid) & R.c.reminder_sent_at.is_(None))
-                .values(reminder_sent_at=now)
-            )
-        if claimed.rowcount != 1:
+        if not await store.claim(engine, rid, R.c.reminder_sent_at.is_(None), reminder_sent_at=now):
             continue  # another worker has it
         r = await store.get(engine, reservation_id=rid)
         if r is None or r.status != Status.CONFIRMED:

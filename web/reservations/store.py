@@ -13,7 +13,7 @@ import hmac
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Row, Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -228,6 +228,16 @@ async def _release_stale_holds(
         & (R.c.start == start),
         now,
     )
+
+
+async def claim(engine: AsyncEngine, reservation_id: str, unclaimed: Any, **values: Any) -> bool:
+    """Mark one reservation as handled by this worker (``UPDATE … WHERE id AND unclaimed``):
+    False when another worker got there first, so jobs on several workers act once."""
+    async with engine.begin() as conn:
+        done = await conn.execute(
+            update(R).where((R.c.id == reservation_id) & unclaimed).values(**values)
+        )
+    return bool(done.rowcount == 1)
 
 
 async def sweep_expired(engine: AsyncEngine, now: datetime) -> int:

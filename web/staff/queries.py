@@ -150,20 +150,9 @@ DOCKET_STATUSES = (Status.CONFIRMED, Status.CHECKED_IN, Status.NO_SHOW)
 
 async def day_of_point(
     engine: AsyncEngine, point: str, day: date, statuses: tuple[Status, ...]
-) -> list[Any]:
-    lo, hi = day_bounds(day, day)
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            select(R)
-            .where(
-                (R.c.service_point == point)
-                & (R.c.start >= lo)
-                & (R.c.start < hi)
-                & R.c.status.in_([str(s) for s in statuses])
-            )
-            .order_by(R.c.start, R.c.number)
-        )
-        return [_aware_row(r) for r in rows]
+) -> list[Row]:
+    """A service point's visits of one Warsaw day, in time order (its plan and docket)."""
+    return await _day(engine, R.c.service_point == point, day, statuses)
 
 
 @dataclass(frozen=True)
@@ -211,12 +200,18 @@ async def day_of_location(
     engine: AsyncEngine, location: str, day: date, statuses: tuple[Status, ...]
 ) -> list[Row]:
     """A location's visits of one Warsaw day, in time order (the register's read API)."""
+    return await _day(engine, R.c.location == location, day, statuses)
+
+
+async def _day(
+    engine: AsyncEngine, where: Any, day: date, statuses: tuple[Status, ...]
+) -> list[Row]:
     lo, hi = day_bounds(day, day)
     async with engine.connect() as conn:
         rows = await conn.execute(
             select(R)
             .where(
-                (R.c.location == location)
+                where
                 & (R.c.start >= lo)
                 & (R.c.start < hi)
                 & R.c.status.in_([str(s) for s in statuses])

@@ -152,7 +152,7 @@ def test_screens_say_no_connection_instead_of_stale_numbers(rig: SiteRig, tmp_pa
         "display-1",
         tmp_path / "off.png",
         (1024, 600),
-        extra=["--screenshot-after", "2"],
+        extra=["--screenshot-after", "5"],  # time to start and find no hub on a busy machine
     )
     assert share(img, HIGHLIGHT, 60) > 0.002  # the yellow "Brak połączenia z serwerem…"
     assert share(img, (255, 255, 255), 30) < 0.002  # and no white numbers

@@ -138,7 +138,8 @@ class WebProcess:
             umask=umask,  # -1: the test's own
         )
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 40
+        # A failure limit, not a speed target: migrations on a busy two-core machine take long.
+        deadline = time.monotonic() + 90
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:

@@ -217,7 +217,7 @@ async def test_a_revoked_site_token_is_refused_for_push_and_pull(
         assert not sync.health.online and sync.health.backlog == 1
         assert await cloud_seqs(cloud) == []
         token_file.write_text(await site_token(url, "create", "--site", SITE), encoding="utf-8")
-        await eventually(lambda: sync.health.online, "the new token accepted", seconds=15)
+        await eventually(lambda: sync.health.online, "the new token accepted", seconds=40)
         assert await cloud_seqs(cloud) == [1]
     finally:
         task.cancel()

@@ -46,7 +46,7 @@ def test_two_workers_serve_one_port_and_share_the_limits(tmp_path: Path, pg_data
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # a failure limit: workers start slowly on a busy machine
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).json()["database"] == "postgresql":

@@ -134,9 +134,9 @@ def upgrade() -> None:
     staff = sa.Table("staff", meta, autoload_with=bind)
     users = sa.Table("hd_users", meta, autoload_with=bind)
     by_email: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for name, table in (("staff", staff), ("hd_users", users)):
-        for r in bind.execute(sa.select(table).order_by(table.c.id)).mappings():
-            by_email.setdefault(r["email"].strip().lower(), []).append((name, dict(r)))
+    for part, roles in (("staff", staff), ("hd_users", users)):
+        for r in bind.execute(sa.select(roles).order_by(roles.c.id)).mappings():
+            by_email.setdefault(r["email"].strip().lower(), []).append((part, dict(r)))
     role_table = {"staff": staff, "hd_users": users}
     account_of: dict[tuple[str, int], int] = {}
     now = datetime.now(UTC)
@@ -148,9 +148,9 @@ def upgrade() -> None:
             result = bind.execute(accounts.insert().values(**values))
             account_id = int(result.inserted_primary_key[0])  # type: ignore[index]
             ids.append(account_id)
-            for name, role_id in person["roles"].items():
-                account_of[(name, role_id)] = account_id
-                t = role_table[name]
+            for part, role_id in person["roles"].items():
+                account_of[(part, role_id)] = account_id
+                t = role_table[part]
                 bind.execute(sa.update(t).where(t.c.id == role_id).values(account_id=account_id))
         if len(people) > 1:
             reason = "; ".join(sorted({why for p in people for why in p["apart"]}))
@@ -170,20 +170,20 @@ def upgrade() -> None:
                 reason,
             )
     # The links mailed before the upgrade keep working (one reset gave both parts one token).
-    for old, owner, name in (
+    for old, owner, part in (
         ("password_resets", "staff_id", "staff"),
         ("hd_password_resets", "user_id", "hd_users"),
     ):
         old_links = sa.Table(old, meta, autoload_with=bind)
         for r in bind.execute(sa.select(old_links)).mappings():
             taken = sa.select(links.c.token_digest).where(links.c.token_digest == r["token_digest"])
-            account_id = account_of.get((name, r[owner]))
-            if account_id is None or bind.execute(taken).first() is not None:
+            linked = account_of.get((part, r[owner]))
+            if linked is None or bind.execute(taken).first() is not None:
                 continue
             bind.execute(
                 links.insert().values(
                     token_digest=r["token_digest"],
-                    account_id=account_id,
+                    account_id=linked,
                     expires_at=r["expires_at"],
                     used_at=r["used_at"],
                 )

@@ -136,6 +136,8 @@ def test_the_upgrade_keeps_every_person_and_reports_a_conflict(
         assert parts_opened(web, IGA, PASSWORDS["iga-staff"]) == {"/staff/"}
         assert parts_opened(web, IGA, PASSWORDS["iga-hd"]) == {"/helpdesk/"}
         assert parts_opened(web, OLA, PASSWORDS["jan"]) == set()
+        # The upgrade said so in the log, for whoever ran it.
+        assert f"{IGA} kept as 2 accounts (two different passwords)" in web.log.read_text()
     finally:
         web.stop()
     url = database_url

@@ -10,7 +10,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, select, update
+from sqlalchemy import ColumnElement, Table, func, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from web.db.models import PasswordLink
@@ -34,8 +34,12 @@ def _usable(token_digest: str, now: datetime) -> ColumnElement[bool]:
 
 
 async def issue(conn: AsyncConnection, email: str, token_digest: str, until: datetime) -> Any:
-    """A link for the active local account of ``email`` (the account's row), or None. The
-    directory keeps a directory account's password, not a link of ours."""
+    """A link for the active local account of ``email`` with a role in force in some part
+    (the account's row), or None. The directory keeps a directory account's password, not a
+    link of ours."""
+    in_force = union(
+        *(select(r.c.account_id).where(r.c.active.is_(True)) for r in accounts.ROLES.values())
+    )
     row = (
         await conn.execute(
             select(A)
@@ -43,6 +47,7 @@ async def issue(conn: AsyncConnection, email: str, token_digest: str, until: dat
                 func.lower(A.c.email) == email.strip().lower(),
                 A.c.active.is_(True),
                 A.c.directory_name.is_(None),
+                A.c.id.in_(in_force),
             )
             .order_by(A.c.id)
         )

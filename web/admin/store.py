@@ -23,10 +23,10 @@ from web.admin.forms import (
     ServiceValues,
     StaffChange,
 )
-from web.auth.session import LINKS
 from web.catalog import weekly_to_json
 from web.db import models as m
-from web.identity import sessions
+from web.identity import accounts, reset_links, sessions
+from web.identity.accounts import with_account
 
 
 def _t(model: type[m.Base]) -> Table:
@@ -232,13 +232,14 @@ class StaffRow:
 
 async def staff_list(engine: AsyncEngine) -> list[StaffRow]:
     async with engine.connect() as conn:
-        rows = await conn.execute(select(STAFF).order_by(STAFF.c.active.desc(), STAFF.c.name))
+        query = with_account(STAFF).order_by(STAFF.c.active.desc(), STAFF.c.name)
+        rows = await conn.execute(query)
         return [_staff(r) for r in rows]
 
 
 async def staff_one(engine: AsyncEngine, staff_id: int) -> StaffRow | None:
     async with engine.connect() as conn:
-        row = (await conn.execute(select(STAFF).where(STAFF.c.id == staff_id))).first()
+        row = (await conn.execute(with_account(STAFF).where(STAFF.c.id == staff_id))).first()
         return _staff(row) if row else None
 
 
@@ -257,15 +258,19 @@ def _staff(r: object) -> StaffRow:
 
 
 async def change_staff(engine: AsyncEngine, staff_id: int, change: StaffChange) -> None:
-    """Deactivating moves the session epoch on, so the person is signed out at once."""
+    """Deactivating the staff role ends its sessions at once; the name is the account's (every
+    part shows the new one)."""
     async with engine.begin() as conn:
         was_active = await conn.scalar(select(STAFF.c.active).where(STAFF.c.id == staff_id))
+        account_id = await accounts.account_of(conn, STAFF, staff_id)
         values: dict[str, object] = asdict(change)
         if was_active and not change.active:
-            values["session_epoch"] = STAFF.c.session_epoch + 1
             await sessions.end_all(conn, sessions.STAFF, staff_id)
-            # …and the password links mailed before: a deactivated account takes none.
-            await LINKS.end(conn, staff_id)
+            # …and the password links mailed before: a deactivated role takes none.
+            if account_id is not None:
+                await reset_links.end(conn, account_id)
+        if account_id is not None:
+            await accounts.set_person(conn, account_id, name=values.pop("name"))
         await conn.execute(update(STAFF).where(STAFF.c.id == staff_id).values(**values))
 
 

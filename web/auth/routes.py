@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from web.auth import directory
-from web.auth.session import LINKS, T, current_staff, sign_in
+from web.auth.session import T, current_staff, sign_in
+from web.identity import accounts
+from web.identity.accounts import with_account
 from web.identity.backends.ldap import DirectoryUser
 from web.identity.parts import Part
 from web.templating import render
@@ -21,7 +23,8 @@ from web.templating import render
 
 async def _find(engine: AsyncEngine, email: str) -> Any:
     async with engine.connect() as conn:
-        return (await conn.execute(select(T).where(func.lower(T.c.email) == email))).first()
+        found = with_account(T).where(func.lower(accounts.A.c.email) == email).order_by(T.c.id)
+        return (await conn.execute(found)).first()
 
 
 async def _provision(request: Request, user: DirectoryUser) -> Any:
@@ -36,8 +39,6 @@ async def home(request: Request) -> Response:
 
 
 # How the identity layer signs a staff member in (web/identity/parts.py).
-SIGNIN = Part(
-    "staff", "/staff/", ("/staff/", "/admin/"), _find, _provision, sign_in, current_staff, LINKS
-)
+SIGNIN = Part("staff", "/staff/", ("/staff/", "/admin/"), _find, _provision, sign_in, current_staff)
 
 routes = [Route("/staff/", home, methods=["GET"])]

@@ -1,6 +1,6 @@
 """The signed-in staff member: the signed cookie holds a server-side session's token
 (web/identity/sessions.py: idle limit, 12-hour lifetime, ended by signing out) and the account's
-session epoch (moved on by a password change or deactivation).
+session epoch (the account's: moved on by a password change, in any part).
 
 ``@requires("permission")`` guards a staff endpoint: anonymous → the sign-in page (coming back
 afterwards), signed in without the permission → 403.
@@ -14,18 +14,16 @@ from dataclasses import dataclass
 from typing import cast
 from urllib.parse import quote
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from web.auth.roles import allowed
-from web.db.models import PasswordReset, Staff
+from web.db.models import Staff
 from web.identity import sessions
-from web.identity.reset_links import Links
+from web.identity.accounts import with_account
 
-T = cast(Table, Staff.__table__)
-# The account's one-time links that set a password (the one reset: web/identity/reset.py).
-LINKS = Links(sessions.STAFF, cast(Table, PasswordReset.__table__), "staff_id", T)
+T = cast(Table, Staff.__table__)  # a person's staff role, under their account
 IDLE_S_DEFAULT = 60 * 60
 
 
@@ -68,7 +66,7 @@ async def current_staff(request: Request) -> StaffUser | None:
     live = await sessions.find(engine, sessions.STAFF, session.get("staff_sid"), idle)
     if live is not None:
         async with engine.connect() as conn:
-            row = (await conn.execute(select(T).where(T.c.id == live.account_id))).first()
+            row = (await conn.execute(with_account(T).where(T.c.id == live.account_id))).first()
         if row is not None and row.active and row.session_epoch == session.get("epoch"):
             user = StaffUser(
                 row.id, row.email, row.name, row.role, row.location_id, row.service_point_id

@@ -186,37 +186,73 @@ class CalendarException(Base):
     __table_args__ = (UniqueConstraint("service_point_id", "day", name="uq_exception_day"),)
 
 
+class Account(Base):
+    """A person who signs in, whatever the parts they work in: the one password, the one
+    session epoch (moved on by a password change or deactivation: older sessions of every part
+    stop working) and the directory's user name. The parts' role rows (``staff``,
+    ``hd_users``) hang off it; they keep a copy of the e-mail and name for their own lists,
+    written with the account's (web/identity/accounts.py)."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # One account an e-mail (the writers see to it), but not unique: an upgrade conflict keeps
+    # two (``account_conflicts``) until an administrator resolves it.
+    email: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    # argon2; None until the person sets one through the e-mailed link (or never, for a
+    # directory account: the directory keeps its password).
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # The directory's user name when the account came from the directory; None: a local one.
+    directory_name: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccountConflict(Base):
+    """Two accounts the upgrade to one account table could not merge (e.g. one e-mail with two
+    different passwords): both are kept until an administrator resolves it."""
+
+    __tablename__ = "account_conflicts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(200), index=True)
+    account_ids: Mapped[str] = mapped_column(String(200))  # "12,13"
+    reason: Mapped[str] = mapped_column(String(200))
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PasswordLink(Base):
+    """A one-time link that sets an account's password (a reset, or a new account's first);
+    only the token's digest is stored."""
+
+    __tablename__ = "password_links"
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class Staff(Base):
-    """A staff account: administrator, manager, clerk or reception."""
+    """A person's queue and booking role: administrator, manager, clerk or reception."""
 
     __tablename__ = "staff"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(200), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    account_id: Mapped[int] = mapped_column(Integer, ForeignKey("accounts.id"), unique=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)  # the account's, copied
+    name: Mapped[str] = mapped_column(String(200))  # the account's, copied
     role: Mapped[str] = mapped_column(String(16))
-    password_hash: Mapped[str] = mapped_column(String(200))
     location_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     service_point_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # The role is in force (an administrator of the part may take it away; the account stays).
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Whose visits the account sees and changes: every location's, or only its own location's
     # (web/staff/scope.py); each role's default in web/auth/roles.py.
     all_locations: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Bumped on password change or deactivation: older sessions stop working.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    # The directory's user name when the account came from the directory (web/auth/directory.py;
-    # no usable local password); None: a local account.
-    directory_name: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
-
-
-class PasswordReset(Base):
-    """A one-time password-reset link; only the token's digest is stored."""
-
-    __tablename__ = "password_resets"
-    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    staff_id: Mapped[int] = mapped_column(Integer, ForeignKey("staff.id", ondelete="CASCADE"))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Setting(Base):
@@ -354,35 +390,22 @@ class HdUnitService(Base):
 
 
 class HdUser(Base):
-    """A helpdesk account: role unit (with its unit), service or admin. No password until the
-    person sets one through the e-mailed link."""
+    """A person's helpdesk role: unit (with its unit), service or admin (and the role in the
+    fault reports hangs off it: ``fault_members``)."""
 
     __tablename__ = "hd_users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(200), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
-    phone: Mapped[str] = mapped_column(String(40), default="")
+    account_id: Mapped[int] = mapped_column(Integer, ForeignKey("accounts.id"), unique=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)  # the account's, copied
+    name: Mapped[str] = mapped_column(String(120))  # the account's, copied
+    phone: Mapped[str] = mapped_column(String(40), default="")  # the account's, copied
     role: Mapped[str] = mapped_column(String(16))
     unit_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("hd_units.id"), nullable=True, index=True
     )
-    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The role is in force (a deactivated unit user frees the unit's place; the account stays).
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    # The directory's user name when the account came from the directory (created at its first
-    # sign-in, roles from its groups at every sign-in, no local password); None: a local one.
-    directory_name: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
-
-
-class HdPasswordReset(Base):
-    """A one-time link to set a password (reset, or a new account); only its digest is kept."""
-
-    __tablename__ = "hd_password_resets"
-    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("hd_users.id", ondelete="CASCADE"))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class HdRequest(Base):

@@ -32,5 +32,4 @@ SIGNIN = Part(
     _provision,
     sign_in,
     current_user,
-    accounts.LINKS,
 )

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from web.helpdesk import tables as t
 from web.helpdesk.domain import MAX_UNIT_USERS, Actor, Role, UnitFull
-from web.identity import sessions
+from web.identity import accounts as identity
+from web.identity import reset_links, sessions
 from web.identity.passwords import hash_password, password_problem
-from web.identity.reset_links import Links, digest
+from web.identity.reset_links import digest
 
 WELCOME_VALID = timedelta(days=7)
 
@@ -147,13 +148,10 @@ async def create_service(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-# The account's one-time links that set a password (the one reset: web/identity/reset.py).
-LINKS = Links(sessions.HELPDESK, t.resets, "user_id", t.users)
-
-
-async def _new_link(conn: AsyncConnection, user_id: int, valid: timedelta, now: datetime) -> str:
+async def _new_link(conn: AsyncConnection, account_id: int, valid: timedelta, now: datetime) -> str:
+    """A link that sets the account's password (the one reset: web/identity/reset.py)."""
     token = secrets.token_urlsafe(32)
-    await LINKS.add(conn, user_id, digest(token), now + valid)
+    await reset_links.add(conn, account_id, digest(token), now + valid)
     return token
 
 
@@ -168,8 +166,9 @@ async def create_user(
     phone: str = "",
     password: str | None = None,
 ) -> tuple[int, str]:
-    """The new account's id and the token of its "set your password" link. A unit's user takes
-    one of its five places: the conditional update on the unit's row is the lock."""
+    """The new helpdesk role's id and the token of its "set your password" link (on the
+    person's account, created when they have none; one who has a password keeps it). A unit's
+    user takes one of its five places: the conditional update on the unit's row is the lock."""
     email = _email(email)
     if not name.strip():
         raise AccountError("Enter the name.")
@@ -190,37 +189,41 @@ async def create_user(
             )
             if claimed.rowcount != 1:
                 raise UnitFull()
+        account_id = await identity.ensure(
+            conn, email=email, name=name.strip()[:120], phone=phone.strip()[:40], now=now,
+            password_hash=hashed,
+        )  # fmt: skip
         result = await conn.execute(
             insert(t.users).values(
+                account_id=account_id,
                 email=email,
                 name=name.strip()[:120],
                 phone=phone.strip()[:40],
                 role=str(role),
                 unit_id=unit_id,
-                password_hash=hashed,
                 active=True,
                 created_at=now,
-                session_epoch=0,
             )
         )
         user_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-        token = await _new_link(conn, user_id, WELCOME_VALID, now)
+        token = await _new_link(conn, account_id, WELCOME_VALID, now)
     return user_id, token
 
 
 async def deactivate_user(engine: AsyncEngine, user_id: int) -> None:
-    """Frees the unit's place and ends the person's sessions and password links."""
+    """Frees the unit's place and ends the role's sessions and the person's password links."""
     async with engine.begin() as conn:
         row = (
             await conn.execute(
                 update(t.users)
                 .where(t.users.c.id == user_id, t.users.c.active.is_(True))
-                .values(active=False, session_epoch=t.users.c.session_epoch + 1)
-                .returning(t.users.c.unit_id)
+                .values(active=False)
+                .returning(t.users.c.unit_id, t.users.c.account_id)
             )
         ).first()
         await sessions.end_all(conn, sessions.HELPDESK, user_id)
-        await LINKS.end(conn, user_id)
+        if row is not None:
+            await reset_links.end(conn, row.account_id)
         if row is not None and row.unit_id is not None:
             await conn.execute(
                 update(t.units)
@@ -230,32 +233,31 @@ async def deactivate_user(engine: AsyncEngine, user_id: int) -> None:
 
 
 async def change_email(engine: AsyncEngine, user_id: int, email: str) -> None:
-    """Only an administrator changes an e-mail address (the pages allow it nowhere else);
-    links mailed to the old address die."""
+    """Only an administrator changes an e-mail address (the pages allow it nowhere else); it is
+    the account's, so every part's; links mailed to the old address die."""
     email = _email(email)
     async with engine.begin() as conn:
-        clash = select(t.users.c.id).where(
-            func.lower(t.users.c.email) == email, t.users.c.id != user_id
-        )
+        account_id = await identity.account_of(conn, t.users, user_id)
+        if account_id is None:
+            return
+        A = identity.A
+        clash = select(A.c.id).where(func.lower(A.c.email) == email, A.c.id != account_id)
         if await conn.scalar(clash) is not None:
             raise AccountError("An account with this e-mail already exists.")
-        changed = await conn.execute(
-            update(t.users)
-            .where(t.users.c.id == user_id, func.lower(t.users.c.email) != email)
-            .values(email=email)
-        )
-        if changed.rowcount:
-            await LINKS.end(conn, user_id)
+        old = await conn.scalar(select(A.c.email).where(A.c.id == account_id))
+        if str(old).lower() != email:
+            await identity.set_person(conn, account_id, email=email)
+            await reset_links.end(conn, account_id)
 
 
 async def find_by_email(engine: AsyncEngine, email: str) -> Row[Any] | None:
-    """The account of an e-mail, active or not (the sign-in check decides)."""
+    """The helpdesk role of an e-mail's account, with the account's password and epoch, active
+    or not (the sign-in check decides)."""
     async with engine.connect() as conn:
-        return (
-            await conn.execute(
-                select(t.users).where(func.lower(t.users.c.email) == email.strip().lower())
-            )
-        ).first()
+        found = identity.with_account(t.users).where(
+            func.lower(identity.A.c.email) == email.strip().lower()
+        )
+        return (await conn.execute(found.order_by(t.users.c.id))).first()
 
 
 def actor_of(row: Any) -> Actor:
@@ -344,11 +346,9 @@ async def change_profile(engine: AsyncEngine, user_id: int, name: str, phone: st
     if not name:
         raise AccountError("Enter the name.")
     async with engine.begin() as conn:
-        await conn.execute(
-            update(t.users)
-            .where(t.users.c.id == user_id)
-            .values(name=name, phone=phone.strip()[:40])
-        )
+        account_id = await identity.account_of(conn, t.users, user_id)
+        if account_id is not None:
+            await identity.set_person(conn, account_id, name=name, phone=phone.strip()[:40])
 
 
 async def reactivate_user(engine: AsyncEngine, user_id: int) -> None:

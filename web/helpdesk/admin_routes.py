@@ -21,6 +21,7 @@ from web.helpdesk.domain import MAX_UNIT_USERS, Role, WorkflowError
 from web.helpdesk.session import signed_in
 from web.i18n import _
 from web.identity import audit
+from web.identity.accounts import with_account
 from web.templating import render
 
 
@@ -28,7 +29,7 @@ async def _page(request: Request, *, error: str | None = None, done: str | None 
     async with request.app.state.engine.connect() as conn:
         units = list(await conn.execute(select(t.units).order_by(t.units.c.name)))
         services = list(await conn.execute(select(t.services).order_by(t.services.c.name)))
-        users = list(await conn.execute(select(t.users).order_by(t.users.c.name)))
+        users = list(await conn.execute(with_account(t.users).order_by(t.users.c.name)))
         addresses = list(await conn.execute(select(t.addresses).order_by(t.addresses.c.id)))
         assigned = list(await conn.execute(select(t.unit_services)))
     unit_names = {u.id: u.name for u in units}

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.faults import store as fault_store
@@ -20,6 +20,8 @@ from web.faults.domain import Role as FaultRole
 from web.helpdesk import accounts
 from web.helpdesk import tables as t
 from web.helpdesk.domain import MAX_UNIT_USERS, Role
+from web.identity import accounts as identity
+from web.identity import sessions
 from web.identity.backends.ldap import DirectoryUser
 from web.identity.grants import Grant
 
@@ -43,8 +45,12 @@ async def provision(engine: AsyncEngine, user: DirectoryUser, now: datetime) -> 
     """The account row to sign in as, or None (no mapped role, a unit full, a local clash)."""
     role_unit = helpdesk_role(user.grants)
     name = user.username.lower()
+    A = identity.A
     async with engine.connect() as conn:
-        row = (await conn.execute(select(t.users).where(t.users.c.directory_name == name))).first()
+        account_id = await conn.scalar(select(A.c.id).where(A.c.directory_name == name))
+        row = (
+            await conn.execute(select(t.users).where(t.users.c.account_id == account_id))
+        ).first()
     if role_unit is None:
         if row is not None and row.active:
             await accounts.deactivate_user(engine, row.id)  # left every mapped group
@@ -52,7 +58,7 @@ async def provision(engine: AsyncEngine, user: DirectoryUser, now: datetime) -> 
     role, unit_id = role_unit
     email = (user.email or f"{name}@katalog.invalid").lower()
     if row is None:
-        row_id = await _create(engine, name, email, user.name, role, unit_id, now)
+        row_id = await _create(engine, account_id, name, email, user.name, role, unit_id, now)
     else:
         row_id = row.id
         if not await _update(engine, row, role, unit_id, user.name):
@@ -65,7 +71,8 @@ async def provision(engine: AsyncEngine, user: DirectoryUser, now: datetime) -> 
         log.warning("directory sign-in refused: a fault role's scope is not a known group")
         return None
     async with engine.connect() as conn:
-        return (await conn.execute(select(t.users).where(t.users.c.id == row_id))).first()
+        found = identity.with_account(t.users).where(t.users.c.id == row_id)
+        return (await conn.execute(found)).first()
 
 
 async def _claim_place(conn: Any, unit_id: int) -> bool:
@@ -79,6 +86,7 @@ async def _claim_place(conn: Any, unit_id: int) -> bool:
 
 async def _create(
     engine: AsyncEngine,
+    account_id: int | None,
     name: str,
     email: str,
     full_name: str,
@@ -86,18 +94,26 @@ async def _create(
     unit_id: int | None,
     now: datetime,
 ) -> int | None:
+    """A new helpdesk role, on the directory user's account (created by the first part that
+    needed it at this sign-in)."""
     async with engine.begin() as conn:
-        taken = select(t.users.c.id).where(func.lower(t.users.c.email) == email)
-        if await conn.scalar(taken) is not None:
-            log.warning("directory sign-in refused: a local account has the same e-mail")
-            return None
+        if account_id is None:
+            if await identity.by_email(conn, email) is not None:
+                log.warning("directory sign-in refused: a local account has the same e-mail")
+                return None
+            account_id = await identity.ensure(
+                conn, email=email, name=full_name[:200], now=now, directory_name=name
+            )
+        else:
+            email = str(
+                await conn.scalar(select(identity.A.c.email).where(identity.A.c.id == account_id))
+            )
         if unit_id is not None and not await _claim_place(conn, unit_id):
             return None
         result = await conn.execute(
             insert(t.users).values(
-                email=email, name=full_name[:120], phone="", role=str(role), unit_id=unit_id,
-                password_hash=None, active=True, created_at=now, session_epoch=0,
-                directory_name=name,
+                account_id=account_id, email=email, name=full_name[:120], phone="",
+                role=str(role), unit_id=unit_id, active=True, created_at=now,
             )
         )  # fmt: skip
         return int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -118,19 +134,15 @@ async def _update(
                 .where(t.units.c.id == row.unit_id)
                 .values(user_count=t.units.c.user_count - 1)
             )
-        changed = str(role) != row.role or unit_id != row.unit_id
+        if str(role) != row.role or unit_id != row.unit_id:
+            # Another role: the sessions opened under the old one end.
+            await sessions.end_all(conn, sessions.HELPDESK, row.id)
         await conn.execute(
             update(t.users)
             .where(t.users.c.id == row.id)
-            .values(
-                role=str(role),
-                unit_id=unit_id,
-                name=full_name[:120],
-                active=True,
-                # Another role: the sessions opened under the old one end.
-                session_epoch=t.users.c.session_epoch + (1 if changed else 0),
-            )
+            .values(role=str(role), unit_id=unit_id, active=True)
         )
+        await identity.set_person(conn, row.account_id, name=full_name[:200])
     return True
 
 

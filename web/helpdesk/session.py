@@ -19,6 +19,7 @@ from web.faults import store as fault_store
 from web.helpdesk import tables as t
 from web.helpdesk.domain import Actor, Role
 from web.identity import sessions
+from web.identity.accounts import with_account
 
 IDLE_S = 60 * 60
 KEYS = ("hd_sid", "hd_epoch", "hd_uid", "faults")
@@ -98,7 +99,7 @@ async def current_user(request: Request) -> HelpdeskUser | None:
     if live is not None:
         async with engine.connect() as conn:
             row = (
-                await conn.execute(select(t.users).where(t.users.c.id == live.account_id))
+                await conn.execute(with_account(t.users).where(t.users.c.id == live.account_id))
             ).first()
         if row is not None and row.active and row.session_epoch == session.get("hd_epoch"):
             user = HelpdeskUser(row.id, row.email, row.name, Role(row.role), row.unit_id)

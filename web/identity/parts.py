@@ -1,10 +1,10 @@
 """The parts of the cloud a person signs in to (queue and booking staff; helpdesk and fault
-reports), as the identity layer sees them: where the part keeps a person's account, how to
-create or update it for a user a directory vouched for, and how to open the part's share of
-the one signed-in session.
+reports), as the identity layer sees them: where the part keeps a person's role (a row that
+hangs off the one account, web/identity/accounts.py), how to create or update it for a user a
+directory vouched for, and how to open the part's share of the one signed-in session.
 
-The one sign-in page (web/identity/signin_page.py) asks every part at once: a person whose
-e-mail has an account in several parts is signed in to all of them with one password and one
+The one sign-in page (web/identity/signin_page.py) asks every part at once: a person with roles
+in several parts is signed in to all of them with the account's one password and one
 sign-out. A directory's answer is applied to every part at once too: a user taken out of a
 group loses the role in every part at the next sign-in anywhere, and the sessions opened under
 it end."""
@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
 from web.identity.backends.ldap import DirectoryUser
-from web.identity.reset_links import Links
 
 log = logging.getLogger("okienko.web.identity")
 
@@ -36,7 +35,6 @@ class Part:
     provision: Callable[[Request, DirectoryUser], Awaitable[Any]]  # the account row, or None
     sign_in: Callable[[Request, Any], Awaitable[None]]  # sets the part's keys in the session
     current: Callable[[Request], Awaitable[Any]]  # the signed-in user of the part, or None
-    links: Links  # its accounts' one-time links that set a password
 
 
 def every() -> dict[str, Part]:

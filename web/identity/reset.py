@@ -1,9 +1,9 @@
 """The one password reset of every part.
 
 ``/password/forgot`` mails one link (the same answer whether or not the address is known;
-limited per source and per address) that sets the password of the person's accounts in every
-part at once; ``/password/reset/{token}`` sets it, which signs the accounts out everywhere and
-ends every other link (web/identity/reset_links.py). A helpdesk account's first "set your
+limited per source and per address) that sets the one password of the person's account, so of
+every part at once; ``/password/reset/{token}`` sets it, which signs the person out everywhere
+and ends every other link (web/identity/reset_links.py). A helpdesk account's first "set your
 password" link (web/helpdesk/accounts.py) is taken here too.
 
 The parts' old addresses answer with a redirect here, so links already mailed keep working.
@@ -25,7 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from web.i18n import N_, _, translations
-from web.identity import parts
+from web.identity import reset_links
 from web.identity.passwords import hash_password, password_problem
 from web.identity.reset_links import digest
 from web.notify.mail import MailError
@@ -45,37 +45,28 @@ class ResetLink:
 
 
 async def create(engine: AsyncEngine, email: str, now: datetime) -> ResetLink | None:
-    """One new link for every active local account of ``email``, or None when it has none."""
+    """A new link for the active local account of ``email``, or None when it has none."""
     token = secrets.token_urlsafe(32)
-    found = None
     async with engine.begin() as conn:
-        for part in parts.every().values():
-            row = await part.links.issue(conn, email, digest(token), now + VALID)
-            found = found or row
+        found = await reset_links.issue(conn, email, digest(token), now + VALID)
     return None if found is None else ResetLink(token, found.email, found.name)
 
 
 async def holder(engine: AsyncEngine, token: str, now: datetime) -> Any:
-    """An account the link sets the password of (for its name on the page), or None."""
+    """The account the link sets the password of (for its name on the page), or None."""
     async with engine.connect() as conn:
-        for part in parts.every().values():
-            if (row := await part.links.holder(conn, digest(token), now)) is not None:
-                return row
-    return None
+        return await reset_links.holder(conn, digest(token), now)
 
 
 async def use(engine: AsyncEngine, token: str, password: str, now: datetime) -> bool:
     """Sets the password through the link; False when it is unknown, used, old or its account
     inactive. The caller checks the password's rules first, so a weak one does not burn it."""
     hashed = await asyncio.to_thread(hash_password, password)
-    used = False
     async with engine.begin() as conn:
-        for part in parts.every().values():
-            account_id = await part.links.claim(conn, digest(token), now)
-            if account_id is not None:
-                await part.links.set_password(conn, account_id, hashed)
-                used = True
-    return used
+        account_id = await reset_links.claim(conn, digest(token), now)
+        if account_id is not None:
+            await reset_links.set_password(conn, account_id, hashed)
+    return account_id is not None
 
 
 def base_url(request: Request) -> str:

@@ -41,11 +41,14 @@ async def _directory(request: Request, username: str, password: str) -> dict[str
 
 
 async def _local(found: dict[str, Any], password: str) -> dict[str, Any]:
-    """The parts whose account the password opens (one hash checked even for an unknown
+    """The parts whose role row's account the password opens (one hash checked even for an unknown
     address, so it takes as long)."""
-    opened = {}
+    opened, checked = {}, {}
     for realm, row in found.items():
-        if await verify_password(row.password_hash, password) and row.active:
+        # The parts' roles of one account share its password: checked once.
+        if row.password_hash not in checked:
+            checked[row.password_hash] = await verify_password(row.password_hash, password)
+        if checked[row.password_hash] and row.active:
             opened[realm] = row
     if not found:
         await verify_password(None, password)

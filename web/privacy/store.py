@@ -25,6 +25,7 @@ from web.db.models import Reservation, ReservationEvent, SigninEvent, TicketAler
 from web.faults import store as fault_store
 from web.faults import tables as ft
 from web.helpdesk import tables as ht
+from web.identity import accounts as identity
 from web.privacy.contact import ERASED, Contact
 from web.reservations.retention import ERASED_CONTACT, ERASED_NAME
 
@@ -263,19 +264,16 @@ async def erase(engine: AsyncEngine, contact: Contact, now: datetime) -> Finding
         for a in found.helpdesk_accounts:
             # The account of a unit's employee: it stops working and names nobody; the
             # requests it filed keep their history.
+            account_id = await identity.account_of(conn, ht.users, a["id"])
             await conn.execute(
-                update(ht.users)
-                .where(ht.users.c.id == a["id"])
-                .values(
-                    email=f"usunieto-{a['id']}@invalid",
-                    name=ERASED,
-                    phone="",
-                    password_hash=None,
-                    active=False,
-                    directory_name=None,
-                    session_epoch=ht.users.c.session_epoch + 1,
-                )
+                update(ht.users).where(ht.users.c.id == a["id"]).values(active=False)
             )
+            if account_id is not None:
+                await identity.set_person(
+                    conn, account_id, email=f"usunieto-{a['id']}@invalid", name=ERASED, phone="",
+                    password_hash=None, active=False, directory_name=None,
+                )  # fmt: skip
+                await identity.sign_out_everywhere(conn, account_id)
         for q in found.helpdesk_requests:
             await conn.execute(
                 update(ht.requests)

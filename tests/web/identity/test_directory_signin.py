@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.ldapserver import SUFFIX, LdapServer
@@ -22,6 +21,7 @@ from tests.support.webproc import Smtp, WebProcess, csrf_of
 from web.helpdesk import accounts
 from web.helpdesk import tables as t
 from web.helpdesk.domain import Role
+from web.identity.accounts import A, with_account
 
 PW = "Tajne-haslo-1"
 LOCAL_PW = "Haslo-lokalne-1"
@@ -86,7 +86,7 @@ def sign_in(
 def account(web: WebProcess, directory_name: str) -> Any:
     async def work(engine: AsyncEngine) -> Any:
         async with engine.connect() as conn:
-            query = select(t.users).where(t.users.c.directory_name == directory_name)
+            query = with_account(t.users).where(A.c.directory_name == directory_name)
             return (await conn.execute(query)).first()
 
     return web.db(work)
@@ -216,7 +216,7 @@ def staff_account(web: WebProcess, directory_name: str) -> Any:
 
     async def work(engine: AsyncEngine) -> Any:
         async with engine.connect() as conn:
-            query = select(STAFF).where(STAFF.c.directory_name == directory_name)
+            query = with_account(STAFF).where(A.c.directory_name == directory_name)
             return (await conn.execute(query)).first()
 
     return web.db(work)

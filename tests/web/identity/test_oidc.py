@@ -22,7 +22,6 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.oidcserver import Client, OidcProvider
@@ -31,6 +30,7 @@ from web.helpdesk import accounts
 from web.helpdesk import tables as t
 from web.helpdesk.domain import Role
 from web.identity import settings as identity
+from web.identity.accounts import A, with_account
 from web.identity.backends import oidc
 from web.identity.backends.ldap import DirectoryConfigError
 
@@ -98,7 +98,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def helpdesk_account(web: WebProcess, sub: str) -> Any:
     async def work(engine: AsyncEngine) -> Any:
         async with engine.connect() as conn:
-            query = select(t.users).where(t.users.c.directory_name == f"oidc:{sub}")
+            query = with_account(t.users).where(A.c.directory_name == f"oidc:{sub}")
             return (await conn.execute(query)).first()
 
     return web.db(work)
@@ -109,7 +109,7 @@ def staff_account(web: WebProcess, sub: str) -> Any:
 
     async def work(engine: AsyncEngine) -> Any:
         async with engine.connect() as conn:
-            query = select(STAFF).where(STAFF.c.directory_name == f"oidc:{sub}")
+            query = with_account(STAFF).where(A.c.directory_name == f"oidc:{sub}")
             return (await conn.execute(query)).first()
 
     return web.db(work)

@@ -7,7 +7,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from web.admin import catalog_pages, point_pages, privacy_pages, staff_pages, store, token_pages
+from web.admin import (
+    account_pages,
+    catalog_pages,
+    point_pages,
+    privacy_pages,
+    staff_pages,
+    store,
+    token_pages,
+)
 from web.admin.common import page
 from web.auth.session import requires
 from web.catalog import load_catalog
@@ -22,7 +30,11 @@ async def overview(request: Request) -> Response:
     return page(
         request,
         "admin/index.html",
-        {"catalog": catalog, "staff_count": sum(p.active for p in people)},
+        {
+            "catalog": catalog,
+            "staff_count": sum(p.active for p in people),
+            "conflicts": len(await account_pages.open_conflicts(engine)),
+        },
     )
 
 
@@ -44,4 +56,5 @@ routes: list[BaseRoute] = [
     *staff_pages.routes,
     *token_pages.routes,
     *privacy_pages.routes,
+    *account_pages.routes,
 ]

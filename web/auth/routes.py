@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -15,7 +14,6 @@ from starlette.routing import Route
 from web.auth import directory
 from web.auth.session import T, current_staff, sign_in
 from web.identity import accounts
-from web.identity.accounts import with_account
 from web.identity.backends.ldap import DirectoryUser
 from web.identity.parts import Part
 from web.templating import render
@@ -23,7 +21,7 @@ from web.templating import render
 
 async def _find(engine: AsyncEngine, email: str) -> Any:
     async with engine.connect() as conn:
-        found = with_account(T).where(func.lower(accounts.A.c.email) == email).order_by(T.c.id)
+        found = accounts.role_of_email(T, email)
         return (await conn.execute(found)).first()
 
 

@@ -254,10 +254,7 @@ async def find_by_email(engine: AsyncEngine, email: str) -> Row[Any] | None:
     """The helpdesk role of an e-mail's account, with the account's password and epoch, active
     or not (the sign-in check decides)."""
     async with engine.connect() as conn:
-        found = identity.with_account(t.users).where(
-            func.lower(identity.A.c.email) == email.strip().lower()
-        )
-        return (await conn.execute(found.order_by(t.users.c.id))).first()
+        return (await conn.execute(identity.role_of_email(t.users, email))).first()
 
 
 def actor_of(row: Any) -> Actor:

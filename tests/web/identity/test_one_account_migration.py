@@ -6,7 +6,9 @@ to the administrator, not guessed. Then the downgrade gives the old tables back.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -138,18 +140,20 @@ def test_the_upgrade_keeps_every_person_and_reports_a_conflict(
         assert parts_opened(web, OLA, PASSWORDS["jan"]) == set()
         # The upgrade said so in the log, for whoever ran it.
         assert f"{IGA} kept as 2 accounts (two different passwords)" in web.log.read_text()
+        resolve_igas_conflict(web)
+        # One account now: the kept one's password opens both parts, the other's nothing.
+        assert parts_opened(web, IGA, PASSWORDS["iga-staff"]) == {"/staff/", "/helpdesk/"}
+        assert parts_opened(web, IGA, PASSWORDS["iga-hd"]) == set()
     finally:
         web.stop()
     url = database_url
-    assert [r[0] for r in on(url, "SELECT count(*) FROM accounts")] == [5 + 1]
+    assert [r[0] for r in on(url, "SELECT count(*) FROM accounts")] == [5]  # Iga's merged
     ewa = on(url, "SELECT id FROM accounts WHERE email = :e", e=EWA)
     assert len(ewa) == 1
     assert on(url, "SELECT account_id FROM password_links WHERE token_digest = 'd'") == [ewa[0]]
-    conflicts = on(url, "SELECT email, account_ids, reason FROM account_conflicts")
+    conflicts = on(url, "SELECT email, reason, resolved_at FROM account_conflicts")
     assert len(conflicts) == 1 and conflicts[0][0] == IGA
-    assert "two different passwords" in str(conflicts[0][2])
-    iga = {str(r[0]) for r in on(url, "SELECT id FROM accounts WHERE email = :e", e=IGA)}
-    assert set(str(conflicts[0][1]).split(",")) == iga and len(iga) == 2
+    assert "two different passwords" in str(conflicts[0][1]) and conflicts[0][2] is not None
     assert on(url, "SELECT count(*) FROM fault_members")[0][0] == 1
 
     migrate(url, "0026", down=True)
@@ -157,3 +161,43 @@ def test_the_upgrade_keeps_every_person_and_reports_a_conflict(
     assert [tuple(r) for r in rows] == [(EWA, True), (IGA, True), (OLA, True)]
     assert on(url, "SELECT count(*) FROM hd_users WHERE password_hash IS NOT NULL")[0][0] == 4
     assert on(url, "SELECT count(*) FROM password_resets")[0][0] == 1
+
+
+@contextmanager
+def signed_in(web: WebProcess, email: str, password: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=web.url) as client:
+        token = csrf_of(client.get("/signin").text)
+        data = {"email": email, "password": password, "next": "", "csrf_token": token}
+        assert client.post("/signin", data=data).status_code == 303
+        yield client
+
+
+def resolve_igas_conflict(web: WebProcess) -> None:
+    """Ola, the administrator, keeps Iga's queue account on the page that lists conflicts; a
+    helpdesk worker cannot, and an account that is not one of the e-mail's is refused."""
+    with signed_in(web, JAN, PASSWORDS["jan"]) as jan:
+        assert jan.get("/admin/accounts/conflicts").status_code in (302, 303, 403)
+    with signed_in(web, OLA, PASSWORDS["ola"]) as ola:
+        assert "Konta do scalenia" in ola.get("/admin/").text  # the overview points to it
+        listing = ola.get("/admin/accounts/conflicts")
+        assert listing.status_code == 200 and IGA in listing.text
+        assert "dwa różne hasła" in listing.text  # why, in Polish
+        assert "kolejka i rezerwacje: urzędnik" in listing.text
+        forms = re.findall(
+            r'action="(/admin/accounts/conflicts/\d+/keep)".*?name="account" value="(\d+)"',
+            listing.text,
+        )
+        assert len(forms) == 2  # one "keep this one" per account
+        action = forms[0][0]
+        staff_account = on(
+            web.database_url, "SELECT account_id FROM staff WHERE email = :e", e=IGA
+        )[0][0]
+        token = csrf_of(listing.text)
+        ola_account = on(web.database_url, "SELECT id FROM accounts WHERE email = :e", e=OLA)
+        # Another person's account is not one of Iga's: refused, nothing changes.
+        wrong = ola.post(action, data={"csrf_token": token, "account": str(ola_account[0][0])})
+        assert wrong.status_code == 303 and IGA in ola.get("/admin/accounts/conflicts").text
+        kept = ola.post(action, data={"csrf_token": token, "account": str(staff_account)})
+        assert kept.status_code == 303
+        after = ola.get(kept.headers["location"])
+        assert "ma teraz jedno konto" in after.text and IGA not in after.text

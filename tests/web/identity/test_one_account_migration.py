@@ -122,7 +122,7 @@ def parts_opened(web: WebProcess, email: str, password: str) -> set[str]:
         return {p for p in pages if client.get(p, follow_redirects=False).status_code == 200}
 
 
-def test_the_upgrade_keeps_every_person_and_reports_a_conflict(
+def test_the_upgrade_keeps_every_person_and_an_administrator_resolves_the_conflict(
     database_url: str, tmp_path: Path, smtp: Smtp
 ):
     migrate(database_url, "0026")

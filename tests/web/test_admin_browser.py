@@ -49,6 +49,8 @@ PAGES = [
     ("point-edit", "/admin/points/s1"),
     ("staff", "/admin/staff"),
     ("staff-new", "/admin/staff/new"),
+    ("signins", "/admin/signins"),
+    ("account-conflicts", "/admin/accounts/conflicts"),
 ]
 
 

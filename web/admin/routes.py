@@ -17,6 +17,7 @@ from web.admin import (
     token_pages,
 )
 from web.admin.common import page
+from web.admin.forms import N_
 from web.auth.session import requires
 from web.catalog import load_catalog
 from web.identity import audit
@@ -43,6 +44,30 @@ async def signins_csv(request: Request) -> Response:
     return await audit.csv_response(request)
 
 
+@requires("admin")
+async def signins(request: Request) -> Response:
+    """The sign-in audit on screen: who signed in and out, the failures, and where from."""
+    engine = request.app.state.engine
+    return page(
+        request,
+        "admin/signins.html",
+        {
+            "events": await audit.latest(engine),
+            "days": int(getattr(request.app.state, "signin_audit_days", audit.KEEP_DAYS_DEFAULT)),
+            "limit": audit.PAGE,
+            "outcomes": OUTCOMES,
+        },
+    )
+
+
+OUTCOMES = {
+    audit.Outcome.SIGNED_IN: N_("signed in"),
+    audit.Outcome.FAILED: N_("sign-in failed"),
+    audit.Outcome.LIMITED: N_("refused: too many tries"),
+    audit.Outcome.SIGNED_OUT: N_("signed out"),
+}
+
+
 async def to_overview(request: Request) -> Response:
     return RedirectResponse("/admin/", status_code=307)
 
@@ -50,6 +75,7 @@ async def to_overview(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/admin/", overview, methods=["GET"]),
     Route("/admin", to_overview, methods=["GET"]),
+    Route("/admin/signins", signins, methods=["GET"]),
     Route("/admin/signins.csv", signins_csv, methods=["GET"]),
     *catalog_pages.routes,
     *point_pages.routes,

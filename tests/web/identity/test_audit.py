@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -80,6 +81,12 @@ def test_both_parts_sign_ins_failures_and_sign_outs_are_in_one_export(web: WebPr
     with httpx.Client(base_url=web.url) as admin:
         assert sign_in(admin, "staff", "admin@um.example") == 303
         rows = rows_of(admin.get("/admin/signins.csv"))
+        shown = admin.get("/admin/signins")
+    # On screen too, in Polish: the stranger's failed try and the address it came from.
+    assert shown.status_code == 200
+    failed = re.search(r'<tr class="signin-failed">(.*?)</tr>', shown.text, re.S)
+    assert failed and "clerk@um.example" in shown.text
+    assert "nieudane logowanie" in failed.group(1) and "127.0.0.5" in shown.text
     seen = {(r["part"], r["email"], r["outcome"], r["source"]) for r in rows}
     assert ("staff", "clerk@um.example", "failed", "127.0.0.5") in seen
     assert ("helpdesk", "nobody@cum.example", "failed", "127.0.0.5") in seen
@@ -95,6 +102,7 @@ def test_only_administrators_export_the_audit(web: WebProcess):
     with httpx.Client(base_url=web.url) as clerk:
         assert sign_in(clerk, "staff", "clerk@um.example") == 303
         assert clerk.get("/admin/signins.csv").status_code == 403
+        assert clerk.get("/admin/signins").status_code == 403
     with httpx.Client(base_url=web.url) as hd:
         assert sign_in(hd, "helpdesk", "hd@cum.example") == 303
         assert hd.get("/helpdesk/admin/signins.csv").status_code == 403

@@ -8,9 +8,12 @@ samochodu" finds the service whose keywords say "samochód", and "dowod osbisty"
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+TABLE = files("pystempel.data.original") / "stemmer_20000.tbl.gz"
 _lock = threading.Lock()
 _warm_lock = threading.Lock()
 _loaded: list[Callable[[str], str | None]] = []
@@ -46,11 +50,28 @@ def stemmer() -> Callable[[str], str | None]:
         if not _loaded:
             os.environ.setdefault("DISABLE_TQDM", "1")
             from pystempel import Stemmer
+            from pystempel.streams import DataInputStream
 
             # Stemmer.default()'s table, found without its deprecated importlib call.
-            table = files("pystempel.data.original") / "stemmer_20000.tbl.gz"
-            _loaded.append(Stemmer.from_file(str(table)))
+            _loaded.append(Stemmer.from_stream(DataInputStream(_Yielding(TABLE.read_bytes()))))
         return _loaded[0]
+
+
+class _Yielding(io.BytesIO):
+    """The table, uncompressed, for the loader's ~600,000 tiny reads. Every 256th read gives
+    the interpreter lock away for a moment: otherwise the server's own thread, which hands it
+    back and forth at every database call, waits for the loader each time and every page is
+    several times slower while the table loads (bench/search_warmup.py)."""
+
+    def __init__(self, compressed: bytes) -> None:
+        super().__init__(gzip.decompress(compressed))
+        self._reads = 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self._reads += 1
+        if self._reads % 256 == 0:
+            time.sleep(0.0002)
+        return super().read(size)
 
 
 def warm() -> None:

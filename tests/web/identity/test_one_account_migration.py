@@ -183,6 +183,7 @@ def resolve_igas_conflict(web: WebProcess) -> None:
         assert listing.status_code == 200 and IGA in listing.text
         assert "dwa różne hasła" in listing.text  # why, in Polish
         assert "kolejka i rezerwacje: urzędnik" in listing.text
+        assert "helpdesk i zgłoszenia usterek: pracownik obsługi" in listing.text
         forms = re.findall(
             r'action="(/admin/accounts/conflicts/\d+/keep)".*?name="account" value="(\d+)"',
             listing.text,
